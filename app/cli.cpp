@@ -1,0 +1,84 @@
+#include "cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+namespace sockscope {
+
+namespace {
+
+constexpr const char* Description =
+    "sockscope: watch the TCP socket lifecycle happen for real.\n"
+    "Runs real listener and client sockets on loopback and shows what the kernel does with\n"
+    "them: every system call, the SYN and accept queues, each connection's state and\n"
+    "four-tuple (from netlink sock_diag, as `ss` sees it).";
+
+constexpr const char* Footer =
+    "Examples:\n"
+    "  sockscope                                 open the GUI on the default lesson\n"
+    "  sockscope --lesson no-accept --step 5     open the GUI with steps 1..5 done\n"
+    "  sockscope --headless --lesson no-accept   run a lesson and print what the kernel shows\n"
+    "  sockscope --headless --lesson all --json  every lesson, as JSON lines\n"
+    "  sockscope --screenshot shot.png --lesson no-accept --step 5\n"
+    "Exit status: 0 ok; 1 a lesson step did not show what it claims; 2 bad arguments.";
+
+} // namespace
+
+std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
+{
+    Options o;
+    CLI::App app{Description, "sockscope"};
+    app.footer(Footer);
+    app.set_version_flag("--version", std::string("sockscope ") + SOCKSCOPE_VERSION);
+    app.add_flag("--headless", o.Headless, "Run without a window: print each step's calls and the kernel's view");
+    app.add_flag("--json", o.Json, "With --headless: print JSON lines (the trace contract's shape)");
+    auto* lesson = app.add_option("--lesson", o.Lesson, "Lesson name (see --list-lessons), a lesson file, or 'all' (headless)");
+    app.add_option("--step", o.Step, "Do steps 1..K (GUI: then wait; headless: stop after K)")
+        ->check(CLI::Range(0, 10000));
+    app.add_option("--port", o.Port, "Port for the lesson's listener on 127.0.0.1 (default: a free port)")
+        ->check(CLI::Range(0, 65535));
+    app.add_option("--backlog", o.Backlog, "Override the backlog the lesson passes to listen()")
+        ->check(CLI::Range(0, 1 << 30));
+    app.add_option("--trace", o.Trace, "Append the world model to FILE as JSON lines each time it changes");
+    app.add_option("--screenshot", o.Screenshot, "Render the state after --step K to FILE.png and exit");
+    std::string lang = "en";
+    app.add_option("--lang", lang, "Language of the narration: en or zh")->check(CLI::IsMember({"en", "zh"}));
+    app.add_option("--width", o.Width, "Window width in pixels")->check(CLI::Range(320, 8192));
+    app.add_option("--height", o.Height, "Window height in pixels")->check(CLI::Range(240, 8192));
+    app.add_flag("--list-lessons", o.ListLessons, "List the lessons found and exit");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::Success& e) {
+        exit_code = app.exit(e); // --help, --version
+        return std::nullopt;
+    } catch (const CLI::ParseError& e) {
+        std::string what = e.what();
+        if (auto pos = what.find('\n'); pos != std::string::npos)
+            what.resize(pos);
+        std::cerr << "sockscope: " << what << " (see sockscope --help)\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
+    o.LessonGiven = lesson->count() > 0;
+    o.Language = lang == "zh" ? Lang::Zh : Lang::En;
+    if (o.Headless && !o.Screenshot.empty()) {
+        std::cerr << "sockscope: --screenshot needs the GUI; it cannot be combined with --headless\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
+    if (o.Json && !o.Headless) {
+        std::cerr << "sockscope: --json goes with --headless (for the GUI, use --trace FILE)\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
+    if (o.Lesson == "all" && !o.Headless) {
+        std::cerr << "sockscope: --lesson all goes with --headless\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
+    exit_code = 0;
+    return o;
+}
+
+} // namespace sockscope

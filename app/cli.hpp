@@ -1,0 +1,31 @@
+// The command line (DESIGN.md, "Command-line contract").
+#pragma once
+
+#include "lesson.hpp"
+
+#include <optional>
+#include <string>
+
+namespace sockscope {
+
+struct Options {
+    bool Headless = false;
+    bool Json = false;
+    bool ListLessons = false;
+    std::string Lesson = "no-accept";
+    bool LessonGiven = false;
+    int Step = -1;          // -1: all steps (headless) / none done (GUI)
+    int Port = 0;           // 0: a free port
+    int Backlog = -1;       // -1: the lesson's own
+    std::string Trace;
+    std::string Screenshot;
+    Lang Language = Lang::En;
+    int Width = 1600;
+    int Height = 900;
+};
+
+// Parses argv. Returns the options, or nullopt with `exit_code` set: 0 after --help or
+// --version (already printed), 2 after a bad argument (one line on stderr).
+std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code);
+
+} // namespace sockscope

@@ -1,0 +1,181 @@
+#include "headless.hpp"
+
+#include "clock.hpp"
+#include "lab.hpp"
+#include "player.hpp"
+#include "trace.hpp"
+#include "world.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+namespace sockscope {
+
+namespace {
+
+// Every call made since id `after`, in the order the lab received them.
+std::vector<CallEvent> CallsSince(const World& world, std::uint64_t after)
+{
+    std::vector<CallEvent> calls;
+    for (const auto& actor : world.Actors())
+        for (const auto& call : actor.Calls)
+            if (call.Id > after)
+                calls.push_back(call);
+    std::sort(calls.begin(), calls.end(), [](const CallEvent& a, const CallEvent& b) { return a.Id < b.Id; });
+    return calls;
+}
+
+std::string Pad(std::string s, std::size_t width)
+{
+    if (s.size() < width)
+        s.append(width - s.size(), ' ');
+    return s + " ";
+}
+
+void PrintCall(const CallEvent& c)
+{
+    std::string line = "  " + Pad(c.Actor, 8) + c.Call + "(" + c.Args + ")";
+    if (c.Phase == CallPhase::Finished) {
+        line += " = " + std::to_string(c.Result);
+        if (c.Errno)
+            line += " " + ErrnoName(c.Errno);
+        if (!c.Data.empty() && (c.Call == "recv" || c.Call == "read"))
+            line += "  \"" + EscapeBytes(c.Data, 64) + "\"";
+    } else {
+        line += " ... " + std::string(CallPhaseName(c.Phase));
+    }
+    if (!c.Note.empty())
+        line += "  (" + c.Note + ")";
+    std::cout << line << "\n";
+}
+
+void PrintKernelView(const World& world)
+{
+    std::cout << "  kernel (netlink sock_diag):\n";
+    for (const auto& l : world.Listeners())
+        std::cout << "    listener " << l.Local.ToString() << ": accept queue " << l.AcceptQueue << " of "
+                  << l.Backlog + 1 << " places (backlog " << l.Backlog << "), SYN queue " << l.SynQueue << "\n";
+    if (world.Sockets().empty()) {
+        std::cout << "    (no sockets on the lab's ports)\n";
+        return;
+    }
+    std::cout << "    " << Pad("role", 8) << Pad("local", 21) << Pad("remote", 21) << Pad("state", 12)
+              << Pad("queue", 6) << Pad("fd", 9) << Pad("recv-q", 6) << Pad("send-q", 6) << "cookie\n";
+    for (const auto& s : world.Sockets()) {
+        std::string queue(QueueKindName(s.Queue));
+        std::string fd = s.Fd ? std::to_string(*s.Fd) : "no fd yet";
+        if (s.External)
+            fd = "external";
+        char cookie[24];
+        std::snprintf(cookie, sizeof cookie, "%llx", static_cast<unsigned long long>(s.Cookie));
+        std::cout << "    " << Pad(std::string(SocketRoleName(s.Role)), 8) << Pad(s.K.Local.ToString(), 21)
+                  << Pad(s.InKernel ? s.K.Remote.ToString() : "-", 21) << Pad(std::string(TcpStateName(s.State())), 12)
+                  << Pad(queue.empty() ? "-" : queue, 6) << Pad(fd, 9) << Pad(std::to_string(s.K.RecvQ), 6)
+                  << Pad(std::to_string(s.K.SendQ), 6) << cookie << "\n";
+    }
+    if (!world.ProbeError().empty())
+        std::cout << "    probe error: " << world.ProbeError() << "\n";
+}
+
+// Runs one lesson; returns true if every step passed.
+bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
+{
+    Lab lab;
+    World world;
+    LessonPlayer player(lab, world);
+    player.SetBacklogOverride(options.Backlog);
+    player.Load(std::move(lesson), options.Port);
+    const Lesson& l = *player.Current();
+    if (!options.Json)
+        std::cout << "Lesson " << l.Name << ": " << l.Title.Get(options.Language) << " (listener port "
+                  << player.Port() << ")\n";
+    int steps = static_cast<int>(l.Steps.size());
+    if (options.Step >= 0)
+        steps = std::min(steps, options.Step);
+    bool all_passed = true;
+    std::uint64_t last_id = 0;
+    for (int i = 0; i < steps; ++i) {
+        player.StepForward();
+        bool done = DriveUntilIdle(lab, world, player, 60.0,
+                                   [&] { trace.Update(world, &player, MonotonicSeconds()); });
+        bool passed = done && player.CurrentStatus() == StepStatus::Passed;
+        all_passed = all_passed && passed;
+        auto calls = CallsSince(world, last_id);
+        for (const auto& c : calls)
+            last_id = std::max(last_id, c.Id);
+        const LessonStep& step = l.Steps[static_cast<std::size_t>(i)];
+        if (options.Json) {
+            auto line = TraceLine(world, &player, MonotonicSeconds(), calls);
+            line["title"] = step.Title.Get(options.Language);
+            line["status"] = StepStatusName(player.CurrentStatus());
+            auto checks = nlohmann::json::array();
+            for (const auto& r : player.Results())
+                checks.push_back({{"what", r.What}, {"claim", r.Claim}, {"ok", r.Ok}, {"seen", r.Seen}});
+            line["checks"] = std::move(checks);
+            std::cout << line.dump() << "\n";
+        } else {
+            std::cout << "\nStep " << i + 1 << "/" << l.Steps.size() << ": " << step.Title.Get(options.Language)
+                      << "\n";
+            for (const auto& c : calls)
+                PrintCall(c);
+            PrintKernelView(world);
+            for (const auto& r : player.Results())
+                if (r.What != "call" || !r.Ok)
+                    std::cout << "  " << (r.Ok ? "ok    " : "FAILED") << " " << r.Claim
+                              << (r.Ok ? "" : "  (seen: " + r.Seen + ")") << "\n";
+            if (!done)
+                std::cout << "  FAILED the step did not finish in time\n";
+        }
+        std::cout.flush();
+    }
+    if (!options.Json)
+        std::cout << "\n" << l.Name << ": " << (all_passed ? "every step showed what it claims" : "SOME STEPS FAILED")
+                  << "\n";
+    return all_passed;
+}
+
+} // namespace
+
+int RunHeadless(const Options& options)
+{
+    TraceWriter trace;
+    if (!options.Trace.empty()) {
+        std::string error;
+        if (!trace.Open(options.Trace, error)) {
+            std::cerr << "sockscope: " << error << "\n";
+            return 2;
+        }
+    }
+    std::vector<std::string> names;
+    if (options.Lesson == "all")
+        names = ListLessons();
+    else
+        names.push_back(options.Lesson);
+    std::vector<Lesson> lessons;
+    for (const auto& name : names) {
+        std::string error;
+        auto lesson = FindLesson(name, error);
+        if (!lesson) {
+            std::cerr << "sockscope: " << error << "\n";
+            return 2;
+        }
+        lessons.push_back(std::move(*lesson));
+    }
+    std::vector<std::string> failed;
+    for (auto& lesson : lessons) {
+        std::string name = lesson.Name;
+        if (!RunLesson(options, std::move(lesson), trace))
+            failed.push_back(name);
+    }
+    if (!failed.empty()) {
+        std::string list;
+        for (const auto& f : failed)
+            list += (list.empty() ? "" : ", ") + f;
+        std::cerr << "sockscope: the kernel did not show what these lessons claim: " << list << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+} // namespace sockscope

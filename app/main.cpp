@@ -1,0 +1,57 @@
+// sockscope: watch the TCP socket lifecycle happen for real.
+#include "cli.hpp"
+#include "headless.hpp"
+#include "lesson.hpp"
+
+#ifdef SOCKSCOPE_HAVE_GUI
+#include "gui_app.hpp"
+#endif
+
+#include <csignal>
+#include <iostream>
+
+int main(int argc, char** argv)
+{
+    using namespace sockscope;
+    // A write to a connection the peer reset must return EPIPE, not kill the teacher's
+    // session (the actors also pass MSG_NOSIGNAL).
+    std::signal(SIGPIPE, SIG_IGN);
+
+    int exit_code = 0;
+    auto options = ParseCommandLine(argc, argv, exit_code);
+    if (!options)
+        return exit_code;
+
+    if (options->ListLessons) {
+        std::vector<std::string> invalid;
+        for (const auto& name : ListLessons(&invalid))
+            std::cout << name << "\n";
+        for (const auto& error : invalid)
+            std::cerr << "sockscope: invalid lesson file: " << error << "\n";
+        return 0;
+    }
+    if (options->Headless)
+        return RunHeadless(*options);
+
+#ifdef SOCKSCOPE_HAVE_GUI
+    std::string error;
+    if (!FindLesson(options->Lesson, error)) {
+        std::cerr << "sockscope: " << error << "\n";
+        return 2;
+    }
+    GuiOptions gui;
+    gui.Lesson = options->Lesson;
+    gui.Step = std::max(0, options->Step);
+    gui.Port = options->Port;
+    gui.Backlog = options->Backlog;
+    gui.Screenshot = options->Screenshot;
+    gui.Trace = options->Trace;
+    gui.Language = options->Language;
+    gui.Width = options->Width;
+    gui.Height = options->Height;
+    return RunGui(gui);
+#else
+    std::cerr << "sockscope: this build has no GUI (SOCKSCOPE_BUILD_GUI=OFF); use --headless\n";
+    return 2;
+#endif
+}

@@ -1,0 +1,531 @@
+#include "actor.hpp"
+
+#include "clock.hpp"
+#include "lab.hpp"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace sockscope {
+
+namespace {
+
+// A sockaddr built from the text a lesson gives, as inet_pton would read it.
+struct SockAddr {
+    sockaddr_storage Storage{};
+    socklen_t Len = 0;
+    bool Ok = false;
+    const sockaddr* Get() const { return reinterpret_cast<const sockaddr*>(&Storage); }
+};
+
+SockAddr MakeSockAddr(const std::string& addr, int port)
+{
+    SockAddr out;
+    auto port_net = htons(static_cast<std::uint16_t>(port));
+    if (addr.find(':') != std::string::npos) {
+        auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out.Storage);
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = port_net;
+        out.Ok = inet_pton(AF_INET6, addr.c_str(), &sin6->sin6_addr) == 1;
+        out.Len = sizeof(sockaddr_in6);
+    } else {
+        auto* sin = reinterpret_cast<sockaddr_in*>(&out.Storage);
+        sin->sin_family = AF_INET;
+        sin->sin_port = port_net;
+        out.Ok = inet_pton(AF_INET, addr.c_str(), &sin->sin_addr) == 1;
+        out.Len = sizeof(sockaddr_in);
+    }
+    return out;
+}
+
+std::optional<Endpoint> EndpointOf(const sockaddr_storage& ss)
+{
+    Endpoint e;
+    if (ss.ss_family == AF_INET) {
+        const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
+        e.Family = AF_INET;
+        std::memcpy(e.Addr.data(), &sin->sin_addr, 4);
+        e.Port = ntohs(sin->sin_port);
+        return e;
+    }
+    if (ss.ss_family == AF_INET6) {
+        const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+        e.Family = AF_INET6;
+        std::memcpy(e.Addr.data(), &sin6->sin6_addr, 16);
+        e.Port = ntohs(sin6->sin6_port);
+        return e;
+    }
+    return std::nullopt;
+}
+
+std::optional<Endpoint> LocalOf(int fd)
+{
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+        return std::nullopt;
+    return EndpointOf(ss);
+}
+
+std::optional<Endpoint> RemoteOf(int fd)
+{
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+        return std::nullopt;
+    return EndpointOf(ss);
+}
+
+FdInfo DescribeFd(const std::string& handle, int fd)
+{
+    FdInfo info;
+    info.Handle = handle;
+    info.Fd = fd;
+    struct stat st{};
+    if (fstat(fd, &st) == 0)
+        info.Inode = static_cast<std::uint32_t>(st.st_ino);
+    std::uint64_t cookie = 0;
+    socklen_t len = sizeof cookie;
+    if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) == 0)
+        info.Cookie = cookie;
+    return info;
+}
+
+std::string SockAddrArg(const std::string& addr, int port, const SockAddr& sa)
+{
+    const char* family = sa.Storage.ss_family == AF_INET6 ? "AF_INET6" : "AF_INET";
+    std::string shown = sa.Storage.ss_family == AF_INET6 ? "[" + addr + "]" : addr;
+    return std::string("{") + family + ", " + shown + ":" + std::to_string(port) + "}, " +
+           std::to_string(sa.Len);
+}
+
+// Runs `fn` with O_NONBLOCK set on `fd`, restoring the flags afterwards, so that a call
+// that would block returns EAGAIN and the actor can report it as blocked.
+template <typename Fn>
+auto WithNonBlock(int fd, Fn fn)
+{
+    int flags = fcntl(fd, F_GETFL);
+    bool changed = flags >= 0 && !(flags & O_NONBLOCK);
+    if (changed)
+        fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    auto result = fn();
+    int saved = errno;
+    if (changed)
+        fcntl(fd, F_SETFL, flags);
+    errno = saved;
+    return result;
+}
+
+} // namespace
+
+void UniqueFd::Reset()
+{
+    if (Fd >= 0)
+        ::close(Fd);
+    Fd = -1;
+}
+
+Actor::Actor(std::string name, std::string kind, Lab& lab)
+    : ActorName(std::move(name)), Kind(std::move(kind)), LabRef(lab),
+      WakeFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))
+{
+    Thread = std::thread([this] { Run(); });
+}
+
+Actor::~Actor()
+{
+    {
+        std::lock_guard lock(Mutex);
+        Stopping = true;
+        Queue.clear();
+    }
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = write(WakeFd.Get(), &one, sizeof one);
+    if (Thread.joinable())
+        Thread.join();
+    // An abortive close: a reset leaves no TIME-WAIT or orphan behind on the lab's ports.
+    for (auto& [handle, fd] : Fds) {
+        linger lg{1, 0};
+        setsockopt(fd.Get(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    Fds.clear();
+}
+
+void Actor::Post(std::uint64_t id, CallRequest request)
+{
+    {
+        std::lock_guard lock(Mutex);
+        Queue.emplace_back(id, std::move(request));
+    }
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = write(WakeFd.Get(), &one, sizeof one);
+}
+
+bool Actor::StopRequested()
+{
+    std::lock_guard lock(Mutex);
+    return Stopping;
+}
+
+void Actor::Run()
+{
+    for (;;) {
+        std::pair<std::uint64_t, CallRequest> next;
+        {
+            std::unique_lock lock(Mutex);
+            if (Stopping)
+                return;
+            if (!Queue.empty()) {
+                next = std::move(Queue.front());
+                Queue.pop_front();
+            }
+        }
+        if (next.first != 0) {
+            Execute(next.first, next.second);
+            continue;
+        }
+        pollfd pfd{WakeFd.Get(), POLLIN, 0};
+        if (poll(&pfd, 1, -1) > 0) {
+            std::uint64_t count;
+            [[maybe_unused]] auto n = read(WakeFd.Get(), &count, sizeof count);
+        }
+    }
+}
+
+Actor::Wait Actor::WaitFor(int fd, short events, CallEvent& call)
+{
+    call.Phase = CallPhase::Blocked;
+    LabRef.Report(call);
+    for (;;) {
+        pollfd pfds[2] = {{fd, events, 0}, {WakeFd.Get(), POLLIN, 0}};
+        int n = poll(pfds, 2, -1);
+        if (n < 0 && errno != EINTR)
+            return Wait::Ready; // let the call itself report the error
+        if (pfds[1].revents & POLLIN) {
+            std::uint64_t count;
+            [[maybe_unused]] auto r = read(WakeFd.Get(), &count, sizeof count);
+            if (StopRequested())
+                return Wait::Stopped;
+        }
+        if (n > 0 && pfds[0].revents)
+            return Wait::Ready;
+    }
+}
+
+int Actor::FdOf(const std::string& handle) const
+{
+    auto it = Fds.find(handle.empty() ? std::string("main") : handle);
+    return it == Fds.end() ? -1 : it->second.Get();
+}
+
+std::string Actor::NewHandle(const std::string& wanted, const char* prefix) const
+{
+    if (!wanted.empty() && !Fds.count(wanted))
+        return wanted;
+    std::string base = wanted.empty() ? prefix : wanted;
+    if (!Fds.count(base))
+        return base;
+    for (int i = 2;; ++i) {
+        std::string candidate = base + std::to_string(i);
+        if (!Fds.count(candidate))
+            return candidate;
+    }
+}
+
+void Actor::Finish(CallEvent& call, long result, int err)
+{
+    call.Result = result;
+    call.Errno = result < 0 ? err : 0;
+    call.Phase = CallPhase::Finished;
+    call.TEnd = MonotonicSeconds();
+    LabRef.Report(call);
+}
+
+void Actor::Execute(std::uint64_t id, const CallRequest& request)
+{
+    CallEvent call;
+    call.Id = id;
+    call.Actor = ActorName;
+    call.ActorKind = Kind;
+    call.Call = request.Call;
+    call.Handle = request.Fd.empty() ? "main" : request.Fd;
+    call.TStart = MonotonicSeconds();
+    const std::string& c = request.Call;
+
+    if (c == "socket") {
+        DoSocket(call, request);
+        return;
+    }
+    // Every other call names a descriptor. A handle the actor does not hold is passed as
+    // -1, so the kernel itself answers EBADF: calls in the wrong order show real errors.
+    int fd = FdOf(request.Fd);
+    call.Fd = fd;
+    if (fd < 0)
+        call.Note = "no descriptor named '" + call.Handle + "'";
+    std::string fd_arg = std::to_string(fd);
+    call.Phase = CallPhase::Started;
+    call.Args = fd_arg;
+
+    if (c == "setsockopt") {
+        DoSetsockopt(call, request, fd);
+    } else if (c == "bind") {
+        DoBind(call, request, fd);
+    } else if (c == "listen") {
+        call.Args = fd_arg + ", " + std::to_string(request.Backlog);
+        LabRef.Report(call);
+        long rc = listen(fd, request.Backlog);
+        int err = errno;
+        if (rc == 0)
+            call.Local = LocalOf(fd);
+        Finish(call, rc, err);
+    } else if (c == "connect") {
+        DoConnect(call, request, fd);
+    } else if (c == "accept") {
+        DoAccept(call, request, fd);
+    } else if (c == "recv" || c == "read") {
+        DoRecv(call, request, fd);
+    } else if (c == "send" || c == "write") {
+        DoSend(call, request, fd);
+    } else if (c == "shutdown") {
+        int how = request.How == "SHUT_RD" ? SHUT_RD : request.How == "SHUT_RDWR" ? SHUT_RDWR : SHUT_WR;
+        call.Args = fd_arg + ", " + (how == SHUT_RD ? "SHUT_RD" : how == SHUT_RDWR ? "SHUT_RDWR" : "SHUT_WR");
+        LabRef.Report(call);
+        long rc = shutdown(fd, how);
+        Finish(call, rc, errno);
+    } else if (c == "close") {
+        LabRef.Report(call);
+        long rc = -1;
+        int err = EBADF;
+        auto it = Fds.find(call.Handle);
+        if (it != Fds.end()) {
+            rc = ::close(it->second.Release());
+            err = errno;
+            Fds.erase(it);
+            call.Closed = true;
+        }
+        Finish(call, rc, err);
+    } else if (c == "getsockname" || c == "getpeername") {
+        LabRef.Report(call);
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        auto* sa = reinterpret_cast<sockaddr*>(&ss);
+        long rc = c == "getsockname" ? getsockname(fd, sa, &len) : getpeername(fd, sa, &len);
+        int err = errno;
+        if (rc == 0)
+            (c == "getsockname" ? call.Local : call.Remote) = EndpointOf(ss);
+        Finish(call, rc, err);
+    } else {
+        call.Note = "sockscope does not know the call '" + c + "'";
+        Finish(call, -1, ENOSYS);
+    }
+}
+
+void Actor::DoSocket(CallEvent& call, const CallRequest& request)
+{
+    bool v6 = request.Family == "inet6";
+    call.Args = std::string(v6 ? "AF_INET6" : "AF_INET") + ", SOCK_STREAM, 0";
+    call.Phase = CallPhase::Started;
+    LabRef.Report(call);
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int err = errno;
+    if (fd >= 0) {
+        std::string handle = NewHandle(request.As, "main");
+        call.Handle = handle;
+        call.Fd = fd;
+        call.NewFd = DescribeFd(handle, fd);
+        Fds.emplace(handle, UniqueFd(fd));
+    }
+    Finish(call, fd, err);
+}
+
+void Actor::DoSetsockopt(CallEvent& call, const CallRequest& request, int fd)
+{
+    const std::string& opt = request.Option;
+    long rc;
+    if (opt == "SO_LINGER0" || opt == "SO_LINGER") {
+        linger lg{1, opt == "SO_LINGER0" ? 0 : request.Value};
+        call.Args += ", SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=" + std::to_string(lg.l_linger) + "}, " +
+                     std::to_string(sizeof lg);
+        LabRef.Report(call);
+        rc = setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    } else {
+        int level = SOL_SOCKET, name = -1;
+        const char* level_name = "SOL_SOCKET";
+        if (opt == "SO_REUSEADDR") name = SO_REUSEADDR;
+        else if (opt == "SO_REUSEPORT") name = SO_REUSEPORT;
+        else if (opt == "SO_KEEPALIVE") name = SO_KEEPALIVE;
+        else if (opt == "TCP_NODELAY") { level = IPPROTO_TCP; level_name = "IPPROTO_TCP"; name = TCP_NODELAY; }
+        else if (opt == "IPV6_V6ONLY") { level = IPPROTO_IPV6; level_name = "IPPROTO_IPV6"; name = IPV6_V6ONLY; }
+        int value = request.Value;
+        call.Args += std::string(", ") + level_name + ", " + (opt.empty() ? "?" : opt) + ", &(int){" +
+                     std::to_string(value) + "}, " + std::to_string(sizeof value);
+        LabRef.Report(call);
+        if (name < 0) {
+            call.Note = "sockscope does not know the option '" + opt + "'";
+            Finish(call, -1, ENOPROTOOPT);
+            return;
+        }
+        rc = setsockopt(fd, level, name, &value, sizeof value);
+    }
+    Finish(call, rc, errno);
+}
+
+void Actor::DoBind(CallEvent& call, const CallRequest& request, int fd)
+{
+    SockAddr sa = MakeSockAddr(request.Addr, request.Port);
+    call.Args += ", " + SockAddrArg(request.Addr, request.Port, sa);
+    LabRef.Report(call);
+    if (!sa.Ok) {
+        call.Note = "inet_pton cannot read the address '" + request.Addr + "'";
+        Finish(call, -1, EINVAL);
+        return;
+    }
+    long rc = bind(fd, sa.Get(), sa.Len);
+    int err = errno;
+    if (rc == 0) {
+        call.Local = LocalOf(fd);
+        if (call.Local)
+            LabRef.WatchPort(call.Local->Port);
+    } else if (request.Port > 0) {
+        LabRef.WatchPort(static_cast<std::uint16_t>(request.Port)); // show who holds it
+    }
+    Finish(call, rc, err);
+}
+
+void Actor::DoConnect(CallEvent& call, const CallRequest& request, int fd)
+{
+    SockAddr sa = MakeSockAddr(request.Addr, request.Port);
+    call.Args += ", " + SockAddrArg(request.Addr, request.Port, sa);
+    LabRef.Report(call);
+    if (!sa.Ok) {
+        call.Note = "inet_pton cannot read the address '" + request.Addr + "'";
+        Finish(call, -1, EINVAL);
+        return;
+    }
+    // Watch the port before the SYN leaves, so the probe can see SYN-SENT.
+    LabRef.WatchPort(static_cast<std::uint16_t>(request.Port));
+    long rc = WithNonBlock(fd, [&] { return ::connect(fd, sa.Get(), sa.Len); });
+    int err = errno;
+    if (rc < 0 && err == EINPROGRESS && !request.NonBlock) {
+        // What a blocking connect() does: wait for the handshake, then report its outcome.
+        if (WaitFor(fd, POLLOUT, call) == Wait::Stopped) {
+            call.Note = "woken by reset";
+            Finish(call, -1, EINTR);
+            return;
+        }
+        int so_error = 0;
+        socklen_t len = sizeof so_error;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
+        rc = so_error == 0 ? 0 : -1;
+        err = so_error;
+    }
+    call.Local = LocalOf(fd);
+    if (rc == 0)
+        call.Remote = RemoteOf(fd);
+    Finish(call, rc, err);
+}
+
+void Actor::DoAccept(CallEvent& call, const CallRequest& request, int fd)
+{
+    call.Args += ", &addr, &addrlen";
+    LabRef.Report(call);
+    for (;;) {
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        int conn = WithNonBlock(fd, [&] {
+            return accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
+        });
+        int err = errno;
+        if (conn >= 0) {
+            std::string handle = NewHandle(request.As, "conn");
+            call.NewFd = DescribeFd(handle, conn);
+            call.Remote = EndpointOf(ss);
+            call.Local = LocalOf(conn);
+            Fds.emplace(handle, UniqueFd(conn));
+            Finish(call, conn, 0);
+            return;
+        }
+        if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+            Finish(call, -1, err);
+            return;
+        }
+        if (WaitFor(fd, POLLIN, call) == Wait::Stopped) {
+            call.Note = "woken by reset";
+            Finish(call, -1, EINTR);
+            return;
+        }
+    }
+}
+
+void Actor::DoRecv(CallEvent& call, const CallRequest& request, int fd)
+{
+    int len = std::max(0, request.Len);
+    call.Args += ", buf, " + std::to_string(len) + (request.Call == "recv" ? ", 0" : "");
+    LabRef.Report(call);
+    std::string buffer(static_cast<std::size_t>(len), '\0');
+    for (;;) {
+        long n = recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+        int err = errno;
+        if (n >= 0) {
+            call.Data.assign(buffer.data(), static_cast<std::size_t>(n));
+            if (n == 0 && len > 0)
+                call.Note = "end of stream: the peer sent FIN";
+            Finish(call, n, 0);
+            return;
+        }
+        if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+            Finish(call, -1, err);
+            return;
+        }
+        if (WaitFor(fd, POLLIN, call) == Wait::Stopped) {
+            call.Note = "woken by reset";
+            Finish(call, -1, EINTR);
+            return;
+        }
+    }
+}
+
+void Actor::DoSend(CallEvent& call, const CallRequest& request, int fd)
+{
+    const std::string& data = request.Data;
+    call.Args += ", \"" + EscapeBytes(data, 48) + "\", " + std::to_string(data.size()) +
+                 (request.Call == "send" ? ", 0" : "");
+    LabRef.Report(call);
+    std::size_t sent = 0;
+    // A blocking write: keep going until every byte is in the send buffer. MSG_NOSIGNAL:
+    // writing to a reset connection returns EPIPE instead of killing sockscope.
+    while (sent < data.size() || data.empty()) {
+        long n = send(fd, data.data() + sent, data.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        int err = errno;
+        if (n >= 0) {
+            sent += static_cast<std::size_t>(n);
+            if (data.empty())
+                break;
+            continue;
+        }
+        if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+            if (sent > 0)
+                break; // a partial write reports what went out, as write(2) does
+            Finish(call, -1, err);
+            return;
+        }
+        if (WaitFor(fd, POLLOUT, call) == Wait::Stopped) {
+            call.Note = "woken by reset";
+            Finish(call, sent > 0 ? static_cast<long>(sent) : -1, EINTR);
+            return;
+        }
+    }
+    call.Data = data.substr(0, sent);
+    Finish(call, static_cast<long>(sent), 0);
+}
+
+} // namespace sockscope

@@ -1,0 +1,92 @@
+// An actor: one background thread that owns some socket descriptors and makes one real
+// system call at a time, on command, reporting each call to the lab as events.
+// A call that would block (accept on an empty queue, recv with nothing to read, connect
+// while the handshake is under way) is reported as Blocked, and waits in poll() on the
+// descriptor plus an eventfd, so destroying the actor wakes it at once.
+#pragma once
+
+#include "events.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+
+namespace sockscope {
+
+class Lab;
+
+// Owns a descriptor; closes it in the destructor (so leaks are easy to find).
+class UniqueFd {
+public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) : Fd(fd) {}
+    ~UniqueFd() { Reset(); }
+    UniqueFd(UniqueFd&& other) noexcept : Fd(std::exchange(other.Fd, -1)) {}
+    UniqueFd& operator=(UniqueFd&& other) noexcept
+    {
+        if (this != &other) {
+            Reset();
+            Fd = std::exchange(other.Fd, -1);
+        }
+        return *this;
+    }
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+    int Get() const { return Fd; }
+    int Release() { return std::exchange(Fd, -1); }
+    void Reset();
+
+private:
+    int Fd = -1;
+};
+
+class Actor {
+public:
+    // Starts the thread. `lab` must outlive the actor.
+    Actor(std::string name, std::string kind, Lab& lab);
+    // Wakes a blocked call (reported as interrupted), drops queued calls, closes every
+    // descriptor with a reset (SO_LINGER 0, so no TIME-WAIT is left behind), joins.
+    ~Actor();
+    Actor(const Actor&) = delete;
+    Actor& operator=(const Actor&) = delete;
+
+    // Queue a call. Safe from any thread.
+    void Post(std::uint64_t id, CallRequest request);
+    const std::string& Name() const { return ActorName; }
+
+private:
+    enum class Wait { Ready, Stopped };
+
+    void Run();
+    void Execute(std::uint64_t id, const CallRequest& request);
+    // Poll `fd` for `events` and the wake eventfd. Reports `call` as Blocked first.
+    Wait WaitFor(int fd, short events, CallEvent& call);
+    bool StopRequested();
+    int FdOf(const std::string& handle) const;
+    std::string NewHandle(const std::string& wanted, const char* prefix) const;
+    void Finish(CallEvent& call, long result, int err);
+
+    void DoSocket(CallEvent& call, const CallRequest& request);
+    void DoSetsockopt(CallEvent& call, const CallRequest& request, int fd);
+    void DoBind(CallEvent& call, const CallRequest& request, int fd);
+    void DoConnect(CallEvent& call, const CallRequest& request, int fd);
+    void DoAccept(CallEvent& call, const CallRequest& request, int fd);
+    void DoRecv(CallEvent& call, const CallRequest& request, int fd);
+    void DoSend(CallEvent& call, const CallRequest& request, int fd);
+
+    std::string ActorName;
+    std::string Kind;
+    Lab& LabRef;
+    UniqueFd WakeFd;
+    std::mutex Mutex; // guards Queue and Stopping
+    std::deque<std::pair<std::uint64_t, CallRequest>> Queue;
+    bool Stopping = false;
+    std::map<std::string, UniqueFd> Fds; // actor thread only
+    std::thread Thread;
+};
+
+} // namespace sockscope

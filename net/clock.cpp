@@ -1,0 +1,28 @@
+#include "clock.hpp"
+
+#include <chrono>
+
+namespace sockscope {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A function-local static is initialised on first use, so a call made during another
+// file's static initialisation still finds a valid origin.
+Clock::time_point Origin()
+{
+    static const Clock::time_point origin = Clock::now();
+    return origin;
+}
+
+// Pins the origin at process start when nobody asked earlier.
+[[maybe_unused]] const Clock::time_point kStartup = Origin();
+
+} // namespace
+
+double MonotonicSeconds()
+{
+    return std::chrono::duration<double>(Clock::now() - Origin()).count();
+}
+
+} // namespace sockscope

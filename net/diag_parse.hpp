@@ -1,0 +1,67 @@
+// The bytes of a NETLINK_SOCK_DIAG conversation, without the socket: building the dump
+// request (with an in-kernel port filter) and parsing the replies into KernelSocket rows.
+// Pure functions of their arguments, so they can be tested on recorded replies and
+// fuzzed. The I/O lives in probe.cpp.
+#pragma once
+
+#include "kernel_types.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace sockscope {
+
+// Each port costs 24 bytes of bytecode and the kernel's jump offsets are 16 bits wide;
+// this many keeps a request far from those limits. Callers with more ports split them
+// over several dumps.
+inline constexpr std::size_t kMaxDiagPorts = 1024;
+
+// The TCP states a dump asks for, as a bit mask of (1 << state): ESTABLISHED (1) ..
+// CLOSING (11), request sockets (12, NEW_SYN_RECV) and, since Linux 6.8, sockets that are
+// bound but neither listening nor connected (13, TCP_BOUND_INACTIVE; reported with
+// idiag_state CLOSE), so the lab can show the effect of bind() alone. Older kernels
+// ignore the bits they do not know.
+inline constexpr std::uint32_t kDiagAllStates = 0x3FFE;
+
+// A SOCK_DIAG_BY_FAMILY dump request for the TCP sockets of one family (AF_INET or
+// AF_INET6), asking for tcp_info (INET_DIAG_INFO), with bytecode that makes the kernel
+// keep only sockets whose local or remote port is one of `ports`. Returns an empty
+// vector when there is nothing to ask: no ports, more than kMaxDiagPorts, or a family
+// other than AF_INET/AF_INET6.
+std::vector<std::uint8_t> BuildDiagRequest(int family, std::span<const std::uint16_t> ports,
+                                           std::uint32_t seq);
+
+// Just the INET_DIAG_REQ_BYTECODE payload of the request above (exposed for tests).
+// Layout for conditions c1..cN (N = 2 * ports, "sport == p" then "dport == p"):
+//   c1 JMP c2 JMP ... cN
+// A condition that holds steps onto its JMP, which jumps exactly to the end (accept);
+// one that fails skips its JMP to the next condition; the last one's "no" lands 4 bytes
+// past the end (reject). Every op is on the chain of "yes" steps from the start, which
+// the kernel's audit (valid_cc) requires of every "no" target.
+std::vector<std::uint8_t> BuildPortFilter(std::span<const std::uint16_t> ports);
+
+enum class ParseStatus : std::uint8_t {
+    More,        // all messages read; the dump continues in the next datagram
+    Done,        // NLMSG_DONE reached: the dump is complete
+    Interrupted, // the kernel flagged NLM_F_DUMP_INTR: rows may be inconsistent, dump again
+    Error,       // the kernel refused (NLMSG_ERROR, failed NLMSG_DONE) or the bytes are malformed
+};
+
+std::string_view ParseStatusName(ParseStatus s);
+
+// Parses one datagram of replies to the dump with sequence number `expected_seq`,
+// appending a row to `out` for each inet_diag_msg. Messages with another sequence number
+// are skipped (leftovers of an earlier, abandoned dump). Stops at NLMSG_DONE
+// (Done), at a message flagged NLM_F_DUMP_INTR (Interrupted), or at the first error
+// (Error, with `error` describing it); rows appended before an Interrupted or Error
+// should be discarded by the caller. Never reads outside `bytes`, whatever they hold.
+ParseStatus ParseDiagReply(std::span<const std::uint8_t> bytes, std::uint32_t expected_seq,
+                           std::vector<KernelSocket>& out, std::string& error);
+
+// "EPERM (Operation not permitted)"; for messages shown to the user.
+std::string DescribeErrno(int err);
+
+} // namespace sockscope

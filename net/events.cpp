@@ -1,0 +1,66 @@
+#include "events.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sockscope {
+
+std::string_view CallPhaseName(CallPhase p)
+{
+    switch (p) {
+    case CallPhase::Queued: return "queued";
+    case CallPhase::Started: return "started";
+    case CallPhase::Blocked: return "blocked";
+    case CallPhase::Finished: return "finished";
+    }
+    return "?";
+}
+
+std::string EscapeBytes(std::string_view bytes, std::size_t max)
+{
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    std::size_t n = std::min(bytes.size(), max);
+    for (std::size_t i = 0; i < n; ++i) {
+        auto c = static_cast<unsigned char>(bytes[i]);
+        switch (c) {
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\\': out += "\\\\"; break;
+        case '"': out += "\\\""; break;
+        default:
+            if (c >= 0x20 && c < 0x7f) {
+                out += static_cast<char>(c);
+            } else {
+                out += "\\x";
+                out += hex[c >> 4];
+                out += hex[c & 15];
+            }
+        }
+    }
+    if (bytes.size() > max)
+        out += "...";
+    return out;
+}
+
+std::string ErrnoName(int err)
+{
+    if (err == 0)
+        return {};
+    if (const char* name = strerrorname_np(err))
+        return name;
+    return "E" + std::to_string(err);
+}
+
+int ErrnoFromName(std::string_view name)
+{
+    for (int err = 1; err < 256; ++err) {
+        const char* candidate = strerrorname_np(err);
+        if (candidate && name == candidate)
+            return err;
+    }
+    return 0;
+}
+
+} // namespace sockscope

@@ -1,0 +1,138 @@
+#include "lab.hpp"
+
+#include "actor.hpp"
+#include "clock.hpp"
+#include "probe.hpp"
+
+#include <atomic>
+
+namespace sockscope {
+
+Lab::Lab(LabOptions options) : Options(options)
+{
+    if (Options.StartProbe) {
+        ProbeOptions probe_options;
+        probe_options.Interval = Options.ProbeInterval;
+        ProbeThread = std::make_unique<Probe>(
+            [this](Snapshot&& snap) {
+                // A dump that began before the last reset describes the old lab: drop it.
+                if (snap.T < ResetAt.load())
+                    return;
+                Report(std::move(snap));
+            },
+            probe_options);
+    }
+}
+
+Lab::~Lab()
+{
+    ProbeThread.reset(); // stop reporting first
+    std::map<std::string, std::unique_ptr<Actor>> actors;
+    {
+        std::lock_guard lock(Mutex);
+        actors.swap(Actors);
+    }
+    actors.clear(); // each joins its thread (outside the lock: actors report while stopping)
+}
+
+std::uint64_t Lab::Submit(CallRequest request)
+{
+    std::lock_guard lock(Mutex);
+    std::uint64_t id = NextId++;
+    CallEvent queued;
+    queued.Id = id;
+    queued.Actor = request.Actor;
+    queued.ActorKind = request.ActorKind;
+    queued.Call = request.Call;
+    queued.Handle = request.Fd.empty() ? "main" : request.Fd;
+    queued.Phase = CallPhase::Queued;
+    queued.TStart = MonotonicSeconds();
+    Pending.emplace_back(std::move(queued));
+    Queued.notify_all();
+    auto& slot = Actors[request.Actor];
+    if (!slot)
+        slot = std::make_unique<Actor>(request.Actor, request.ActorKind, *this);
+    slot->Post(id, std::move(request));
+    if (Wake)
+        Wake();
+    return id;
+}
+
+void Lab::Reset()
+{
+    std::map<std::string, std::unique_ptr<Actor>> actors;
+    {
+        std::lock_guard lock(Mutex);
+        actors.swap(Actors);
+        Ports.clear();
+    }
+    actors.clear();
+    if (ProbeThread)
+        ProbeThread->SetPorts({});
+    ResetAt.store(MonotonicSeconds());
+    std::lock_guard lock(Mutex);
+    Pending.clear();
+}
+
+std::vector<LabEvent> Lab::Drain()
+{
+    std::lock_guard lock(Mutex);
+    std::vector<LabEvent> out;
+    out.swap(Pending);
+    return out;
+}
+
+bool Lab::WaitForEvents(std::chrono::milliseconds timeout)
+{
+    std::unique_lock lock(Mutex);
+    return Queued.wait_for(lock, timeout, [this] { return !Pending.empty(); });
+}
+
+void Lab::SetWakeCallback(std::function<void()> wake)
+{
+    std::lock_guard lock(Mutex);
+    Wake = std::move(wake);
+}
+
+void Lab::WatchPort(std::uint16_t port)
+{
+    if (port == 0)
+        return;
+    std::vector<std::uint16_t> ports;
+    {
+        std::lock_guard lock(Mutex);
+        if (!Ports.insert(port).second)
+            return;
+        ports.assign(Ports.begin(), Ports.end());
+    }
+    if (ProbeThread)
+        ProbeThread->SetPorts(std::move(ports));
+}
+
+std::vector<std::uint16_t> Lab::WatchedPorts() const
+{
+    std::lock_guard lock(Mutex);
+    return {Ports.begin(), Ports.end()};
+}
+
+Snapshot Lab::DumpNow()
+{
+    auto ports = WatchedPorts();
+    Snapshot snap = DumpSockets(ports);
+    return snap;
+}
+
+void Lab::Report(LabEvent event)
+{
+    std::function<void()> wake;
+    {
+        std::lock_guard lock(Mutex);
+        Pending.push_back(std::move(event));
+        wake = Wake;
+    }
+    Queued.notify_all();
+    if (wake)
+        wake();
+}
+
+} // namespace sockscope

@@ -1,0 +1,78 @@
+// The socket lab: actors (one background thread each) that make real system calls on
+// command, and the kernel probe that watches their ports. Everything they report comes
+// out of Drain() in order, to be applied to a World on one thread.
+#pragma once
+
+#include "events.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace sockscope {
+
+class Actor;
+class Probe;
+
+struct LabOptions {
+    bool StartProbe = true;
+    std::chrono::milliseconds ProbeInterval{15};
+};
+
+class Lab {
+public:
+    explicit Lab(LabOptions options = {});
+    ~Lab(); // wakes every blocked call, closes every descriptor, joins every thread
+    Lab(const Lab&) = delete;
+    Lab& operator=(const Lab&) = delete;
+
+    // Queue a system call on an actor (created on first use). Returns the call's id;
+    // its events carry it. Safe from any thread.
+    std::uint64_t Submit(CallRequest request);
+
+    // Wake every blocked call, close every descriptor, stop every actor thread, forget
+    // the watched ports. Returns when all of that is done. Safe from any thread but not
+    // concurrently with itself.
+    void Reset();
+
+    // Everything reported since the previous Drain(), in order. Safe from any thread.
+    std::vector<LabEvent> Drain();
+    // Block until something is queued or the timeout passes. Returns true if queued.
+    bool WaitForEvents(std::chrono::milliseconds timeout);
+    // Called on the reporting thread after each event is queued (GUI: glfwPostEmptyEvent).
+    void SetWakeCallback(std::function<void()> wake);
+
+    // Ports the probe dumps (bind and connect add theirs automatically).
+    void WatchPort(std::uint16_t port);
+    std::vector<std::uint16_t> WatchedPorts() const;
+    // A synchronous dump of the watched ports (tests, headless checks).
+    Snapshot DumpNow();
+    bool ProbeRunning() const { return ProbeThread != nullptr; }
+
+    // Called by actors (any thread): queue an event.
+    void Report(LabEvent event);
+
+private:
+    Actor& ActorFor(const std::string& name, const std::string& kind);
+
+    LabOptions Options;
+    mutable std::mutex Mutex; // guards everything below
+    std::condition_variable Queued;
+    std::vector<LabEvent> Pending;
+    std::function<void()> Wake;
+    std::set<std::uint16_t> Ports;
+    std::uint64_t NextId = 1;
+    std::map<std::string, std::unique_ptr<Actor>> Actors;
+    std::atomic<double> ResetAt{0};
+    std::unique_ptr<Probe> ProbeThread;
+};
+
+} // namespace sockscope

@@ -1,0 +1,77 @@
+// Lessons are data: a JSON file per lesson in assets/lessons/. The same file drives the
+// GUI step-through, the headless runner and the tests.
+#pragma once
+
+#include "events.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sockscope {
+
+enum class Lang : std::uint8_t { En, Zh };
+
+// A text in English and Simplified Chinese. Get() falls back to English.
+struct Text {
+    std::string En;
+    std::string Zh;
+    const std::string& Get(Lang lang) const { return lang == Lang::Zh && !Zh.empty() ? Zh : En; }
+};
+
+// One system call of a step, and what its result must be.
+struct LessonCall {
+    CallRequest Request;                 // Port may be given as "$port" in the file: PortFromLab
+    bool PortFromLab = false;            // true: use the lesson's port (--port or a free one)
+    bool Blocks = false;                 // the call is expected to block: the step goes on
+    std::optional<long> ExpectResult;    // exact return value
+    bool ExpectFd = false;               // a descriptor (>= 0)
+    std::optional<std::string> ExpectErrno; // "EADDRINUSE", or "" for success
+    std::string Code;                    // the C line shown in the code view
+};
+
+// A claim about the kernel's view after a step: the number of entries of `What`
+// ("sockets" or "listeners", as in the trace contract) whose fields equal every field
+// of `Match` must be `Count`. String values may contain "$port".
+struct Check {
+    std::string What;
+    nlohmann::json Match;
+    int Count = 1;
+    Text Says;                           // the claim in words, shown when it fails
+};
+
+struct LessonStep {
+    Text Title;
+    Text Narration;
+    std::vector<LessonCall> Calls;
+    std::vector<Check> Expect;
+};
+
+struct ActorDecl {
+    std::string Name;
+    std::string Kind;                    // "server" or "client"
+};
+
+struct Lesson {
+    std::string Name;
+    Text Title;
+    Text Summary;
+    std::vector<ActorDecl> Actors;
+    std::vector<LessonStep> Steps;
+    std::string Path;
+};
+
+// Parse a lesson. On failure returns nullopt and sets `error` to "file:line:column: what".
+std::optional<Lesson> ParseLesson(const std::string& text, const std::string& path, std::string& error);
+std::optional<Lesson> LoadLessonFile(const std::string& path, std::string& error);
+
+// Where lesson files are looked for: $SOCKSCOPE_LESSONS, the build tree's and the source
+// tree's assets/lessons, and the installed share/sockscope/lessons.
+std::vector<std::string> LessonDirs();
+// Every lesson name found (file stem), sorted; invalid files are listed in `invalid`.
+std::vector<std::string> ListLessons(std::vector<std::string>* invalid = nullptr);
+std::optional<Lesson> FindLesson(const std::string& name, std::string& error);
+
+} // namespace sockscope

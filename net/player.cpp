@@ -1,0 +1,266 @@
+#include "player.hpp"
+
+#include "clock.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace sockscope {
+
+std::string_view StepStatusName(StepStatus s)
+{
+    switch (s) {
+    case StepStatus::Idle: return "idle";
+    case StepStatus::Running: return "running";
+    case StepStatus::Checking: return "checking";
+    case StepStatus::Passed: return "passed";
+    case StepStatus::Failed: return "failed";
+    }
+    return "?";
+}
+
+int PickFreePort()
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sin;
+    int port = 0;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len) == 0)
+        port = ntohs(sin.sin_port);
+    close(fd);
+    return port;
+}
+
+LessonPlayer::LessonPlayer(Lab& lab, World& world, PlayerOptions options)
+    : LabRef(lab), WorldRef(world), Options(options)
+{
+}
+
+void LessonPlayer::Load(Lesson lesson, int port)
+{
+    LessonData = std::move(lesson);
+    LessonPort = port > 0 ? port : PickFreePort();
+    Reset(LessonPort);
+}
+
+void LessonPlayer::Reset(int port)
+{
+    LabRef.Reset();
+    WorldRef.Clear();
+    if (port > 0)
+        LessonPort = port;
+    Step = -1;
+    Status = StepStatus::Idle;
+    NextCall = 0;
+    WaitingId = 0;
+    Checks.clear();
+}
+
+LessonVars LessonPlayer::Vars() const
+{
+    long backlog = BacklogOverride;
+    if (backlog < 0 && LessonData)
+        for (const auto& step : LessonData->Steps)
+            for (const auto& call : step.Calls)
+                if (backlog < 0 && call.Request.Call == "listen")
+                    backlog = call.Request.Backlog;
+    return {{"port", LessonPort}, {"backlog", backlog}};
+}
+
+bool LessonPlayer::AtEnd() const
+{
+    return !LessonData || Step + 1 >= static_cast<int>(LessonData->Steps.size());
+}
+
+void LessonPlayer::StepForward()
+{
+    if (!LessonData || Busy() || AtEnd())
+        return;
+    ++Step;
+    Status = StepStatus::Running;
+    NextCall = 0;
+    WaitingId = 0;
+    LastCallEnd = 0;
+    Checks.clear();
+}
+
+std::string LessonPlayer::StatusLine() const
+{
+    if (!LessonData)
+        return "no lesson loaded";
+    std::string total = std::to_string(LessonData->Steps.size());
+    if (Step < 0)
+        return "ready: " + total + " steps, port " + std::to_string(LessonPort);
+    std::string head = "step " + std::to_string(Step + 1) + "/" + total + ": ";
+    switch (Status) {
+    case StepStatus::Running: return head + "making the calls";
+    case StepStatus::Checking: return head + "waiting for the kernel to show the expected state";
+    case StepStatus::Passed: return head + "the kernel shows what the lesson says";
+    case StepStatus::Failed: {
+        for (const auto& c : Checks)
+            if (!c.Ok)
+                return head + "NOT as expected: " + c.Claim + (c.Seen.empty() ? "" : " (seen: " + c.Seen + ")");
+        return head + "failed";
+    }
+    case StepStatus::Idle: break;
+    }
+    return head + "idle";
+}
+
+void LessonPlayer::SubmitNext(double now)
+{
+    const LessonCall& call = LessonData->Steps[static_cast<std::size_t>(Step)].Calls[static_cast<std::size_t>(NextCall)];
+    CallRequest request = call.Request;
+    if (call.PortFromLab)
+        request.Port = LessonPort;
+    if (request.Call == "listen" && BacklogOverride >= 0)
+        request.Backlog = BacklogOverride;
+    WaitingId = LabRef.Submit(std::move(request));
+    Deadline = now + Options.CallTimeout;
+    ++NextCall;
+}
+
+bool LessonPlayer::CallSettled(const LessonCall& call, std::uint64_t id, double now, CheckResult& result)
+{
+    const CallEvent* seen = WorldRef.FindCall(id);
+    bool finished = seen && seen->Phase == CallPhase::Finished;
+    bool blocked = seen && seen->Phase == CallPhase::Blocked;
+    result.What = "call";
+    result.Claim = call.Request.Actor + ": " + call.Request.Call + "()";
+    if (!finished && !(call.Blocks && blocked)) {
+        if (now < Deadline)
+            return false;
+        result.Ok = false;
+        result.Seen = seen && blocked ? "still blocked after " + std::to_string(Options.CallTimeout) + " s"
+                                      : "did not return in time";
+        return true;
+    }
+    LastCallEnd = std::max(LastCallEnd, finished ? seen->TEnd : now);
+    std::string got = finished ? std::to_string(seen->Result) + (seen->Errno ? " " + ErrnoName(seen->Errno) : "")
+                               : "blocked";
+    if (call.Blocks) {
+        result.Claim += " blocks";
+        result.Ok = blocked;
+    } else if (call.ExpectFd) {
+        result.Claim += " returns a descriptor";
+        result.Ok = seen->Result >= 0;
+    } else if (call.ExpectResult) {
+        result.Claim += " returns " + std::to_string(*call.ExpectResult);
+        result.Ok = seen->Result == *call.ExpectResult;
+    } else if (call.ExpectErrno) {
+        result.Claim += call.ExpectErrno->empty() ? " succeeds" : " fails with " + *call.ExpectErrno;
+        result.Ok = call.ExpectErrno->empty() ? seen->Result >= 0 : ErrnoName(seen->Errno) == *call.ExpectErrno;
+    } else {
+        result.Claim += " returns";
+        result.Ok = true;
+    }
+    if (!result.Ok)
+        result.Seen = got;
+    return true;
+}
+
+void LessonPlayer::EvaluateChecks(bool final_attempt)
+{
+    const LessonStep& step = LessonData->Steps[static_cast<std::size_t>(Step)];
+    nlohmann::json line = TraceLine(WorldRef, this, MonotonicSeconds(), {});
+    std::vector<CheckResult> results;
+    bool all_ok = true;
+    for (const Check& check : step.Expect) {
+        CheckResult r;
+        r.What = check.What;
+        r.Claim = check.Says.En.empty() ? check.Match.dump() + " x" + std::to_string(check.Count) : check.Says.En;
+        int n = CountMatches(line, check, Vars());
+        r.Ok = n == check.Count;
+        if (!r.Ok) {
+            all_ok = false;
+            r.Seen = std::to_string(n) + " of " + std::to_string(check.Count) + " matching";
+            // Name what was there instead, field by field, so a failure explains itself.
+            std::string entries;
+            for (const auto& entry : line[check.What]) {
+                std::string one;
+                for (auto it = check.Match.begin(); it != check.Match.end(); ++it)
+                    one += (one.empty() ? "" : " ") + it.key() + "=" +
+                           (entry.contains(it.key()) ? entry[it.key()].dump() : "?");
+                entries += (entries.empty() ? "" : "; ") + one;
+            }
+            if (!entries.empty())
+                r.Seen += " [" + entries + "]";
+        }
+        results.push_back(std::move(r));
+    }
+    if (!all_ok && !final_attempt)
+        return;
+    // Keep the call results in front of the state checks.
+    std::vector<CheckResult> merged;
+    for (auto& c : Checks)
+        if (c.What == "call")
+            merged.push_back(c);
+    bool calls_ok = std::all_of(merged.begin(), merged.end(), [](const CheckResult& c) { return c.Ok; });
+    for (auto& r : results)
+        merged.push_back(std::move(r));
+    Checks = std::move(merged);
+    Status = all_ok && calls_ok ? StepStatus::Passed : StepStatus::Failed;
+}
+
+void LessonPlayer::Tick(double now)
+{
+    if (!LessonData || Step < 0)
+        return;
+    const LessonStep& step = LessonData->Steps[static_cast<std::size_t>(Step)];
+    if (Status == StepStatus::Running) {
+        if (WaitingId != 0) {
+            CheckResult result;
+            if (!CallSettled(step.Calls[static_cast<std::size_t>(NextCall - 1)], WaitingId, now, result))
+                return;
+            Checks.push_back(std::move(result));
+            WaitingId = 0;
+        }
+        if (NextCall < static_cast<int>(step.Calls.size())) {
+            SubmitNext(now);
+            return;
+        }
+        Status = StepStatus::Checking;
+        Deadline = now + Options.CheckTimeout;
+        LastCallEnd = std::max(LastCallEnd, now);
+        // The probe reports only changes; ask for one fresh view now so a step that
+        // changes nothing in the kernel is judged at once, not at the deadline.
+        if (LabRef.ProbeRunning())
+            LabRef.Report(LabRef.DumpNow());
+        return;
+    }
+    if (Status == StepStatus::Checking) {
+        // Judge only a kernel view taken after the step's last call returned.
+        bool fresh = WorldRef.SnapshotTime() > LastCallEnd || !LabRef.ProbeRunning();
+        if (!fresh && now < Deadline)
+            return;
+        EvaluateChecks(now >= Deadline);
+    }
+}
+
+bool DriveUntilIdle(Lab& lab, World& world, LessonPlayer& player, double timeout,
+                    const std::function<void()>& after_tick)
+{
+    double end = MonotonicSeconds() + timeout;
+    for (;;) {
+        for (auto& event : lab.Drain())
+            world.Apply(event);
+        double now = MonotonicSeconds();
+        player.Tick(now);
+        if (after_tick)
+            after_tick();
+        if (!player.Busy())
+            return true;
+        if (now > end)
+            return false;
+        lab.WaitForEvents(std::chrono::milliseconds(5));
+    }
+}
+
+} // namespace sockscope

@@ -1,0 +1,97 @@
+// The kernel probe: asks the kernel (netlink sock_diag) which TCP sockets use the lab's
+// ports, in what state, with which queues and timers. It never guesses: what it reports
+// is what the kernel said, or an error saying why the kernel could not be asked.
+#pragma once
+
+#include "kernel_types.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sockscope {
+
+struct ProbeOptions {
+    // How often the background thread asks the kernel.
+    std::chrono::milliseconds Interval{15};
+    // While some socket has a timer running, a snapshot whose only news is moving
+    // countdowns is still delivered this often, so the UI's countdowns move.
+    std::chrono::milliseconds TimerRefresh{100};
+};
+
+// Dumps the TCP sockets (IPv4 and IPv6) whose local or remote port is in `ports`, the
+// filtering done by the kernel. Opens and closes its own netlink socket, so it is safe
+// from any thread. An empty port list gives an empty snapshot without asking. On failure
+// the snapshot has no rows and says why in Error (also copied to *error when given).
+// Rows are sorted by local endpoint, then remote endpoint, then cookie.
+Snapshot DumpSockets(std::span<const std::uint16_t> ports, std::string* error = nullptr);
+
+// True when both snapshots show the same sockets in the same states, queues and timer
+// kinds and the same error. Ignores T, timer countdowns (TimerExpiresMs) and tcp_info
+// counters, which change on every dump without anything happening worth redrawing.
+bool SameSockets(const Snapshot& a, const Snapshot& b);
+
+// A background thread dumping the lab's ports every Interval and handing the snapshot
+// to a sink when it differs from the previous one delivered (see SameSockets and
+// ProbeOptions::TimerRefresh). The thread starts in the constructor and is stopped and
+// joined by the destructor; errors (no permission, no sock_diag module...) arrive as
+// snapshots with Error set, and the thread carries on.
+class Probe {
+public:
+    // Called on the probe thread, never concurrently with itself, without any lock of the
+    // Probe held: it may call SetPorts, Pause, DumpNow or the counters, but must not
+    // destroy the Probe. It should be quick (typically: push onto a queue). An exception
+    // it throws is swallowed so the probe survives.
+    using Sink = std::function<void(Snapshot&&)>;
+
+    explicit Probe(Sink sink, ProbeOptions opts = {});
+    ~Probe(); // wakes the thread, stops and joins it (promptly: no sleep to finish)
+    Probe(const Probe&) = delete;
+    Probe& operator=(const Probe&) = delete;
+
+    // The ports to watch; duplicates and 0 are dropped. Wakes the thread for an immediate
+    // dump. Safe from any thread.
+    void SetPorts(std::vector<std::uint16_t> ports);
+    // The current port set, sorted. Safe from any thread.
+    std::vector<std::uint16_t> Ports() const;
+
+    // A synchronous dump of the current ports, on the caller's thread with its own
+    // netlink socket; does not go to the sink and does not count in Dumps(). Safe from
+    // any thread.
+    Snapshot DumpNow();
+
+    // Dumps made by the background thread / snapshots handed to the sink. Any thread.
+    std::uint64_t Dumps() const { return DumpCount.load(std::memory_order_relaxed); }
+    std::uint64_t Delivered() const { return DeliveredCount.load(std::memory_order_relaxed); }
+
+    // While paused the thread makes no dumps (the last snapshot stays on screen). Any thread.
+    void Pause(bool paused);
+    bool Paused() const;
+
+private:
+    void Run();
+
+    Sink OnSnapshot;
+    ProbeOptions Options;
+
+    mutable std::mutex Mutex; // guards PortSet, IsPaused, Wake; pairs with WakeUp
+    std::condition_variable WakeUp;
+    std::vector<std::uint16_t> PortSet;
+    bool IsPaused = false;
+    bool Wake = false; // something changed: dump now rather than at the next tick
+    std::atomic<bool> Stopping{false};
+
+    std::atomic<std::uint64_t> DumpCount{0};
+    std::atomic<std::uint64_t> DeliveredCount{0};
+
+    std::thread Worker; // last: starts after every member above is ready
+};
+
+} // namespace sockscope

@@ -1,0 +1,193 @@
+#include "trace.hpp"
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstring>
+
+namespace sockscope {
+
+namespace {
+
+using nlohmann::json;
+
+std::string CookieText(std::uint64_t cookie)
+{
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%" PRIx64, cookie); // as `ss -e` prints it after "sk:"
+    return buf;
+}
+
+json TimerJson(const KernelSocket& k)
+{
+    if (k.Timer == TimerKind::None)
+        return nullptr;
+    return {{"kind", TimerKindName(k.Timer)}, {"expires_ms", k.TimerExpiresMs}, {"retrans", k.Retransmits}};
+}
+
+// "127.0.0.1:$port" -> "127.0.0.1:4000" and "$backlog" -> 5, recursively.
+json Substitute(const json& v, const LessonVars& vars)
+{
+    if (v.is_string()) {
+        std::string s = v.get<std::string>();
+        for (const auto& [name, value] : vars) {
+            std::string key = "$" + name;
+            if (s == key)
+                return value;
+            for (auto pos = s.find(key); pos != std::string::npos; pos = s.find(key, pos))
+                s.replace(pos, key.size(), std::to_string(value));
+        }
+        return s;
+    }
+    if (v.is_object()) {
+        json out = json::object();
+        for (auto it = v.begin(); it != v.end(); ++it)
+            out[it.key()] = Substitute(it.value(), vars);
+        return out;
+    }
+    return v;
+}
+
+bool Matches(const json& entry, const json& match)
+{
+    for (auto it = match.begin(); it != match.end(); ++it) {
+        auto field = entry.find(it.key());
+        if (field == entry.end())
+            return false;
+        const json& want = it.value();
+        // "!null": any value but null (e.g. "fd": "!null", the socket has a descriptor).
+        if (want.is_string() && want.get<std::string>() == "!null") {
+            if (field->is_null())
+                return false;
+            continue;
+        }
+        if (want.is_object() && field->is_object()) {
+            if (!Matches(*field, want))
+                return false;
+            continue;
+        }
+        if (*field != want)
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+json CallToJson(const CallEvent& call)
+{
+    json j = {{"actor", call.Actor},
+              {"call", call.Call},
+              {"args", call.Args},
+              {"result", call.Result},
+              {"errno", call.Errno ? json(ErrnoName(call.Errno)) : json(nullptr)},
+              {"fd", call.Fd >= 0 ? json(call.Fd) : json(nullptr)},
+              {"handle", call.Handle},
+              {"t_start", call.TStart},
+              {"t_end", call.TEnd}};
+    if (!call.Note.empty())
+        j["note"] = call.Note;
+    if (call.NewFd)
+        j["new_fd"] = {{"handle", call.NewFd->Handle}, {"fd", call.NewFd->Fd}, {"inode", call.NewFd->Inode},
+                       {"cookie", CookieText(call.NewFd->Cookie)}};
+    if (call.Local)
+        j["local"] = call.Local->ToString();
+    if (call.Remote)
+        j["remote"] = call.Remote->ToString();
+    if (!call.Data.empty())
+        j["data"] = EscapeBytes(call.Data, 256);
+    return j;
+}
+
+json TraceLine(const World& world, const LessonPlayer* player, double t, const std::vector<CallEvent>& calls)
+{
+    json line;
+    line["t"] = t;
+    const Lesson* lesson = player ? player->Current() : nullptr;
+    line["lesson"] = lesson ? json(lesson->Name) : json(nullptr);
+    line["step"] = player && player->StepIndex() >= 0 ? json(player->StepIndex() + 1) : json(nullptr);
+    if (player && lesson)
+        line["port"] = player->Port();
+
+    json listeners = json::array();
+    for (const auto& l : world.Listeners())
+        listeners.push_back({{"local", l.Local.ToString()},
+                             {"backlog", l.Backlog},
+                             {"accept_queue", l.AcceptQueue},
+                             {"syn_queue", l.SynQueue},
+                             {"cookie", CookieText(l.Cookie)},
+                             {"fd", l.Fd ? json(*l.Fd) : json(nullptr)},
+                             {"actor", l.Actor.empty() ? json(nullptr) : json(l.Actor)}});
+    line["listeners"] = std::move(listeners);
+
+    json sockets = json::array();
+    for (const auto& s : world.Sockets()) {
+        std::string_view queue = QueueKindName(s.Queue);
+        sockets.push_back({{"cookie", CookieText(s.Cookie)},
+                           {"local", s.K.Local.ToString()},
+                           {"remote", s.K.Remote.ToString()},
+                           {"state", TcpStateName(s.State())},
+                           {"role", SocketRoleName(s.Role)},
+                           {"queue", queue.empty() ? json(nullptr) : json(queue)},
+                           {"fd", s.Fd ? json(*s.Fd) : json(nullptr)},
+                           {"owner", s.External ? "external" : "lab"},
+                           {"recv_q", s.K.RecvQ},
+                           {"send_q", s.K.SendQ},
+                           {"timer", TimerJson(s.K)},
+                           {"inode", s.K.Inode},
+                           {"in_kernel", s.InKernel},
+                           {"actor", s.Actor.empty() ? json(nullptr) : json(s.Actor)}});
+    }
+    line["sockets"] = std::move(sockets);
+
+    json call_list = json::array();
+    for (const auto& c : calls)
+        call_list.push_back(CallToJson(c));
+    line["calls"] = std::move(call_list);
+    if (!world.ProbeError().empty())
+        line["probe_error"] = world.ProbeError();
+    return line;
+}
+
+int CountMatches(const json& line, const Check& check, const LessonVars& vars)
+{
+    auto list = line.find(check.What);
+    if (list == line.end() || !list->is_array())
+        return 0;
+    json match = Substitute(check.Match, vars);
+    int n = 0;
+    for (const auto& entry : *list)
+        if (Matches(entry, match))
+            ++n;
+    return n;
+}
+
+TraceWriter::~TraceWriter()
+{
+    if (File)
+        std::fclose(File);
+}
+
+bool TraceWriter::Open(const std::string& path, std::string& error)
+{
+    File = std::fopen(path.c_str(), "a");
+    if (!File) {
+        error = "cannot open the trace file '" + path + "': " + std::strerror(errno);
+        return false;
+    }
+    return true;
+}
+
+bool TraceWriter::Update(World& world, const LessonPlayer* player, double t)
+{
+    int step = player ? player->StepIndex() : -1;
+    if (!File || (world.Version() == LastVersion && step == LastStep))
+        return false;
+    LastVersion = world.Version();
+    LastStep = step;
+    std::string text = TraceLine(world, player, t, world.TakeFinishedCalls()).dump() + "\n";
+    std::fwrite(text.data(), 1, text.size(), File);
+    std::fflush(File);
+    return true;
+}
+
+} // namespace sockscope

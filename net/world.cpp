@@ -1,0 +1,345 @@
+#include "world.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace sockscope {
+
+std::string_view SocketRoleName(SocketRole r)
+{
+    switch (r) {
+    case SocketRole::Listener: return "listener";
+    case SocketRole::Client: return "client";
+    case SocketRole::Server: return "server";
+    }
+    return "?";
+}
+
+std::string_view QueueKindName(QueueKind q)
+{
+    switch (q) {
+    case QueueKind::Syn: return "syn";
+    case QueueKind::Accept: return "accept";
+    case QueueKind::None: break;
+    }
+    return "";
+}
+
+const CallEvent* ActorView::Current() const
+{
+    for (auto it = Calls.rbegin(); it != Calls.rend(); ++it)
+        if (it->Phase == CallPhase::Started || it->Phase == CallPhase::Blocked)
+            return &*it;
+    return nullptr;
+}
+
+namespace {
+
+// The kernel's row compared as a user sees it: timer countdowns and tcp_info counters
+// move on their own and do not make the model "change".
+bool SameShown(const KernelSocket& a, const KernelSocket& b)
+{
+    return std::tie(a.State, a.Local, a.Remote, a.Cookie, a.Inode, a.RecvQ, a.SendQ, a.Timer, a.Retransmits) ==
+           std::tie(b.State, b.Local, b.Remote, b.Cookie, b.Inode, b.RecvQ, b.SendQ, b.Timer, b.Retransmits);
+}
+
+bool SameShown(const SocketView& a, const SocketView& b)
+{
+    return a.Cookie == b.Cookie && a.InKernel == b.InKernel && SameShown(a.K, b.K) && a.Role == b.Role &&
+           a.Queue == b.Queue && a.Fd == b.Fd && a.Actor == b.Actor && a.Handle == b.Handle &&
+           a.External == b.External;
+}
+
+bool SameShown(const ListenerView& a, const ListenerView& b)
+{
+    return std::tie(a.Cookie, a.Local, a.Backlog, a.AcceptQueue, a.SynQueue, a.Actor, a.Fd) ==
+           std::tie(b.Cookie, b.Local, b.Backlog, b.AcceptQueue, b.SynQueue, b.Actor, b.Fd);
+}
+
+template <typename T>
+bool SameList(const std::vector<T>& a, const std::vector<T>& b)
+{
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](const T& x, const T& y) { return SameShown(x, y); });
+}
+
+// Does a listener bound to `listen` accept connections addressed to `local`?
+bool ListensFor(const Endpoint& listen, const Endpoint& local)
+{
+    if (listen.Port != local.Port)
+        return false;
+    bool wildcard = std::all_of(listen.Addr.begin(), listen.Addr.end(), [](auto b) { return b == 0; });
+    return wildcard || listen.Addr == local.Addr;
+}
+
+bool Waiting(TcpState s)
+{
+    // States a completed-but-unaccepted child can be in while it sits in the accept queue.
+    return s == TcpState::Established || s == TcpState::CloseWait;
+}
+
+} // namespace
+
+void World::Apply(const LabEvent& event)
+{
+    std::visit([this](const auto& e) { Apply(e); }, event);
+}
+
+ActorView& World::ActorFor(const CallEvent& call)
+{
+    for (auto& a : ActorsList)
+        if (a.Name == call.Actor)
+            return a;
+    ActorView& a = ActorsList.emplace_back();
+    a.Name = call.Actor;
+    a.Kind = call.ActorKind;
+    return a;
+}
+
+void World::Apply(const CallEvent& call)
+{
+    ActorView& actor = ActorFor(call);
+    auto index = static_cast<std::size_t>(&actor - ActorsList.data());
+    auto same_id = [&](const CallEvent& c) { return c.Id == call.Id; };
+    auto it = std::find_if(actor.Calls.begin(), actor.Calls.end(), same_id);
+    if (it == actor.Calls.end())
+        actor.Calls.push_back(call);
+    else
+        *it = call;
+
+    if (call.Phase == CallPhase::Finished) {
+        if (call.NewFd) {
+            actor.Fds[call.NewFd->Handle] = *call.NewFd;
+            LabCookies[call.NewFd->Cookie] = {index, call.NewFd->Handle};
+            EverHeld.insert(call.NewFd->Cookie);
+            FirstSeenByCookie.emplace(call.NewFd->Cookie, call.TEnd);
+            if (call.Call == "accept")
+                LabRoleHint[call.NewFd->Cookie] = "server";
+        }
+        std::uint64_t cookie = 0;
+        if (auto fd = actor.Fds.find(call.Handle); fd != actor.Fds.end())
+            cookie = fd->second.Cookie;
+        if (cookie != 0) {
+            if (call.Local)
+                LabLocal[cookie] = *call.Local;
+            if (call.Remote)
+                LabRemote[cookie] = *call.Remote;
+            if (call.Result == 0 && call.Call == "listen")
+                LabRoleHint[cookie] = "listener";
+            if (call.Call == "connect" && !LabRoleHint.count(cookie))
+                LabRoleHint[cookie] = "client";
+        }
+        if (call.Closed) {
+            actor.Fds.erase(call.Handle);
+            if (cookie != 0)
+                LabCookies.erase(cookie);
+        }
+        Finished.push_back(call);
+        if (Finished.size() > 4096) // nobody is taking them (no trace): keep the recent ones
+            Finished.erase(Finished.begin(), Finished.begin() + 2048);
+    }
+    Rebuild();
+    ++VersionCounter; // a call event is always visible (the ladder)
+}
+
+void World::Apply(const Snapshot& snap)
+{
+    ++Snapshots;
+    LastSnapshotT = snap.T;
+    bool error_changed = LastProbeError != snap.Error;
+    LastProbeError = snap.Error;
+    if (snap.Error.empty())
+        Rows = snap.Sockets;
+    for (const auto& row : Rows) {
+        FirstSeenByCookie.emplace(row.Cookie, snap.T);
+        NoteState(row.Cookie, row.State, snap.T);
+    }
+    auto old_sockets = std::move(SocketsList);
+    auto old_listeners = std::move(ListenersList);
+    Rebuild();
+    for (auto& s : SocketsList) {
+        if (!s.InKernel) {
+            NoteState(s.Cookie, TcpState::Close, snap.T);
+            s.History = HistoryByCookie[s.Cookie];
+        }
+    }
+    if (error_changed || !SameList(old_sockets, SocketsList) || !SameList(old_listeners, ListenersList))
+        ++VersionCounter;
+}
+
+void World::Rebuild()
+{
+    ListenersList.clear();
+    SocketsList.clear();
+
+    auto lab_holder = [&](std::uint64_t cookie, SocketView& view) {
+        auto it = LabCookies.find(cookie);
+        if (it == LabCookies.end())
+            return false;
+        const ActorView& actor = ActorsList[it->second.first];
+        view.Actor = actor.Name;
+        view.Handle = it->second.second;
+        if (auto fd = actor.Fds.find(view.Handle); fd != actor.Fds.end())
+            view.Fd = fd->second.Fd;
+        return true;
+    };
+
+    for (const auto& row : Rows) {
+        if (row.State != TcpState::Listen)
+            continue;
+        ListenerView l;
+        l.Cookie = row.Cookie;
+        l.Local = row.Local;
+        l.Backlog = row.SendQ;
+        l.AcceptQueue = row.RecvQ;
+        for (const auto& other : Rows)
+            if ((other.State == TcpState::SynRecv || other.State == TcpState::NewSynRecv) &&
+                ListensFor(row.Local, other.Local))
+                ++l.SynQueue;
+        SocketView tmp;
+        if (lab_holder(row.Cookie, tmp)) {
+            l.Actor = tmp.Actor;
+            l.Fd = tmp.Fd;
+        }
+        ListenersList.push_back(l);
+    }
+
+    // Ports the lab listens on (or did): server-side connections are those whose local
+    // end is one of them.
+    std::vector<Endpoint> server_ends;
+    for (const auto& l : ListenersList)
+        server_ends.push_back(l.Local);
+    for (const auto& [cookie, hint] : LabRoleHint)
+        if (hint == "listener" && LabLocal.count(cookie))
+            server_ends.push_back(LabLocal[cookie]);
+
+    auto is_server_end = [&](const Endpoint& local) {
+        return std::any_of(server_ends.begin(), server_ends.end(),
+                           [&](const Endpoint& e) { return ListensFor(e, local); });
+    };
+
+    std::set<std::uint64_t> in_kernel;
+    for (const auto& row : Rows) {
+        SocketView v;
+        v.Cookie = row.Cookie;
+        v.InKernel = true;
+        v.K = row;
+        in_kernel.insert(row.Cookie);
+        bool lab = lab_holder(row.Cookie, v);
+        auto hint = LabRoleHint.find(row.Cookie);
+        if (row.State == TcpState::Listen)
+            v.Role = SocketRole::Listener;
+        else if (hint != LabRoleHint.end() && hint->second == "server")
+            v.Role = SocketRole::Server;
+        else if (hint != LabRoleHint.end() && hint->second == "client")
+            v.Role = SocketRole::Client;
+        else if (is_server_end(row.Local))
+            v.Role = SocketRole::Server;
+        else
+            v.Role = SocketRole::Client;
+
+        if (v.Role == SocketRole::Server && !lab) {
+            if (row.State == TcpState::SynRecv || row.State == TcpState::NewSynRecv)
+                v.Queue = QueueKind::Syn;
+            else if (row.Inode == 0 && !EverHeld.count(row.Cookie) && Waiting(row.State))
+                v.Queue = QueueKind::Accept;
+        }
+        if (v.Role == SocketRole::Client) {
+            v.External = !EverHeld.count(row.Cookie);
+        } else if (v.Role == SocketRole::Server) {
+            // Lab-made if the other end is a socket the lab created.
+            bool lab_peer = std::any_of(Rows.begin(), Rows.end(), [&](const KernelSocket& peer) {
+                return peer.Local == row.Remote && peer.Remote == row.Local && EverHeld.count(peer.Cookie);
+            });
+            v.External = !lab_peer;
+        }
+        SocketsList.push_back(std::move(v));
+    }
+
+    // Descriptors the lab holds that the kernel's tables do not list: made but not yet
+    // bound, listening or connected (or failed to connect). Their state is CLOSED.
+    for (const auto& [cookie, holder] : LabCookies) {
+        if (in_kernel.count(cookie))
+            continue;
+        SocketView v;
+        v.Cookie = cookie;
+        v.InKernel = false;
+        v.K.State = TcpState::Close;
+        v.K.Cookie = cookie;
+        if (auto it = LabLocal.find(cookie); it != LabLocal.end())
+            v.K.Local = it->second;
+        if (auto it = LabRemote.find(cookie); it != LabRemote.end())
+            v.K.Remote = it->second;
+        lab_holder(cookie, v);
+        auto hint = LabRoleHint.find(cookie);
+        const std::string& kind = ActorsList[holder.first].Kind;
+        if (hint != LabRoleHint.end())
+            v.Role = hint->second == "listener" ? SocketRole::Listener
+                     : hint->second == "server" ? SocketRole::Server
+                                                : SocketRole::Client;
+        else
+            v.Role = kind == "server" ? SocketRole::Listener : SocketRole::Client;
+        SocketsList.push_back(std::move(v));
+    }
+
+    for (auto& s : SocketsList) {
+        if (auto it = HistoryByCookie.find(s.Cookie); it != HistoryByCookie.end())
+            s.History = it->second;
+        if (auto it = FirstSeenByCookie.find(s.Cookie); it != FirstSeenByCookie.end())
+            s.FirstSeen = it->second;
+    }
+    std::stable_sort(SocketsList.begin(), SocketsList.end(), [](const SocketView& a, const SocketView& b) {
+        return std::tie(a.Role, a.FirstSeen, a.K.Local.Port, a.K.Remote.Port, a.Cookie) <
+               std::tie(b.Role, b.FirstSeen, b.K.Local.Port, b.K.Remote.Port, b.Cookie);
+    });
+}
+
+void World::Clear()
+{
+    auto version = VersionCounter;
+    *this = World();
+    VersionCounter = version + 1;
+}
+
+void World::NoteState(std::uint64_t cookie, TcpState state, double t)
+{
+    if (state == TcpState::NewSynRecv)
+        state = TcpState::SynRecv;
+    auto& history = HistoryByCookie[cookie];
+    if (history.empty() || history.back().To != state)
+        history.push_back({t, history.empty() ? TcpState::Unknown : history.back().To, state});
+}
+
+const ActorView* World::FindActor(std::string_view name) const
+{
+    for (const auto& a : ActorsList)
+        if (a.Name == name)
+            return &a;
+    return nullptr;
+}
+
+const CallEvent* World::FindCall(std::uint64_t id) const
+{
+    for (const auto& a : ActorsList)
+        for (const auto& c : a.Calls)
+            if (c.Id == id)
+                return &c;
+    return nullptr;
+}
+
+const SocketView* World::FindSocket(std::uint64_t cookie) const
+{
+    for (const auto& s : SocketsList)
+        if (s.Cookie == cookie)
+            return &s;
+    return nullptr;
+}
+
+std::vector<CallEvent> World::TakeFinishedCalls()
+{
+    std::vector<CallEvent> out;
+    out.swap(Finished);
+    return out;
+}
+
+} // namespace sockscope

@@ -1,0 +1,113 @@
+// The world model: everything sockscope knows, merged from the lab's call events and the
+// probe's snapshots. Plain data, updated on one thread only (the UI thread, or the
+// headless runner's thread) by Apply(), in the order the events were reported.
+// Deterministic: the same events give the same model, so it is tested without sockets.
+#pragma once
+
+#include "events.hpp"
+#include "kernel_types.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace sockscope {
+
+enum class SocketRole : std::uint8_t { Listener, Client, Server };
+enum class QueueKind : std::uint8_t { None, Syn, Accept };
+std::string_view SocketRoleName(SocketRole r); // "listener", "client", "server"
+std::string_view QueueKindName(QueueKind q);   // "syn", "accept", ""
+
+struct StateChange {
+    double T = 0;
+    TcpState From = TcpState::Unknown;
+    TcpState To = TcpState::Unknown;
+};
+
+// One socket as sockscope shows it: the kernel's row (when the kernel has one) plus what
+// the lab knows about it (which actor holds it under which descriptor).
+struct SocketView {
+    std::uint64_t Cookie = 0;
+    bool InKernel = false;          // false: a lab descriptor the kernel's tables do not list
+                                    // (created but not bound/listening/connected, or closed)
+    KernelSocket K;                 // the kernel's row (State Close when !InKernel)
+    SocketRole Role = SocketRole::Client;
+    QueueKind Queue = QueueKind::None;
+    std::optional<int> Fd;          // the lab's descriptor, if it holds one
+    std::string Actor;              // holder ("" if none)
+    std::string Handle;             // the holder's name for the descriptor
+    bool External = false;          // a connection from a process that is not sockscope
+    double FirstSeen = 0;
+    std::vector<StateChange> History; // every state this connection was seen in
+    TcpState State() const { return InKernel ? K.State : TcpState::Close; }
+};
+
+struct ListenerView {
+    std::uint64_t Cookie = 0;
+    Endpoint Local;
+    std::uint32_t Backlog = 0;      // inet_diag wqueue: the limit listen() set (capped by somaxconn)
+    std::uint32_t AcceptQueue = 0;  // inet_diag rqueue: completed connections waiting for accept()
+    std::uint32_t SynQueue = 0;     // SYN-RECEIVED request sockets for this listener
+    std::string Actor;
+    std::optional<int> Fd;
+};
+
+// One actor (a thread of the lab) and the calls it has made, oldest first.
+struct ActorView {
+    std::string Name;
+    std::string Kind;               // "server" or "client"
+    std::vector<CallEvent> Calls;   // each call's latest phase
+    std::map<std::string, FdInfo> Fds; // descriptors it holds now, by handle
+    const CallEvent* Current() const;   // the call in progress (Started/Blocked), if any
+};
+
+class World {
+public:
+    void Apply(const LabEvent& event);
+    void Apply(const CallEvent& call);
+    void Apply(const Snapshot& snap);
+    void Clear();                   // forget everything (after Lab::Reset)
+
+    const std::vector<SocketView>& Sockets() const { return SocketsList; }
+    const std::vector<ListenerView>& Listeners() const { return ListenersList; }
+    const std::vector<ActorView>& Actors() const { return ActorsList; }
+    const ActorView* FindActor(std::string_view name) const;
+    const CallEvent* FindCall(std::uint64_t id) const;
+    const SocketView* FindSocket(std::uint64_t cookie) const;
+
+    // Bumps whenever anything a user could see changed (timer countdowns excepted).
+    std::uint64_t Version() const { return VersionCounter; }
+    // Time of the latest snapshot applied (lab clock), and the probe's error if any.
+    double SnapshotTime() const { return LastSnapshotT; }
+    std::uint64_t SnapshotCount() const { return Snapshots; }
+    const std::string& ProbeError() const { return LastProbeError; }
+
+    // Calls that finished since the previous call of this function (for the trace).
+    std::vector<CallEvent> TakeFinishedCalls();
+
+private:
+    void Rebuild();
+    void NoteState(std::uint64_t cookie, TcpState state, double t);
+    ActorView& ActorFor(const CallEvent& call);
+
+    std::vector<KernelSocket> Rows;       // latest snapshot
+    std::vector<SocketView> SocketsList;
+    std::vector<ListenerView> ListenersList;
+    std::vector<ActorView> ActorsList;
+    std::map<std::uint64_t, std::vector<StateChange>> HistoryByCookie;
+    std::map<std::uint64_t, double> FirstSeenByCookie;
+    std::set<std::uint64_t> EverHeld;     // cookies a descriptor has held (accepted or created)
+    std::map<std::uint64_t, std::pair<std::size_t, std::string>> LabCookies; // cookie -> (actor index, handle)
+    std::map<std::uint64_t, Endpoint> LabLocal, LabRemote; // what calls reported, for sockets not in the kernel
+    std::map<std::uint64_t, std::string> LabRoleHint; // "listener" after listen(), "client" after connect()
+    std::vector<CallEvent> Finished;
+    std::uint64_t VersionCounter = 0;
+    double LastSnapshotT = 0;
+    std::uint64_t Snapshots = 0;
+    std::string LastProbeError;
+};
+
+} // namespace sockscope
