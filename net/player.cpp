@@ -2,6 +2,8 @@
 
 #include "clock.hpp"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -240,7 +242,11 @@ void LessonPlayer::Tick(double now)
         bool fresh = WorldRef.SnapshotTime() > LastCallEnd || !LabRef.ProbeRunning();
         if (!fresh && now < Deadline)
             return;
-        EvaluateChecks(now >= Deadline);
+        // A call that did not return what the lesson says changes what follows: judge the
+        // first fresh view rather than waiting for the kernel to reach a state it will not.
+        bool call_failed = std::any_of(Checks.begin(), Checks.end(),
+                                       [](const CheckResult& c) { return c.What == "call" && !c.Ok; });
+        EvaluateChecks(now >= Deadline || call_failed);
     }
 }
 

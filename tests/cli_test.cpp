@@ -1,0 +1,128 @@
+// The command-line contract (DESIGN.md), through the real binary.
+#include "test_util.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace sockscope::test;
+
+namespace {
+
+CommandResult Sockscope(const std::string& args, bool merge = true)
+{
+    return Run(std::string(SOCKSCOPE_BINARY) + " " + args, merge);
+}
+
+// A bad argument: exit status 2 and exactly one line that says what is wrong.
+void ExpectOneLineError(const std::string& args, const std::string& mentions)
+{
+    auto r = Sockscope(args);
+    EXPECT_EQ(r.Status, 2) << args << ": " << r.Out;
+    EXPECT_EQ(Lines(r.Out).size(), 1u) << args << ": " << r.Out;
+    EXPECT_NE(r.Out.find(mentions), std::string::npos) << args << ": " << r.Out;
+}
+
+} // namespace
+
+TEST(CommandLine, HelpAndVersion)
+{
+    auto help = Sockscope("--help");
+    EXPECT_EQ(help.Status, 0);
+    for (const char* option : {"--headless", "--lesson", "--json", "--trace", "--screenshot", "--step", "--port",
+                               "--version"})
+        EXPECT_NE(help.Out.find(option), std::string::npos) << option;
+    auto version = Sockscope("--version");
+    EXPECT_EQ(version.Status, 0);
+    EXPECT_NE(version.Out.find("sockscope"), std::string::npos);
+}
+
+TEST(CommandLine, BadArgumentsGiveOneClearLine)
+{
+    ExpectOneLineError("--frobnicate", "frobnicate");
+    ExpectOneLineError("--headless --port abc", "port");
+    ExpectOneLineError("--headless --port 70000", "port");
+    ExpectOneLineError("--headless --port -1", "port");
+    ExpectOneLineError("--headless --backlog -5", "backlog");
+    ExpectOneLineError("--headless --lesson no-such-lesson", "unknown lesson 'no-such-lesson'");
+    ExpectOneLineError("--headless --screenshot x.png", "--screenshot");
+    ExpectOneLineError("--headless --lang fr", "lang");
+}
+
+TEST(CommandLine, HeadlessJsonFollowsTheTraceContract)
+{
+    auto r = Sockscope("--headless --lesson no-accept --json", false);
+    ASSERT_EQ(r.Status, 0) << r.Out;
+    auto lines = Lines(r.Out);
+    ASSERT_EQ(lines.size(), 6u);
+    int step = 0;
+    for (const auto& text : lines) {
+        auto line = nlohmann::json::parse(text);
+        EXPECT_EQ(line["lesson"], "no-accept");
+        EXPECT_EQ(line["step"], ++step);
+        EXPECT_TRUE(line["t"].is_number());
+        EXPECT_EQ(line["status"], "passed");
+        ASSERT_TRUE(line["listeners"].is_array());
+        ASSERT_TRUE(line["sockets"].is_array());
+        ASSERT_TRUE(line["calls"].is_array());
+        EXPECT_FALSE(line["calls"].empty());
+        for (const auto& c : line["calls"])
+            for (const char* field : {"actor", "call", "args", "result", "errno"})
+                EXPECT_TRUE(c.contains(field)) << field;
+    }
+    auto third = nlohmann::json::parse(lines[2]);
+    EXPECT_EQ(third["listeners"][0]["accept_queue"], 3);
+    EXPECT_EQ(third["listeners"][0]["backlog"], 5);
+    int unaccepted = 0;
+    for (const auto& s : third["sockets"])
+        if (s["role"] == "server" && s["queue"] == "accept" && s["fd"].is_null() && s["state"] == "ESTABLISHED")
+            ++unaccepted;
+    EXPECT_EQ(unaccepted, 3);
+}
+
+TEST(CommandLine, TraceFileGetsALineForEachChange)
+{
+    std::string path = testing::TempDir() + "sockscope_trace_test.jsonl";
+    unlink(path.c_str());
+    auto r = Sockscope("--headless --lesson no-accept --step 3 --trace " + path);
+    ASSERT_EQ(r.Status, 0) << r.Out;
+    auto lines = Lines(sockscope::test::Run("cat " + path).Out);
+    ASSERT_GE(lines.size(), 3u);
+    int calls = 0;
+    bool saw_three = false;
+    for (const auto& text : lines) {
+        auto line = nlohmann::json::parse(text);
+        calls += static_cast<int>(line["calls"].size());
+        for (const auto& l : line["listeners"])
+            saw_three = saw_three || l["accept_queue"] == 3;
+    }
+    EXPECT_EQ(calls, 10) << "steps 1-3 make 4 + 2 + 4 calls, each reported once";
+    EXPECT_TRUE(saw_three);
+    unlink(path.c_str());
+}
+
+TEST(CommandLine, PortInUseIsShownNotFatal)
+{
+    int holder = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sin;
+    ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+    ASSERT_EQ(listen(holder, 1), 0);
+    getsockname(holder, reinterpret_cast<sockaddr*>(&sin), &len);
+    auto r = Sockscope("--headless --lesson no-accept --step 1 --port " + std::to_string(ntohs(sin.sin_port)));
+    EXPECT_EQ(r.Status, 1) << r.Out;
+    EXPECT_NE(r.Out.find("EADDRINUSE"), std::string::npos) << r.Out;
+    close(holder);
+}
+
+TEST(CommandLine, ListLessons)
+{
+    auto r = Sockscope("--list-lessons", false);
+    EXPECT_EQ(r.Status, 0);
+    EXPECT_NE(r.Out.find("no-accept"), std::string::npos);
+}

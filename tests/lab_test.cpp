@@ -1,0 +1,298 @@
+// The lab and the no-accept lesson, against the real kernel on loopback. Each claim is
+// checked twice: by the lesson's own expectations, and against `ss -tanoe` run in the
+// same test as an independent witness.
+#include "lab.hpp"
+#include "player.hpp"
+#include "test_util.hpp"
+#include "world.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
+
+using namespace sockscope;
+using namespace sockscope::test;
+
+namespace {
+
+Lesson NoAccept()
+{
+    std::string error;
+    auto lesson = LoadLessonFile(std::string(SOCKSCOPE_SOURCE_DIR) + "/assets/lessons/no-accept.json", error);
+    EXPECT_TRUE(lesson) << error;
+    return lesson ? *lesson : Lesson{};
+}
+
+std::string CookieHex(std::uint64_t cookie)
+{
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(cookie));
+    return buf;
+}
+
+// Every in-kernel socket of the world has an identical row in `ss`, and vice versa.
+void ExpectWorldMatchesSs(const World& world, int port, const std::string& when)
+{
+    auto rows = SsRows(port);
+    std::map<std::string, SsRow> by_cookie;
+    for (const auto& r : rows)
+        by_cookie[r.Cookie] = r;
+    int in_kernel = 0;
+    for (const auto& s : world.Sockets()) {
+        if (!s.InKernel)
+            continue;
+        ++in_kernel;
+        auto it = by_cookie.find(CookieHex(s.Cookie));
+        ASSERT_NE(it, by_cookie.end()) << when << ": ss has no socket with cookie " << CookieHex(s.Cookie);
+        const SsRow& r = it->second;
+        auto ss_state = TcpStateFromName(r.State);
+        ASSERT_TRUE(ss_state) << r.State;
+        EXPECT_EQ(TcpStateName(*ss_state), TcpStateName(s.State())) << when;
+        EXPECT_EQ(r.Local, s.K.Local.ToString()) << when;
+        if (s.State() != TcpState::Listen) {
+            EXPECT_EQ(r.Peer, s.K.Remote.ToString()) << when;
+        }
+        EXPECT_EQ(r.RecvQ, s.K.RecvQ) << when << " recv-q of " << r.Local << " -> " << r.Peer;
+        EXPECT_EQ(r.SendQ, s.K.SendQ) << when << " send-q of " << r.Local << " -> " << r.Peer;
+        EXPECT_EQ(r.Inode, s.K.Inode) << when;
+    }
+    EXPECT_EQ(in_kernel, static_cast<int>(rows.size())) << when << ": ss and sockscope list different sockets";
+}
+
+struct LessonRun {
+    Lab TheLab;
+    World TheWorld;
+    LessonPlayer Player{TheLab, TheWorld};
+
+    bool Step()
+    {
+        Player.StepForward();
+        return DriveUntilIdle(TheLab, TheWorld, Player, 20.0);
+    }
+    std::string Failures() const
+    {
+        std::string out;
+        for (const auto& r : Player.Results())
+            if (!r.Ok)
+                out += r.Claim + " (seen: " + r.Seen + "); ";
+        return out;
+    }
+};
+
+} // namespace
+
+TEST(NoAcceptLesson, EveryStepShowsWhatItClaimsAndAgreesWithSs)
+{
+    LessonRun run;
+    run.Player.Load(NoAccept());
+    int port = run.Player.Port();
+    ASSERT_GT(port, 0);
+    const auto steps = run.Player.Current()->Steps.size();
+    for (std::size_t i = 0; i < steps; ++i) {
+        ASSERT_TRUE(run.Step()) << "step " << i + 1 << " did not finish";
+        ASSERT_EQ(run.Player.CurrentStatus(), StepStatus::Passed) << "step " << i + 1 << ": " << run.Failures();
+        ExpectWorldMatchesSs(run.TheWorld, port, "after step " + std::to_string(i + 1));
+    }
+}
+
+TEST(NoAcceptLesson, HandshakeCompletesWithoutAccept)
+{
+    LessonRun run;
+    run.Player.Load(NoAccept());
+    for (int i = 0; i < 3; ++i)
+        ASSERT_TRUE(run.Step() && run.Player.CurrentStatus() == StepStatus::Passed) << run.Failures();
+    const World& w = run.TheWorld;
+
+    // The kernel's accept-queue length and limit: 3 of backlog 5 (6 places).
+    ASSERT_EQ(w.Listeners().size(), 1u);
+    EXPECT_EQ(w.Listeners()[0].AcceptQueue, 3u);
+    EXPECT_EQ(w.Listeners()[0].Backlog, 5u);
+
+    // No server-side socket has a descriptor, and the kernel agrees (inode 0).
+    int servers = 0;
+    for (const auto& s : w.Sockets()) {
+        if (s.Role != SocketRole::Server)
+            continue;
+        ++servers;
+        EXPECT_EQ(s.State(), TcpState::Established);
+        EXPECT_EQ(s.Queue, QueueKind::Accept);
+        EXPECT_FALSE(s.Fd.has_value());
+        EXPECT_EQ(s.K.Inode, 0u);
+        EXPECT_FALSE(s.External);
+    }
+    EXPECT_EQ(servers, 3);
+
+    // Each client's four-tuple is what its own getsockname/getpeername said after
+    // connect(), and the mirror of one server-side connection.
+    for (const char* name : {"client1", "client2", "client3"}) {
+        const ActorView* actor = w.FindActor(name);
+        ASSERT_NE(actor, nullptr);
+        const CallEvent* connect = nullptr;
+        for (const auto& c : actor->Calls)
+            if (c.Call == "connect")
+                connect = &c;
+        ASSERT_NE(connect, nullptr);
+        ASSERT_EQ(connect->Result, 0);
+        ASSERT_TRUE(connect->Local && connect->Remote);
+        const FdInfo& fd = actor->Fds.at("main");
+        const SocketView* client = w.FindSocket(fd.Cookie);
+        ASSERT_NE(client, nullptr);
+        EXPECT_EQ(client->K.Local, *connect->Local);
+        EXPECT_EQ(client->K.Remote, *connect->Remote);
+        EXPECT_EQ(client->K.Inode, fd.Inode);
+        EXPECT_EQ(client->Fd, fd.Fd);
+        int mirrors = 0;
+        for (const auto& s : w.Sockets())
+            if (s.Role == SocketRole::Server && s.K.Local == *connect->Remote && s.K.Remote == *connect->Local)
+                ++mirrors;
+        EXPECT_EQ(mirrors, 1) << name;
+    }
+}
+
+TEST(NoAcceptLesson, BytesWaitBeforeAcceptAndTheCookieSurvivesAccept)
+{
+    LessonRun run;
+    run.Player.Load(NoAccept());
+    for (int i = 0; i < 4; ++i)
+        ASSERT_TRUE(run.Step() && run.Player.CurrentStatus() == StepStatus::Passed) << run.Failures();
+
+    std::uint64_t waiting_cookie = 0;
+    for (const auto& s : run.TheWorld.Sockets())
+        if (s.Role == SocketRole::Server && s.K.RecvQ == 20) {
+            EXPECT_FALSE(s.Fd.has_value());
+            waiting_cookie = s.Cookie;
+        }
+    ASSERT_NE(waiting_cookie, 0u) << "20 bytes should wait on an unaccepted connection";
+
+    ASSERT_TRUE(run.Step() && run.Player.CurrentStatus() == StepStatus::Passed) << run.Failures();
+    const SocketView* accepted = run.TheWorld.FindSocket(waiting_cookie);
+    ASSERT_NE(accepted, nullptr);
+    ASSERT_TRUE(accepted->Fd.has_value()) << "accept() must hand out the oldest connection: client1's";
+    EXPECT_NE(accepted->K.Inode, 0u);
+    EXPECT_EQ(accepted->K.RecvQ, 20u);
+    const FdInfo& conn = run.TheWorld.FindActor("server")->Fds.at("conn1");
+    EXPECT_EQ(conn.Cookie, waiting_cookie);
+    EXPECT_EQ(conn.Inode, accepted->K.Inode);
+
+    ASSERT_TRUE(run.Step() && run.Player.CurrentStatus() == StepStatus::Passed) << run.Failures();
+    const CallEvent* read = nullptr;
+    for (const auto& c : run.TheWorld.FindActor("server")->Calls)
+        if (c.Call == "read")
+            read = &c;
+    ASSERT_NE(read, nullptr);
+    EXPECT_EQ(read->Data, "hello before accept\n");
+}
+
+TEST(NoAcceptLesson, PortInUseShowsEaddrinuseAndResetMovesOn)
+{
+    // Someone else holds a port: the bind step shows the kernel's EADDRINUSE.
+    int holder = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(holder, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sin;
+    ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+    ASSERT_EQ(listen(holder, 1), 0);
+    ASSERT_EQ(getsockname(holder, reinterpret_cast<sockaddr*>(&sin), &len), 0);
+    int taken = ntohs(sin.sin_port);
+
+    LessonRun run;
+    run.Player.Load(NoAccept(), taken);
+    ASSERT_TRUE(run.Step());
+    EXPECT_EQ(run.Player.CurrentStatus(), StepStatus::Failed);
+    const CallEvent* bind_call = nullptr;
+    for (const auto& c : run.TheWorld.FindActor("server")->Calls)
+        if (c.Call == "bind")
+            bind_call = &c;
+    ASSERT_NE(bind_call, nullptr);
+    EXPECT_EQ(bind_call->Result, -1);
+    EXPECT_EQ(ErrnoName(bind_call->Errno), "EADDRINUSE");
+
+    // Reset onto another port: the lesson goes on.
+    run.Player.Reset(PickFreePort());
+    EXPECT_NE(run.Player.Port(), taken);
+    ASSERT_TRUE(run.Step());
+    EXPECT_EQ(run.Player.CurrentStatus(), StepStatus::Passed) << run.Failures();
+    close(holder);
+}
+
+TEST(Lab, BlockedAcceptIsShownAndResetWakesItWithoutLeaks)
+{
+    int fds_before = OpenFds();
+    int threads_before = Threads();
+    {
+        Lab lab;
+        World world;
+        int port = PickFreePort();
+        auto submit = [&](std::string call) {
+            CallRequest r;
+            r.Actor = "server";
+            r.ActorKind = "server";
+            r.Call = std::move(call);
+            r.Port = port;
+            return lab.Submit(r);
+        };
+        submit("socket");
+        submit("bind");
+        submit("listen");
+        std::uint64_t accept_id = submit("accept");
+        auto blocked = [&] {
+            for (auto& e : lab.Drain())
+                world.Apply(e);
+            const CallEvent* c = world.FindCall(accept_id);
+            return c && c->Phase == CallPhase::Blocked;
+        };
+        ASSERT_TRUE(WaitUntil(blocked)) << "accept() on an empty queue must be shown as blocked";
+        EXPECT_EQ(world.FindActor("server")->Current()->Call, "accept");
+
+        for (int i = 0; i < 20; ++i) {
+            auto start = std::chrono::steady_clock::now();
+            lab.Reset();
+            EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+            world.Clear();
+            submit("socket");
+            submit("bind");
+            submit("listen");
+            accept_id = submit("accept");
+            ASSERT_TRUE(WaitUntil(blocked));
+        }
+    }
+    EXPECT_TRUE(WaitUntil([&] { return Threads() == threads_before; })) << Threads() << " vs " << threads_before;
+    EXPECT_EQ(OpenFds(), fds_before);
+}
+
+TEST(Lab, CallsInTheWrongOrderShowTheKernelsErrors)
+{
+    Lab lab(LabOptions{.StartProbe = false});
+    World world;
+    auto call = [&](const char* actor, const char* name, std::string fd = "") {
+        CallRequest r;
+        r.Actor = actor;
+        r.Call = name;
+        r.Fd = std::move(fd);
+        r.Port = 1; // nobody may bind it unprivileged... only used by connect below
+        std::uint64_t id = lab.Submit(r);
+        EXPECT_TRUE(WaitUntil([&] {
+            for (auto& e : lab.Drain())
+                world.Apply(e);
+            const CallEvent* c = world.FindCall(id);
+            return c && c->Phase == CallPhase::Finished;
+        }));
+        return *world.FindCall(id);
+    };
+    call("a", "socket");
+    EXPECT_EQ(ErrnoName(call("a", "accept").Errno), "EINVAL");     // accept before listen
+    EXPECT_EQ(ErrnoName(call("a", "recv").Errno), "ENOTCONN");     // recv before connect
+    EXPECT_EQ(ErrnoName(call("a", "getpeername").Errno), "ENOTCONN");
+    EXPECT_EQ(ErrnoName(call("a", "send", "nosuch").Errno), "EBADF"); // no such descriptor
+    EXPECT_EQ(ErrnoName(call("a", "connect").Errno), "ECONNREFUSED"); // nobody listens on port 1
+    auto closed = call("a", "close");
+    EXPECT_EQ(closed.Result, 0);
+    EXPECT_TRUE(closed.Closed);
+    EXPECT_EQ(ErrnoName(call("a", "close").Errno), "EBADF");       // close twice
+}

@@ -1,0 +1,97 @@
+// Lesson files: every shipped lesson parses, and a bad file says where and what.
+#include "lesson.hpp"
+
+#include <filesystem>
+#include <gtest/gtest.h>
+
+using namespace sockscope;
+
+namespace {
+
+std::string Error(const std::string& text)
+{
+    std::string error;
+    EXPECT_FALSE(ParseLesson(text, "bad.json", error));
+    return error;
+}
+
+const char* Minimal = R"({
+  "name": "m", "title": "t",
+  "actors": [{"name": "server", "kind": "server"}],
+  "steps": [{"title": "s", "calls": [CALL], "expect": [CHECK]}]
+})";
+
+std::string With(std::string call, std::string check = R"({"listeners": {}, "count": 0})")
+{
+    std::string text = Minimal;
+    text.replace(text.find("CALL"), 4, call);
+    text.replace(text.find("CHECK"), 5, check);
+    return text;
+}
+
+} // namespace
+
+TEST(Lesson, EveryShippedLessonParses)
+{
+    int n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(std::string(SOCKSCOPE_SOURCE_DIR) + "/assets/lessons")) {
+        std::string error;
+        auto lesson = LoadLessonFile(entry.path().string(), error);
+        ASSERT_TRUE(lesson) << error;
+        EXPECT_EQ(lesson->Name, entry.path().stem().string()) << "a lesson's name is its file name";
+        for (const auto& step : lesson->Steps) {
+            EXPECT_FALSE(step.Title.En.empty());
+            EXPECT_FALSE(step.Title.Zh.empty()) << lesson->Name << ": every step has a Chinese title";
+            EXPECT_FALSE(step.Narration.Zh.empty()) << lesson->Name << ": every step has Chinese narration";
+            EXPECT_FALSE(step.Expect.empty()) << lesson->Name << ": every step says what the kernel must show";
+        }
+        ++n;
+    }
+    EXPECT_GE(n, 1);
+}
+
+TEST(Lesson, TheNoAcceptLessonSaysWhatItDoes)
+{
+    std::string error;
+    auto lesson = FindLesson("no-accept", error);
+    ASSERT_TRUE(lesson) << error;
+    ASSERT_EQ(lesson->Steps.size(), 6u);
+    EXPECT_EQ(lesson->Steps[0].Calls[3].Request.Call, "listen");
+    EXPECT_EQ(lesson->Steps[0].Calls[3].Request.Backlog, 5);
+    EXPECT_TRUE(lesson->Steps[0].Calls[2].PortFromLab);
+    EXPECT_TRUE(lesson->Steps[0].Calls[0].ExpectFd);
+}
+
+TEST(Lesson, NotJsonGivesLineAndColumn)
+{
+    auto e = Error("{\n  \"name\": \"x\",\n  oops\n}");
+    EXPECT_NE(e.find("bad.json:3:3:"), std::string::npos) << e;
+}
+
+TEST(Lesson, MistakesNameThePathAndWhatWasExpected)
+{
+    EXPECT_NE(Error(With(R"({"actor": "server", "call": "acept"})")).find("steps[0].calls[0].call: unknown call 'acept'"),
+              std::string::npos);
+    EXPECT_NE(Error(With(R"({"actor": "nobody", "call": "accept"})")).find("unknown actor 'nobody'"), std::string::npos);
+    EXPECT_NE(Error(With(R"({"call": "accept"})")).find("missing the field 'actor'"), std::string::npos);
+    EXPECT_NE(Error(With(R"({"actor": "server", "call": "bind", "port": "http"})")).find("calls[0].port: expected a whole number"),
+              std::string::npos);
+    EXPECT_NE(Error(With(R"({"actor": "server", "call": "bind", "port": 70000})")).find("from 0 to 65535"),
+              std::string::npos);
+    EXPECT_NE(Error(With(R"({"actor": "server", "call": "bind", "expect": "EWHATEVER"})")).find("errno name"),
+              std::string::npos);
+    EXPECT_NE(Error(With(R"({"actor": "server", "call": "bind", "colour": 1})")).find("unknown field 'colour'"),
+              std::string::npos);
+    EXPECT_NE(Error(With(R"({"actor": "server", "call": "listen"})", R"({"count": 1})")).find("missing \"sockets\" or \"listeners\""),
+              std::string::npos);
+    EXPECT_NE(Error(R"({"name": "m", "title": "t", "actors": [], "steps": []})").find("actors: expected a non-empty array"),
+              std::string::npos);
+}
+
+TEST(Lesson, UnknownLessonNamesTheKnownOnes)
+{
+    std::string error;
+    EXPECT_FALSE(FindLesson("no-such-lesson", error));
+    EXPECT_NE(error.find("unknown lesson 'no-such-lesson'"), std::string::npos);
+    EXPECT_NE(error.find("no-accept"), std::string::npos);
+}

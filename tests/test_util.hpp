@@ -1,0 +1,108 @@
+// Helpers shared by the test suites: waiting on a condition with a deadline (never a
+// fixed sleep), running a command, and reading `ss -tanoe` as an independent witness.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <dirent.h>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <vector>
+
+namespace sockscope::test {
+
+// Polls `condition` every millisecond until it holds or `timeout` passes.
+inline bool WaitUntil(const std::function<bool()>& condition,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(5))
+{
+    auto end = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        if (condition())
+            return true;
+        if (std::chrono::steady_clock::now() > end)
+            return false;
+        std::this_thread::yield();
+        struct timespec ts{0, 1000000};
+        nanosleep(&ts, nullptr);
+    }
+}
+
+struct CommandResult {
+    int Status = -1;        // exit status, or -1 if it did not exit normally
+    std::string Out;        // standard output (and standard error when merged)
+};
+
+// Runs a shell command; `merge_stderr` appends 2>&1.
+inline CommandResult Run(const std::string& command, bool merge_stderr = false)
+{
+    CommandResult r;
+    std::string cmd = command + (merge_stderr ? " 2>&1" : "");
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p)
+        return r;
+    char buf[4096];
+    std::size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+        r.Out.append(buf, n);
+    int status = pclose(p);
+    r.Status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+inline std::vector<std::string> Lines(const std::string& text)
+{
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty())
+            lines.push_back(line);
+    return lines;
+}
+
+// One row of `ss -Htanoe`.
+struct SsRow {
+    std::string State;      // ss spelling: LISTEN, ESTAB, SYN-SENT, ...
+    unsigned RecvQ = 0, SendQ = 0;
+    std::string Local, Peer; // "127.0.0.1:4000"; ss writes a LISTEN peer as "0.0.0.0:*"
+    std::string Cookie;      // hex, from "sk:"
+    unsigned long Inode = 0;
+};
+
+inline std::vector<SsRow> SsRows(int port)
+{
+    std::string p = std::to_string(port);
+    auto r = Run("ss -Htanoe '( sport = :" + p + " or dport = :" + p + " )'");
+    std::vector<SsRow> rows;
+    for (const auto& line : Lines(r.Out)) {
+        std::istringstream in(line);
+        SsRow row;
+        in >> row.State >> row.RecvQ >> row.SendQ >> row.Local >> row.Peer;
+        for (std::string tok; in >> tok;) {
+            if (tok.rfind("sk:", 0) == 0)
+                row.Cookie = tok.substr(3);
+            else if (tok.rfind("ino:", 0) == 0)
+                row.Inode = std::stoul(tok.substr(4));
+        }
+        rows.push_back(row);
+    }
+    return rows;
+}
+
+inline int CountEntries(const char* dir)
+{
+    int n = 0;
+    if (DIR* d = opendir(dir)) {
+        while (readdir(d))
+            ++n;
+        closedir(d);
+    }
+    return n;
+}
+
+inline int OpenFds() { return CountEntries("/proc/self/fd"); }
+inline int Threads() { return CountEntries("/proc/self/task"); }
+
+} // namespace sockscope::test

@@ -1,0 +1,258 @@
+// The world model's reducer on recorded inputs: no sockets, no kernel, deterministic.
+#include "world.hpp"
+#include "player.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+using namespace sockscope;
+
+namespace {
+
+Endpoint Ep(const char* text)
+{
+    auto e = Endpoint::Parse(text);
+    EXPECT_TRUE(e) << text;
+    return e ? *e : Endpoint{};
+}
+
+CallEvent Call(std::uint64_t id, const char* actor, const char* kind, const char* call, long result = 0)
+{
+    CallEvent c;
+    c.Id = id;
+    c.Actor = actor;
+    c.ActorKind = kind;
+    c.Call = call;
+    c.Handle = "main";
+    c.Phase = CallPhase::Finished;
+    c.Result = result;
+    c.TStart = c.TEnd = static_cast<double>(id);
+    return c;
+}
+
+CallEvent NewSocket(std::uint64_t id, const char* actor, const char* kind, int fd, std::uint64_t cookie,
+                    std::uint32_t inode)
+{
+    CallEvent c = Call(id, actor, kind, "socket", fd);
+    c.Fd = fd;
+    c.NewFd = FdInfo{"main", fd, inode, cookie};
+    return c;
+}
+
+KernelSocket Row(TcpState state, const char* local, const char* remote, std::uint64_t cookie, std::uint32_t inode,
+                 std::uint32_t rq = 0, std::uint32_t wq = 0)
+{
+    KernelSocket k;
+    k.State = state;
+    k.Local = Ep(local);
+    k.Remote = Ep(remote);
+    k.Cookie = cookie;
+    k.Inode = inode;
+    k.RecvQ = rq;
+    k.SendQ = wq;
+    return k;
+}
+
+// The no-accept lesson after its third step, as the lab and the probe reported it.
+World ThreeUnacceptedConnections()
+{
+    World w;
+    w.Apply(NewSocket(1, "server", "server", 3, 100, 9000));
+    CallEvent bind = Call(2, "server", "server", "bind");
+    bind.Local = Ep("127.0.0.1:4000");
+    w.Apply(bind);
+    w.Apply(Call(3, "server", "server", "listen"));
+    Snapshot snap;
+    snap.T = 4;
+    snap.Sockets.push_back(Row(TcpState::Listen, "127.0.0.1:4000", "0.0.0.0:0", 100, 9000, 3, 5));
+    for (int i = 0; i < 3; ++i) {
+        std::string client = "client" + std::to_string(i + 1);
+        std::uint64_t cookie = 200 + static_cast<std::uint64_t>(i);
+        w.Apply(NewSocket(10 + static_cast<std::uint64_t>(2 * i), client.c_str(), "client", 4 + i, cookie,
+                          9001 + static_cast<std::uint32_t>(i)));
+        w.Apply(Call(11 + static_cast<std::uint64_t>(2 * i), client.c_str(), "client", "connect"));
+        std::string port = "127.0.0.1:" + std::to_string(50000 + i);
+        snap.Sockets.push_back(Row(TcpState::Established, port.c_str(), "127.0.0.1:4000", cookie,
+                                   9001 + static_cast<std::uint32_t>(i)));
+        snap.Sockets.push_back(Row(TcpState::Established, "127.0.0.1:4000", port.c_str(), 300 + cookie, 0));
+    }
+    w.Apply(snap);
+    return w;
+}
+
+} // namespace
+
+TEST(World, UnacceptedConnectionsWaitInTheAcceptQueueWithoutDescriptor)
+{
+    World w = ThreeUnacceptedConnections();
+    ASSERT_EQ(w.Listeners().size(), 1u);
+    EXPECT_EQ(w.Listeners()[0].AcceptQueue, 3u);
+    EXPECT_EQ(w.Listeners()[0].Backlog, 5u);
+    EXPECT_EQ(w.Listeners()[0].Fd, 3);
+    EXPECT_EQ(w.Listeners()[0].Actor, "server");
+    int in_queue = 0, clients = 0;
+    for (const auto& s : w.Sockets()) {
+        if (s.Role == SocketRole::Server) {
+            EXPECT_EQ(s.Queue, QueueKind::Accept);
+            EXPECT_FALSE(s.Fd);
+            EXPECT_FALSE(s.External) << "the other end is a lab client";
+            ++in_queue;
+        }
+        if (s.Role == SocketRole::Client) {
+            EXPECT_TRUE(s.Fd);
+            EXPECT_FALSE(s.External);
+            ++clients;
+        }
+    }
+    EXPECT_EQ(in_queue, 3);
+    EXPECT_EQ(clients, 3);
+    // Listener first, then clients and servers in a stable order.
+    EXPECT_EQ(w.Sockets().front().Role, SocketRole::Listener);
+}
+
+TEST(World, AcceptGivesTheSameCookieADescriptorAndTakesItOutOfTheQueue)
+{
+    World w = ThreeUnacceptedConnections();
+    CallEvent accept = Call(20, "server", "server", "accept", 7);
+    accept.NewFd = FdInfo{"conn1", 7, 9100, 500};
+    w.Apply(accept);
+    Snapshot snap;
+    snap.T = 21;
+    snap.Sockets.push_back(Row(TcpState::Listen, "127.0.0.1:4000", "0.0.0.0:0", 100, 9000, 2, 5));
+    snap.Sockets.push_back(Row(TcpState::Established, "127.0.0.1:4000", "127.0.0.1:50000", 500, 9100, 20));
+    w.Apply(snap);
+    const SocketView* s = w.FindSocket(500);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->Fd, 7);
+    EXPECT_EQ(s->Queue, QueueKind::None);
+    EXPECT_EQ(s->Role, SocketRole::Server);
+    EXPECT_EQ(w.Listeners()[0].AcceptQueue, 2u);
+    // History remembers both states it was seen in: it was new at T=4, still ESTABLISHED.
+    ASSERT_FALSE(s->History.empty());
+    EXPECT_EQ(s->History.back().To, TcpState::Established);
+}
+
+TEST(World, SynReceivedRequestSocketsCountInTheSynQueue)
+{
+    World w;
+    Snapshot snap;
+    snap.T = 1;
+    snap.Sockets.push_back(Row(TcpState::Listen, "0.0.0.0:4000", "0.0.0.0:0", 1, 10, 0, 5));
+    snap.Sockets.push_back(Row(TcpState::SynRecv, "127.0.0.1:4000", "127.0.0.1:50000", 2, 0));
+    snap.Sockets.push_back(Row(TcpState::SynSent, "127.0.0.1:50000", "127.0.0.1:4000", 3, 11));
+    w.Apply(snap);
+    EXPECT_EQ(w.Listeners()[0].SynQueue, 1u) << "a wildcard listener owns requests to 127.0.0.1";
+    EXPECT_EQ(w.FindSocket(2)->Queue, QueueKind::Syn);
+    EXPECT_EQ(w.FindSocket(2)->Role, SocketRole::Server);
+    EXPECT_EQ(w.FindSocket(3)->Role, SocketRole::Client);
+    EXPECT_TRUE(w.FindSocket(3)->External) << "no lab descriptor made it";
+    EXPECT_TRUE(w.FindSocket(2)->External) << "its peer is not a lab socket";
+}
+
+TEST(World, DescriptorsTheKernelDoesNotListAreClosed)
+{
+    World w;
+    w.Apply(NewSocket(1, "client1", "client", 5, 77, 123));
+    ASSERT_EQ(w.Sockets().size(), 1u);
+    EXPECT_FALSE(w.Sockets()[0].InKernel);
+    EXPECT_EQ(w.Sockets()[0].State(), TcpState::Close);
+    EXPECT_EQ(w.Sockets()[0].Fd, 5);
+    CallEvent close = Call(2, "client1", "client", "close");
+    close.Closed = true;
+    w.Apply(close);
+    EXPECT_TRUE(w.Sockets().empty());
+    EXPECT_TRUE(w.FindActor("client1")->Fds.empty());
+}
+
+TEST(World, VersionIgnoresTimerCountdownsButNotStateChanges)
+{
+    World w = ThreeUnacceptedConnections();
+    auto v = w.Version();
+    Snapshot same;
+    same.T = 5;
+    for (const auto& s : w.Sockets())
+        if (s.InKernel)
+            same.Sockets.push_back(s.K);
+    same.Sockets[1].Timer = TimerKind::None;
+    same.Sockets[1].TimerExpiresMs = 1234; // only a countdown moved
+    w.Apply(same);
+    EXPECT_EQ(w.Version(), v);
+    same.Sockets[1].State = TcpState::CloseWait;
+    w.Apply(same);
+    EXPECT_GT(w.Version(), v);
+}
+
+TEST(World, ProbeErrorsKeepTheLastViewAndAreShown)
+{
+    World w = ThreeUnacceptedConnections();
+    auto count = w.Sockets().size();
+    Snapshot failed;
+    failed.T = 6;
+    failed.Error = "netlink: Operation not permitted";
+    w.Apply(failed);
+    EXPECT_EQ(w.ProbeError(), failed.Error);
+    EXPECT_EQ(w.Sockets().size(), count);
+}
+
+TEST(World, CallPhasesUpdateOneLadderEntry)
+{
+    World w;
+    CallEvent c = Call(1, "server", "server", "accept");
+    c.Phase = CallPhase::Queued;
+    w.Apply(c);
+    c.Phase = CallPhase::Blocked;
+    w.Apply(c);
+    ASSERT_NE(w.FindActor("server")->Current(), nullptr);
+    EXPECT_EQ(w.FindActor("server")->Current()->Phase, CallPhase::Blocked);
+    c.Phase = CallPhase::Finished;
+    c.Result = -1;
+    c.Errno = 4;
+    w.Apply(c);
+    EXPECT_EQ(w.FindActor("server")->Calls.size(), 1u);
+    EXPECT_EQ(w.FindActor("server")->Current(), nullptr);
+    EXPECT_EQ(w.TakeFinishedCalls().size(), 1u);
+    EXPECT_TRUE(w.TakeFinishedCalls().empty());
+}
+
+TEST(Trace, LineHasTheContractsFieldsAndChecksMatchIt)
+{
+    World w = ThreeUnacceptedConnections();
+    auto line = TraceLine(w, nullptr, 1.5, {});
+    EXPECT_EQ(line["t"], 1.5);
+    EXPECT_TRUE(line["lesson"].is_null());
+    EXPECT_TRUE(line["step"].is_null());
+    ASSERT_EQ(line["listeners"].size(), 1u);
+    EXPECT_EQ(line["listeners"][0]["local"], "127.0.0.1:4000");
+    EXPECT_EQ(line["listeners"][0]["backlog"], 5);
+    EXPECT_EQ(line["listeners"][0]["accept_queue"], 3);
+    EXPECT_EQ(line["listeners"][0]["syn_queue"], 0);
+    for (const auto& s : line["sockets"])
+        for (const char* field : {"cookie", "local", "remote", "state", "role", "queue", "fd", "owner", "recv_q",
+                                  "send_q", "timer"})
+            EXPECT_TRUE(s.contains(field)) << field;
+
+    Check c;
+    c.What = "sockets";
+    c.Match = {{"role", "server"}, {"queue", "accept"}, {"fd", nullptr}, {"local", "127.0.0.1:$port"}};
+    EXPECT_EQ(CountMatches(line, c, {{"port", 4000}}), 3);
+    EXPECT_EQ(CountMatches(line, c, {{"port", 4001}}), 0);
+    c.Match = {{"role", "client"}, {"fd", "!null"}};
+    EXPECT_EQ(CountMatches(line, c, {}), 3);
+    c.What = "listeners";
+    c.Match = {{"backlog", "$backlog"}};
+    EXPECT_EQ(CountMatches(line, c, {{"backlog", 5}}), 1);
+    EXPECT_EQ(CountMatches(line, c, {{"backlog", 4}}), 0);
+}
+
+TEST(Trace, CallsCarryResultAndErrnoName)
+{
+    CallEvent c = Call(1, "server", "server", "bind", -1);
+    c.Errno = EADDRINUSE;
+    c.Args = "3, {AF_INET, 127.0.0.1:4000}, 16";
+    auto j = CallToJson(c);
+    EXPECT_EQ(j["actor"], "server");
+    EXPECT_EQ(j["call"], "bind");
+    EXPECT_EQ(j["result"], -1);
+    EXPECT_EQ(j["errno"], "EADDRINUSE");
+    EXPECT_EQ(CallToJson(Call(2, "server", "server", "listen"))["errno"], nullptr);
+}
