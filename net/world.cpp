@@ -111,6 +111,8 @@ void World::Apply(const CallEvent& call)
         if (call.NewFd) {
             actor.Fds[call.NewFd->Handle] = *call.NewFd;
             LabCookies[call.NewFd->Cookie] = {index, call.NewFd->Handle};
+            if (call.NewFd->Inode != 0)
+                LabInodes[call.NewFd->Inode] = call.NewFd->Cookie;
             EverHeld.insert(call.NewFd->Cookie);
             FirstSeenByCookie.emplace(call.NewFd->Cookie, call.TEnd);
             if (call.Call == "accept")
@@ -133,6 +135,7 @@ void World::Apply(const CallEvent& call)
             actor.Fds.erase(call.Handle);
             if (cookie != 0)
                 LabCookies.erase(cookie);
+            std::erase_if(LabInodes, [&](const auto& entry) { return entry.second == cookie; });
         }
         Finished.push_back(call);
         if (Finished.size() > 4096) // nobody is taking them (no trace): keep the recent ones
@@ -172,8 +175,15 @@ void World::Rebuild()
     ListenersList.clear();
     SocketsList.clear();
 
-    auto lab_holder = [&](std::uint64_t cookie, SocketView& view) {
+    // Which lab descriptor holds a kernel socket: by cookie (SO_COOKIE, stable across
+    // accept()), or else by inode (fstat), the way `ss -p` finds a process's sockets.
+    auto lab_holder = [&](std::uint64_t cookie, SocketView& view, std::uint32_t inode = 0) {
         auto it = LabCookies.find(cookie);
+        if (it == LabCookies.end() && inode != 0) {
+            auto by_inode = LabInodes.find(inode);
+            if (by_inode != LabInodes.end())
+                it = LabCookies.find(by_inode->second);
+        }
         if (it == LabCookies.end())
             return false;
         const ActorView& actor = ActorsList[it->second.first];
@@ -225,7 +235,7 @@ void World::Rebuild()
         v.InKernel = true;
         v.K = row;
         in_kernel.insert(row.Cookie);
-        bool lab = lab_holder(row.Cookie, v);
+        bool lab = lab_holder(row.Cookie, v, row.Inode);
         auto hint = LabRoleHint.find(row.Cookie);
         if (row.State == TcpState::Listen)
             v.Role = SocketRole::Listener;

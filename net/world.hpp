@@ -101,6 +101,7 @@ private:
     std::map<std::uint64_t, double> FirstSeenByCookie;
     std::set<std::uint64_t> EverHeld;     // cookies a descriptor has held (accepted or created)
     std::map<std::uint64_t, std::pair<std::size_t, std::string>> LabCookies; // cookie -> (actor index, handle)
+    std::map<std::uint32_t, std::uint64_t> LabInodes; // inode -> cookie, for lab descriptors
     std::map<std::uint64_t, Endpoint> LabLocal, LabRemote; // what calls reported, for sockets not in the kernel
     std::map<std::uint64_t, std::string> LabRoleHint; // "listener" after listen(), "client" after connect()
     std::vector<CallEvent> Finished;
