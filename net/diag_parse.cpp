@@ -103,6 +103,17 @@ bool ParseRow(std::span<const std::uint8_t> payload, KernelSocket& row, std::str
     return true;
 }
 
+// The kernel's errno with what it most likely means for a sock_diag dump.
+std::string ExplainDiagErrno(int err)
+{
+    std::string text = DescribeErrno(err);
+    if (err == ENOENT)
+        text += "; the kernel has no TCP handler for sock_diag (is the tcp_diag module available?)";
+    else if (err == EINVAL)
+        text += "; the kernel rejected the request or its filter bytecode";
+    return text;
+}
+
 } // namespace
 
 std::vector<std::uint8_t> BuildPortFilter(std::span<const std::uint16_t> ports)
@@ -208,7 +219,7 @@ ParseStatus ParseDiagReply(std::span<const std::uint8_t> bytes, std::uint32_t ex
             // A dump that failed part-way carries its (negative) errno here.
             const int status = payload.size() >= sizeof(int) ? Get<int>(payload, 0) : 0;
             if (status < 0) {
-                error = "dump failed: " + DescribeErrno(-status);
+                error = "dump failed: " + ExplainDiagErrno(-status);
                 return ParseStatus::Error;
             }
             return ParseStatus::Done;
@@ -221,7 +232,7 @@ ParseStatus ParseDiagReply(std::span<const std::uint8_t> bytes, std::uint32_t ex
             const int err = Get<int>(payload, 0);
             if (err == 0)
                 continue; // an acknowledgement, not an error
-            error = "kernel refused the request: " + DescribeErrno(err < 0 ? -err : err);
+            error = "kernel refused the request: " + ExplainDiagErrno(err < 0 ? -err : err);
             return ParseStatus::Error;
         }
         case NLMSG_OVERRUN:

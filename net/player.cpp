@@ -1,6 +1,7 @@
 #include "player.hpp"
 
 #include "clock.hpp"
+#include "probe.hpp"
 
 #include <algorithm>
 
@@ -23,7 +24,9 @@ std::string_view StepStatusName(StepStatus s)
     return "?";
 }
 
-int PickFreePort()
+namespace {
+
+int BindAnyLoopbackPort()
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -37,6 +40,26 @@ int PickFreePort()
         getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len) == 0)
         port = ntohs(sin.sin_port);
     close(fd);
+    return port;
+}
+
+} // namespace
+
+int PickFreePort()
+{
+    // bind(0) happily hands out a port that is still the remote end of some other
+    // program's TIME-WAIT sockets; those would show up in the lesson's view. Prefer a
+    // port the kernel lists no socket for at all.
+    int port = 0;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        port = BindAnyLoopbackPort();
+        if (port == 0)
+            return 0;
+        std::uint16_t p = static_cast<std::uint16_t>(port);
+        std::string error;
+        if (DumpSockets(std::span<const std::uint16_t>(&p, 1), &error).Sockets.empty() && error.empty())
+            return port;
+    }
     return port;
 }
 

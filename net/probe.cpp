@@ -229,7 +229,16 @@ void Probe::SetPorts(std::vector<std::uint16_t> ports)
     {
         std::lock_guard lock(Mutex);
         PortSet = std::move(ports);
-        Wake = true;
+        Wake = ForceDelivery = true;
+    }
+    WakeUp.notify_all();
+}
+
+void Probe::Refresh()
+{
+    {
+        std::lock_guard lock(Mutex);
+        Wake = ForceDelivery = true;
     }
     WakeUp.notify_all();
 }
@@ -278,7 +287,8 @@ void Probe::Run()
             continue;
         }
         const std::vector<std::uint16_t> ports = PortSet;
-        Wake = false;
+        const bool force = ForceDelivery;
+        Wake = ForceDelivery = false;
         lock.unlock();
 
         // Nothing here may end the thread: a failed dump is a snapshot with Error set.
@@ -286,7 +296,7 @@ void Probe::Run()
             Snapshot snap = DumpWith(diag, ports);
             DumpCount.fetch_add(1, std::memory_order_relaxed);
             const double refresh = std::chrono::duration<double>(Options.TimerRefresh).count();
-            const bool deliver = !delivered_any || !SameSockets(snap, last) ||
+            const bool deliver = force || !delivered_any || !SameSockets(snap, last) ||
                                  (AnyTimer(snap) && snap.T - last.T >= refresh);
             if (deliver) {
                 last = snap;

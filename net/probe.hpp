@@ -57,8 +57,11 @@ public:
     Probe& operator=(const Probe&) = delete;
 
     // The ports to watch; duplicates and 0 are dropped. Wakes the thread for an immediate
-    // dump. Safe from any thread.
+    // dump, delivered even if it shows nothing new. Safe from any thread.
     void SetPorts(std::vector<std::uint16_t> ports);
+    // Wakes the thread for an immediate dump and delivers it even if it shows nothing new
+    // (e.g. after the receiver dropped snapshots of a lab it has just reset). Any thread.
+    void Refresh();
     // The current port set, sorted. Safe from any thread.
     std::vector<std::uint16_t> Ports() const;
 
@@ -81,11 +84,12 @@ private:
     Sink OnSnapshot;
     ProbeOptions Options;
 
-    mutable std::mutex Mutex; // guards PortSet, IsPaused, Wake; pairs with WakeUp
+    mutable std::mutex Mutex; // guards PortSet, IsPaused, Wake, ForceDelivery
     std::condition_variable WakeUp;
     std::vector<std::uint16_t> PortSet;
     bool IsPaused = false;
-    bool Wake = false; // something changed: dump now rather than at the next tick
+    bool Wake = false;          // something changed: dump now rather than at the next tick
+    bool ForceDelivery = false; // deliver the next dump even if it equals the last one
     std::atomic<bool> Stopping{false};
 
     std::atomic<std::uint64_t> DumpCount{0};
