@@ -35,7 +35,7 @@ std::string Pad(std::string s, std::size_t width)
 
 void PrintCall(const CallEvent& c)
 {
-    std::string line = "  " + Pad(c.Actor, 8) + c.Call + "(" + c.Args + ")";
+    std::string line = "  " + Pad(c.Actor, 8) + std::string(CallFunctionName(c.Call)) + "(" + c.Args + ")";
     if (c.Phase == CallPhase::Finished) {
         line += " = " + std::to_string(c.Result);
         if (c.Errno)

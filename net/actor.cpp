@@ -1,6 +1,7 @@
 #include "actor.hpp"
 
 #include "clock.hpp"
+#include "gate.hpp"
 #include "lab.hpp"
 
 #include <arpa/inet.h>
@@ -307,12 +308,15 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
         int err = EBADF;
         auto it = Fds.find(call.Handle);
         if (it != Fds.end()) {
+            Gated.erase(it->second.Get());
             rc = ::close(it->second.Release());
             err = errno;
             Fds.erase(it);
             call.Closed = true;
         }
         Finish(call, rc, err);
+    } else if (c == "gate" || c == "ungate") {
+        DoGate(call, request, fd);
     } else if (c == "getsockname" || c == "getpeername") {
         LabRef.Report(call);
         sockaddr_storage ss{};
@@ -377,6 +381,34 @@ void Actor::DoSetsockopt(CallEvent& call, const CallRequest& request, int fd)
         rc = setsockopt(fd, level, name, &value, sizeof value);
     }
     Finish(call, rc, errno);
+}
+
+void Actor::DoGate(CallEvent& call, const CallRequest& request, int fd)
+{
+    if (call.Call == "ungate") {
+        call.Args += ", SOL_SOCKET, SO_DETACH_FILTER, &(int){0}, 4";
+        LabRef.Report(call);
+        int err = DetachGate(fd);
+        if (err == 0)
+            Gated.erase(fd);
+        Finish(call, err == 0 ? 0 : -1, err);
+        return;
+    }
+    auto kind = GateKindFromName(request.Option);
+    std::string what = kind ? std::string(GateKindName(*kind)) : request.Option;
+    auto program = kind ? GateProgram(*kind, static_cast<std::uint16_t>(request.Port)) : std::vector<sock_filter>{};
+    call.Args += ", SOL_SOCKET, SO_ATTACH_FILTER, &(struct sock_fprog){" + std::to_string(program.size()) +
+                 ", /* drop " + what + " segments */}, " + std::to_string(sizeof(sock_fprog));
+    LabRef.Report(call);
+    if (!kind) {
+        call.Note = "unknown gate '" + request.Option + "'";
+        Finish(call, -1, EINVAL);
+        return;
+    }
+    int err = AttachGate(fd, *kind, static_cast<std::uint16_t>(request.Port));
+    if (err == 0)
+        Gated.insert(fd);
+    Finish(call, err == 0 ? 0 : -1, err);
 }
 
 void Actor::DoBind(CallEvent& call, const CallRequest& request, int fd)
@@ -447,6 +479,10 @@ void Actor::DoAccept(CallEvent& call, const CallRequest& request, int fd)
         int err = errno;
         if (conn >= 0) {
             std::string handle = NewHandle(request.As, "conn");
+            // An accepted socket inherits its listener's filter: a gate left there would
+            // drop the new connection's ACKs. Gates hold one listener's handshake only.
+            if (Gated.count(fd) && DetachGate(conn) == 0)
+                call.Note = "the listener's gate was removed from the accepted socket";
             call.NewFd = DescribeFd(handle, conn);
             call.Remote = EndpointOf(ss);
             call.Local = LocalOf(conn);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -73,6 +74,7 @@ private:
     void DoSocket(CallEvent& call, const CallRequest& request);
     void DoSetsockopt(CallEvent& call, const CallRequest& request, int fd);
     void DoBind(CallEvent& call, const CallRequest& request, int fd);
+    void DoGate(CallEvent& call, const CallRequest& request, int fd);
     void DoConnect(CallEvent& call, const CallRequest& request, int fd);
     void DoAccept(CallEvent& call, const CallRequest& request, int fd);
     void DoRecv(CallEvent& call, const CallRequest& request, int fd);
@@ -86,6 +88,7 @@ private:
     std::deque<std::pair<std::uint64_t, CallRequest>> Queue;
     bool Stopping = false;
     std::map<std::string, UniqueFd> Fds; // actor thread only
+    std::set<int> Gated;                 // descriptors with a gate attached (actor thread only)
     std::thread Thread;
 };
 

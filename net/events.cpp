@@ -44,6 +44,11 @@ std::string EscapeBytes(std::string_view bytes, std::size_t max)
     return out;
 }
 
+std::string_view CallFunctionName(std::string_view call)
+{
+    return call == "gate" || call == "ungate" ? "setsockopt" : call;
+}
+
 std::string ErrnoName(int err)
 {
     if (err == 0)

@@ -23,6 +23,10 @@ namespace sockscope {
 //   shutdown     How ("SHUT_RD" | "SHUT_WR" | "SHUT_RDWR")
 //   close        (nothing)
 //   getsockname, getpeername (nothing)
+//   gate         Option ("syn" | "handshake-ack" | "fin" | "ack"): attach a packet gate,
+//                a socket filter that drops those incoming segments (KERNEL_NOTES);
+//                Port, if not 0, limits it to segments from that peer port
+//   ungate       detach the gate: held segments get through at their next retransmission
 // Fd names the descriptor within the actor: "" means the actor's first socket ("main").
 struct CallRequest {
     std::string Actor;
@@ -81,6 +85,9 @@ struct CallEvent {
 // Bytes as a C string literal's contents: printable ASCII as is, the rest escaped
 // (\n, \r, \t, \\, \", \xNN). Longer than `max` bytes: cut, with "..." appended.
 std::string EscapeBytes(std::string_view bytes, std::size_t max = 64);
+
+// The C function a call really is: "setsockopt" for sockscope's gate/ungate, else Call.
+std::string_view CallFunctionName(std::string_view call);
 
 // "EADDRINUSE", or "" for 0.
 std::string ErrnoName(int err);

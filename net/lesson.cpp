@@ -1,5 +1,7 @@
 #include "lesson.hpp"
 
+#include "gate.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -24,7 +26,7 @@ const std::set<std::string>& KnownCalls()
 {
     static const std::set<std::string> calls = {
         "socket", "setsockopt", "bind", "listen", "connect", "accept", "send", "write",
-        "recv", "read", "shutdown", "close", "getsockname", "getpeername"};
+        "recv", "read", "shutdown", "close", "getsockname", "getpeername", "gate", "ungate"};
     return calls;
 }
 
@@ -103,7 +105,7 @@ LessonCall ReadCall(const json& v, const std::string& where, const std::set<std:
     if (!v.is_object())
         throw LessonError{where, "expected an object describing a call"};
     CheckKeys(v, where, {"actor", "call", "fd", "as", "family", "addr", "port", "backlog", "option", "value",
-                         "data", "len", "how", "nonblock", "expect", "code"});
+                         "data", "len", "how", "nonblock", "expect", "code", "hold"});
     LessonCall c;
     CallRequest& r = c.Request;
     r.Actor = String(Need(v, "actor", where), where + ".actor");
@@ -144,6 +146,13 @@ LessonCall ReadCall(const json& v, const std::string& where, const std::set<std:
         r.NonBlock = v["nonblock"].get<bool>();
     }
     if (v.contains("code")) c.Code = String(v["code"], where + ".code");
+    if (v.contains("hold")) {
+        r.Option = String(v["hold"], where + ".hold");
+        if (!GateKindFromName(r.Option))
+            throw LessonError{where + ".hold", "expected \"syn\", \"handshake-ack\", \"fin\" or \"ack\""};
+    }
+    if (r.Call == "gate" && r.Option.empty())
+        throw LessonError{where, "a gate call needs \"hold\": the segments to hold"};
     if (v.contains("expect")) {
         const json& e = v["expect"];
         std::string at = where + ".expect";
@@ -231,9 +240,11 @@ Lesson ReadLesson(const json& root)
         const json& s = steps[i];
         if (!s.is_object())
             throw LessonError{at, "expected an object"};
-        CheckKeys(s, at, {"title", "narration", "calls", "expect"});
+        CheckKeys(s, at, {"title", "narration", "calls", "expect", "timeout"});
         LessonStep step;
         step.Title = ReadText(Need(s, "title", at), at + ".title");
+        if (s.contains("timeout"))
+            step.Timeout = Int(s["timeout"], at + ".timeout", 1, 600);
         if (s.contains("narration"))
             step.Narration = ReadText(s["narration"], at + ".narration");
         if (s.contains("calls")) {

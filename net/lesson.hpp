@@ -47,6 +47,9 @@ struct LessonStep {
     Text Narration;
     std::vector<LessonCall> Calls;
     std::vector<Check> Expect;
+    // Seconds the kernel may take to show the expected state (0: the player's default).
+    // Steps that wait for a retransmission (1 s, 2 s, 4 s... apart) need more.
+    double Timeout = 0;
 };
 
 struct ActorDecl {

@@ -252,7 +252,7 @@ void LessonPlayer::Tick(double now)
             return;
         }
         Status = StepStatus::Checking;
-        Deadline = now + Options.CheckTimeout;
+        Deadline = now + std::max(Options.CheckTimeout, step.Timeout);
         LastCallEnd = std::max(LastCallEnd, now);
         // The probe reports only changes; ask for one fresh view now so a step that
         // changes nothing in the kernel is judged at once, not at the deadline.

@@ -99,6 +99,23 @@ TEST(NoAcceptLesson, EveryStepShowsWhatItClaimsAndAgreesWithSs)
     }
 }
 
+TEST(Lessons, EveryShippedLessonShowsWhatItClaimsAndAgreesWithSs)
+{
+    for (const auto& name : ListLessons()) {
+        std::string error;
+        auto lesson = FindLesson(name, error);
+        ASSERT_TRUE(lesson) << error;
+        LessonRun run;
+        run.Player.Load(*lesson);
+        for (std::size_t i = 0; i < lesson->Steps.size(); ++i) {
+            ASSERT_TRUE(run.Step()) << name << " step " << i + 1 << " did not finish";
+            ASSERT_EQ(run.Player.CurrentStatus(), StepStatus::Passed)
+                << name << " step " << i + 1 << ": " << run.Failures();
+            ExpectWorldMatchesSs(run.TheWorld, run.Player.Port(), name + " step " + std::to_string(i + 1));
+        }
+    }
+}
+
 TEST(NoAcceptLesson, HandshakeCompletesWithoutAccept)
 {
     LessonRun run;

@@ -1,0 +1,125 @@
+// Packet gates: classic BPF socket filters that drop chosen incoming TCP segments, so
+// that states loopback passes through in microseconds (SYN-SENT, SYN-RECEIVED,
+// FIN-WAIT-1, CLOSING, LAST-ACK) stay on screen for as long as the teacher talks.
+//
+// Privilege: since Linux commit 5d39580f68e6 (present in the 6.18 kernel we run on),
+// SO_ATTACH_FILTER on a TCP socket needs CAP_NET_ADMIN over the socket's network
+// namespace; UDP and UNIX sockets are not affected. Root has it. An unprivileged user
+// gets EPERM, but can call EnterPrivateNetwork() first: in a private user + network
+// namespace (with its own loopback) the same user holds CAP_NET_ADMIN, and every gate
+// works. ProbeGateSupport() says which case applies.
+//
+// For a TCP socket the filter runs in tcp_v4_rcv / tcp_v6_rcv with the TCP header at
+// offset 0, before TCP looks at the segment: a dropped segment is, to TCP, a segment
+// lost on the wire. The sender's retransmission timer is what eventually gets it
+// through, once the gate is detached.
+//
+// Where a gate acts (checked on Linux 6.18, see KERNEL_NOTES.md):
+// - On a listener, it also filters the segments addressed to the listener's request
+//   sockets (SYN-RECEIVED), because those run the listener's filter.
+// - An accepted socket INHERITS the filter the listener had at the moment the
+//   handshake completed (the child is cloned from the listener then, not at accept()).
+//   A gate left on a listener therefore keeps dropping on every connection it lets
+//   complete. The lab calls DetachGate() on every socket accept() returns; before
+//   accept() the inherited gate is invisible, since a child with no descriptor sends
+//   nothing that needs an ACK. Matching "only the handshake" in the program instead is
+//   not possible: the third ACK of a handshake and a later pure ACK have identical
+//   headers, and a classic BPF program has no per-socket state.
+// - A listener gate can be narrowed to one client with `peer_port` (the source port
+//   of the segments it drops), so one connection is held while others complete.
+//   Without it, a HandshakeAck gate still lets through every client that sends data
+//   right after connect(): data is not a pure ACK, and it completes the handshake.
+//
+// None of these functions keeps state; all but EnterPrivateNetwork() are safe from any
+// thread.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace sockscope {
+
+enum class GateKind : std::uint8_t {
+    Syn,          // on a listener: drop connection requests (SYN without ACK); the client
+                  // stays SYN-SENT and retransmits its SYN 1 s, 3 s, 7 s... after connect()
+    HandshakeAck, // on a listener: drop pure ACKs; the request socket stays SYN-RECEIVED
+                  // while the client is already ESTABLISHED
+    Fin,          // on the peer of the closer: drop segments with FIN; the closer stays
+                  // FIN-WAIT-1 (a FIN carrying data is dropped whole, data and all)
+    PureAck,      // on a connection: drop pure ACKs; holds LAST-ACK, and CLOSING
+};
+
+// Every kind, in declaration order (for menus and tests).
+inline constexpr GateKind AllGateKinds[] = {GateKind::Syn, GateKind::HandshakeAck, GateKind::Fin,
+                                            GateKind::PureAck};
+
+// "syn", "handshake-ack", "fin", "ack".
+std::string_view GateKindName(GateKind kind);
+std::optional<GateKind> GateKindFromName(std::string_view name);
+
+// Matches segments from any peer port.
+inline constexpr std::uint16_t AnyPeerPort = 0;
+
+// What the program returns for a segment it lets through: "keep the whole segment".
+// (A smaller non-zero value would make the kernel trim the segment's payload.)
+inline constexpr std::uint32_t GateAccept = 0xffffffffu;
+
+// The classic BPF program of a gate: it returns 0 (drop) for the segments `kind` holds,
+// when they come from `peer_port` (any port if AnyPeerPort), and GateAccept for every
+// other segment. A "pure ACK" is a segment whose only flag among URG ACK PSH RST SYN FIN
+// is ACK and that carries no payload (ECE and CWR are ignored), so data always passes.
+// HandshakeAck and PureAck are the same program: the kind says where it is meant to go.
+// Pure: no system call.
+std::vector<sock_filter> GateProgram(GateKind kind, std::uint16_t peer_port = AnyPeerPort);
+
+// Runs `program` on one TCP segment (`segment` starts at the TCP header and includes
+// the payload) the way the kernel would, for the instructions GateProgram uses.
+// Returns the program's verdict (0 = drop), or nothing if the program uses an
+// instruction this small interpreter does not know. A load beyond the segment's end
+// drops it, as in the kernel. Lets a captured segment be labelled "dropped by the gate"
+// and lets the programs be tested without sockets.
+std::optional<std::uint32_t> RunGateProgram(std::span<const sock_filter> program,
+                                            std::span<const std::uint8_t> segment);
+
+// Attaches the gate to `fd` with SO_ATTACH_FILTER, replacing any filter already there
+// atomically: switching from one gate to another never lets a segment slip through
+// unfiltered. Returns 0 or the errno value of setsockopt (EBADF, ENOTSOCK...).
+int AttachGate(int fd, GateKind kind, std::uint16_t peer_port = AnyPeerPort);
+
+// Removes whatever filter `fd` has (SO_DETACH_FILTER). Returns 0, or ENOENT if none
+// was attached (what the lab gets after accept() on an ungated listener: cheap, one
+// system call, and not a failure; the caller decides), or another errno value.
+int DetachGate(int fd);
+
+// Reads back the program the kernel holds for `fd` (SO_GET_FILTER): the kernel's own
+// word on whether a socket is gated, e.g. on a child that inherited its listener's
+// gate. Returns 0 and fills `program` (empty if no filter), or an errno value.
+int ReadFilter(int fd, std::vector<sock_filter>& program);
+
+// Instruction-by-instruction equality (sock_filter has no operator==).
+bool SameProgram(std::span<const sock_filter> a, std::span<const sock_filter> b);
+
+// Whether this process may attach gates to TCP sockets in its network namespace: tries
+// on a throwaway TCP socket. Returns 0, or the errno value (EPERM without CAP_NET_ADMIN
+// over the namespace, on kernels that require it).
+int ProbeGateSupport();
+
+// Moves the calling process into a new user namespace and a new network namespace, with
+// its user and group ids mapped to themselves (so getuid() does not change) and the new
+// loopback brought up. There the process holds CAP_NET_ADMIN, so gates work without
+// privilege. Everything that process creates afterwards lives on that private loopback:
+// `ss` run from it sees it; other processes on the machine (a student's `nc`) do not.
+// Process-wide and one-way: call it from main() before any thread starts (unshare fails
+// with EINVAL in a multi-threaded process). Needs unprivileged user namespaces (allowed
+// on Debian 12; some distributions restrict them). A process that dropped privileges
+// from root must be dumpable again (PR_SET_DUMPABLE) to write its own uid_map.
+// Returns 0, or the errno value of the step that failed (the process may then be in a
+// half-prepared namespace and should give up on gates).
+int EnterPrivateNetwork();
+
+} // namespace sockscope

@@ -1,0 +1,1 @@
+set(SOCKSCOPE_GATE_SOURCES gate.cpp)
