@@ -47,6 +47,9 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
     app.add_option("--width", o.Width, "Window width in pixels")->check(CLI::Range(320, 8192));
     app.add_option("--height", o.Height, "Window height in pixels")->check(CLI::Range(240, 8192));
     app.add_flag("--list-lessons", o.ListLessons, "List the lessons found and exit");
+    app.add_flag("--private-network", o.PrivateNetwork,
+                 "Run the lab in a private network namespace with its own loopback, where packet gates "
+                 "work without root (other programs, e.g. a student's nc, cannot reach it there)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::Success& e) {

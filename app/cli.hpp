@@ -12,6 +12,7 @@ struct Options {
     bool Headless = false;
     bool Json = false;
     bool ListLessons = false;
+    bool PrivateNetwork = false;
     std::string Lesson = "no-accept";
     bool LessonGiven = false;
     int Step = -1;          // -1: all steps (headless) / none done (GUI)

@@ -1,6 +1,7 @@
 // sockscope: watch the TCP socket lifecycle happen for real.
 #include "cli.hpp"
 #include "headless.hpp"
+#include "gate.hpp"
 #include "lesson.hpp"
 
 #ifdef SOCKSCOPE_HAVE_GUI
@@ -8,6 +9,7 @@
 #endif
 
 #include <csignal>
+#include <cstring>
 #include <iostream>
 
 int main(int argc, char** argv)
@@ -21,6 +23,15 @@ int main(int argc, char** argv)
     auto options = ParseCommandLine(argc, argv, exit_code);
     if (!options)
         return exit_code;
+
+    // Before any thread exists: unshare() of a user namespace refuses a threaded process.
+    if (options->PrivateNetwork) {
+        if (int err = EnterPrivateNetwork(); err != 0) {
+            std::cerr << "sockscope: cannot enter a private network namespace: " << std::strerror(err)
+                      << " (unprivileged user namespaces may be disabled)\n";
+            return 2;
+        }
+    }
 
     if (options->ListLessons) {
         std::vector<std::string> invalid;

@@ -408,6 +408,9 @@ void Actor::DoGate(CallEvent& call, const CallRequest& request, int fd)
     int err = AttachGate(fd, *kind, static_cast<std::uint16_t>(request.Port));
     if (err == 0)
         Gated.insert(fd);
+    else if (err == EPERM)
+        call.Note = "since Linux 6.x a filter on a TCP socket needs CAP_NET_ADMIN: run sockscope as root, "
+                    "or with --private-network";
     Finish(call, err == 0 ? 0 : -1, err);
 }
 
@@ -479,9 +482,11 @@ void Actor::DoAccept(CallEvent& call, const CallRequest& request, int fd)
         int err = errno;
         if (conn >= 0) {
             std::string handle = NewHandle(request.As, "conn");
-            // An accepted socket inherits its listener's filter: a gate left there would
-            // drop the new connection's ACKs. Gates hold one listener's handshake only.
-            if (Gated.count(fd) && DetachGate(conn) == 0)
+            // A child copies its listener's filter when its handshake completes (not at
+            // accept()), so a connection made under a gate keeps it even after the
+            // listener was ungated; left there it would drop the connection's ACKs.
+            // Gates hold one listener's handshake only: always detach (ENOENT: none).
+            if (DetachGate(conn) == 0)
                 call.Note = "the listener's gate was removed from the accepted socket";
             call.NewFd = DescribeFd(handle, conn);
             call.Remote = EndpointOf(ss);

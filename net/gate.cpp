@@ -30,11 +30,10 @@ sock_filter Jump(std::uint16_t code, std::uint32_t k, std::uint8_t jt, std::uint
     return sock_filter{code, jt, jf, k};
 }
 
-// The test of one kind: instructions that fall through to the next one when the segment
-// is to be dropped, and jump `accept` instructions forward (past the end of the test)
-// when it is to pass. Written with the length of the test known, so that GateProgram can
-// place the drop and accept returns right after it.
-std::vector<sock_filter> Test(GateKind kind)
+// The match of one kind. It runs off its end for a segment to drop, and jumps one
+// instruction past its end for a segment to let through: GateProgram places `ret 0` and
+// `ret GateAccept` there.
+std::vector<sock_filter> Match(GateKind kind)
 {
     switch (kind) {
     case GateKind::Syn:
@@ -106,17 +105,16 @@ std::optional<GateKind> GateKindFromName(std::string_view name)
 
 std::vector<sock_filter> GateProgram(GateKind kind, std::uint16_t peer_port)
 {
-    // Layout: [port test] kind test, ret 0 (drop), ret GateAccept. Every test jumps one
-    // instruction past its end to accept, or falls through to drop.
+    // Layout: [port check] match, ret 0 (drop), ret GateAccept.
     std::vector<sock_filter> program;
-    std::vector<sock_filter> test = Test(kind);
+    std::vector<sock_filter> match = Match(kind);
     if (peer_port != AnyPeerPort) {
         program.push_back(Stmt(BPF_LD | BPF_H | BPF_ABS, SourcePortOffset));
-        // Another peer: skip the kind's test and the drop, to the accept.
+        // Another peer: skip the match and the drop, to the accept.
         program.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, peer_port, 0,
-                               static_cast<std::uint8_t>(test.size() + 1)));
+                               static_cast<std::uint8_t>(match.size() + 1)));
     }
-    program.insert(program.end(), test.begin(), test.end());
+    program.insert(program.end(), match.begin(), match.end());
     program.push_back(Stmt(BPF_RET | BPF_K, 0));
     program.push_back(Stmt(BPF_RET | BPF_K, GateAccept));
     return program;
@@ -226,19 +224,25 @@ int EnterPrivateNetwork()
     // Read before unshare(): until the maps are written, our ids read as the overflow id.
     uid_t uid = getuid();
     gid_t gid = getgid();
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0)
-        return errno;
-    // An unprivileged process may map only its own ids, and only after giving up
-    // setgroups() in the new namespace.
-    char map[64];
-    if (int err = WriteProcFile("/proc/self/setgroups", "deny"))
-        return err;
-    std::snprintf(map, sizeof map, "%u %u 1", static_cast<unsigned>(uid), static_cast<unsigned>(uid));
-    if (int err = WriteProcFile("/proc/self/uid_map", map))
-        return err;
-    std::snprintf(map, sizeof map, "%u %u 1", static_cast<unsigned>(gid), static_cast<unsigned>(gid));
-    if (int err = WriteProcFile("/proc/self/gid_map", map))
-        return err;
+    // With CAP_SYS_ADMIN a network namespace alone will do, and keeps our user namespace,
+    // so the caller can still drop privileges to another user afterwards.
+    if (unshare(CLONE_NEWNET) != 0) {
+        if (errno != EPERM)
+            return errno;
+        if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0)
+            return errno;
+        // An unprivileged process may map only its own ids, and only after giving up
+        // setgroups() in the new namespace.
+        char map[64];
+        if (int err = WriteProcFile("/proc/self/setgroups", "deny"))
+            return err;
+        std::snprintf(map, sizeof map, "%u %u 1", static_cast<unsigned>(uid), static_cast<unsigned>(uid));
+        if (int err = WriteProcFile("/proc/self/uid_map", map))
+            return err;
+        std::snprintf(map, sizeof map, "%u %u 1", static_cast<unsigned>(gid), static_cast<unsigned>(gid));
+        if (int err = WriteProcFile("/proc/self/gid_map", map))
+            return err;
+    }
 
     // A new network namespace has a loopback interface, but down.
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -255,7 +259,14 @@ int EnterPrivateNetwork()
             err = errno;
     }
     close(fd);
-    return err;
+    if (err)
+        return err;
+
+    // A connection that closes after a hold can leave a long RTT in the kernel's
+    // per-destination TCP metrics, and every later connection to 127.0.0.1 starts with
+    // an RTO of about three times that. Not saving metrics keeps each lesson's timers
+    // independent of the last lesson's holds.
+    return WriteProcFile("/proc/sys/net/ipv4/tcp_no_metrics_save", "1");
 }
 
 } // namespace sockscope

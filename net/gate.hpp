@@ -2,33 +2,35 @@
 // that states loopback passes through in microseconds (SYN-SENT, SYN-RECEIVED,
 // FIN-WAIT-1, CLOSING, LAST-ACK) stay on screen for as long as the teacher talks.
 //
-// Privilege: since Linux commit 5d39580f68e6 (present in the 6.18 kernel we run on),
-// SO_ATTACH_FILTER on a TCP socket needs CAP_NET_ADMIN over the socket's network
-// namespace; UDP and UNIX sockets are not affected. Root has it. An unprivileged user
-// gets EPERM, but can call EnterPrivateNetwork() first: in a private user + network
-// namespace (with its own loopback) the same user holds CAP_NET_ADMIN, and every gate
-// works. ProbeGateSupport() says which case applies.
-//
 // For a TCP socket the filter runs in tcp_v4_rcv / tcp_v6_rcv with the TCP header at
 // offset 0, before TCP looks at the segment: a dropped segment is, to TCP, a segment
-// lost on the wire. The sender's retransmission timer is what eventually gets it
-// through, once the gate is detached.
+// lost on the wire. The sender's retransmission timer is what gets it through once the
+// gate is detached, so a release takes up to one retransmission interval.
+//
+// Privilege: since Linux commit 5d39580f68e6 (in the 6.18 kernel we run on),
+// SO_ATTACH_FILTER on a TCP socket needs CAP_NET_ADMIN over the socket's network
+// namespace (UDP and UNIX sockets are not affected): root has it, a student does not
+// and gets EPERM. EnterPrivateNetwork() gives any user a namespace where gates work;
+// ProbeGateSupport() says whether they work where we are.
 //
 // Where a gate acts (checked on Linux 6.18, see KERNEL_NOTES.md):
 // - On a listener, it also filters the segments addressed to the listener's request
-//   sockets (SYN-RECEIVED), because those run the listener's filter.
-// - An accepted socket INHERITS the filter the listener had at the moment the
-//   handshake completed (the child is cloned from the listener then, not at accept()).
-//   A gate left on a listener therefore keeps dropping on every connection it lets
-//   complete. The lab calls DetachGate() on every socket accept() returns; before
-//   accept() the inherited gate is invisible, since a child with no descriptor sends
-//   nothing that needs an ACK. Matching "only the handshake" in the program instead is
-//   not possible: the third ACK of a handshake and a later pure ACK have identical
-//   headers, and a classic BPF program has no per-socket state.
-// - A listener gate can be narrowed to one client with `peer_port` (the source port
-//   of the segments it drops), so one connection is held while others complete.
-//   Without it, a HandshakeAck gate still lets through every client that sends data
-//   right after connect(): data is not a pure ACK, and it completes the handshake.
+//   sockets (SYN-RECEIVED): those run the listener's filter.
+// - An accepted socket INHERITS the filter its listener had at the moment the handshake
+//   completed (the child is cloned from the listener then, not at accept()): a gate
+//   left on a listener keeps dropping on every connection it lets complete. So the lab
+//   calls DetachGate() on every socket accept() returns (one system call; ENOENT when
+//   there was nothing to remove). Before accept() the inherited gate changes nothing
+//   visible: a child without a descriptor sends nothing that needs an ACK. Making the
+//   program match "only the handshake" instead is not possible: the third ACK and a
+//   later pure ACK have the same header, and a classic BPF program has no per-socket
+//   state. The Syn gate is narrow anyway (bare SYNs only), so it is inert on a child.
+// - A listener gate can be narrowed to one client with `peer_port` (the source port of
+//   the segments it drops), so one connection is held while others complete. Without
+//   it, a HandshakeAck gate holds every client that stays silent, but a client that
+//   sends data completes at once: data is not a pure ACK.
+// - A gate can only be detached through a descriptor: hold LAST-ACK and CLOSING with
+//   shutdown(SHUT_WR), not close(), or the orphan keeps its gate until it gives up.
 //
 // None of these functions keeps state; all but EnterPrivateNetwork() are safe from any
 // thread.
@@ -46,12 +48,14 @@ namespace sockscope {
 
 enum class GateKind : std::uint8_t {
     Syn,          // on a listener: drop connection requests (SYN without ACK); the client
-                  // stays SYN-SENT and retransmits its SYN 1 s, 3 s, 7 s... after connect()
+                  // stays SYN-SENT, resending its SYN 1, 2, 3, 4 s after connect() (the
+                  // tcp_syn_linear_timeouts=4 default of this kernel), then doubling
     HandshakeAck, // on a listener: drop pure ACKs; the request socket stays SYN-RECEIVED
                   // while the client is already ESTABLISHED
     Fin,          // on the peer of the closer: drop segments with FIN; the closer stays
                   // FIN-WAIT-1 (a FIN carrying data is dropped whole, data and all)
-    PureAck,      // on a connection: drop pure ACKs; holds LAST-ACK, and CLOSING
+    PureAck,      // on a connection: drop pure ACKs; holds LAST-ACK (and, switched
+                  // with Fin at the right moments, CLOSING on both ends)
 };
 
 // Every kind, in declaration order (for menus and tests).
@@ -109,15 +113,21 @@ bool SameProgram(std::span<const sock_filter> a, std::span<const sock_filter> b)
 // over the namespace, on kernels that require it).
 int ProbeGateSupport();
 
-// Moves the calling process into a new user namespace and a new network namespace, with
-// its user and group ids mapped to themselves (so getuid() does not change) and the new
-// loopback brought up. There the process holds CAP_NET_ADMIN, so gates work without
-// privilege. Everything that process creates afterwards lives on that private loopback:
-// `ss` run from it sees it; other processes on the machine (a student's `nc`) do not.
-// Process-wide and one-way: call it from main() before any thread starts (unshare fails
-// with EINVAL in a multi-threaded process). Needs unprivileged user namespaces (allowed
-// on Debian 12; some distributions restrict them). A process that dropped privileges
-// from root must be dumpable again (PR_SET_DUMPABLE) to write its own uid_map.
+// Moves the calling process into a new network namespace, with its loopback brought up,
+// where it may attach gates. With CAP_SYS_ADMIN (root) that is all; without it, a new
+// user namespace comes first, with the user and group ids mapped to themselves (so
+// getuid() does not change), in which the process holds CAP_NET_ADMIN.
+// It also sets net.ipv4.tcp_no_metrics_save=1 there: otherwise a connection that closes
+// after a hold can leave a long RTT for 127.0.0.1 in the kernel's TCP metrics cache
+// (`ip tcp_metrics`), and every later connection starts with a retransmission timeout
+// of about three times that: one lesson's hold would slow the next lesson's timers.
+// Everything the process creates afterwards lives on that private loopback: `ss` run
+// from it sees it; other processes on the machine (a student's `nc`) do not.
+// Process-wide and one-way: call it from main() before any thread starts (unshare of a
+// user namespace fails with EINVAL in a multi-threaded process). Without privilege it
+// needs unprivileged user namespaces (allowed on Debian 12; some distributions restrict
+// them). A process that dropped privileges from root must be dumpable again
+// (PR_SET_DUMPABLE) to write its own uid_map.
 // Returns 0, or the errno value of the step that failed (the process may then be in a
 // half-prepared namespace and should give up on gates).
 int EnterPrivateNetwork();

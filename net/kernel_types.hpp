@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,6 +83,10 @@ struct Snapshot {
     double T = 0;                     // seconds on the lab's clock
     std::vector<KernelSocket> Sockets;
     std::string Error;                // non-empty when the dump failed (shown, not fatal)
+    // Kernel-wide TCP counters and settings read with the dump (kernel_stats.hpp); empty
+    // when the producer did not read them.
+    std::map<std::string, std::uint64_t> Counters;
+    std::map<std::string, std::string> Sysctls;
 };
 
 } // namespace sockscope

@@ -2,6 +2,7 @@
 
 #include "actor.hpp"
 #include "clock.hpp"
+#include "kernel_stats.hpp"
 #include "probe.hpp"
 
 #include <atomic>
@@ -18,6 +19,8 @@ Lab::Lab(LabOptions options) : Options(options)
                 // A dump that began before the last reset describes the old lab: drop it.
                 if (snap.T < ResetAt.load())
                     return;
+                snap.Counters = ReadTcpCounters();
+                snap.Sysctls = ReadTcpSysctls();
                 Report(std::move(snap));
             },
             probe_options);
@@ -53,6 +56,8 @@ std::uint64_t Lab::Submit(CallRequest request)
     if (!slot)
         slot = std::make_unique<Actor>(request.Actor, request.ActorKind, *this);
     slot->Post(id, std::move(request));
+    if (ProbeThread)
+        ProbeThread->Kick();
     if (Wake)
         Wake();
     return id;
@@ -119,11 +124,15 @@ Snapshot Lab::DumpNow()
 {
     auto ports = WatchedPorts();
     Snapshot snap = DumpSockets(ports);
+    snap.Counters = ReadTcpCounters();
+    snap.Sysctls = ReadTcpSysctls();
     return snap;
 }
 
 void Lab::Report(LabEvent event)
 {
+    if (ProbeThread && std::holds_alternative<CallEvent>(event))
+        ProbeThread->Kick(); // a call returned or blocked: the kernel's view is about to move
     std::function<void()> wake;
     {
         std::lock_guard lock(Mutex);

@@ -105,7 +105,7 @@ LessonCall ReadCall(const json& v, const std::string& where, const std::set<std:
     if (!v.is_object())
         throw LessonError{where, "expected an object describing a call"};
     CheckKeys(v, where, {"actor", "call", "fd", "as", "family", "addr", "port", "backlog", "option", "value",
-                         "data", "len", "how", "nonblock", "expect", "code", "hold"});
+                         "data", "len", "how", "nonblock", "expect", "code", "hold", "explain"});
     LessonCall c;
     CallRequest& r = c.Request;
     r.Actor = String(Need(v, "actor", where), where + ".actor");
@@ -146,6 +146,7 @@ LessonCall ReadCall(const json& v, const std::string& where, const std::set<std:
         r.NonBlock = v["nonblock"].get<bool>();
     }
     if (v.contains("code")) c.Code = String(v["code"], where + ".code");
+    if (v.contains("explain")) c.Explain = ReadText(v["explain"], where + ".explain");
     if (v.contains("hold")) {
         r.Option = String(v["hold"], where + ".hold");
         if (!GateKindFromName(r.Option))
@@ -182,12 +183,12 @@ Check ReadCheck(const json& v, const std::string& where)
 {
     if (!v.is_object())
         throw LessonError{where, "expected an object like {\"sockets\": {...}, \"count\": 3}"};
-    CheckKeys(v, where, {"sockets", "listeners", "count", "says"});
+    CheckKeys(v, where, {"sockets", "listeners", "kernel", "count", "says"});
     Check c;
-    for (const char* what : {"sockets", "listeners"}) {
+    for (const char* what : {"sockets", "listeners", "kernel"}) {
         if (v.contains(what)) {
             if (!c.What.empty())
-                throw LessonError{where, "a check names either \"sockets\" or \"listeners\", not both"};
+                throw LessonError{where, "a check names one of \"sockets\", \"listeners\" or \"kernel\""};
             c.What = what;
             c.Match = v[what];
             if (!c.Match.is_object())
@@ -195,7 +196,7 @@ Check ReadCheck(const json& v, const std::string& where)
         }
     }
     if (c.What.empty())
-        throw LessonError{where, "missing \"sockets\" or \"listeners\""};
+        throw LessonError{where, "missing \"sockets\", \"listeners\" or \"kernel\""};
     c.Count = v.contains("count") ? Int(v["count"], where + ".count", 0, 1000000) : 1;
     if (v.contains("says"))
         c.Says = ReadText(v["says"], where + ".says");

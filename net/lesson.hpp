@@ -30,11 +30,13 @@ struct LessonCall {
     bool ExpectFd = false;               // a descriptor (>= 0)
     std::optional<std::string> ExpectErrno; // "EADDRINUSE", or "" for success
     std::string Code;                    // the C line shown in the code view
+    Text Explain;                        // one line on why the kernel answers as it does
 };
 
 // A claim about the kernel's view after a step: the number of entries of `What`
-// ("sockets" or "listeners", as in the trace contract) whose fields equal every field
-// of `Match` must be `Count`. String values may contain "$port".
+// ("sockets" or "listeners", as in the trace contract, or the "kernel" object) whose
+// fields equal every field of `Match` must be `Count`. String values may contain
+// "$port"; "!null" matches any value but null; ">=N", "<=N", ">N", "<N" compare numbers.
 struct Check {
     std::string What;
     nlohmann::json Match;

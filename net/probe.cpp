@@ -265,6 +265,21 @@ void Probe::Pause(bool paused)
     WakeUp.notify_all();
 }
 
+void Probe::Kick()
+{
+    const auto now = std::chrono::steady_clock::now();
+    bool was_idle;
+    {
+        std::lock_guard lock(Mutex);
+        was_idle = now - LastActivity >= Options.BusyFor;
+        LastActivity = now;
+        if (was_idle)
+            Wake = true;
+    }
+    if (was_idle)
+        WakeUp.notify_all();
+}
+
 bool Probe::Paused() const
 {
     std::lock_guard lock(Mutex);
@@ -298,6 +313,10 @@ void Probe::Run()
             const double refresh = std::chrono::duration<double>(Options.TimerRefresh).count();
             const bool deliver = force || !delivered_any || !SameSockets(snap, last) ||
                                  (AnyTimer(snap) && snap.T - last.T >= refresh);
+            if (deliver && !(AnyTimer(snap) && SameSockets(snap, last))) {
+                std::lock_guard activity(Mutex); // a real change: stay at the busy pace
+                LastActivity = Clock::now();
+            }
             if (deliver) {
                 last = snap;
                 delivered_any = true;
@@ -315,10 +334,11 @@ void Probe::Run()
         lock.lock();
         // A fixed cadence, but after a stall (a debugger, a suspended laptop) start
         // afresh instead of firing a burst of catch-up dumps.
-        next_tick += Options.Interval;
         const auto now = Clock::now();
-        if (next_tick < now)
-            next_tick = now + Options.Interval;
+        const auto interval = now - LastActivity < Options.BusyFor ? Options.Interval : Options.IdleInterval;
+        next_tick += interval;
+        if (next_tick < now || next_tick > now + interval)
+            next_tick = now + interval;
         WakeUp.wait_until(lock, next_tick, [this] { return Stopping || Wake; });
     }
 }

@@ -19,8 +19,13 @@
 namespace sockscope {
 
 struct ProbeOptions {
-    // How often the background thread asks the kernel.
+    // How often the background thread asks the kernel while the lab is busy (within
+    // BusyFor of the last Kick() or of the last change the probe saw)...
     std::chrono::milliseconds Interval{15};
+    // ...and while nothing happens: a still lab costs almost nothing, and a change from
+    // outside (a student's nc) still shows within this long.
+    std::chrono::milliseconds IdleInterval{200};
+    std::chrono::milliseconds BusyFor{2000};
     // While some socket has a timer running, a snapshot whose only news is moving
     // countdowns is still delivered this often, so the UI's countdowns move.
     std::chrono::milliseconds TimerRefresh{100};
@@ -62,6 +67,9 @@ public:
     // Wakes the thread for an immediate dump and delivers it even if it shows nothing new
     // (e.g. after the receiver dropped snapshots of a lab it has just reset). Any thread.
     void Refresh();
+    // Something is happening in the lab (a call was made or returned): probe at the
+    // busy pace, starting now if the probe was idle. Cheap; safe from any thread.
+    void Kick();
     // The current port set, sorted. Safe from any thread.
     std::vector<std::uint16_t> Ports() const;
 
@@ -88,7 +96,8 @@ private:
     std::condition_variable WakeUp;
     std::vector<std::uint16_t> PortSet;
     bool IsPaused = false;
-    bool Wake = false;          // something changed: dump now rather than at the next tick
+    bool Wake = false;
+    std::chrono::steady_clock::time_point LastActivity{}; // guarded by Mutex          // something changed: dump now rather than at the next tick
     bool ForceDelivery = false; // deliver the next dump even if it equals the last one
     std::atomic<bool> Stopping{false};
 

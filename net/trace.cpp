@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <cinttypes>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
 
 namespace sockscope {
 
@@ -47,6 +49,25 @@ json Substitute(const json& v, const LessonVars& vars)
     return v;
 }
 
+// ">=3", "<=0", ">1", "<5": a numeric comparison, or an empty function.
+std::function<bool(double)> Comparison(const json& want)
+{
+    if (!want.is_string())
+        return {};
+    std::string s = want.get<std::string>();
+    std::size_t op_len = s.rfind(">=", 0) == 0 || s.rfind("<=", 0) == 0 ? 2 : (s[0] == '>' || s[0] == '<') ? 1 : 0;
+    if (s.empty() || op_len == 0)
+        return {};
+    char* end = nullptr;
+    double n = std::strtod(s.c_str() + op_len, &end);
+    if (end == s.c_str() + op_len || *end != '\0')
+        return {};
+    std::string op = s.substr(0, op_len);
+    return [op, n](double v) {
+        return op == ">=" ? v >= n : op == "<=" ? v <= n : op == ">" ? v > n : v < n;
+    };
+}
+
 bool Matches(const json& entry, const json& match)
 {
     for (auto it = match.begin(); it != match.end(); ++it) {
@@ -57,6 +78,11 @@ bool Matches(const json& entry, const json& match)
         // "!null": any value but null (e.g. "fd": "!null", the socket has a descriptor).
         if (want.is_string() && want.get<std::string>() == "!null") {
             if (field->is_null())
+                return false;
+            continue;
+        }
+        if (auto compare = Comparison(want); compare && field->is_number()) {
+            if (!compare(field->get<double>()))
                 return false;
             continue;
         }
@@ -139,6 +165,16 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
     }
     line["sockets"] = std::move(sockets);
 
+    json counters = json::object(), totals = json::object(), sysctl = json::object();
+    for (const auto& [name, value] : world.CounterValues()) {
+        counters[name] = world.CounterDelta(name);
+        totals[name] = value;
+    }
+    for (const auto& [name, value] : world.Sysctls())
+        sysctl[name] = value;
+    // "counters": how much each moved since the lesson began; "counter_totals": now.
+    line["kernel"] = {{"counters", counters}, {"counter_totals", totals}, {"sysctl", sysctl}};
+
     json call_list = json::array();
     for (const auto& c : calls)
         call_list.push_back(CallToJson(c));
@@ -151,9 +187,11 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
 int CountMatches(const json& line, const Check& check, const LessonVars& vars)
 {
     auto list = line.find(check.What);
-    if (list == line.end() || !list->is_array())
+    if (list == line.end())
         return 0;
     json match = Substitute(check.Match, vars);
+    if (list->is_object()) // "kernel": one object
+        return Matches(*list, match) ? 1 : 0;
     int n = 0;
     for (const auto& entry : *list)
         if (Matches(entry, match))

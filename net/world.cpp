@@ -153,6 +153,17 @@ void World::Apply(const Snapshot& snap)
     LastProbeError = snap.Error;
     if (snap.Error.empty())
         Rows = snap.Sockets;
+    bool counters_changed = false;
+    if (!snap.Counters.empty()) {
+        if (CountersAtStart.empty())
+            CountersAtStart = snap.Counters;
+        counters_changed = CountersNow != snap.Counters;
+        CountersNow = snap.Counters;
+    }
+    if (!snap.Sysctls.empty()) {
+        counters_changed = counters_changed || SysctlValues != snap.Sysctls;
+        SysctlValues = snap.Sysctls;
+    }
     for (const auto& row : Rows) {
         FirstSeenByCookie.emplace(row.Cookie, snap.T);
         NoteState(row.Cookie, row.State, snap.T);
@@ -166,7 +177,7 @@ void World::Apply(const Snapshot& snap)
             s.History = HistoryByCookie[s.Cookie];
         }
     }
-    if (error_changed || !SameList(old_sockets, SocketsList) || !SameList(old_listeners, ListenersList))
+    if (error_changed || counters_changed || !SameList(old_sockets, SocketsList) || !SameList(old_listeners, ListenersList))
         ++VersionCounter;
 }
 
@@ -318,6 +329,15 @@ void World::NoteState(std::uint64_t cookie, TcpState state, double t)
     auto& history = HistoryByCookie[cookie];
     if (history.empty() || history.back().To != state)
         history.push_back({t, history.empty() ? TcpState::Unknown : history.back().To, state});
+}
+
+std::uint64_t World::CounterDelta(const std::string& name) const
+{
+    auto now = CountersNow.find(name);
+    auto start = CountersAtStart.find(name);
+    if (now == CountersNow.end() || start == CountersAtStart.end() || now->second < start->second)
+        return 0;
+    return now->second - start->second;
 }
 
 const ActorView* World::FindActor(std::string_view name) const

@@ -85,6 +85,12 @@ public:
     std::uint64_t SnapshotCount() const { return Snapshots; }
     const std::string& ProbeError() const { return LastProbeError; }
 
+    // Kernel-wide TCP counters: the latest values and how much each moved since the
+    // first snapshot after Clear() (the lesson's start). And the TCP sysctls.
+    const std::map<std::string, std::uint64_t>& CounterValues() const { return CountersNow; }
+    std::uint64_t CounterDelta(const std::string& name) const;
+    const std::map<std::string, std::string>& Sysctls() const { return SysctlValues; }
+
     // Calls that finished since the previous call of this function (for the trace).
     std::vector<CallEvent> TakeFinishedCalls();
 
@@ -109,6 +115,8 @@ private:
     double LastSnapshotT = 0;
     std::uint64_t Snapshots = 0;
     std::string LastProbeError;
+    std::map<std::string, std::uint64_t> CountersNow, CountersAtStart;
+    std::map<std::string, std::string> SysctlValues;
 };
 
 } // namespace sockscope

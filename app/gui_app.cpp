@@ -1,0 +1,423 @@
+// The GUI's main loop, in the shape of Dear ImGui's example_glfw_opengl3: init in order,
+// loop (wait/poll, apply the lab's events, new frame, draw, render, swap), shut down in
+// reverse. It sleeps while nothing changes: the lab wakes it (glfwPostEmptyEvent) when
+// an event arrives, GLFW when the user does something.
+#include "gui_app.hpp"
+
+#include "clock.hpp"
+#include "lab.hpp"
+#include "player.hpp"
+#include "screenshot.hpp"
+#include "theme.hpp"
+#include "trace.hpp"
+#include "ui.hpp"
+#include "world.hpp"
+
+#include <glad/gl.h>
+#define GLFW_INCLUDE_NONE
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+#include <imgui_impl_glfw.h>
+#include <imgui_impl_opengl3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <tuple>
+
+namespace sockscope {
+namespace {
+
+constexpr float kFontSize = 18.0f;
+constexpr double kBusyWait = 1.0 / 60.0;  // while a step runs: tick the player often
+constexpr double kIdleWait = 1.0;         // otherwise sleep until an event (or this long)
+constexpr int kSettleFrames = 3;          // frames drawn after a change, for ImGui to settle
+constexpr double kStepTimeout = 30.0;     // seconds one step may take with --screenshot
+
+std::string LastGlfwError;
+
+void OnGlfwError(int, const char* description)
+{
+    LastGlfwError = description ? description : "";
+}
+
+void Fail(const std::string& message)
+{
+    std::fprintf(stderr, "sockscope: %s\n", message.c_str());
+}
+
+// Set by GLFW's callbacks (on the main thread, inside poll/wait): the user did something.
+struct InputSeen {
+    bool Any = true;
+};
+
+void MarkInput(GLFWwindow* window)
+{
+    if (auto* seen = static_cast<InputSeen*>(glfwGetWindowUserPointer(window)))
+        seen->Any = true;
+}
+
+// Installed before the ImGui backend, which chains to them. The window's user pointer
+// names the InputSeen to mark (none yet: nothing is marked).
+void WatchInput(GLFWwindow* window)
+{
+    glfwSetCursorPosCallback(window, [](GLFWwindow* w, double, double) { MarkInput(w); });
+    glfwSetCursorEnterCallback(window, [](GLFWwindow* w, int) { MarkInput(w); });
+    glfwSetMouseButtonCallback(window, [](GLFWwindow* w, int, int, int) { MarkInput(w); });
+    glfwSetScrollCallback(window, [](GLFWwindow* w, double, double) { MarkInput(w); });
+    glfwSetKeyCallback(window, [](GLFWwindow* w, int, int, int, int) { MarkInput(w); });
+    glfwSetCharCallback(window, [](GLFWwindow* w, unsigned int) { MarkInput(w); });
+    glfwSetWindowFocusCallback(window, [](GLFWwindow* w, int) { MarkInput(w); });
+    glfwSetWindowSizeCallback(window, [](GLFWwindow* w, int, int) { MarkInput(w); });
+    glfwSetWindowRefreshCallback(window, [](GLFWwindow* w) { MarkInput(w); });
+}
+
+// Every text of every lesson, so the font has each glyph a narration needs.
+std::vector<std::string> LessonTexts(const std::vector<std::string>& names)
+{
+    std::vector<std::string> texts;
+    for (const auto& name : names) {
+        std::string error;
+        auto lesson = FindLesson(name, error);
+        if (!lesson)
+            continue;
+        auto add = [&](const Text& t) { texts.push_back(t.En + t.Zh); };
+        add(lesson->Title);
+        add(lesson->Summary);
+        for (const auto& step : lesson->Steps) {
+            add(step.Title);
+            add(step.Narration);
+            for (const auto& check : step.Expect)
+                add(check.Says);
+        }
+    }
+    return texts;
+}
+
+bool AnyBlocked(const World& world)
+{
+    for (const auto& actor : world.Actors())
+        for (const auto& call : actor.Calls)
+            if (call.Phase == CallPhase::Blocked)
+                return true;
+    return false;
+}
+
+// What of the player a user can see: redraw when it changes.
+auto PlayerSignature(const LessonPlayer& player)
+{
+    return std::make_tuple(player.Current(), player.StepIndex(), player.CurrentStatus(), player.CallIndex(),
+                           player.Port(), player.Results().size());
+}
+
+class GuiSession {
+public:
+    GuiSession(GLFWwindow* window, const GuiOptions& options) : Window(window), Options(options) {}
+
+    int Run(Lesson lesson);
+
+private:
+    bool OpenTrace();
+    void ApplyLabEvents();
+    std::vector<UiCommand> DrawFrame(const OffscreenTarget* target);
+    void Execute(const std::vector<UiCommand>& commands);
+    int InteractiveLoop();
+    int TakeScreenshot();
+
+    GLFWwindow* Window;
+    const GuiOptions& Options;
+    UiState Ui;
+    std::atomic<bool> WakePosted{false}; // before the lab: its threads use it until joined
+    Lab LabInstance;
+    World Model;
+    LessonPlayer Player{LabInstance, Model};
+    TraceWriter Trace;
+};
+
+bool GuiSession::OpenTrace()
+{
+    if (Options.Trace.empty())
+        return true;
+    std::string error;
+    if (!Trace.Open(Options.Trace, error)) {
+        Fail(error);
+        return false;
+    }
+    return true;
+}
+
+void GuiSession::ApplyLabEvents()
+{
+    WakePosted = false;
+    for (auto& event : LabInstance.Drain())
+        Model.Apply(event);
+    double now = MonotonicSeconds();
+    Player.Tick(now);
+    if (Trace.IsOpen())
+        Trace.Update(Model, &Player, now);
+}
+
+std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target)
+{
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    if (target) {
+        // A screenshot has the requested size whatever the window manager did.
+        ImGuiIO& io = ImGui::GetIO();
+        io.DisplaySize = ImVec2(static_cast<float>(target->Width()), static_cast<float>(target->Height()));
+        io.DisplayFramebufferScale = ImVec2(1, 1);
+    }
+    ImGui::NewFrame();
+    UiFrame frame{Model, MakeLessonView(Player), MonotonicSeconds(), LabInstance.ProbeRunning()};
+    std::vector<UiCommand> commands = DrawMainLayout(frame, Ui);
+    ImGui::Render();
+
+    if (target) {
+        target->Bind();
+    } else {
+        int width = 0, height = 0;
+        glfwGetFramebufferSize(Window, &width, &height);
+        glViewport(0, 0, width, height);
+    }
+    ImVec4 clear = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+    glClearColor(clear.x, clear.y, clear.z, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    if (target)
+        OffscreenTarget::Unbind();
+    else
+        glfwSwapBuffers(Window);
+    return commands;
+}
+
+void GuiSession::Execute(const std::vector<UiCommand>& commands)
+{
+    for (const auto& command : commands) {
+        switch (command.What) {
+        case UiCommand::StepForward:
+            Player.StepForward();
+            break;
+        case UiCommand::Reset:
+            Player.Reset(command.Port);
+            break;
+        case UiCommand::LoadLesson: {
+            std::string error;
+            if (auto lesson = FindLesson(command.Lesson, error)) {
+                Player.Load(std::move(*lesson), Options.Port);
+                Ui.Message.clear();
+            } else {
+                Ui.Message = error;
+            }
+            break;
+        }
+        case UiCommand::Submit:
+            LabInstance.Submit(command.Request);
+            break;
+        case UiCommand::SetLanguage:
+            Ui.Language = command.Language;
+            break;
+        }
+    }
+}
+
+int GuiSession::InteractiveLoop()
+{
+    int steps_to_run = Options.Step; // --step K: run them on screen, one after the other
+    int frames_left = kSettleFrames;
+    std::uint64_t seen_version = ~0ull;
+    auto seen_player = PlayerSignature(Player);
+    long seen_second = -1;
+    InputSeen input;
+    glfwSetWindowUserPointer(Window, &input);
+
+    while (!glfwWindowShouldClose(Window)) {
+        bool busy = Player.Busy() || steps_to_run > 0;
+        if (frames_left > 0)
+            glfwPollEvents();
+        else
+            glfwWaitEventsTimeout(busy ? kBusyWait : kIdleWait);
+
+        ApplyLabEvents();
+        if (steps_to_run > 0 && !Player.Busy()) {
+            if (Player.AtEnd())
+                steps_to_run = 0;
+            else {
+                Player.StepForward();
+                --steps_to_run;
+            }
+        }
+
+        bool changed = input.Any || Model.Version() != seen_version || PlayerSignature(Player) != seen_player;
+        input.Any = false;
+        seen_version = Model.Version();
+        seen_player = PlayerSignature(Player);
+        if (AnyBlocked(Model)) {
+            // "blocked in accept() for N s" counts whole seconds: redraw once a second.
+            long second = static_cast<long>(std::floor(MonotonicSeconds()));
+            changed = changed || second != seen_second;
+            seen_second = second;
+        }
+        if (changed)
+            frames_left = std::max(frames_left, kSettleFrames);
+        int width = 0, height = 0;
+        glfwGetFramebufferSize(Window, &width, &height);
+        if (frames_left == 0 || width == 0 || height == 0) // nothing new, or minimised
+            continue;
+        --frames_left;
+
+        auto commands = DrawFrame(nullptr);
+        if (!commands.empty())
+            frames_left = kSettleFrames;
+        Execute(commands);
+    }
+    glfwSetWindowUserPointer(Window, nullptr);
+    return 0;
+}
+
+int GuiSession::TakeScreenshot()
+{
+    const Lesson* lesson = Player.Current();
+    int steps = lesson ? static_cast<int>(lesson->Steps.size()) : 0;
+    if (Options.Step > steps)
+        Fail("lesson '" + Options.Lesson + "' has " + std::to_string(steps) + " steps; showing all of them");
+    for (int i = 0; i < std::min(Options.Step, steps); ++i) {
+        Player.StepForward();
+        bool idle = DriveUntilIdle(LabInstance, Model, Player, kStepTimeout, [this] {
+            if (Trace.IsOpen())
+                Trace.Update(Model, &Player, MonotonicSeconds());
+        });
+        if (!idle)
+            Fail("step " + std::to_string(i + 1) + " did not finish in " + std::to_string(int(kStepTimeout)) + " s");
+        else if (Player.CurrentStatus() == StepStatus::Failed)
+            Fail("step " + std::to_string(i + 1) + " failed: " + Player.StatusLine());
+    }
+
+    std::string error;
+    OffscreenTarget target;
+    if (!target.Create(Options.Width, Options.Height, error)) {
+        Fail(error);
+        return 1;
+    }
+    // A few frames so that ImGui's layout (table column widths, scrolling) settles.
+    for (int frame = 0; frame < 4; ++frame) {
+        glfwPollEvents();
+        ApplyLabEvents();
+        DrawFrame(&target);
+    }
+    if (!WritePng(Options.Screenshot, target.Width(), target.Height(), target.ReadRgb(), error)) {
+        Fail(error);
+        return 1;
+    }
+    return 0;
+}
+
+int GuiSession::Run(Lesson lesson)
+{
+    if (!OpenTrace())
+        return 2;
+
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr; // the layout is fixed; nothing to remember
+    io.ConfigInputTextCursorBlink = false; // a blinking cursor would keep redrawing
+    // On a high-density screen everything grows with the monitor's scale; a screenshot
+    // stays at scale 1 so that it is the same picture everywhere.
+    float scale = 1.0f;
+    if (Options.Screenshot.empty()) {
+        float scale_y = 1.0f;
+        glfwGetWindowContentScale(Window, &scale, &scale_y);
+        scale = std::clamp(scale, 1.0f, 4.0f);
+    }
+    ApplyTheme();
+    ImGui::GetStyle().ScaleAllSizes(scale);
+    Ui.Language = Options.Language;
+    Ui.LessonNames = ListLessons();
+    FontReport fonts = LoadFonts(kFontSize * scale, LessonTexts(Ui.LessonNames));
+    Ui.CjkAvailable = fonts.Cjk;
+    Ui.FontMessage = fonts.Message;
+    Ui.TitleFont = fonts.Title;
+    Ui.MonoFont = fonts.Mono;
+    if (!fonts.Cjk && Ui.Language == Lang::Zh) {
+        Fail(fonts.Message);
+        Ui.Language = Lang::En;
+    }
+
+    LabInstance.SetWakeCallback([this] {
+        // One empty event is enough to wake the loop; it drains everything queued.
+        if (!WakePosted.exchange(true))
+            glfwPostEmptyEvent();
+    });
+    Player.SetBacklogOverride(Options.Backlog);
+    Player.Load(std::move(lesson), Options.Port);
+
+    int code = Options.Screenshot.empty() ? InteractiveLoop() : TakeScreenshot();
+    LabInstance.SetWakeCallback({});
+    return code;
+}
+
+} // namespace
+
+int RunGui(const GuiOptions& options)
+{
+    std::string error;
+    auto lesson = FindLesson(options.Lesson, error);
+    if (!lesson) {
+        Fail(error);
+        return 2;
+    }
+    if (options.Width < 320 || options.Height < 240) {
+        Fail("the window must be at least 320x240");
+        return 2;
+    }
+
+    glfwSetErrorCallback(OnGlfwError);
+    if (!glfwInit()) {
+        Fail("cannot open a window (no display?); use --headless" +
+             (LastGlfwError.empty() ? std::string() : " (" + LastGlfwError + ")"));
+        return 1;
+    }
+    bool screenshot = !options.Screenshot.empty();
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+    glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+    glfwWindowHint(GLFW_VISIBLE, screenshot ? GLFW_FALSE : GLFW_TRUE);
+    GLFWwindow* window = glfwCreateWindow(options.Width, options.Height, "sockscope", nullptr, nullptr);
+    if (!window) {
+        Fail("cannot open a window (no display?); use --headless" +
+             (LastGlfwError.empty() ? std::string() : " (" + LastGlfwError + ")"));
+        glfwTerminate();
+        return 1;
+    }
+    glfwMakeContextCurrent(window);
+    glfwSwapInterval(screenshot ? 0 : 1);
+    if (gladLoadGL(glfwGetProcAddress) == 0) {
+        Fail("cannot load OpenGL 3.3 functions; use --headless");
+        glfwDestroyWindow(window);
+        glfwTerminate();
+        return 1;
+    }
+
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    WatchInput(window);
+    ImGui_ImplGlfw_InitForOpenGL(window, true);
+    ImGui_ImplOpenGL3_Init("#version 330");
+
+    int code = 0;
+    {
+        // The session owns the lab: its threads are joined before GLFW goes away, so no
+        // thread can post an event to a terminated GLFW.
+        GuiSession session(window, options);
+        code = session.Run(std::move(*lesson));
+    }
+
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui_ImplGlfw_Shutdown();
+    ImGui::DestroyContext();
+    glfwDestroyWindow(window);
+    glfwTerminate();
+    return code;
+}
+
+} // namespace sockscope

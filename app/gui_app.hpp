@@ -1,0 +1,28 @@
+// The desktop front end: a GLFW window with OpenGL 3.3 (glad) and Dear ImGui, drawing
+// the lab's world model through the ui/ panels.
+#pragma once
+
+#include "lesson.hpp"
+
+#include <string>
+
+namespace sockscope {
+
+struct GuiOptions {
+    std::string Lesson = "no-accept";
+    int Step = 0;              // open with steps 1..Step done
+    int Port = 0;              // 0: a free port is picked
+    int Backlog = -1;          // -1: the lesson's own; otherwise every listen() uses it
+    std::string Screenshot;    // non-empty: render Width x Height into this PNG and exit
+    std::string Trace;         // non-empty: append the world as JSON lines (DESIGN.md)
+    Lang Language = Lang::En;
+    int Width = 1600;
+    int Height = 900;
+};
+
+// Runs the GUI until its window is closed (or the screenshot is written). Returns the
+// process exit code; problems are printed to stderr as one line each
+// ("sockscope: cannot open a window (no display?); use --headless"). Main thread only.
+int RunGui(const GuiOptions& options);
+
+} // namespace sockscope

@@ -1,0 +1,1 @@
+sockscope_add_test(gate_test gate_test.cpp)

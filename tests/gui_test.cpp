@@ -1,0 +1,526 @@
+// The GUI, in two parts.
+// (a) The panels on a hand-made world (call events and snapshots, no sockets), drawn in
+//     Dear ImGui frames with no window and no OpenGL: the words and slots they show.
+// (b) The real binary: --screenshot of the no-accept lesson after accept(), checked
+//     pixel by pixel (needs a display; uses xvfb-run when there is none).
+#include "format.hpp"
+#include "i18n.hpp"
+#include "lesson.hpp"
+#include "test_util.hpp"
+#include "theme.hpp"
+#include "ui.hpp"
+#include "world.hpp"
+
+#include <gtest/gtest.h>
+#include <imgui.h>
+#include <imgui_internal.h> // FindWindowByName
+#include <png.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <set>
+#include <unistd.h>
+
+using namespace sockscope;
+
+namespace {
+
+constexpr std::uint16_t kPort = 4000;
+
+Endpoint Ep(const char* text)
+{
+    auto e = Endpoint::Parse(text);
+    EXPECT_TRUE(e) << text;
+    return e ? *e : Endpoint{};
+}
+
+CallEvent Finished(std::uint64_t id, const char* actor, const char* kind, const char* call, const char* args,
+                   long result = 0)
+{
+    CallEvent c;
+    c.Id = id;
+    c.Actor = actor;
+    c.ActorKind = kind;
+    c.Call = call;
+    c.Args = args;
+    c.Handle = "main";
+    c.Phase = CallPhase::Finished;
+    c.Result = result;
+    c.TStart = c.TEnd = static_cast<double>(id);
+    return c;
+}
+
+CallEvent NewSocket(std::uint64_t id, const char* actor, const char* kind, int fd, std::uint64_t cookie)
+{
+    CallEvent c = Finished(id, actor, kind, "socket", "AF_INET, SOCK_STREAM, 0", fd);
+    c.Fd = fd;
+    c.NewFd = FdInfo{"main", fd, static_cast<std::uint32_t>(1000 + fd), cookie};
+    return c;
+}
+
+KernelSocket Row(TcpState state, const char* local, const char* remote, std::uint64_t cookie,
+                 std::uint32_t inode, std::uint32_t recv_q = 0, std::uint32_t send_q = 0)
+{
+    KernelSocket k;
+    k.State = state;
+    k.Local = Ep(local);
+    k.Remote = Ep(remote);
+    k.Cookie = cookie;
+    k.Inode = inode;
+    k.RecvQ = recv_q;
+    k.SendQ = send_q;
+    return k;
+}
+
+// The no-accept lesson after step 3, as the lab and the probe would report it: a
+// listener with backlog 5 and three connections the kernel completed, none accepted.
+World NoAcceptAfterThreeConnects()
+{
+    World w;
+    w.Apply(NewSocket(1, "server", "server", 3, 0x100));
+    w.Apply(Finished(2, "server", "server", "setsockopt", "3, SOL_SOCKET, SO_REUSEADDR, &(int){1}, 4"));
+    CallEvent bind = Finished(3, "server", "server", "bind", "3, {AF_INET, 127.0.0.1:4000}, 16");
+    bind.Local = Ep("127.0.0.1:4000");
+    w.Apply(bind);
+    w.Apply(Finished(4, "server", "server", "listen", "3, 5"));
+    std::uint64_t id = 5;
+    for (int i = 1; i <= 3; ++i) {
+        std::string actor = "client" + std::to_string(i);
+        w.Apply(NewSocket(id++, actor.c_str(), "client", 3 + i, 0x200 + i));
+        CallEvent connect = Finished(id++, actor.c_str(), "client", "connect", "4, {AF_INET, 127.0.0.1:4000}, 16");
+        connect.Remote = Ep("127.0.0.1:4000");
+        w.Apply(connect);
+    }
+    Snapshot snap;
+    snap.T = 20;
+    snap.Sockets.push_back(Row(TcpState::Listen, "127.0.0.1:4000", "0.0.0.0:0", 0x100, 1003, 3, 5));
+    for (int i = 1; i <= 3; ++i) {
+        std::string client = "127.0.0.1:" + std::to_string(50000 + i);
+        snap.Sockets.push_back(Row(TcpState::Established, client.c_str(), "127.0.0.1:4000", 0x200 + i, 1003 + i));
+        snap.Sockets.push_back(Row(TcpState::Established, "127.0.0.1:4000", client.c_str(), 0x300 + i, 0));
+    }
+    w.Apply(snap);
+    return w;
+}
+
+std::optional<Lesson> NoAcceptLesson()
+{
+    std::string error;
+    auto lesson = LoadLessonFile(std::string(SOCKSCOPE_SOURCE_DIR) + "/assets/lessons/no-accept.json", error);
+    EXPECT_TRUE(lesson) << error;
+    return lesson;
+}
+
+// A Dear ImGui context with a built font atlas and no backend: frames are laid out and
+// tessellated, nothing is rendered.
+class ImGuiFrames : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        ImGui::CreateContext();
+        ImGuiIO& io = ImGui::GetIO();
+        io.IniFilename = nullptr;
+        io.DisplaySize = ImVec2(1600, 900);
+        io.DeltaTime = 1.0f / 60.0f;
+        io.KeyMap[ImGuiKey_Space] = ' ';
+        io.KeyMap[ImGuiKey_RightArrow] = 262;
+        ApplyTheme();
+        unsigned char* pixels = nullptr;
+        int width = 0, height = 0;
+        io.Fonts->GetTexDataAsRGBA32(&pixels, &width, &height);
+    }
+    void TearDown() override { ImGui::DestroyContext(); }
+
+    // One frame of the whole layout; returns the commands and the vertex count.
+    std::vector<UiCommand> Frame(const UiFrame& frame, UiState& state, int* vertices = nullptr)
+    {
+        ImGui::NewFrame();
+        auto commands = DrawMainLayout(frame, state);
+        ImGui::Render();
+        if (vertices)
+            *vertices = ImGui::GetDrawData()->TotalVtxCount;
+        return commands;
+    }
+};
+
+} // namespace
+
+// --- (a) what the panels say ------------------------------------------------------------
+
+TEST(QueueSlots, BacklogFiveGivesSixPlaces)
+{
+    EXPECT_EQ(AcceptQueuePlaces(5), 6);
+    EXPECT_EQ(AcceptQueuePlaces(0), 1);
+    EXPECT_EQ(PlacesCaption(5, Lang::En), "limit from the kernel: backlog 5 → 6 places");
+    EXPECT_NE(PlacesCaption(5, Lang::Zh).find("backlog 5 → 6"), std::string::npos);
+}
+
+TEST(QueueSlots, ThreeOfSixTakenWithTheClientPorts)
+{
+    World world = NoAcceptAfterThreeConnects();
+    ASSERT_EQ(world.Listeners().size(), 1u);
+    const ListenerView& listener = world.Listeners()[0];
+    EXPECT_EQ(listener.Backlog, 5u);
+    EXPECT_EQ(listener.AcceptQueue, 3u);
+
+    auto slots = AcceptQueueSlotLabels(world, listener);
+    ASSERT_EQ(slots.size(), 6u);
+    std::multiset<std::string> taken(slots.begin(), slots.begin() + 3);
+    EXPECT_EQ(taken, (std::multiset<std::string>{":50001", ":50002", ":50003"}));
+    for (std::size_t i = 3; i < slots.size(); ++i)
+        EXPECT_EQ(slots[i], "") << "place " << i << " is free";
+    EXPECT_TRUE(QueuedClientPorts(world, listener, QueueKind::Syn).empty());
+}
+
+TEST(QueueSlots, TheKernelsCountWinsOverRowsNotYetSeen)
+{
+    World world = NoAcceptAfterThreeConnects();
+    ListenerView listener = world.Listeners()[0];
+    listener.AcceptQueue = 4; // the kernel counts a fourth the dump did not list yet
+    auto slots = AcceptQueueSlotLabels(world, listener);
+    EXPECT_EQ(slots[3], ":?");
+    EXPECT_EQ(slots[4], "");
+}
+
+TEST(QueueSlots, ClientsStuckInSynSentAreListed)
+{
+    World world = NoAcceptAfterThreeConnects();
+    Snapshot snap;
+    snap.T = 21;
+    snap.Sockets.push_back(Row(TcpState::Listen, "127.0.0.1:4000", "0.0.0.0:0", 0x100, 1003, 6, 5));
+    snap.Sockets.push_back(Row(TcpState::SynSent, "127.0.0.1:50009", "127.0.0.1:4000", 0x400, 2000));
+    world.Apply(snap);
+    EXPECT_EQ(SynSentClientPorts(world, world.Listeners()[0]), std::vector<std::uint16_t>{50009});
+}
+
+TEST(SocketTable, UnacceptedConnectionsHaveNoFdYet)
+{
+    World world = NoAcceptAfterThreeConnects();
+    int no_fd = 0;
+    for (const auto& s : world.Sockets()) {
+        if (s.Role == SocketRole::Server) {
+            EXPECT_TRUE(HasNoFdYet(s));
+            EXPECT_EQ(FdLabel(s, Lang::En), "no fd yet");
+            EXPECT_EQ(FdLabel(s, Lang::Zh), "还没有 fd");
+            ++no_fd;
+        } else if (s.Role == SocketRole::Listener) {
+            EXPECT_EQ(FdLabel(s, Lang::En), "fd 3 · server");
+            EXPECT_EQ(EndpointLabel(s.K.Remote), "0.0.0.0:*");
+        } else {
+            EXPECT_FALSE(HasNoFdYet(s));
+            EXPECT_EQ(FdLabel(s, Lang::En).rfind("fd ", 0), 0u) << FdLabel(s, Lang::En);
+        }
+        EXPECT_EQ(OwnerLabel(s), "lab");
+    }
+    EXPECT_EQ(no_fd, 3);
+    EXPECT_EQ(CookieLabel(0x2a), "0x2a");
+    EXPECT_EQ(CookieLabel(0), "-");
+}
+
+TEST(Ladder, CallsReadAsCWithTheirResults)
+{
+    CallEvent connect = Finished(1, "client1", "client", "connect", "4, {AF_INET, 127.0.0.1:4000}, 16", -1);
+    connect.Errno = ECONNREFUSED;
+    EXPECT_EQ(LookOf(connect), CallLook::Failed);
+    EXPECT_EQ(CompactCallLabel(connect), "connect(4, 127.0.0.1:4000)");
+    EXPECT_EQ(CallLabel(connect), "connect(4, {AF_INET, 127.0.0.1:4000}, 16)");
+    EXPECT_EQ(CallResultLabel(connect, 0, Lang::En), "= -1 ECONNREFUSED");
+
+    CallEvent accept = Finished(2, "server", "server", "accept", "3, &addr, &addrlen");
+    accept.Phase = CallPhase::Blocked;
+    accept.TStart = 10.0;
+    EXPECT_EQ(LookOf(accept), CallLook::Blocked);
+    EXPECT_EQ(CallResultLabel(accept, 13.4, Lang::En), "blocked in accept() for 3 s");
+    EXPECT_EQ(CompactArgs("3, &addr, &addrlen"), "3, &addr, &addrlen");
+    EXPECT_EQ(CompactArgs("5, {AF_INET6, [::1]:80}, 28"), "5, [::1]:80");
+
+    EXPECT_EQ(CallResultLabel(Finished(3, "server", "server", "listen", "3, 5"), 0, Lang::En), "= 0");
+}
+
+TEST(Ladder, BeforeStepOneTheServersFourCallsAreNext)
+{
+    auto lesson = NoAcceptLesson();
+    ASSERT_TRUE(lesson);
+    LessonView view;
+    view.Data = &*lesson;
+    view.Port = kPort;
+    auto pending = PendingCalls(view);
+    ASSERT_EQ(pending.size(), 4u);
+    EXPECT_TRUE(pending[0].First);
+    EXPECT_EQ(pending[0].Actor, "server");
+    EXPECT_EQ(pending[0].Label, "socket(AF_INET, SOCK_STREAM, 0)");
+    EXPECT_EQ(pending[2].Label, "bind(fd, 127.0.0.1:4000)");
+    EXPECT_EQ(pending[3].Label, "listen(fd, 5)");
+    EXPECT_FALSE(pending[3].First);
+
+    auto columns = ActorColumns(World{}, &*lesson);
+    ASSERT_EQ(columns.size(), 4u);
+    EXPECT_EQ(columns[0].Name, "server");
+    EXPECT_EQ(columns[3].Name, "client3");
+}
+
+TEST(Ladder, WhileAStepRunsOnlyItsRemainingCallsAreNext)
+{
+    auto lesson = NoAcceptLesson();
+    ASSERT_TRUE(lesson);
+    LessonView view;
+    view.Data = &*lesson;
+    view.Port = kPort;
+    view.StepIndex = 2; // two more clients connect
+    view.Busy = true;
+    view.CallIndex = 1; // client2's connect is in progress
+    auto pending = PendingCalls(view);
+    ASSERT_EQ(pending.size(), 2u);
+    EXPECT_EQ(pending[0].Actor, "client3");
+    EXPECT_EQ(pending[1].Label, "connect(fd, 127.0.0.1:4000)");
+
+    view.Busy = false;
+    view.StepIndex = static_cast<int>(lesson->Steps.size()) - 1;
+    EXPECT_TRUE(PendingCalls(view).empty());
+}
+
+TEST(Ladder, CallsShareARowOnlyLeftToRight)
+{
+    auto lesson = NoAcceptLesson();
+    ASSERT_TRUE(lesson);
+    World world = NoAcceptAfterThreeConnects();
+    auto columns = ActorColumns(world, &*lesson);
+    auto cells = LadderCells(world, columns, {});
+    ASSERT_EQ(cells.size(), 10u);
+    // server: socket, setsockopt, bind, listen on rows 0..3; client1's socket() follows
+    // listen() on its row; client1's connect() starts a row that client2's socket() shares.
+    std::vector<std::pair<int, int>> row_column;
+    for (const auto& c : cells)
+        row_column.emplace_back(c.Row, c.Column);
+    std::vector<std::pair<int, int>> expected = {{0, 0}, {1, 0}, {2, 0}, {3, 0}, {3, 1},
+                                                 {4, 1}, {4, 2}, {5, 2}, {5, 3}, {6, 3}};
+    EXPECT_EQ(row_column, expected);
+}
+
+TEST(Wrapping, BreaksAtSpacesAndBetweenChineseCharactersOnly)
+{
+    auto chars = [](std::string_view s) {
+        float n = 0;
+        for (unsigned char c : s)
+            n += (c & 0xC0) != 0x80 ? 1.0f : 0.0f; // one unit per code point
+        return n;
+    };
+    EXPECT_EQ(WrapText("connect(14, 127.0.0.1:60355)", 18, chars),
+              (std::vector<std::string>{"connect(14,", "127.0.0.1:60355)"}));
+    EXPECT_EQ(WrapText("a\nb", 80, chars), (std::vector<std::string>{"a", "b"}));
+    auto lines = WrapText("服务器从不调用accept()，连接停在队列里。", 8, chars);
+    ASSERT_GT(lines.size(), 2u);
+    for (const auto& line : lines) {
+        EXPECT_LE(chars(line), 9.0f) << line; // closing punctuation may hang one past
+        EXPECT_NE(line.rfind("，", 0), 0u) << "a line starts with a comma: " << line;
+        EXPECT_NE(line.rfind("。", 0), 0u) << line;
+    }
+    std::string joined;
+    for (const auto& line : lines)
+        joined += line;
+    EXPECT_EQ(joined, "服务器从不调用accept()，连接停在队列里。");
+}
+
+TEST(Translations, EveryPairKeepsItsPrintfSpecifiers)
+{
+    std::regex spec("%[-+ #0]*[0-9]*(\\.[0-9]+)?(ll|l|z)?[diouxXfeEgGsc%]");
+    auto specifiers = [&](const char* text) {
+        std::string s(text), out;
+        for (std::sregex_iterator it(s.begin(), s.end(), spec), end; it != end; ++it)
+            out += it->str() + " ";
+        return out;
+    };
+    for (const auto& t : Translations())
+        EXPECT_EQ(specifiers(t.En), specifiers(t.Zh)) << t.En;
+    EXPECT_STREQ(Tr(Lang::Zh, "no fd yet"), "还没有 fd");
+    EXPECT_STREQ(Tr(Lang::En, "no fd yet"), "no fd yet");
+    EXPECT_STREQ(Tr(Lang::Zh, "a string nobody translated"), "a string nobody translated");
+}
+
+TEST(Claims, ChecksAreShownInTheChosenLanguage)
+{
+    auto lesson = NoAcceptLesson();
+    ASSERT_TRUE(lesson);
+    LessonView view;
+    view.Data = &*lesson;
+    view.StepIndex = 2;
+    const Check& check = lesson->Steps[2].Expect[0];
+    CheckResult result{"listeners", check.Says.En, true, ""};
+    EXPECT_EQ(ClaimText(view, result, Lang::Zh), check.Says.Zh);
+    EXPECT_EQ(ClaimText(view, result, Lang::En), check.Says.En);
+}
+
+TEST_F(ImGuiFrames, TheWholeLayoutDrawsTheWorld)
+{
+    auto lesson = NoAcceptLesson();
+    ASSERT_TRUE(lesson);
+    World world = NoAcceptAfterThreeConnects();
+    UiState state;
+    state.LessonNames = {"no-accept"};
+    LessonView view;
+    view.Data = &*lesson;
+    view.StepIndex = 2;
+    view.StepsDone = 3;
+    view.Status = StepStatus::Passed;
+    view.Port = kPort;
+    view.Results = {{"call", "client2: connect()", true, ""}, {"listeners", "three wait", false, "two"}};
+    UiFrame frame{world, view, 30.0, true};
+
+    int vertices = 0;
+    auto commands = Frame(frame, state, &vertices);
+    EXPECT_TRUE(commands.empty());
+    EXPECT_GT(vertices, 1000); // five panels of text, slots and table cells
+    for (const char* window : {"###lesson", "###ladder", "###queues", "###sockets"})
+        EXPECT_NE(ImGui::FindWindowByName(window), nullptr) << window;
+
+    // The same frame in Chinese, and with nothing at all: no panel may trip an assert.
+    state.Language = Lang::Zh;
+    Frame(frame, state);
+    World empty;
+    Frame(UiFrame{empty, LessonView{}, 0.0, false}, state);
+}
+
+TEST_F(ImGuiFrames, SpaceStepsForwardUnlessAStepIsRunning)
+{
+    auto lesson = NoAcceptLesson();
+    ASSERT_TRUE(lesson);
+    World world;
+    UiState state;
+    LessonView view;
+    view.Data = &*lesson;
+    UiFrame frame{world, view, 0.0, true};
+    ImGuiIO& io = ImGui::GetIO();
+
+    EXPECT_TRUE(Frame(frame, state).empty());
+    io.KeysDown[' '] = true;
+    auto commands = Frame(frame, state);
+    ASSERT_EQ(commands.size(), 1u);
+    EXPECT_EQ(commands[0].What, UiCommand::StepForward);
+    EXPECT_TRUE(Frame(frame, state).empty()) << "holding the key steps once";
+    io.KeysDown[' '] = false;
+    Frame(frame, state);
+
+    UiFrame busy{world, view, 0.0, true};
+    busy.Lesson.Busy = true;
+    io.KeysDown[262] = true; // Right arrow
+    EXPECT_TRUE(Frame(busy, state).empty());
+}
+
+TEST_F(ImGuiFrames, ChineseGlyphsLoadOrTheOptionIsHiddenWithAReason)
+{
+    FontReport fonts = LoadFonts(18.0f, {"不调用 accept()，三次握手照样完成"});
+    ASSERT_NE(fonts.Body, nullptr);
+    if (!fonts.Cjk) {
+        EXPECT_FALSE(fonts.Message.empty());
+        GTEST_SKIP() << "no CJK font on this machine: " << fonts.Message;
+    }
+    EXPECT_NE(fonts.Body->FindGlyphNoFallback(0x63E1), nullptr); // 握, from the lesson text
+    EXPECT_NE(fonts.Title->FindGlyphNoFallback(0x63E1), nullptr);
+    EXPECT_NE(fonts.Body->FindGlyphNoFallback(0x961F), nullptr); // 队, from the UI's words
+
+    setenv("SOCKSCOPE_CJK_FONT", "/nonexistent/font.ttc", 1);
+    FontReport none = LoadFonts(18.0f, {});
+    unsetenv("SOCKSCOPE_CJK_FONT");
+    EXPECT_FALSE(none.Cjk);
+    EXPECT_NE(none.Message.find("/nonexistent/font.ttc"), std::string::npos) << none.Message;
+}
+
+// --- (b) the real binary ----------------------------------------------------------------
+
+namespace {
+
+struct Image {
+    int Width = 0;
+    int Height = 0;
+    std::vector<unsigned char> Rgb;
+    bool Has(unsigned char r, unsigned char g, unsigned char b) const
+    {
+        for (std::size_t i = 0; i + 2 < Rgb.size(); i += 3)
+            if (Rgb[i] == r && Rgb[i + 1] == g && Rgb[i + 2] == b)
+                return true;
+        return false;
+    }
+};
+
+std::optional<Image> ReadPng(const std::string& path)
+{
+    png_image png{};
+    png.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_file(&png, path.c_str()))
+        return std::nullopt;
+    png.format = PNG_FORMAT_RGB;
+    Image image;
+    image.Width = static_cast<int>(png.width);
+    image.Height = static_cast<int>(png.height);
+    image.Rgb.resize(PNG_IMAGE_SIZE(png));
+    if (!png_image_finish_read(&png, nullptr, image.Rgb.data(), 0, nullptr))
+        return std::nullopt;
+    return image;
+}
+
+// How to reach a display: "" (there is one), "xvfb-run -a " or nullopt (none).
+std::optional<std::string> DisplayPrefix()
+{
+    const char* display = std::getenv("DISPLAY");
+    if (display && *display)
+        return std::string();
+    if (access("/usr/bin/xvfb-run", X_OK) == 0)
+        return std::string("xvfb-run -a ");
+    return std::nullopt;
+}
+
+std::string TempPath(const std::string& name)
+{
+    return ::testing::TempDir() + "sockscope_gui_" + std::to_string(getpid()) + "_" + name;
+}
+
+} // namespace
+
+TEST(GuiSmoke, ScreenshotAfterAcceptShowsTheQueueAndNoFdYet)
+{
+    auto prefix = DisplayPrefix();
+    if (!prefix)
+        GTEST_SKIP() << "no DISPLAY and no xvfb-run: cannot open a window";
+    std::string png = TempPath("no-accept-5.png");
+    std::filesystem::remove(png);
+    auto run = test::Run(*prefix + SOCKSCOPE_BINARY + " --screenshot " + png +
+                             " --lesson no-accept --step 5 --width 1280 --height 720",
+                         true);
+    ASSERT_EQ(run.Status, 0) << run.Out;
+
+    auto image = ReadPng(png);
+    ASSERT_TRUE(image) << "not a PNG: " << png;
+    EXPECT_EQ(image->Width, 1280);
+    EXPECT_EQ(image->Height, 720);
+    std::set<std::uint32_t> colours;
+    for (std::size_t i = 0; i + 2 < image->Rgb.size(); i += 3)
+        colours.insert(image->Rgb[i] << 16 | image->Rgb[i + 1] << 8 | image->Rgb[i + 2]);
+    EXPECT_GT(colours.size(), 5u) << "the screenshot is blank";
+    // After accept(), two connections still wait: their "no fd yet" cells are amber and
+    // their accept-queue places blue (theme.hpp's colours, drawn unblended).
+    EXPECT_TRUE(image->Has(255, 193, 7)) << "no amber \"no fd yet\" cell";
+    EXPECT_TRUE(image->Has(21, 101, 192)) << "no taken accept-queue place";
+    std::filesystem::remove(png);
+}
+
+TEST(GuiSmoke, NoDisplayIsAClearError)
+{
+    std::string png = TempPath("never.png");
+    auto run = test::Run(std::string("env -u DISPLAY -u WAYLAND_DISPLAY ") + SOCKSCOPE_BINARY + " --screenshot " + png,
+                         true);
+    EXPECT_NE(run.Status, 0);
+    EXPECT_NE(run.Out.find("sockscope: cannot open a window (no display?); use --headless"), std::string::npos)
+        << run.Out;
+    EXPECT_FALSE(std::filesystem::exists(png));
+}
+
+TEST(GuiSmoke, AnUnwritableScreenshotIsAClearError)
+{
+    auto prefix = DisplayPrefix();
+    if (!prefix)
+        GTEST_SKIP() << "no DISPLAY and no xvfb-run: cannot open a window";
+    auto run = test::Run(*prefix + SOCKSCOPE_BINARY + " --screenshot /nonexistent-dir/shot.png --step 0", true);
+    EXPECT_NE(run.Status, 0);
+    EXPECT_NE(run.Out.find("sockscope: cannot write /nonexistent-dir/shot.png"), std::string::npos) << run.Out;
+}
