@@ -132,7 +132,7 @@ TEST(CommandLine, GatesWorkUnprivilegedInAPrivateNetwork)
     // A student is not root. Since Linux 6.x a filter on a TCP socket needs
     // CAP_NET_ADMIN, which a private user+network namespace gives any user.
     std::string as_student = getuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
-    auto r = Run(as_student + SOCKSCOPE_BINARY + " --private-network --headless --lesson three-way-handshake", true);
+    auto r = sockscope::test::Run(as_student + SOCKSCOPE_BINARY + " --private-network --headless --lesson three-way-handshake", true);
     EXPECT_EQ(r.Status, 0) << r.Out;
     EXPECT_NE(r.Out.find("SYN-SENT"), std::string::npos) << r.Out;
     EXPECT_NE(r.Out.find("SYN-RECEIVED"), std::string::npos) << r.Out;
