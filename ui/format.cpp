@@ -1,0 +1,481 @@
+#include "format.hpp"
+
+#include "i18n.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+
+namespace sockscope {
+
+std::string Format(const char* format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    va_list copy;
+    va_copy(copy, args);
+    int size = std::vsnprintf(nullptr, 0, format, copy);
+    va_end(copy);
+    std::string out(size > 0 ? static_cast<std::size_t>(size) : 0, '\0');
+    if (size > 0)
+        std::vsnprintf(out.data(), out.size() + 1, format, args);
+    va_end(args);
+    return out;
+}
+
+// --- accept queue ---------------------------------------------------------------------
+
+int AcceptQueuePlaces(std::uint32_t backlog)
+{
+    return static_cast<int>(backlog) + 1;
+}
+
+std::string PlacesCaption(std::uint32_t backlog, Lang lang)
+{
+    return Format(Tr(lang, "limit from the kernel: backlog %u → %d places"), backlog,
+                  AcceptQueuePlaces(backlog));
+}
+
+bool BelongsTo(const SocketView& socket, const ListenerView& listener)
+{
+    return socket.InKernel && socket.Role == SocketRole::Server && socket.K.Local.Port == listener.Local.Port;
+}
+
+std::vector<std::uint16_t> QueuedClientPorts(const World& world, const ListenerView& listener, QueueKind queue)
+{
+    std::vector<const SocketView*> waiting;
+    for (const auto& s : world.Sockets())
+        if (s.Queue == queue && BelongsTo(s, listener))
+            waiting.push_back(&s);
+    std::stable_sort(waiting.begin(), waiting.end(),
+                     [](const SocketView* a, const SocketView* b) { return a->FirstSeen < b->FirstSeen; });
+    std::vector<std::uint16_t> ports;
+    for (const auto* s : waiting)
+        ports.push_back(s->K.Remote.Port);
+    return ports;
+}
+
+std::vector<std::string> AcceptQueueSlotLabels(const World& world, const ListenerView& listener)
+{
+    int places = AcceptQueuePlaces(listener.Backlog);
+    int taken = std::min(static_cast<int>(listener.AcceptQueue), places);
+    auto ports = QueuedClientPorts(world, listener, QueueKind::Accept);
+    std::vector<std::string> labels(static_cast<std::size_t>(places));
+    for (int i = 0; i < taken; ++i)
+        labels[i] = i < static_cast<int>(ports.size()) ? ":" + std::to_string(ports[i]) : ":?";
+    return labels;
+}
+
+std::vector<std::uint16_t> SynSentClientPorts(const World& world, const ListenerView& listener)
+{
+    std::vector<std::uint16_t> ports;
+    for (const auto& s : world.Sockets())
+        if (s.InKernel && s.K.State == TcpState::SynSent && s.K.Remote.Port == listener.Local.Port)
+            ports.push_back(s.K.Local.Port);
+    return ports;
+}
+
+// --- socket table ---------------------------------------------------------------------
+
+bool HasNoFdYet(const SocketView& socket)
+{
+    return !socket.Fd && socket.InKernel && (socket.Queue == QueueKind::Accept || socket.Queue == QueueKind::Syn);
+}
+
+std::string FdLabel(const SocketView& socket, Lang lang)
+{
+    if (socket.Fd) {
+        std::string label = "fd " + std::to_string(*socket.Fd);
+        if (!socket.Actor.empty())
+            label += " \xc2\xb7 " + socket.Actor;
+        return label;
+    }
+    if (HasNoFdYet(socket))
+        return Tr(lang, "no fd yet");
+    if (!socket.InKernel)
+        return Tr(lang, "closed");
+    if (socket.External && socket.Role == SocketRole::Client)
+        return Tr(lang, "other process");
+    return Tr(lang, "no fd (closed)");
+}
+
+std::string OwnerLabel(const SocketView& socket)
+{
+    return socket.External ? "external" : "lab";
+}
+
+std::string CookieLabel(std::uint64_t cookie)
+{
+    if (cookie == 0)
+        return "-";
+    return Format("0x%llx", static_cast<unsigned long long>(cookie));
+}
+
+std::string EndpointLabel(const Endpoint& endpoint)
+{
+    if (endpoint.Family == 0)
+        return "-";
+    // As ss prints it: a listener's remote end is "0.0.0.0:*".
+    std::string text = endpoint.ToString();
+    if (endpoint.Port == 0 && text.size() >= 2 && text.compare(text.size() - 2, 2, ":0") == 0)
+        text.replace(text.size() - 1, 1, "*");
+    return text;
+}
+
+// --- ladder ---------------------------------------------------------------------------
+
+CallLook LookOf(const CallEvent& call)
+{
+    switch (call.Phase) {
+    case CallPhase::Queued: return CallLook::Queued;
+    case CallPhase::Started: return CallLook::Running;
+    case CallPhase::Blocked: return CallLook::Blocked;
+    case CallPhase::Finished: break;
+    }
+    return call.Errno != 0 || call.Result < 0 ? CallLook::Failed : CallLook::Done;
+}
+
+std::string CallLabel(const CallEvent& call)
+{
+    return std::string(CallFunctionName(call.Call)) + "(" + call.Args + ")";
+}
+
+std::string CallResultLabel(const CallEvent& call, double now, Lang lang)
+{
+    switch (LookOf(call)) {
+    case CallLook::Done: return Format("= %ld", call.Result);
+    case CallLook::Failed: {
+        std::string name = ErrnoName(call.Errno);
+        return Format("= %ld %s", call.Result, name.empty() ? "" : name.c_str());
+    }
+    case CallLook::Blocked: {
+        int seconds = static_cast<int>(std::floor(std::max(0.0, now - call.TStart)));
+        return Format(Tr(lang, "blocked in %s() for %d s"), std::string(CallFunctionName(call.Call)).c_str(), seconds);
+    }
+    case CallLook::Running: return Tr(lang, "in the kernel");
+    case CallLook::Queued: return Tr(lang, "queued");
+    case CallLook::Next: break;
+    }
+    return "";
+}
+
+std::string RequestLabel(const LessonCall& call, int port)
+{
+    const CallRequest& r = call.Request;
+    std::string fd = r.Fd.empty() ? "fd" : r.Fd;
+    std::string addr = r.Addr + ":" + std::to_string(call.PortFromLab ? port : r.Port);
+    if (r.Family == "inet6")
+        addr = "[" + r.Addr + "]:" + std::to_string(call.PortFromLab ? port : r.Port);
+    std::string args;
+    if (r.Call == "socket")
+        args = std::string(r.Family == "inet6" ? "AF_INET6" : "AF_INET") + ", SOCK_STREAM, 0";
+    else if (r.Call == "setsockopt")
+        args = fd + ", " + r.Option + ", " + std::to_string(r.Value);
+    else if (r.Call == "bind" || r.Call == "connect")
+        args = fd + ", " + addr;
+    else if (r.Call == "listen")
+        args = fd + ", " + std::to_string(r.Backlog);
+    else if (r.Call == "send" || r.Call == "write")
+        args = fd + ", \"" + (r.Data.size() > 16 ? r.Data.substr(0, 16) + "..." : r.Data) + "\"";
+    else if (r.Call == "recv" || r.Call == "read")
+        args = fd + ", buf, " + std::to_string(r.Len);
+    else if (r.Call == "shutdown")
+        args = fd + ", " + r.How;
+    else if (r.Call == "gate")
+        args = fd + ", SO_ATTACH_FILTER /* hold " + r.Option + " */";
+    else if (r.Call == "ungate")
+        args = fd + ", SO_DETACH_FILTER";
+    else
+        args = fd;
+    std::string label = std::string(CallFunctionName(r.Call)) + "(" + args + ")";
+    if (r.NonBlock)
+        label += " O_NONBLOCK";
+    return label;
+}
+
+std::vector<PendingCall> PendingCalls(const LessonView& lesson)
+{
+    std::vector<PendingCall> out;
+    if (!lesson.Data)
+        return out;
+    const auto& steps = lesson.Data->Steps;
+    int step = lesson.Busy ? lesson.StepIndex : lesson.StepIndex + 1;
+    int first = lesson.Busy ? lesson.CallIndex + 1 : 0;
+    if (step < 0 || step >= static_cast<int>(steps.size()))
+        return out;
+    const auto& calls = steps[step].Calls;
+    for (int i = std::max(first, 0); i < static_cast<int>(calls.size()); ++i) {
+        PendingCall p;
+        p.Actor = calls[i].Request.Actor;
+        p.Label = RequestLabel(calls[i], lesson.Port);
+        p.Code = calls[i].Code;
+        p.First = out.empty();
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+std::vector<ActorColumn> ActorColumns(const World& world, const Lesson* lesson)
+{
+    std::vector<ActorColumn> columns;
+    auto add = [&](const std::string& name, const std::string& kind) {
+        if (name.empty())
+            return;
+        for (const auto& c : columns)
+            if (c.Name == name)
+                return;
+        columns.push_back({name, kind});
+    };
+    if (lesson)
+        for (const auto& a : lesson->Actors)
+            add(a.Name, a.Kind);
+    for (const auto& a : world.Actors())
+        add(a.Name, a.Kind);
+    if (lesson)
+        for (const auto& step : lesson->Steps)
+            for (const auto& call : step.Calls)
+                add(call.Request.Actor, call.Request.ActorKind);
+    return columns;
+}
+
+std::vector<LadderCell> LadderCells(const World& world, const std::vector<ActorColumn>& columns,
+                                    const std::vector<PendingCall>& pending)
+{
+    auto column_of = [&](const std::string& name) {
+        for (std::size_t i = 0; i < columns.size(); ++i)
+            if (columns[i].Name == name)
+                return static_cast<int>(i);
+        return -1;
+    };
+    std::vector<LadderCell> made;
+    for (const auto& actor : world.Actors()) {
+        int column = column_of(actor.Name);
+        if (column >= 0)
+            for (const auto& call : actor.Calls)
+                made.push_back({0, column, &call, nullptr});
+    }
+    // Ids are handed out in submission order, which is the order a lesson makes its calls.
+    std::stable_sort(made.begin(), made.end(),
+                     [](const LadderCell& a, const LadderCell& b) { return a.Call->Id < b.Call->Id; });
+
+    std::vector<LadderCell> cells;
+    int row = -1;
+    int last_column = static_cast<int>(columns.size()); // forces a new row first
+    auto place = [&](LadderCell cell) {
+        if (cell.Column <= last_column)
+            ++row;
+        cell.Row = row;
+        last_column = cell.Column;
+        cells.push_back(cell);
+    };
+    for (const auto& cell : made)
+        place(cell);
+    last_column = static_cast<int>(columns.size());
+    for (const auto& p : pending) {
+        int column = column_of(p.Actor);
+        if (column >= 0)
+            place({0, column, nullptr, &p});
+    }
+    return cells;
+}
+
+std::string CompactArgs(const std::string& args)
+{
+    std::string out;
+    std::size_t at = 0;
+    while (at < args.size()) {
+        std::size_t open = args.find("{AF_INET", at);
+        std::size_t comma = open == std::string::npos ? open : args.find(", ", open);
+        std::size_t close = comma == std::string::npos ? comma : args.find('}', comma);
+        if (close == std::string::npos) {
+            out += args.substr(at);
+            break;
+        }
+        out += args.substr(at, open - at);
+        out += args.substr(comma + 2, close - comma - 2);
+        at = close + 1;
+        // Drop the address length that follows: ", 16".
+        std::size_t digits = at + 2;
+        if (args.compare(at, 2, ", ") == 0 && digits < args.size() && std::isdigit(static_cast<unsigned char>(args[digits]))) {
+            while (digits < args.size() && std::isdigit(static_cast<unsigned char>(args[digits])))
+                ++digits;
+            at = digits;
+        }
+    }
+    return out;
+}
+
+std::string CompactCallLabel(const CallEvent& call)
+{
+    return std::string(CallFunctionName(call.Call)) + "(" + CompactArgs(call.Args) + ")";
+}
+
+namespace {
+
+enum class TokenKind { Space, Newline, Word, Wide };
+
+struct Token {
+    TokenKind Kind;
+    std::string_view Text;
+};
+
+// Decode the code point at text[at] (UTF-8), returning its length in bytes.
+std::size_t CodePointAt(std::string_view text, std::size_t at, char32_t& cp)
+{
+    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    unsigned char c = byte(at);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+    if (at + len > text.size())
+        len = 1;
+    cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    for (std::size_t i = 1; i < len; ++i)
+        cp = (cp << 6) | (byte(at + i) & 0x3F);
+    return len;
+}
+
+// Chinese characters and full-width punctuation: a line may break on either side.
+bool IsWide(char32_t cp)
+{
+    return (cp >= 0x2E80 && cp <= 0x9FFF) || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) ||
+           (cp >= 0xFF00 && cp <= 0xFFEF);
+}
+
+bool IsClosing(std::string_view t)
+{
+    static constexpr std::string_view kClosing[] = {"，", "。", "、", "：", "；", "！", "？", "）", "」", "』", "》", "…", ",", ".", ":", ";", "!", "?", ")"};
+    for (auto c : kClosing)
+        if (t.substr(0, c.size()) == c)
+            return true;
+    return false;
+}
+
+bool IsOpening(std::string_view t)
+{
+    return t == "（" || t == "「" || t == "『" || t == "《" || t == "“";
+}
+
+std::vector<Token> Tokenize(std::string_view text)
+{
+    std::vector<Token> tokens;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        char32_t cp = 0;
+        std::size_t len = CodePointAt(text, at, cp);
+        if (cp == ' ') {
+            tokens.push_back({TokenKind::Space, text.substr(at, 1)});
+        } else if (cp == '\n') {
+            tokens.push_back({TokenKind::Newline, text.substr(at, 1)});
+        } else if (IsWide(cp)) {
+            tokens.push_back({TokenKind::Wide, text.substr(at, len)});
+        } else {
+            // A run of narrow characters up to the next space, newline or wide character.
+            std::size_t end = at + len;
+            while (end < text.size()) {
+                char32_t next = 0;
+                std::size_t next_len = CodePointAt(text, end, next);
+                if (next == ' ' || next == '\n' || IsWide(next))
+                    break;
+                end += next_len;
+            }
+            tokens.push_back({TokenKind::Word, text.substr(at, end - at)});
+            len = end - at;
+        }
+        at += len;
+    }
+    return tokens;
+}
+
+} // namespace
+
+std::vector<std::string> WrapText(const std::string& text, float width,
+                                  const std::function<float(std::string_view)>& measure)
+{
+    std::vector<std::string> lines;
+    std::string line;
+    float line_width = 0;
+    bool pending_space = false;
+    std::string_view previous;
+    TokenKind previous_kind = TokenKind::Space;
+    float space_width = measure(" ");
+    for (const Token& token : Tokenize(text)) {
+        if (token.Kind == TokenKind::Newline) {
+            lines.push_back(line);
+            line.clear();
+            line_width = 0;
+            pending_space = false;
+            previous = {};
+            previous_kind = TokenKind::Newline;
+            continue;
+        }
+        if (token.Kind == TokenKind::Space) {
+            pending_space = !line.empty();
+            continue;
+        }
+        float w = measure(token.Text);
+        float gap = pending_space ? space_width : 0.0f;
+        bool may_break = !line.empty() &&
+                         (pending_space || token.Kind == TokenKind::Wide || previous_kind == TokenKind::Wide) &&
+                         !IsClosing(token.Text) && !IsOpening(previous);
+        if (may_break && line_width + gap + w > width) {
+            lines.push_back(line);
+            line.assign(token.Text);
+            line_width = w;
+        } else {
+            if (pending_space)
+                line += ' ';
+            line += token.Text;
+            line_width += gap + w;
+        }
+        pending_space = false;
+        previous = token.Text;
+        previous_kind = token.Kind;
+    }
+    if (!line.empty() || lines.empty())
+        lines.push_back(line);
+    return lines;
+}
+
+
+// --- lesson ---------------------------------------------------------------------------
+
+std::string ClaimText(const LessonView& lesson, const CheckResult& result, Lang lang)
+{
+    if (lang == Lang::En || !lesson.Data || result.What == "call")
+        return result.Claim;
+    const auto& steps = lesson.Data->Steps;
+    if (lesson.StepIndex < 0 || lesson.StepIndex >= static_cast<int>(steps.size()))
+        return result.Claim;
+    for (const auto& check : steps[lesson.StepIndex].Expect)
+        if (check.Says.En == result.Claim)
+            return check.Says.Get(lang);
+    return result.Claim;
+}
+
+std::string StepCounterLabel(const LessonView& lesson, Lang lang)
+{
+    if (!lesson.Data)
+        return Tr(lang, "No lesson loaded");
+    int total = static_cast<int>(lesson.Data->Steps.size());
+    if (lesson.StepIndex < 0)
+        return Format(Tr(lang, "Not started (%d steps)"), total);
+    return Format(Tr(lang, "Step %d of %d"), lesson.StepIndex + 1, total);
+}
+
+std::string TimerLabel(const SocketView& s, Lang lang)
+{
+    if (!s.InKernel || s.K.Timer == TimerKind::None)
+        return "-";
+    char buf[96];
+    double seconds = s.K.TimerExpiresMs / 1000.0;
+    if (s.K.Timer == TimerKind::Retransmit && s.K.Retransmits > 0)
+        std::snprintf(buf, sizeof buf, Tr(lang, "%s %.1f s (#%u)"),
+                      Tr(lang, std::string(TimerKindName(s.K.Timer)).c_str()), seconds, s.K.Retransmits);
+    else
+        std::snprintf(buf, sizeof buf, Tr(lang, "%s %.1f s"),
+                      Tr(lang, std::string(TimerKindName(s.K.Timer)).c_str()), seconds);
+    return buf;
+}
+
+} // namespace sockscope

@@ -1,0 +1,26 @@
+// The UI's own words in English and Simplified Chinese. Lesson texts carry their own
+// translations (lesson.hpp); these are the labels around them.
+#pragma once
+
+#include "lesson.hpp"
+
+#include <string>
+#include <vector>
+
+namespace sockscope {
+
+// The translation of an English UI string (which is also its key). Strings with printf
+// specifiers keep the same specifiers in the same order. Falls back to English.
+const char* Tr(Lang lang, const char* english);
+
+// Every Chinese UI string, concatenated: the font loader needs their glyphs.
+std::string AllTranslatedText();
+
+// The whole table, for tests (specifiers must match in each pair).
+struct TranslationPair {
+    const char* En;
+    const char* Zh;
+};
+std::vector<TranslationPair> Translations();
+
+} // namespace sockscope

@@ -1,0 +1,159 @@
+// The ladder of system calls: one column per actor (the server, each client), one row
+// per call in the order the calls were made, then the lesson's next calls in grey.
+// Done calls are plain, a blocked call is amber with how long it has been blocked, a
+// failed call is red with its errno.
+#include "format.hpp"
+#include "i18n.hpp"
+#include "theme.hpp"
+#include "ui.hpp"
+#include "widgets.hpp"
+
+#include <imgui.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace sockscope {
+namespace {
+
+void PushMono(const UiState& state)
+{
+    ImGui::PushFont(state.MonoFont ? state.MonoFont : ImGui::GetFont());
+}
+
+// The call on the left (wrapped), its result on the right of the first line.
+void DrawMadeCall(const CallEvent& call, const UiFrame& frame, const UiState& state)
+{
+    Lang lang = state.Language;
+    CallLook look = LookOf(call);
+    std::string result = CallResultLabel(call, frame.Now, lang);
+    if (look == CallLook::Blocked)
+        ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, colors::Amber);
+    else if (look == CallLook::Failed)
+        ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, colors::RedBg);
+    bool returned = look == CallLook::Done || look == CallLook::Failed;
+
+    PushMono(state);
+    ImVec2 start = ImGui::GetCursorPos();
+    float avail = ImGui::GetContentRegionAvail().x;
+    float result_w = returned ? ImGui::CalcTextSize(result.c_str()).x : 0.0f;
+    float gap = returned ? ImGui::GetStyle().ItemSpacing.x : 0.0f;
+    ImU32 call_color = look == CallLook::Failed ? colors::Red : look == CallLook::Queued ? colors::Muted : colors::Text;
+    ImGui::PushStyleColor(ImGuiCol_Text, call_color);
+    WrappedText(CompactCallLabel(call), std::max(avail - result_w - gap, avail * 0.4f));
+    ImGui::PopStyleColor();
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("%s", CallLabel(call).c_str());
+    float end_y = ImGui::GetCursorPosY();
+    if (returned) {
+        ImGui::SetCursorPos(ImVec2(start.x + avail - result_w, start.y));
+        ImGui::PushStyleColor(ImGuiCol_Text, look == CallLook::Failed ? colors::Red : colors::Green);
+        ImGui::TextUnformatted(result.c_str());
+        ImGui::PopStyleColor();
+        ImGui::SetCursorPosY(std::max(end_y, ImGui::GetCursorPosY()));
+    }
+    ImGui::PopFont();
+
+    if (!returned) {
+        // Blocked, running, queued: a line of its own, so it reads as a state, not a result.
+        ImGui::PushStyleColor(ImGuiCol_Text, look == CallLook::Blocked ? colors::Text : colors::Muted);
+        ImGui::TextUnformatted(result.c_str());
+        ImGui::PopStyleColor();
+    }
+    if (!call.Note.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
+        WrappedText(call.Note);
+        ImGui::PopStyleColor();
+    }
+}
+
+void DrawPendingCall(const PendingCall& pending, const UiState& state)
+{
+    Lang lang = state.Language;
+    ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
+    ImGui::TextUnformatted(pending.First ? Tr(lang, "next:") : Tr(lang, "then:"));
+    ImGui::SameLine();
+    PushMono(state);
+    WrappedText(pending.Label, ImGui::GetContentRegionAvail().x);
+    ImGui::PopFont();
+    ImGui::PopStyleColor();
+    if (!pending.Code.empty() && ImGui::IsItemHovered())
+        ImGui::SetTooltip("%s", pending.Code.c_str());
+}
+
+std::string ColumnTitle(const ActorColumn& column, const World& world)
+{
+    std::string title = column.Name;
+    if (!column.Kind.empty() && column.Kind != column.Name)
+        title += " (" + column.Kind + ")";
+    if (const ActorView* actor = world.FindActor(column.Name)) {
+        std::vector<int> numbers;
+        for (const auto& [handle, fd] : actor->Fds)
+            numbers.push_back(fd.Fd);
+        std::sort(numbers.begin(), numbers.end());
+        std::string fds;
+        for (int fd : numbers)
+            fds += (fds.empty() ? "" : ", ") + std::to_string(fd);
+        if (!fds.empty())
+            title += "  fd " + fds;
+    }
+    return title;
+}
+
+} // namespace
+
+void DrawLadderPanel(const UiFrame& frame, const UiState& state)
+{
+    Lang lang = state.Language;
+    auto columns = ActorColumns(frame.Model, frame.Lesson.Data);
+    if (columns.empty()) {
+        ImGui::TextDisabled("%s", Tr(lang, "No calls yet: press Step to make the first one."));
+        return;
+    }
+    auto pending = PendingCalls(frame.Lesson);
+    auto cells = LadderCells(frame.Model, columns, pending);
+
+    int count = std::min<int>(static_cast<int>(columns.size()), 63);
+    float min_width = ImGui::GetFontSize() * 10.0f;
+    bool wide = count * min_width > ImGui::GetContentRegionAvail().x;
+    ImGuiTableFlags flags = ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_BordersOuter |
+                            ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg;
+    flags |= wide ? ImGuiTableFlags_ScrollX | ImGuiTableFlags_SizingFixedFit : ImGuiTableFlags_SizingStretchSame;
+    if (!ImGui::BeginTable("ladder", count, flags, ImVec2(0, 0)))
+        return;
+    for (int i = 0; i < count; ++i)
+        ImGui::TableSetupColumn(ColumnTitle(columns[i], frame.Model).c_str(),
+                                wide ? ImGuiTableColumnFlags_WidthFixed : ImGuiTableColumnFlags_WidthStretch,
+                                wide ? min_width : 0.0f);
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableHeadersRow();
+
+    // Keep the newest calls in view, unless the user scrolled up to read older ones.
+    bool at_bottom = ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 1.0f;
+    int row = -1;
+    for (const auto& cell : cells) {
+        if (cell.Column >= count)
+            continue;
+        if (cell.Row != row) {
+            ImGui::TableNextRow();
+            row = cell.Row;
+        }
+        ImGui::TableSetColumnIndex(cell.Column);
+        ImGui::PushID(&cell);
+        if (cell.Call)
+            DrawMadeCall(*cell.Call, frame, state);
+        else if (cell.Pending)
+            DrawPendingCall(*cell.Pending, state);
+        ImGui::PopID();
+    }
+    if (cells.empty()) {
+        ImGui::TableNextRow();
+        ImGui::TableSetColumnIndex(0);
+        ImGui::TextDisabled("%s", Tr(lang, "No calls yet."));
+    }
+    if (at_bottom)
+        ImGui::SetScrollHereY(1.0f);
+    ImGui::EndTable();
+}
+
+} // namespace sockscope

@@ -1,0 +1,79 @@
+// The projector layout: fixed windows filling the display. Lesson controls across the
+// top, the call ladder and the queues side by side, the socket table, a status line.
+#include "i18n.hpp"
+#include "ui.hpp"
+
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace sockscope {
+namespace {
+
+constexpr ImGuiWindowFlags kPanelFlags = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
+                                         ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings |
+                                         ImGuiWindowFlags_NoBringToFrontOnFocus;
+
+// A title that changes with the language while the window keeps its identity.
+std::string Title(Lang lang, const char* english, const char* id)
+{
+    return std::string(Tr(lang, english)) + "###" + id;
+}
+
+bool BeginPanel(const std::string& title, ImVec2 pos, ImVec2 size, ImGuiWindowFlags extra = 0)
+{
+    ImGui::SetNextWindowPos(pos);
+    ImGui::SetNextWindowSize(size);
+    return ImGui::Begin(title.c_str(), nullptr, kPanelFlags | extra);
+}
+
+} // namespace
+
+std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state)
+{
+    std::vector<UiCommand> commands;
+    Lang lang = state.Language;
+    const ImGuiStyle& style = ImGui::GetStyle();
+    ImVec2 display = ImGui::GetIO().DisplaySize;
+    float status_h = ImGui::GetFrameHeight() + style.WindowPadding.y * 2.0f;
+    float body_h = std::max(display.y - status_h, 1.0f);
+    float top_h = std::floor(body_h * 0.30f);
+    // The socket table is as tall as its rows (within limits): the unaccepted
+    // connections, last in the table, must not be scrolled out of sight.
+    float row_h = ImGui::GetTextLineHeight() + style.CellPadding.y * 2.0f + 1.0f;
+    float rows = static_cast<float>(std::max<std::size_t>(frame.Model.Sockets().size(), 3) + 1);
+    float table_h = ImGui::GetFrameHeight() + style.WindowPadding.y * 2.0f + row_h * rows + 4.0f;
+    float bottom_h = std::floor(std::clamp(table_h, body_h * 0.22f, body_h * 0.40f));
+    float middle_h = body_h - top_h - bottom_h;
+    // The queues need room for a backlog-5 queue's six places on one row.
+    float queues_w = std::max(display.x * 0.36f, ImGui::GetFontSize() * 29.0f);
+    float ladder_w = std::floor(std::max(display.x - queues_w, display.x * 0.5f));
+
+    if (BeginPanel(Title(lang, "Lesson", "lesson"), ImVec2(0, 0), ImVec2(display.x, top_h)))
+        DrawLessonPanel(frame, state, commands);
+    ImGui::End();
+
+    if (BeginPanel(Title(lang, "System calls", "ladder"), ImVec2(0, top_h), ImVec2(ladder_w, middle_h)))
+        DrawLadderPanel(frame, state);
+    ImGui::End();
+
+    if (BeginPanel(Title(lang, "Listen queues (from the kernel)", "queues"), ImVec2(ladder_w, top_h),
+                   ImVec2(display.x - ladder_w, middle_h)))
+        DrawQueuePanel(frame, state);
+    ImGui::End();
+
+    if (BeginPanel(Title(lang, "Sockets (from the kernel)", "sockets"), ImVec2(0, top_h + middle_h),
+                   ImVec2(display.x, bottom_h)))
+        DrawSocketTable(frame, state);
+    ImGui::End();
+
+    if (BeginPanel("##status", ImVec2(0, body_h), ImVec2(display.x, status_h),
+                   ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar))
+        DrawStatusBar(frame, state);
+    ImGui::End();
+    return commands;
+}
+
+} // namespace sockscope

@@ -1,0 +1,21 @@
+#include "ui.hpp"
+
+namespace sockscope {
+
+LessonView MakeLessonView(const LessonPlayer& player)
+{
+    LessonView view;
+    view.Data = player.Current();
+    view.StepIndex = player.StepIndex();
+    view.StepsDone = player.StepsDone();
+    view.Status = player.CurrentStatus();
+    view.Busy = player.Busy();
+    view.AtEnd = player.AtEnd();
+    view.CallIndex = player.CallIndex();
+    view.Port = player.Port();
+    view.StatusLine = player.StatusLine();
+    view.Results = player.Results();
+    return view;
+}
+
+} // namespace sockscope

@@ -1,0 +1,107 @@
+// Every socket the kernel and the lab know about, one row each: what `ss -tanoe` would
+// print, plus which descriptor (if any) holds it. A connection the kernel completed that
+// nobody has accepted has "no fd yet", highlighted: that is the lesson.
+#include "format.hpp"
+#include "i18n.hpp"
+#include "theme.hpp"
+#include "ui.hpp"
+
+#include <imgui.h>
+
+namespace sockscope {
+namespace {
+
+enum Column { ColRole, ColLocal, ColRemote, ColState, ColQueue, ColFd, ColRecvQ, ColSendQ, ColTimer, ColOwner, ColCookie, ColumnCount };
+
+void Cell(const std::string& text, ImFont* font = nullptr)
+{
+    if (font)
+        ImGui::PushFont(font);
+    ImGui::TextUnformatted(text.c_str());
+    if (font)
+        ImGui::PopFont();
+}
+
+void DrawRow(const SocketView& s, const UiState& state)
+{
+    Lang lang = state.Language;
+    ImFont* mono = state.MonoFont;
+    ImGui::TableNextRow();
+
+    ImGui::TableSetColumnIndex(ColRole);
+    Cell(std::string(SocketRoleName(s.Role)));
+    ImGui::TableSetColumnIndex(ColLocal);
+    Cell(EndpointLabel(s.K.Local), mono);
+    ImGui::TableSetColumnIndex(ColRemote);
+    Cell(EndpointLabel(s.K.Remote), mono);
+    ImGui::TableSetColumnIndex(ColState);
+    Cell(std::string(TcpStateName(s.State())));
+    ImGui::TableSetColumnIndex(ColQueue);
+    Cell(s.Queue == QueueKind::None ? "-" : std::string(QueueKindName(s.Queue)));
+
+    ImGui::TableSetColumnIndex(ColFd);
+    if (HasNoFdYet(s)) {
+        ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, colors::Amber);
+        Cell(FdLabel(s, lang));
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("%s", Tr(lang, "The kernel finished this connection; no process has a descriptor "
+                                             "for it until accept() returns one."));
+    } else {
+        ImGui::PushStyleColor(ImGuiCol_Text, s.Fd ? colors::Text : colors::Muted);
+        Cell(FdLabel(s, lang));
+        ImGui::PopStyleColor();
+    }
+
+    ImGui::TableSetColumnIndex(ColRecvQ);
+    Cell(s.InKernel ? std::to_string(s.K.RecvQ) : "-", mono);
+    ImGui::TableSetColumnIndex(ColSendQ);
+    Cell(s.InKernel ? std::to_string(s.K.SendQ) : "-", mono);
+    ImGui::TableSetColumnIndex(ColTimer);
+    Cell(TimerLabel(s, lang), mono);
+    ImGui::TableSetColumnIndex(ColOwner);
+    Cell(OwnerLabel(s));
+    ImGui::TableSetColumnIndex(ColCookie);
+    Cell(CookieLabel(s.Cookie), mono);
+}
+
+} // namespace
+
+void DrawSocketTable(const UiFrame& frame, const UiState& state)
+{
+    Lang lang = state.Language;
+    const auto& sockets = frame.Model.Sockets();
+    ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
+                            ImGuiTableFlags_SizingStretchProp;
+    if (!ImGui::BeginTable("sockets", ColumnCount, flags, ImVec2(0, 0)))
+        return;
+    ImGui::TableSetupColumn(Tr(lang, "role"), ImGuiTableColumnFlags_WidthStretch, 0.7f);
+    ImGui::TableSetupColumn(Tr(lang, "local"), ImGuiTableColumnFlags_WidthStretch, 1.4f);
+    ImGui::TableSetupColumn(Tr(lang, "remote"), ImGuiTableColumnFlags_WidthStretch, 1.4f);
+    ImGui::TableSetupColumn(Tr(lang, "state"), ImGuiTableColumnFlags_WidthStretch, 1.1f);
+    ImGui::TableSetupColumn(Tr(lang, "queue"), ImGuiTableColumnFlags_WidthStretch, 0.6f);
+    ImGui::TableSetupColumn(Tr(lang, "fd"), ImGuiTableColumnFlags_WidthStretch, 1.1f);
+    ImGui::TableSetupColumn("Recv-Q", ImGuiTableColumnFlags_WidthStretch, 0.6f);
+    ImGui::TableSetupColumn("Send-Q", ImGuiTableColumnFlags_WidthStretch, 0.6f);
+    ImGui::TableSetupColumn(Tr(lang, "timer"), ImGuiTableColumnFlags_WidthStretch, 1.3f);
+    ImGui::TableSetupColumn(Tr(lang, "owner"), ImGuiTableColumnFlags_WidthStretch, 0.6f);
+    ImGui::TableSetupColumn(Tr(lang, "cookie"), ImGuiTableColumnFlags_WidthStretch, 0.8f);
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableHeadersRow();
+
+    if (sockets.empty()) {
+        ImGui::TableNextRow();
+        ImGui::TableSetColumnIndex(0);
+        ImGui::TextDisabled("%s", Tr(lang, "No sockets yet."));
+    }
+    ImGuiListClipper clipper;
+    clipper.Begin(static_cast<int>(sockets.size()));
+    while (clipper.Step())
+        for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+            ImGui::PushID(i);
+            DrawRow(sockets[i], state);
+            ImGui::PopID();
+        }
+    ImGui::EndTable();
+}
+
+} // namespace sockscope

@@ -1,0 +1,194 @@
+#include "theme.hpp"
+
+#include "i18n.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+
+namespace sockscope {
+
+void ApplyTheme()
+{
+    ImGui::StyleColorsLight();
+    ImGuiStyle& style = ImGui::GetStyle();
+    style.WindowRounding = 3.0f;
+    style.FrameRounding = 3.0f;
+    style.GrabRounding = 3.0f;
+    style.WindowBorderSize = 1.0f;
+    style.FrameBorderSize = 1.0f;
+    style.WindowPadding = ImVec2(12, 10);
+    style.FramePadding = ImVec2(10, 5);
+    style.ItemSpacing = ImVec2(10, 7);
+    style.CellPadding = ImVec2(8, 4);
+    style.ScrollbarSize = 16.0f;
+
+    ImVec4* c = style.Colors;
+    c[ImGuiCol_Text] = ToVec4(colors::Text);
+    c[ImGuiCol_TextDisabled] = ToVec4(colors::Muted);
+    c[ImGuiCol_WindowBg] = ImVec4(0.985f, 0.985f, 0.985f, 1.0f);
+    c[ImGuiCol_ChildBg] = ImVec4(0, 0, 0, 0);
+    c[ImGuiCol_Border] = ImVec4(0.55f, 0.55f, 0.58f, 1.0f);
+    c[ImGuiCol_TitleBg] = ImVec4(0.82f, 0.86f, 0.93f, 1.0f);
+    c[ImGuiCol_TitleBgActive] = c[ImGuiCol_TitleBg];
+    c[ImGuiCol_TitleBgCollapsed] = c[ImGuiCol_TitleBg];
+    c[ImGuiCol_FrameBg] = ImVec4(1, 1, 1, 1);
+    c[ImGuiCol_Button] = ImVec4(0.80f, 0.87f, 0.98f, 1.0f);
+    c[ImGuiCol_ButtonHovered] = ImVec4(0.65f, 0.78f, 0.98f, 1.0f);
+    c[ImGuiCol_ButtonActive] = ImVec4(0.50f, 0.68f, 0.95f, 1.0f);
+    c[ImGuiCol_TableHeaderBg] = ImVec4(0.86f, 0.88f, 0.92f, 1.0f);
+    c[ImGuiCol_TableRowBgAlt] = ImVec4(0.0f, 0.0f, 0.1f, 0.04f);
+}
+
+namespace {
+
+bool Readable(const std::string& path)
+{
+    std::error_code ec;
+    return !path.empty() && std::filesystem::is_regular_file(path, ec);
+}
+
+// Dear ImGui asserts on a file it cannot parse; check the magic number first.
+bool LooksLikeFont(const std::string& path)
+{
+    if (!Readable(path))
+        return false;
+    std::ifstream in(path, std::ios::binary);
+    char magic[4] = {};
+    if (!in.read(magic, 4))
+        return false;
+    return std::memcmp(magic, "\x00\x01\x00\x00", 4) == 0 || std::memcmp(magic, "OTTO", 4) == 0 ||
+           std::memcmp(magic, "ttcf", 4) == 0 || std::memcmp(magic, "true", 4) == 0;
+}
+
+std::string FirstFont(std::initializer_list<const char*> paths)
+{
+    for (const char* p : paths)
+        if (LooksLikeFont(p))
+            return p;
+    return "";
+}
+
+std::string FindCjkFont(std::string& why_not)
+{
+    if (const char* forced = std::getenv("SOCKSCOPE_CJK_FONT")) {
+        if (LooksLikeFont(forced))
+            return forced;
+        why_not = std::string("SOCKSCOPE_CJK_FONT='") + forced + "' is not a font file; 简体中文 is hidden";
+        return "";
+    }
+    std::string found = FirstFont({
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/truetype/arphic/uming.ttc",
+    });
+    if (found.empty())
+        why_not = "no Chinese font found (install fonts-wqy-microhei); the Chinese option is hidden";
+    return found;
+}
+
+// Glyph ranges must outlive the atlas build, and ImGui keeps pointers to them.
+ImVector<ImWchar>& BodyRanges()
+{
+    static ImVector<ImWchar> ranges;
+    return ranges;
+}
+
+ImVector<ImWchar>& TitleRanges()
+{
+    static ImVector<ImWchar> ranges;
+    return ranges;
+}
+
+// Latin, Latin Extended-A, punctuation, arrows, box drawing and geometric shapes.
+const ImWchar kSymbolRanges[] = {0x0020, 0x017F, 0x2000, 0x206F, 0x2190, 0x21FF, 0x2500, 0x25FF, 0};
+
+ImFont* AddFont(const std::string& primary, const std::string& merged, float size, const ImWchar* ranges)
+{
+    ImGuiIO& io = ImGui::GetIO();
+    ImFontConfig config;
+    config.OversampleH = 2;
+    config.OversampleV = 1;
+    config.SizePixels = size;
+    ImFont* font = nullptr;
+    if (primary.empty()) {
+        font = io.Fonts->AddFontDefault(&config);
+    } else {
+        font = io.Fonts->AddFontFromFileTTF(primary.c_str(), size, &config, ranges);
+    }
+    if (!merged.empty() && merged != primary) {
+        ImFontConfig merge;
+        merge.MergeMode = true;
+        merge.OversampleH = 1;
+        merge.OversampleV = 1;
+        io.Fonts->AddFontFromFileTTF(merged.c_str(), size, &merge, ranges);
+    }
+    return font;
+}
+
+} // namespace
+
+FontReport LoadFonts(float size_px, const std::vector<std::string>& texts)
+{
+    ImGuiIO& io = ImGui::GetIO();
+    io.Fonts->Clear();
+    FontReport report;
+
+    std::string latin = FirstFont({
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/TTF/DejaVuSans.ttf",
+        "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    });
+    std::string mono = FirstFont({
+        "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+        "/usr/share/fonts/TTF/DejaVuSansMono.ttf",
+        "/usr/share/fonts/dejavu/DejaVuSansMono.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf",
+    });
+    std::string cjk = FindCjkFont(report.Message);
+
+    ImFontGlyphRangesBuilder builder;
+    builder.AddRanges(kSymbolRanges);
+    for (const auto& text : texts)
+        builder.AddText(text.c_str());
+    if (!cjk.empty())
+        builder.AddText(AllTranslatedText().c_str());
+    // The title font only needs the characters titles use; the body font gets the common
+    // Chinese characters too, for anything typed or shown that no lesson file contains.
+    builder.BuildRanges(&TitleRanges());
+    if (!cjk.empty())
+        builder.AddRanges(io.Fonts->GetGlyphRangesChineseSimplifiedCommon());
+    builder.BuildRanges(&BodyRanges());
+
+    std::string body_file = latin.empty() ? cjk : latin;
+    report.Body = AddFont(body_file, cjk, size_px, BodyRanges().Data);
+    report.Title = AddFont(body_file, cjk, size_px * 1.3f, TitleRanges().Data);
+    report.Mono = mono.empty() ? report.Body : AddFont(mono, "", size_px, kSymbolRanges);
+
+    if (!io.Fonts->Build()) {
+        io.Fonts->Clear();
+        ImFontConfig config;
+        config.SizePixels = size_px;
+        report = FontReport{};
+        report.Body = report.Title = report.Mono = io.Fonts->AddFontDefault(&config);
+        io.Fonts->Build();
+        report.Message = "the font files could not be read; the Chinese option is hidden";
+        return report;
+    }
+    // U+4E2D "中": the merged font really has Chinese glyphs.
+    report.Cjk = !cjk.empty() && report.Body->FindGlyphNoFallback(0x4E2D) != nullptr;
+    if (report.Cjk)
+        report.CjkPath = cjk;
+    else if (report.Message.empty())
+        report.Message = "the font " + cjk + " has no Chinese glyphs; the Chinese option is hidden";
+    io.FontDefault = report.Body;
+    return report;
+}
+
+} // namespace sockscope

@@ -1,0 +1,49 @@
+// One look for every panel: a light, high-contrast theme that survives a projector, the
+// colours that carry meaning (blocked = amber, failed = red, passed = green, next =
+// grey), and the fonts.
+#pragma once
+
+#include <imgui.h>
+
+#include <string>
+#include <vector>
+
+namespace sockscope {
+
+namespace colors {
+inline constexpr ImU32 Text = IM_COL32(20, 20, 20, 255);
+inline constexpr ImU32 Muted = IM_COL32(110, 110, 110, 255);  // "next" calls, hints
+inline constexpr ImU32 Amber = IM_COL32(255, 193, 7, 255);    // blocked, "no fd yet"
+inline constexpr ImU32 AmberText = IM_COL32(120, 70, 0, 255);
+inline constexpr ImU32 Red = IM_COL32(198, 40, 40, 255);
+inline constexpr ImU32 RedBg = IM_COL32(255, 220, 220, 255);
+inline constexpr ImU32 Green = IM_COL32(46, 125, 50, 255);
+inline constexpr ImU32 Blue = IM_COL32(21, 101, 192, 255);    // a taken queue place
+inline constexpr ImU32 SlotEmpty = IM_COL32(245, 245, 245, 255);
+inline constexpr ImU32 SlotBorder = IM_COL32(90, 90, 90, 255);
+inline constexpr ImU32 White = IM_COL32(255, 255, 255, 255);
+} // namespace colors
+
+inline ImVec4 ToVec4(ImU32 color) { return ImGui::ColorConvertU32ToFloat4(color); }
+
+// The style: light background, dark text, generous spacing. Call once after
+// ImGui::CreateContext().
+void ApplyTheme();
+
+struct FontReport {
+    bool Cjk = false;            // Chinese glyphs are available
+    std::string CjkPath;         // the font they came from
+    std::string Message;         // why not, when Cjk is false
+    ImFont* Body = nullptr;
+    ImFont* Title = nullptr;
+    ImFont* Mono = nullptr;
+};
+
+// Load the fonts into the current context's atlas and build it: a Latin body font at
+// `size_px` with a CJK font merged in (the common Simplified Chinese characters plus
+// every character of `texts`, e.g. all lesson narrations), a larger title font and a
+// monospaced font for calls and addresses. Looks in the usual Debian paths;
+// $SOCKSCOPE_CJK_FONT overrides the CJK font (an empty or missing file disables it).
+FontReport LoadFonts(float size_px, const std::vector<std::string>& texts);
+
+} // namespace sockscope

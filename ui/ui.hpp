@@ -1,0 +1,83 @@
+// The Dear ImGui panels. Each panel is a function of the model it draws (the World, a
+// view of the lesson player, the time) plus a little UI-only state; clicks come back as
+// UiCommand objects, which the app executes. Nothing here makes a system call on a
+// socket. Call everything on the thread that owns the ImGui context and the World.
+#pragma once
+
+#include "lesson.hpp"
+#include "player.hpp"
+#include "world.hpp"
+
+#include <string>
+#include <vector>
+
+struct ImFont;
+
+namespace sockscope {
+
+// What a click asks for. The app executes these after the frame is drawn.
+struct UiCommand {
+    enum Kind {
+        StepForward, // LessonPlayer::StepForward()
+        Reset,       // LessonPlayer::Reset(Port); Port 0 keeps the current port
+        LoadLesson,  // FindLesson(Lesson) then LessonPlayer::Load(...)
+        Submit,      // Lab::Submit(Request): one system call outside the lesson
+        SetLanguage, // UiState::Language = Language
+    };
+    Kind What = StepForward;
+    int Port = 0;
+    std::string Lesson;
+    CallRequest Request;
+    Lang Language = Lang::En;
+};
+
+// UI-only state that outlives a frame. Owned by the app; panels may edit the fields
+// that are purely about the UI (the port being typed), everything else goes through
+// commands.
+struct UiState {
+    Lang Language = Lang::En;
+    bool CjkAvailable = false;          // a font with Chinese glyphs was loaded
+    std::string FontMessage;            // why Chinese is not offered, when it is not
+    std::string Message;                // the app's latest error ("cannot load lesson ...")
+    std::vector<std::string> LessonNames; // ListLessons(), read once by the app
+    int ResetPort = 0;                  // the port field next to Reset (0: keep the port)
+    ImFont* TitleFont = nullptr;        // may be null: the default font is used
+    ImFont* MonoFont = nullptr;
+};
+
+// The lesson player as the panels see it: a copy of its accessors, so panels (and their
+// tests) need no Lab.
+struct LessonView {
+    const Lesson* Data = nullptr;       // null when no lesson is loaded
+    int StepIndex = -1;                 // current or last step, -1 before step 1
+    int StepsDone = 0;
+    StepStatus Status = StepStatus::Idle;
+    bool Busy = false;
+    bool AtEnd = false;
+    int CallIndex = -1;                 // the call of the step the player waits for
+    int Port = 0;
+    std::string StatusLine;
+    std::vector<CheckResult> Results;
+};
+LessonView MakeLessonView(const LessonPlayer& player);
+
+// Everything one frame draws.
+struct UiFrame {
+    const World& Model;
+    LessonView Lesson;
+    double Now = 0;                     // the lab's clock (MonotonicSeconds), for elapsed times
+    bool ProbeRunning = false;
+};
+
+// The panels. Each draws into the current ImGui window.
+void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand>& commands);
+void DrawLadderPanel(const UiFrame& frame, const UiState& state);
+void DrawQueuePanel(const UiFrame& frame, const UiState& state);
+void DrawSocketTable(const UiFrame& frame, const UiState& state);
+void DrawStatusBar(const UiFrame& frame, const UiState& state);
+
+// Lays the panels out as fixed windows filling the display (projector layout) and
+// returns what was clicked.
+std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state);
+
+} // namespace sockscope
