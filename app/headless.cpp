@@ -42,6 +42,10 @@ void PrintCall(const CallEvent& c)
             line += " " + ErrnoName(c.Errno);
         if (!c.Data.empty() && (c.Call == "recv" || c.Call == "read"))
             line += "  \"" + EscapeBytes(c.Data, 64) + "\"";
+        if (c.Call == "getsockname" && c.Local)
+            line += "  -> " + c.Local->ToString();
+        if ((c.Call == "getpeername" || c.Call == "accept") && c.Remote)
+            line += "  -> peer " + c.Remote->ToString();
     } else {
         line += " ... " + std::string(CallPhaseName(c.Phase));
     }
@@ -64,7 +68,9 @@ void PrintKernelView(const World& world)
               << Pad("queue", 6) << Pad("fd", 9) << Pad("recv-q", 6) << Pad("send-q", 6) << "cookie\n";
     for (const auto& s : world.Sockets()) {
         std::string queue(QueueKindName(s.Queue));
-        std::string fd = s.Fd ? std::to_string(*s.Fd) : "no fd yet";
+        // "no fd yet" only while a connection waits in a queue for accept(); an orphan
+        // (closed by its program, finishing its shutdown) has no descriptor any more.
+        std::string fd = s.Fd ? std::to_string(*s.Fd) : s.Queue != QueueKind::None ? "no fd yet" : "-";
         if (s.External)
             fd = "external";
         char cookie[24];
@@ -97,7 +103,8 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
     std::uint64_t last_id = 0;
     for (int i = 0; i < steps; ++i) {
         player.StepForward();
-        bool done = DriveUntilIdle(lab, world, player, 60.0,
+        double limit = 30.0 + std::max(0.0, l.Steps[static_cast<std::size_t>(i)].Timeout);
+        bool done = DriveUntilIdle(lab, world, player, limit,
                                    [&] { trace.Update(world, &player, MonotonicSeconds()); });
         bool passed = done && player.CurrentStatus() == StepStatus::Passed;
         all_passed = all_passed && passed;

@@ -317,6 +317,8 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
         Finish(call, rc, err);
     } else if (c == "gate" || c == "ungate") {
         DoGate(call, request, fd);
+    } else if (c == "await") {
+        DoAwait(call, request, fd);
     } else if (c == "getsockname" || c == "getpeername") {
         LabRef.Report(call);
         sockaddr_storage ss{};
@@ -414,6 +416,54 @@ void Actor::DoGate(CallEvent& call, const CallRequest& request, int fd)
     Finish(call, err == 0 ? 0 : -1, err);
 }
 
+void Actor::DoAwait(CallEvent& call, const CallRequest& request, int fd)
+{
+    auto want = TcpStateFromName(request.Option);
+    call.Args += ", IPPROTO_TCP, TCP_INFO, &info, &len /* until tcpi_state is " + request.Option + " */";
+    LabRef.Report(call);
+    if (!want) {
+        call.Note = "unknown state '" + request.Option + "'";
+        Finish(call, -1, EINVAL);
+        return;
+    }
+    bool reported_blocked = false;
+    double give_up = MonotonicSeconds() + 10.0;
+    for (;;) {
+        tcp_info info{};
+        socklen_t len = sizeof info;
+        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) {
+            Finish(call, -1, errno);
+            return;
+        }
+        auto state = static_cast<TcpState>(info.tcpi_state);
+        if (state == *want || (state == TcpState::NewSynRecv && *want == TcpState::SynRecv)) {
+            Finish(call, 0, 0);
+            return;
+        }
+        if (MonotonicSeconds() > give_up) {
+            call.Note = std::string("still ") + std::string(TcpStateName(state)) + " after 10 s";
+            Finish(call, -1, ETIMEDOUT);
+            return;
+        }
+        if (!reported_blocked) {
+            call.Phase = CallPhase::Blocked;
+            LabRef.Report(call);
+            reported_blocked = true;
+        }
+        // One millisecond between looks, woken at once by a reset.
+        pollfd pfd{WakeFd.Get(), POLLIN, 0};
+        if (poll(&pfd, 1, 1) > 0) {
+            std::uint64_t count;
+            [[maybe_unused]] auto n = read(WakeFd.Get(), &count, sizeof count);
+            if (StopRequested()) {
+                call.Note = "woken by reset";
+                Finish(call, -1, EINTR);
+                return;
+            }
+        }
+    }
+}
+
 void Actor::DoBind(CallEvent& call, const CallRequest& request, int fd)
 {
     SockAddr sa = MakeSockAddr(request.Addr, request.Port);
@@ -450,18 +500,18 @@ void Actor::DoConnect(CallEvent& call, const CallRequest& request, int fd)
     LabRef.WatchPort(static_cast<std::uint16_t>(request.Port));
     long rc = WithNonBlock(fd, [&] { return ::connect(fd, sa.Get(), sa.Len); });
     int err = errno;
-    if (rc < 0 && err == EINPROGRESS && !request.NonBlock) {
-        // What a blocking connect() does: wait for the handshake, then report its outcome.
+    // What a blocking connect() does: wait for the handshake, then return its outcome.
+    // The wait is poll() so a reset can wake it; the outcome comes from calling connect()
+    // again, which is what leaves the socket exactly as a blocking connect() would
+    // (SS_CONNECTED: a third connect() then fails with EISCONN, as it must).
+    while (rc < 0 && (err == EINPROGRESS || err == EALREADY) && !request.NonBlock) {
         if (WaitFor(fd, POLLOUT, call) == Wait::Stopped) {
             call.Note = "woken by reset";
             Finish(call, -1, EINTR);
             return;
         }
-        int so_error = 0;
-        socklen_t len = sizeof so_error;
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
-        rc = so_error == 0 ? 0 : -1;
-        err = so_error;
+        rc = WithNonBlock(fd, [&] { return ::connect(fd, sa.Get(), sa.Len); });
+        err = errno;
     }
     call.Local = LocalOf(fd);
     if (rc == 0)
@@ -539,7 +589,7 @@ void Actor::DoSend(CallEvent& call, const CallRequest& request, int fd)
 {
     const std::string& data = request.Data;
     call.Args += ", \"" + EscapeBytes(data, 48) + "\", " + std::to_string(data.size()) +
-                 (request.Call == "send" ? ", 0" : "");
+                 (request.Call == "send" ? ", MSG_NOSIGNAL" : "");
     LabRef.Report(call);
     std::size_t sent = 0;
     // A blocking write: keep going until every byte is in the send buffer. MSG_NOSIGNAL:

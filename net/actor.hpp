@@ -75,6 +75,7 @@ private:
     void DoSetsockopt(CallEvent& call, const CallRequest& request, int fd);
     void DoBind(CallEvent& call, const CallRequest& request, int fd);
     void DoGate(CallEvent& call, const CallRequest& request, int fd);
+    void DoAwait(CallEvent& call, const CallRequest& request, int fd);
     void DoConnect(CallEvent& call, const CallRequest& request, int fd);
     void DoAccept(CallEvent& call, const CallRequest& request, int fd);
     void DoRecv(CallEvent& call, const CallRequest& request, int fd);

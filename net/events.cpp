@@ -46,7 +46,9 @@ std::string EscapeBytes(std::string_view bytes, std::size_t max)
 
 std::string_view CallFunctionName(std::string_view call)
 {
-    return call == "gate" || call == "ungate" ? "setsockopt" : call;
+    if (call == "gate" || call == "ungate")
+        return "setsockopt";
+    return call == "await" ? "getsockopt" : call;
 }
 
 std::string ErrnoName(int err)

@@ -27,6 +27,8 @@ namespace sockscope {
 //                a socket filter that drops those incoming segments (KERNEL_NOTES);
 //                Port, if not 0, limits it to segments from that peer port
 //   ungate       detach the gate: held segments get through at their next retransmission
+//   await        Option (a state name, "CLOSING"): poll getsockopt(TCP_INFO) every
+//                millisecond until the socket is in that state (10 s at most: ETIMEDOUT)
 // Fd names the descriptor within the actor: "" means the actor's first socket ("main").
 struct CallRequest {
     std::string Actor;

@@ -1,6 +1,7 @@
 #include "lesson.hpp"
 
 #include "gate.hpp"
+#include "kernel_types.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -26,7 +27,7 @@ const std::set<std::string>& KnownCalls()
 {
     static const std::set<std::string> calls = {
         "socket", "setsockopt", "bind", "listen", "connect", "accept", "send", "write",
-        "recv", "read", "shutdown", "close", "getsockname", "getpeername", "gate", "ungate"};
+        "recv", "read", "shutdown", "close", "getsockname", "getpeername", "gate", "ungate", "await"};
     return calls;
 }
 
@@ -105,7 +106,7 @@ LessonCall ReadCall(const json& v, const std::string& where, const std::set<std:
     if (!v.is_object())
         throw LessonError{where, "expected an object describing a call"};
     CheckKeys(v, where, {"actor", "call", "fd", "as", "family", "addr", "port", "backlog", "option", "value",
-                         "data", "len", "how", "nonblock", "expect", "code", "hold", "explain"});
+                         "data", "len", "how", "nonblock", "expect", "code", "hold", "explain", "state", "async"});
     LessonCall c;
     CallRequest& r = c.Request;
     r.Actor = String(Need(v, "actor", where), where + ".actor");
@@ -152,6 +153,18 @@ LessonCall ReadCall(const json& v, const std::string& where, const std::set<std:
         if (!GateKindFromName(r.Option))
             throw LessonError{where + ".hold", "expected \"syn\", \"handshake-ack\", \"fin\" or \"ack\""};
     }
+    if (v.contains("state")) {
+        r.Option = String(v["state"], where + ".state");
+        if (!TcpStateFromName(r.Option))
+            throw LessonError{where + ".state", "expected a TCP state name like \"CLOSING\""};
+    }
+    if (r.Call == "await" && r.Option.empty())
+        throw LessonError{where, "an await call needs \"state\": the TCP state to wait for"};
+    if (v.contains("async")) {
+        if (!v["async"].is_boolean())
+            throw LessonError{where + ".async", "expected true or false"};
+        c.Async = v["async"].get<bool>();
+    }
     if (r.Call == "gate" && r.Option.empty())
         throw LessonError{where, "a gate call needs \"hold\": the segments to hold"};
     if (v.contains("expect")) {
@@ -197,7 +210,17 @@ Check ReadCheck(const json& v, const std::string& where)
     }
     if (c.What.empty())
         throw LessonError{where, "missing \"sockets\", \"listeners\" or \"kernel\""};
-    c.Count = v.contains("count") ? Int(v["count"], where + ".count", 0, 1000000) : 1;
+    if (v.contains("count") && v["count"].is_string()) {
+        c.CountRule = v["count"].get<std::string>();
+        auto rule = c.CountRule;
+        bool ok = rule.size() > 1 && (rule[0] == '>' || rule[0] == '<') &&
+                  rule.find_first_not_of("0123456789", rule[1] == '=' ? 2 : 1) == std::string::npos &&
+                  rule.size() > (rule[1] == '=' ? 2u : 1u);
+        if (!ok)
+            throw LessonError{where + ".count", "expected a number or a comparison like \">=4\""};
+    } else {
+        c.Count = v.contains("count") ? Int(v["count"], where + ".count", 0, 1000000) : 1;
+    }
     if (v.contains("says"))
         c.Says = ReadText(v["says"], where + ".says");
     return c;

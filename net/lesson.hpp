@@ -26,6 +26,8 @@ struct LessonCall {
     CallRequest Request;                 // Port may be given as "$port" in the file: PortFromLab
     bool PortFromLab = false;            // true: use the lesson's port (--port or a free one)
     bool Blocks = false;                 // the call is expected to block: the step goes on
+    bool Async = false;                  // submit the next call at once, without waiting for
+                                         // this one (the actor still makes them in order)
     std::optional<long> ExpectResult;    // exact return value
     bool ExpectFd = false;               // a descriptor (>= 0)
     std::optional<std::string> ExpectErrno; // "EADDRINUSE", or "" for success
@@ -40,7 +42,8 @@ struct LessonCall {
 struct Check {
     std::string What;
     nlohmann::json Match;
-    int Count = 1;
+    int Count = 1;                       // how many must match...
+    std::string CountRule;               // ...or a comparison such as ">=4" (then Count is unused)
     Text Says;                           // the claim in words, shown when it fails
 };
 

@@ -4,6 +4,7 @@
 #include "probe.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -85,7 +86,20 @@ void LessonPlayer::Reset(int port)
     Status = StepStatus::Idle;
     NextCall = 0;
     WaitingId = 0;
+    AsyncCalls.clear();
     Checks.clear();
+}
+
+bool CountSatisfies(const Check& check, int n)
+{
+    if (check.CountRule.empty())
+        return n == check.Count;
+    const std::string& rule = check.CountRule;
+    bool or_equal = rule.size() > 1 && rule[1] == '=';
+    int bound = std::atoi(rule.c_str() + (or_equal ? 2 : 1));
+    if (rule[0] == '>')
+        return or_equal ? n >= bound : n > bound;
+    return or_equal ? n <= bound : n < bound;
 }
 
 LessonVars LessonPlayer::Vars() const
@@ -112,6 +126,7 @@ void LessonPlayer::StepForward()
     Status = StepStatus::Running;
     NextCall = 0;
     WaitingId = 0;
+    AsyncCalls.clear();
     LastCallEnd = 0;
     Checks.clear();
 }
@@ -202,10 +217,11 @@ void LessonPlayer::EvaluateChecks(bool final_attempt)
         r.What = check.What;
         r.Claim = check.Says.En.empty() ? check.Match.dump() + " x" + std::to_string(check.Count) : check.Says.En;
         int n = CountMatches(line, check, Vars());
-        r.Ok = n == check.Count;
+        r.Ok = CountSatisfies(check, n);
+        std::string wanted = check.CountRule.empty() ? std::to_string(check.Count) : check.CountRule;
         if (!r.Ok) {
             all_ok = false;
-            r.Seen = std::to_string(n) + " of " + std::to_string(check.Count) + " matching";
+            r.Seen = std::to_string(n) + " matching, not " + wanted;
             // Name what was there instead, field by field, so a failure explains itself.
             std::string entries;
             for (const auto& entry : line[check.What]) {
@@ -247,9 +263,21 @@ void LessonPlayer::Tick(double now)
             Checks.push_back(std::move(result));
             WaitingId = 0;
         }
-        if (NextCall < static_cast<int>(step.Calls.size())) {
+        while (NextCall < static_cast<int>(step.Calls.size())) {
             SubmitNext(now);
-            return;
+            if (!step.Calls[static_cast<std::size_t>(NextCall - 1)].Async)
+                return;
+            AsyncCalls.emplace_back(NextCall - 1, WaitingId);
+            WaitingId = 0;
+        }
+        // Calls submitted without waiting: the step goes on when all have settled.
+        while (!AsyncCalls.empty()) {
+            auto [index, id] = AsyncCalls.front();
+            CheckResult result;
+            if (!CallSettled(step.Calls[static_cast<std::size_t>(index)], id, now, result))
+                return;
+            Checks.push_back(std::move(result));
+            AsyncCalls.erase(AsyncCalls.begin());
         }
         Status = StepStatus::Checking;
         Deadline = now + std::max(Options.CheckTimeout, step.Timeout);

@@ -85,6 +85,7 @@ private:
     StepStatus Status = StepStatus::Idle;
     int NextCall = 0;
     std::uint64_t WaitingId = 0;
+    std::vector<std::pair<int, std::uint64_t>> AsyncCalls; // (call index, id) not yet settled
     double Deadline = 0;
     double LastCallEnd = 0;
     double BlockedSince = 0;
@@ -106,6 +107,9 @@ int PickFreePort();
 nlohmann::json TraceLine(const World& world, const LessonPlayer* player, double t,
                          const std::vector<CallEvent>& calls);
 nlohmann::json CallToJson(const CallEvent& call);
+
+// Whether `n` matching entries satisfy the check's count (exact, or a rule like ">=4").
+bool CountSatisfies(const Check& check, int n);
 
 // How many entries of the trace-shaped `line` match `check` (variables substituted).
 int CountMatches(const nlohmann::json& line, const Check& check, const LessonVars& vars);

@@ -272,7 +272,7 @@ void World::Rebuild()
             bool lab_peer = std::any_of(Rows.begin(), Rows.end(), [&](const KernelSocket& peer) {
                 return peer.Local == row.Remote && peer.Remote == row.Local && EverHeld.count(peer.Cookie);
             });
-            v.External = !lab_peer;
+            v.External = !lab_peer && !EverHeld.count(row.Cookie); // an accepted socket is the lab's
         }
         SocketsList.push_back(std::move(v));
     }

@@ -71,7 +71,7 @@ struct LessonRun {
     bool Step()
     {
         Player.StepForward();
-        return DriveUntilIdle(TheLab, TheWorld, Player, 20.0);
+        return DriveUntilIdle(TheLab, TheWorld, Player, 90.0);
     }
     std::string Failures() const
     {
