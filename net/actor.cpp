@@ -5,6 +5,7 @@
 #include "lab.hpp"
 
 #include <arpa/inet.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -228,15 +229,17 @@ int Actor::FdOf(const std::string& handle) const
     return it == Fds.end() ? -1 : it->second.Get();
 }
 
-std::string Actor::NewHandle(const std::string& wanted, const char* prefix) const
+std::string Actor::NewHandle(const std::string& wanted, const char* prefix)
 {
     if (!wanted.empty() && !Fds.count(wanted))
         return wanted;
     std::string base = wanted.empty() ? prefix : wanted;
     if (!Fds.count(base))
         return base;
-    for (int i = 2;; ++i) {
-        std::string candidate = base + std::to_string(i);
+    // Numbered names go on from the last one given, so thousands of accepts stay cheap.
+    int& next = NextSuffix[base];
+    for (next = std::max(next, 2);; ++next) {
+        std::string candidate = base + std::to_string(next);
         if (!Fds.count(candidate))
             return candidate;
     }

@@ -68,7 +68,7 @@ private:
     Wait WaitFor(int fd, short events, CallEvent& call);
     bool StopRequested();
     int FdOf(const std::string& handle) const;
-    std::string NewHandle(const std::string& wanted, const char* prefix) const;
+    std::string NewHandle(const std::string& wanted, const char* prefix);
     void Finish(CallEvent& call, long result, int err);
 
     void DoSocket(CallEvent& call, const CallRequest& request);
@@ -89,6 +89,7 @@ private:
     std::deque<std::pair<std::uint64_t, CallRequest>> Queue;
     bool Stopping = false;
     std::map<std::string, UniqueFd> Fds; // actor thread only
+    std::map<std::string, int> NextSuffix; // NewHandle's next number per name (actor thread only)
     std::set<int> Gated;                 // descriptors with a gate attached (actor thread only)
     std::thread Thread;
 };

@@ -100,12 +100,20 @@ void World::Apply(const CallEvent& call)
 {
     ActorView& actor = ActorFor(call);
     auto index = static_cast<std::size_t>(&actor - ActorsList.data());
+    // The call being updated is almost always one of the newest: look from the back.
     auto same_id = [&](const CallEvent& c) { return c.Id == call.Id; };
-    auto it = std::find_if(actor.Calls.begin(), actor.Calls.end(), same_id);
-    if (it == actor.Calls.end())
+    auto it = std::find_if(actor.Calls.rbegin(), actor.Calls.rend(), same_id);
+    if (it == actor.Calls.rend()) {
         actor.Calls.push_back(call);
-    else
+        if (actor.Calls.size() > MaxCallsPerActor) // a long run keeps the recent ladder only
+            actor.Calls.erase(actor.Calls.begin(), actor.Calls.begin() + MaxCallsPerActor / 4);
+    } else {
         *it = call;
+    }
+    // Only a call that changes who holds which socket, or what the lab knows of its
+    // addresses, changes the socket list; the ladder itself is read from Actors().
+    bool sockets_change = call.Phase == CallPhase::Finished &&
+                          (call.NewFd || call.Closed || call.Local || call.Remote || call.Call == "listen");
 
     if (call.Phase == CallPhase::Finished) {
         if (call.NewFd) {
@@ -141,7 +149,8 @@ void World::Apply(const CallEvent& call)
         if (Finished.size() > 4096) // nobody is taking them (no trace): keep the recent ones
             Finished.erase(Finished.begin(), Finished.begin() + 2048);
     }
-    Rebuild();
+    if (sockets_change)
+        Stale = true;
     ++VersionCounter; // a call event is always visible (the ladder)
 }
 
@@ -168,6 +177,9 @@ void World::Apply(const Snapshot& snap)
         FirstSeenByCookie.emplace(row.Cookie, snap.T);
         NoteState(row.Cookie, row.State, snap.T);
     }
+    // Compare with what a reader saw before this snapshot (if the lists were stale, a call
+    // event has already counted as a change).
+    bool was_stale = Stale;
     auto old_sockets = std::move(SocketsList);
     auto old_listeners = std::move(ListenersList);
     Rebuild();
@@ -177,12 +189,13 @@ void World::Apply(const Snapshot& snap)
             s.History = HistoryByCookie[s.Cookie];
         }
     }
-    if (error_changed || counters_changed || !SameList(old_sockets, SocketsList) || !SameList(old_listeners, ListenersList))
+    if (was_stale || error_changed || counters_changed || !SameList(old_sockets, SocketsList) || !SameList(old_listeners, ListenersList))
         ++VersionCounter;
 }
 
 void World::Rebuild()
 {
+    Stale = false;
     ListenersList.clear();
     SocketsList.clear();
 
@@ -239,6 +252,12 @@ void World::Rebuild()
                            [&](const Endpoint& e) { return ListensFor(e, local); });
     };
 
+    // Four-tuples of the sockets the lab made, to tell lab connections from external ones.
+    std::set<std::pair<Endpoint, Endpoint>> lab_ends;
+    for (const auto& row : Rows)
+        if (EverHeld.count(row.Cookie))
+            lab_ends.emplace(row.Local, row.Remote);
+
     std::set<std::uint64_t> in_kernel;
     for (const auto& row : Rows) {
         SocketView v;
@@ -269,9 +288,7 @@ void World::Rebuild()
             v.External = !EverHeld.count(row.Cookie);
         } else if (v.Role == SocketRole::Server) {
             // Lab-made if the other end is a socket the lab created.
-            bool lab_peer = std::any_of(Rows.begin(), Rows.end(), [&](const KernelSocket& peer) {
-                return peer.Local == row.Remote && peer.Remote == row.Local && EverHeld.count(peer.Cookie);
-            });
+            bool lab_peer = lab_ends.count({row.Remote, row.Local}) > 0;
             v.External = !lab_peer && !EverHeld.count(row.Cookie); // an accepted socket is the lab's
         }
         SocketsList.push_back(std::move(v));
@@ -359,7 +376,7 @@ const CallEvent* World::FindCall(std::uint64_t id) const
 
 const SocketView* World::FindSocket(std::uint64_t cookie) const
 {
-    for (const auto& s : SocketsList)
+    for (const auto& s : Sockets())
         if (s.Cookie == cookie)
             return &s;
     return nullptr;

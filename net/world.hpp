@@ -66,13 +66,17 @@ struct ActorView {
 
 class World {
 public:
+    static constexpr std::size_t MaxCallsPerActor = 4096;
+
     void Apply(const LabEvent& event);
     void Apply(const CallEvent& call);
     void Apply(const Snapshot& snap);
     void Clear();                   // forget everything (after Lab::Reset)
 
-    const std::vector<SocketView>& Sockets() const { return SocketsList; }
-    const std::vector<ListenerView>& Listeners() const { return ListenersList; }
+    // The socket and listener lists are rebuilt lazily: a call event only marks them
+    // stale, and the first read after it rebuilds them (once per frame, not per event).
+    const std::vector<SocketView>& Sockets() const { EnsureBuilt(); return SocketsList; }
+    const std::vector<ListenerView>& Listeners() const { EnsureBuilt(); return ListenersList; }
     const std::vector<ActorView>& Actors() const { return ActorsList; }
     const ActorView* FindActor(std::string_view name) const;
     const CallEvent* FindCall(std::uint64_t id) const;
@@ -96,10 +100,16 @@ public:
 
 private:
     void Rebuild();
+    void EnsureBuilt() const
+    {
+        if (Stale)
+            const_cast<World*>(this)->Rebuild(); // single-threaded by contract (see above)
+    }
     void NoteState(std::uint64_t cookie, TcpState state, double t);
     ActorView& ActorFor(const CallEvent& call);
 
     std::vector<KernelSocket> Rows;       // latest snapshot
+    bool Stale = false;
     std::vector<SocketView> SocketsList;
     std::vector<ListenerView> ListenersList;
     std::vector<ActorView> ActorsList;

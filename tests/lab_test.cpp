@@ -34,16 +34,18 @@ std::string CookieHex(std::uint64_t cookie)
     return buf;
 }
 
-// Every in-kernel socket of the world has an identical row in `ss`, and vice versa.
-void ExpectWorldMatchesSs(const World& world, int port, const std::string& when)
+// Every in-kernel socket of the world has an identical row in `ss`, and vice versa, over
+// all the ports the lab watches. (Bound-only sockets, which kernels since 6.8 list as
+// CLOSED, are left out: Debian 12's ss does not ask for them.)
+void ExpectWorldMatchesSs(const World& world, const std::vector<std::uint16_t>& ports, const std::string& when)
 {
-    auto rows = SsRows(port);
     std::map<std::string, SsRow> by_cookie;
-    for (const auto& r : rows)
-        by_cookie[r.Cookie] = r;
+    for (auto port : ports)
+        for (const auto& r : SsRows(port))
+            by_cookie[r.Cookie] = r;
     int in_kernel = 0;
     for (const auto& s : world.Sockets()) {
-        if (!s.InKernel)
+        if (!s.InKernel || s.State() == TcpState::Close)
             continue;
         ++in_kernel;
         auto it = by_cookie.find(CookieHex(s.Cookie));
@@ -60,7 +62,7 @@ void ExpectWorldMatchesSs(const World& world, int port, const std::string& when)
         EXPECT_EQ(r.SendQ, s.K.SendQ) << when << " send-q of " << r.Local << " -> " << r.Peer;
         EXPECT_EQ(r.Inode, s.K.Inode) << when;
     }
-    EXPECT_EQ(in_kernel, static_cast<int>(rows.size())) << when << ": ss and sockscope list different sockets";
+    EXPECT_EQ(in_kernel, static_cast<int>(by_cookie.size())) << when << ": ss and sockscope list different sockets";
 }
 
 struct LessonRun {
@@ -95,7 +97,7 @@ TEST(NoAcceptLesson, EveryStepShowsWhatItClaimsAndAgreesWithSs)
     for (std::size_t i = 0; i < steps; ++i) {
         ASSERT_TRUE(run.Step()) << "step " << i + 1 << " did not finish";
         ASSERT_EQ(run.Player.CurrentStatus(), StepStatus::Passed) << "step " << i + 1 << ": " << run.Failures();
-        ExpectWorldMatchesSs(run.TheWorld, port, "after step " + std::to_string(i + 1));
+        ExpectWorldMatchesSs(run.TheWorld, run.TheLab.WatchedPorts(), "after step " + std::to_string(i + 1));
     }
 }
 
@@ -111,7 +113,7 @@ TEST(Lessons, EveryShippedLessonShowsWhatItClaimsAndAgreesWithSs)
             ASSERT_TRUE(run.Step()) << name << " step " << i + 1 << " did not finish";
             ASSERT_EQ(run.Player.CurrentStatus(), StepStatus::Passed)
                 << name << " step " << i + 1 << ": " << run.Failures();
-            ExpectWorldMatchesSs(run.TheWorld, run.Player.Port(), name + " step " + std::to_string(i + 1));
+            ExpectWorldMatchesSs(run.TheWorld, run.TheLab.WatchedPorts(), name + " step " + std::to_string(i + 1));
         }
     }
 }
