@@ -164,12 +164,17 @@ Actor::~Actor()
 
 void Actor::Post(std::uint64_t id, CallRequest request)
 {
+    bool was_empty;
     {
         std::lock_guard lock(Mutex);
+        was_empty = Queue.empty();
         Queue.emplace_back(id, std::move(request));
     }
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto n = write(WakeFd.Get(), &one, sizeof one);
+    // The thread looks at the queue after every call: only an empty queue needs a wake-up.
+    if (was_empty) {
+        std::uint64_t one = 1;
+        [[maybe_unused]] auto n = write(WakeFd.Get(), &one, sizeof one);
+    }
 }
 
 bool Actor::StopRequested()

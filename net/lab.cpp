@@ -134,14 +134,20 @@ void Lab::Report(LabEvent event)
     if (ProbeThread && std::holds_alternative<CallEvent>(event))
         ProbeThread->Kick(); // a call returned or blocked: the kernel's view is about to move
     std::function<void()> wake;
+    bool was_empty;
     {
         std::lock_guard lock(Mutex);
+        was_empty = Pending.empty();
         Pending.push_back(std::move(event));
-        wake = Wake;
+        if (was_empty)
+            wake = Wake;
     }
-    Queued.notify_all();
-    if (wake)
-        wake();
+    // Whoever drains takes everything queued: only the first event needs to wake them.
+    if (was_empty) {
+        Queued.notify_all();
+        if (wake)
+            wake();
+    }
 }
 
 } // namespace sockscope

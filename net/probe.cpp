@@ -268,6 +268,13 @@ void Probe::Pause(bool paused)
 void Probe::Kick()
 {
     const auto now = std::chrono::steady_clock::now();
+    // Fast path: already busy and marked recently; no lock for the thousands of events
+    // of a busy lab.
+    const auto now_ticks = now.time_since_epoch().count();
+    const auto quarter = std::chrono::duration_cast<std::chrono::steady_clock::duration>(Options.BusyFor / 4).count();
+    if (now_ticks - LastKickTicks.load(std::memory_order_relaxed) < quarter)
+        return;
+    LastKickTicks.store(now_ticks, std::memory_order_relaxed);
     bool was_idle;
     {
         std::lock_guard lock(Mutex);

@@ -97,7 +97,8 @@ private:
     std::vector<std::uint16_t> PortSet;
     bool IsPaused = false;
     bool Wake = false;
-    std::chrono::steady_clock::time_point LastActivity{}; // guarded by Mutex          // something changed: dump now rather than at the next tick
+    std::chrono::steady_clock::time_point LastActivity{}; // guarded by Mutex
+    std::atomic<std::int64_t> LastKickTicks{0};            // Kick()'s lock-free fast path          // something changed: dump now rather than at the next tick
     bool ForceDelivery = false; // deliver the next dump even if it equals the last one
     std::atomic<bool> Stopping{false};
 
