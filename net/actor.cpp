@@ -228,6 +228,15 @@ Actor::Wait Actor::WaitFor(int fd, short events, CallEvent& call)
     }
 }
 
+bool Actor::BlockUntilReady(int fd, short events, CallEvent& call)
+{
+    if (WaitFor(fd, events, call) == Wait::Ready)
+        return true;
+    call.Note = "woken by reset";
+    Finish(call, -1, EINTR);
+    return false;
+}
+
 int Actor::FdOf(const std::string& handle) const
 {
     auto it = Fds.find(handle.empty() ? std::string("main") : handle);
@@ -513,11 +522,8 @@ void Actor::DoConnect(CallEvent& call, const CallRequest& request, int fd)
     // again, which is what leaves the socket exactly as a blocking connect() would
     // (SS_CONNECTED: a third connect() then fails with EISCONN, as it must).
     while (rc < 0 && (err == EINPROGRESS || err == EALREADY) && !request.NonBlock) {
-        if (WaitFor(fd, POLLOUT, call) == Wait::Stopped) {
-            call.Note = "woken by reset";
-            Finish(call, -1, EINTR);
+        if (!BlockUntilReady(fd, POLLOUT, call))
             return;
-        }
         rc = WithNonBlock(fd, [&] { return ::connect(fd, sa.Get(), sa.Len); });
         err = errno;
     }
@@ -557,11 +563,8 @@ void Actor::DoAccept(CallEvent& call, const CallRequest& request, int fd)
             Finish(call, -1, err);
             return;
         }
-        if (WaitFor(fd, POLLIN, call) == Wait::Stopped) {
-            call.Note = "woken by reset";
-            Finish(call, -1, EINTR);
+        if (!BlockUntilReady(fd, POLLIN, call))
             return;
-        }
     }
 }
 
@@ -585,11 +588,8 @@ void Actor::DoRecv(CallEvent& call, const CallRequest& request, int fd)
             Finish(call, -1, err);
             return;
         }
-        if (WaitFor(fd, POLLIN, call) == Wait::Stopped) {
-            call.Note = "woken by reset";
-            Finish(call, -1, EINTR);
+        if (!BlockUntilReady(fd, POLLIN, call))
             return;
-        }
     }
 }
 

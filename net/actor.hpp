@@ -66,6 +66,8 @@ private:
     void Execute(std::uint64_t id, const CallRequest& request);
     // Poll `fd` for `events` and the wake eventfd. Reports `call` as Blocked first.
     Wait WaitFor(int fd, short events, CallEvent& call);
+    // WaitFor; on a reset, finishes `call` as interrupted (EINTR) and returns false.
+    bool BlockUntilReady(int fd, short events, CallEvent& call);
     bool StopRequested();
     int FdOf(const std::string& handle) const;
     std::string NewHandle(const std::string& wanted, const char* prefix);

@@ -106,18 +106,11 @@ TEST(CommandLine, TraceFileGetsALineForEachChange)
 
 TEST(CommandLine, PortInUseIsShownNotFatal)
 {
-    int holder = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sin;
-    ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
-    ASSERT_EQ(listen(holder, 1), 0);
-    getsockname(holder, reinterpret_cast<sockaddr*>(&sin), &len);
-    auto r = Sockscope("--headless --lesson no-accept --step 1 --port " + std::to_string(ntohs(sin.sin_port)));
+    PortHolder holder;
+    ASSERT_GT(holder.Port, 0);
+    auto r = Sockscope("--headless --lesson no-accept --step 1 --port " + std::to_string(holder.Port));
     EXPECT_EQ(r.Status, 1) << r.Out;
     EXPECT_NE(r.Out.find("EADDRINUSE"), std::string::npos) << r.Out;
-    close(holder);
 }
 
 TEST(CommandLine, ListLessons)

@@ -209,16 +209,9 @@ TEST(NoAcceptLesson, BytesWaitBeforeAcceptAndTheCookieSurvivesAccept)
 TEST(NoAcceptLesson, PortInUseShowsEaddrinuseAndResetMovesOn)
 {
     // Someone else holds a port: the bind step shows the kernel's EADDRINUSE.
-    int holder = socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT_GE(holder, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sin;
-    ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
-    ASSERT_EQ(listen(holder, 1), 0);
-    ASSERT_EQ(getsockname(holder, reinterpret_cast<sockaddr*>(&sin), &len), 0);
-    int taken = ntohs(sin.sin_port);
+    PortHolder holder;
+    ASSERT_GT(holder.Port, 0);
+    int taken = holder.Port;
 
     LessonRun run;
     run.Player.Load(NoAccept(), taken);
@@ -237,7 +230,6 @@ TEST(NoAcceptLesson, PortInUseShowsEaddrinuseAndResetMovesOn)
     EXPECT_NE(run.Player.Port(), taken);
     ASSERT_TRUE(run.Step());
     EXPECT_EQ(run.Player.CurrentStatus(), StepStatus::Passed) << run.Failures();
-    close(holder);
 }
 
 TEST(Lab, BlockedAcceptIsShownAndResetWakesItWithoutLeaks)

@@ -8,7 +8,11 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <thread>
 #include <vector>
 
@@ -101,6 +105,30 @@ inline int CountEntries(const char* dir)
     }
     return n;
 }
+
+// A listening socket on 127.0.0.1 that someone else (the test) holds: its port is in use.
+struct PortHolder {
+    int Fd = -1;
+    int Port = 0;
+    PortHolder()
+    {
+        Fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in sin{};
+        sin.sin_family = AF_INET;
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof sin;
+        if (Fd >= 0 && bind(Fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0 && listen(Fd, 1) == 0 &&
+            getsockname(Fd, reinterpret_cast<sockaddr*>(&sin), &len) == 0)
+            Port = ntohs(sin.sin_port);
+    }
+    ~PortHolder()
+    {
+        if (Fd >= 0)
+            close(Fd);
+    }
+    PortHolder(const PortHolder&) = delete;
+    PortHolder& operator=(const PortHolder&) = delete;
+};
 
 inline int OpenFds() { return CountEntries("/proc/self/fd"); }
 inline int Threads() { return CountEntries("/proc/self/task"); }
