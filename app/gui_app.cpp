@@ -8,6 +8,7 @@
 #include "lab.hpp"
 #include "player.hpp"
 #include "screenshot.hpp"
+#include "state_model.hpp"
 #include "theme.hpp"
 #include "trace.hpp"
 #include "ui.hpp"
@@ -24,6 +25,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <tuple>
 
 namespace sockscope {
@@ -228,6 +230,7 @@ int GuiSession::InteractiveLoop()
     std::uint64_t seen_version = ~0ull;
     auto seen_player = PlayerSignature(Player);
     long seen_second = -1;
+    std::vector<int> seen_recent;
     InputSeen input;
     glfwSetWindowUserPointer(Window, &input);
 
@@ -252,6 +255,12 @@ int GuiSession::InteractiveLoop()
         input.Any = false;
         seen_version = Model.Version();
         seen_player = PlayerSignature(Player);
+        if (Ui.Tab == LowerTab::StateMachine) {
+            // An arrow stops being "recent" with no event at all: redraw when the set changes.
+            auto recent = RecentArrowCounts(Model);
+            changed = changed || recent != seen_recent;
+            seen_recent = std::move(recent);
+        }
         if (AnyBlocked(Model)) {
             // "blocked in accept() for N s" counts whole seconds: redraw once a second.
             long second = static_cast<long>(std::floor(MonotonicSeconds()));
@@ -332,6 +341,13 @@ int GuiSession::Run(Lesson lesson)
     ImGui::GetStyle().ScaleAllSizes(scale);
     Ui.Language = Options.Language;
     Ui.LessonNames = ListLessons();
+    // $SOCKSCOPE_TAB=state|kernel|sockets opens the lower area on that tab (for screenshots).
+    if (const char* tab = std::getenv("SOCKSCOPE_TAB")) {
+        if (auto chosen = LowerTabFromName(tab))
+            Ui.Tab = *chosen;
+        else
+            Fail(std::string("SOCKSCOPE_TAB='") + tab + "' is not one of sockets, state, kernel; ignored");
+    }
     FontReport fonts = LoadFonts(kFontSize * scale, LessonTexts(Ui.LessonNames));
     Ui.CjkAvailable = fonts.Cjk;
     Ui.FontMessage = fonts.Message;

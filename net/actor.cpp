@@ -414,6 +414,8 @@ void Actor::DoGate(CallEvent& call, const CallRequest& request, int fd)
         return;
     }
     auto kind = GateKindFromName(request.Option);
+    if (kind)
+        call.Gate = std::string(GateKindName(*kind));
     std::string what = kind ? std::string(GateKindName(*kind)) : request.Option;
     auto program = kind ? GateProgram(*kind, static_cast<std::uint16_t>(request.Port)) : std::vector<sock_filter>{};
     call.Args += ", SOL_SOCKET, SO_ATTACH_FILTER, &(struct sock_fprog){" + std::to_string(program.size()) +

@@ -82,6 +82,7 @@ struct CallEvent {
     std::optional<Endpoint> Local;  // after bind/connect/accept/getsockname
     std::optional<Endpoint> Remote; // after connect/accept/getpeername
     std::string Data;            // bytes sent or received (raw)
+    std::string Gate;            // gate: the kind attached ("syn", "handshake-ack", "fin", "ack")
 };
 
 // Bytes as a C string literal's contents: printable ASCII as is, the rest escaped

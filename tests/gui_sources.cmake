@@ -1,6 +1,6 @@
 # The GUI's tests (included by tests/CMakeLists.txt). Only with the GUI.
 if(SOCKSCOPE_BUILD_GUI)
-  sockscope_add_test(gui_test gui_test.cpp)
+  sockscope_add_test(gui_test gui_test.cpp gui_panels_test.cpp)
   target_link_libraries(gui_test PRIVATE sockscope_ui sockscope::imgui PNG::PNG)
   # The smoke tests run the real binary.
   add_dependencies(gui_test sockscope)

@@ -1,150 +1,16 @@
 // The GUI, in two parts.
 // (a) The panels on a hand-made world (call events and snapshots, no sockets), drawn in
 //     Dear ImGui frames with no window and no OpenGL: the words and slots they show.
-// (b) The real binary: --screenshot of the no-accept lesson after accept(), checked
-//     pixel by pixel (needs a display; uses xvfb-run when there is none).
-#include "format.hpp"
-#include "i18n.hpp"
-#include "lesson.hpp"
-#include "test_util.hpp"
-#include "theme.hpp"
-#include "ui.hpp"
-#include "world.hpp"
-
-#include <gtest/gtest.h>
-#include <imgui.h>
-#include <imgui_internal.h> // FindWindowByName
-#include <png.h>
-
-#include <cstdlib>
-#include <filesystem>
-#include <regex>
-#include <set>
-#include <unistd.h>
+//     The state machine's counts and recent arrows, the packet gates' toggles (clicked
+//     in a frame) and the kernel panel's figures.
+// (b) The real binary: --screenshot of the no-accept lesson after accept(), and of the
+//     state machine tab, checked pixel by pixel (needs a display; uses xvfb-run when
+//     there is none).
+#include "gui_test_util.hpp"
 
 using namespace sockscope;
+using namespace sockscope::guitest;
 
-namespace {
-
-constexpr std::uint16_t kPort = 4000;
-
-Endpoint Ep(const char* text)
-{
-    auto e = Endpoint::Parse(text);
-    EXPECT_TRUE(e) << text;
-    return e ? *e : Endpoint{};
-}
-
-CallEvent Finished(std::uint64_t id, const char* actor, const char* kind, const char* call, const char* args,
-                   long result = 0)
-{
-    CallEvent c;
-    c.Id = id;
-    c.Actor = actor;
-    c.ActorKind = kind;
-    c.Call = call;
-    c.Args = args;
-    c.Handle = "main";
-    c.Phase = CallPhase::Finished;
-    c.Result = result;
-    c.TStart = c.TEnd = static_cast<double>(id);
-    return c;
-}
-
-CallEvent NewSocket(std::uint64_t id, const char* actor, const char* kind, int fd, std::uint64_t cookie)
-{
-    CallEvent c = Finished(id, actor, kind, "socket", "AF_INET, SOCK_STREAM, 0", fd);
-    c.Fd = fd;
-    c.NewFd = FdInfo{"main", fd, static_cast<std::uint32_t>(1000 + fd), cookie};
-    return c;
-}
-
-KernelSocket Row(TcpState state, const char* local, const char* remote, std::uint64_t cookie,
-                 std::uint32_t inode, std::uint32_t recv_q = 0, std::uint32_t send_q = 0)
-{
-    KernelSocket k;
-    k.State = state;
-    k.Local = Ep(local);
-    k.Remote = Ep(remote);
-    k.Cookie = cookie;
-    k.Inode = inode;
-    k.RecvQ = recv_q;
-    k.SendQ = send_q;
-    return k;
-}
-
-// The no-accept lesson after step 3, as the lab and the probe would report it: a
-// listener with backlog 5 and three connections the kernel completed, none accepted.
-World NoAcceptAfterThreeConnects()
-{
-    World w;
-    w.Apply(NewSocket(1, "server", "server", 3, 0x100));
-    w.Apply(Finished(2, "server", "server", "setsockopt", "3, SOL_SOCKET, SO_REUSEADDR, &(int){1}, 4"));
-    CallEvent bind = Finished(3, "server", "server", "bind", "3, {AF_INET, 127.0.0.1:4000}, 16");
-    bind.Local = Ep("127.0.0.1:4000");
-    w.Apply(bind);
-    w.Apply(Finished(4, "server", "server", "listen", "3, 5"));
-    std::uint64_t id = 5;
-    for (int i = 1; i <= 3; ++i) {
-        std::string actor = "client" + std::to_string(i);
-        w.Apply(NewSocket(id++, actor.c_str(), "client", 3 + i, 0x200 + i));
-        CallEvent connect = Finished(id++, actor.c_str(), "client", "connect", "4, {AF_INET, 127.0.0.1:4000}, 16");
-        connect.Remote = Ep("127.0.0.1:4000");
-        w.Apply(connect);
-    }
-    Snapshot snap;
-    snap.T = 20;
-    snap.Sockets.push_back(Row(TcpState::Listen, "127.0.0.1:4000", "0.0.0.0:0", 0x100, 1003, 3, 5));
-    for (int i = 1; i <= 3; ++i) {
-        std::string client = "127.0.0.1:" + std::to_string(50000 + i);
-        snap.Sockets.push_back(Row(TcpState::Established, client.c_str(), "127.0.0.1:4000", 0x200 + i, 1003 + i));
-        snap.Sockets.push_back(Row(TcpState::Established, "127.0.0.1:4000", client.c_str(), 0x300 + i, 0));
-    }
-    w.Apply(snap);
-    return w;
-}
-
-std::optional<Lesson> NoAcceptLesson()
-{
-    std::string error;
-    auto lesson = LoadLessonFile(std::string(SOCKSCOPE_SOURCE_DIR) + "/assets/lessons/no-accept.json", error);
-    EXPECT_TRUE(lesson) << error;
-    return lesson;
-}
-
-// A Dear ImGui context with a built font atlas and no backend: frames are laid out and
-// tessellated, nothing is rendered.
-class ImGuiFrames : public ::testing::Test {
-protected:
-    void SetUp() override
-    {
-        ImGui::CreateContext();
-        ImGuiIO& io = ImGui::GetIO();
-        io.IniFilename = nullptr;
-        io.DisplaySize = ImVec2(1600, 900);
-        io.DeltaTime = 1.0f / 60.0f;
-        io.KeyMap[ImGuiKey_Space] = ' ';
-        io.KeyMap[ImGuiKey_RightArrow] = 262;
-        ApplyTheme();
-        unsigned char* pixels = nullptr;
-        int width = 0, height = 0;
-        io.Fonts->GetTexDataAsRGBA32(&pixels, &width, &height);
-    }
-    void TearDown() override { ImGui::DestroyContext(); }
-
-    // One frame of the whole layout; returns the commands and the vertex count.
-    std::vector<UiCommand> Frame(const UiFrame& frame, UiState& state, int* vertices = nullptr)
-    {
-        ImGui::NewFrame();
-        auto commands = DrawMainLayout(frame, state);
-        ImGui::Render();
-        if (vertices)
-            *vertices = ImGui::GetDrawData()->TotalVtxCount;
-        return commands;
-    }
-};
-
-} // namespace
 
 // --- (a) what the panels say ------------------------------------------------------------
 
@@ -371,7 +237,7 @@ TEST_F(ImGuiFrames, TheWholeLayoutDrawsTheWorld)
     auto commands = Frame(frame, state, &vertices);
     EXPECT_TRUE(commands.empty());
     EXPECT_GT(vertices, 1000); // five panels of text, slots and table cells
-    for (const char* window : {"###lesson", "###ladder", "###queues", "###sockets"})
+    for (const char* window : {"###lesson", "###ladder", "###queues", "##lower"})
         EXPECT_NE(ImGui::FindWindowByName(window), nullptr) << window;
 
     // The same frame in Chinese, and with nothing at all: no panel may trip an assert.
@@ -501,6 +367,27 @@ TEST(GuiSmoke, ScreenshotAfterAcceptShowsTheQueueAndNoFdYet)
     // their accept-queue places blue (theme.hpp's colours, drawn unblended).
     EXPECT_TRUE(image->Has(255, 193, 7)) << "no amber \"no fd yet\" cell";
     EXPECT_TRUE(image->Has(21, 101, 192)) << "no taken accept-queue place";
+    EXPECT_FALSE(image->Has(219, 234, 252)) << "the state machine is shown instead of the socket table";
+    std::filesystem::remove(png);
+}
+
+TEST(GuiSmoke, TheStateMachineTabShowsTheStatesInUse)
+{
+    auto prefix = DisplayPrefix();
+    if (!prefix)
+        GTEST_SKIP() << "no DISPLAY and no xvfb-run: cannot open a window";
+    std::string png = TempPath("no-accept-3-state.png");
+    std::filesystem::remove(png);
+    auto run = test::Run(*prefix + "env SOCKSCOPE_TAB=state " + SOCKSCOPE_BINARY + " --screenshot " + png +
+                             " --lesson no-accept --step 3",
+                         true);
+    ASSERT_EQ(run.Status, 0) << run.Out;
+    auto image = ReadPng(png);
+    ASSERT_TRUE(image) << "not a PNG: " << png;
+    EXPECT_EQ(image->Width, 1600);
+    // LISTEN and ESTABLISHED hold sockets: their boxes are light blue with a blue count.
+    EXPECT_TRUE(image->Has(219, 234, 252)) << "no box with sockets in it";
+    EXPECT_TRUE(image->Has(21, 101, 192)) << "no count badge";
     std::filesystem::remove(png);
 }
 

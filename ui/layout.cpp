@@ -1,5 +1,7 @@
 // The projector layout: fixed windows filling the display. Lesson controls across the
-// top, the call ladder and the queues side by side, the socket table, a status line.
+// top, the call ladder and the queues side by side, then tabs: the socket table (as
+// tall as its rows), the TCP state machine or the kernel's settings and counters (these
+// two take more height, from the ladder), and a status line.
 #include "i18n.hpp"
 #include "ui.hpp"
 
@@ -7,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <string>
 
 namespace sockscope {
@@ -29,7 +32,35 @@ bool BeginPanel(const std::string& title, ImVec2 pos, ImVec2 size, ImGuiWindowFl
     return ImGui::Begin(title.c_str(), nullptr, kPanelFlags | extra);
 }
 
+void DrawTab(LowerTab tab, const char* label, UiState& state, const std::function<void()>& draw)
+{
+    ImGuiTabItemFlags flags = state.SelectTab && state.Tab == tab ? ImGuiTabItemFlags_SetSelected : 0;
+    std::string title = Title(state.Language, label, label);
+    if (ImGui::BeginTabItem(title.c_str(), nullptr, flags)) {
+        // A requested tab is selected a frame later: until it shows, keep the request.
+        if (!state.SelectTab)
+            state.Tab = tab;
+        else if (state.Tab == tab)
+            state.SelectTab = false;
+        if (ImGui::BeginChild("##tab", ImVec2(0, 0), false))
+            draw();
+        ImGui::EndChild();
+        ImGui::EndTabItem();
+    }
+}
+
 } // namespace
+
+std::optional<LowerTab> LowerTabFromName(std::string_view name)
+{
+    if (name == "sockets")
+        return LowerTab::Sockets;
+    if (name == "state")
+        return LowerTab::StateMachine;
+    if (name == "kernel")
+        return LowerTab::Kernel;
+    return std::nullopt;
+}
 
 std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state)
 {
@@ -44,8 +75,12 @@ std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state)
     // connections, last in the table, must not be scrolled out of sight.
     float row_h = ImGui::GetTextLineHeight() + style.CellPadding.y * 2.0f + 1.0f;
     float rows = static_cast<float>(std::max<std::size_t>(frame.Model.Sockets().size(), 3) + 1);
-    float table_h = ImGui::GetFrameHeight() + style.WindowPadding.y * 2.0f + row_h * rows + 4.0f;
+    // The tab bar: a row of tabs, its line and the spacing below it.
+    float tabs_h = ImGui::GetFrameHeight() + style.ItemSpacing.y + 1.0f;
+    float table_h = tabs_h + style.WindowPadding.y * 2.0f + row_h * rows + 4.0f;
     float bottom_h = std::floor(std::clamp(table_h, body_h * 0.22f, body_h * 0.40f));
+    if (state.Tab != LowerTab::Sockets) // the diagram and the counters need the height
+        bottom_h = std::floor(std::max(bottom_h, body_h * 0.50f));
     float middle_h = body_h - top_h - bottom_h;
     // The queues need room for a backlog-5 queue's six places on one row.
     float queues_w = std::max(display.x * 0.36f, ImGui::GetFontSize() * 29.0f);
@@ -61,12 +96,18 @@ std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state)
 
     if (BeginPanel(Title(lang, "Listen queues (from the kernel)", "queues"), ImVec2(ladder_w, top_h),
                    ImVec2(display.x - ladder_w, middle_h)))
-        DrawQueuePanel(frame, state);
+        DrawQueuePanel(frame, state, commands);
     ImGui::End();
 
-    if (BeginPanel(Title(lang, "Sockets (from the kernel)", "sockets"), ImVec2(0, top_h + middle_h),
-                   ImVec2(display.x, bottom_h)))
-        DrawSocketTable(frame, state);
+    if (BeginPanel("##lower", ImVec2(0, top_h + middle_h), ImVec2(display.x, bottom_h),
+                   ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar) &&
+        ImGui::BeginTabBar("lower")) {
+        DrawTab(LowerTab::Sockets, "Sockets (from the kernel)", state,
+                [&] { DrawSocketTable(frame, state, commands); });
+        DrawTab(LowerTab::StateMachine, "TCP state machine", state, [&] { DrawStatePanel(frame, state); });
+        DrawTab(LowerTab::Kernel, "Kernel settings and counters", state, [&] { DrawKernelPanel(frame, state); });
+        ImGui::EndTabBar();
+    }
     ImGui::End();
 
     if (BeginPanel("##status", ImVec2(0, body_h), ImVec2(display.x, status_h),

@@ -2,7 +2,8 @@
 // queue N + 1 places (the kernel's "full" test is length > N): we draw N + 1 slots and
 // fill as many as the kernel counts, each with the client port of the connection in it.
 // Below: the SYN queue (request sockets in SYN-RECEIVED) and the clients whose SYNs the
-// kernel is dropping because the accept queue is full.
+// kernel is dropping because the accept queue is full. Under the heading, the
+// listener's packet gates: "hold SYN" and "hold handshake ACK".
 #include "format.hpp"
 #include "i18n.hpp"
 #include "theme.hpp"
@@ -72,7 +73,23 @@ std::string PortList(const std::vector<std::uint16_t>& ports)
     return out;
 }
 
-void DrawListener(const ListenerView& listener, const UiFrame& frame, const UiState& state)
+void DrawListenerGates(const ListenerView& listener, const UiFrame& frame, const UiState& state,
+                       std::vector<UiCommand>& commands)
+{
+    const SocketView* socket = frame.Model.FindSocket(listener.Cookie);
+    if (!socket || GateChoices(*socket).empty())
+        return;
+    Lang lang = state.Language;
+    GateStatus gate = DrawGateToggles(frame.Model, *socket, frame.Lesson.Busy, lang, commands);
+    if (!gate.Held.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, colors::AmberText);
+        WrappedText(GateExplanation(gate.Held, lang));
+        ImGui::PopStyleColor();
+    }
+}
+
+void DrawListener(const ListenerView& listener, const UiFrame& frame, const UiState& state,
+                  std::vector<UiCommand>& commands)
 {
     Lang lang = state.Language;
     std::string heading = std::string(Tr(lang, "Listener")) + " " + EndpointLabel(listener.Local);
@@ -85,6 +102,7 @@ void DrawListener(const ListenerView& listener, const UiFrame& frame, const UiSt
     ImGui::TextUnformatted(heading.c_str());
     if (state.TitleFont)
         ImGui::PopFont();
+    DrawListenerGates(listener, frame, state, commands);
 
     int places = AcceptQueuePlaces(listener.Backlog);
     ImGui::Text(Tr(lang, "Accept queue: %u of %d places taken"), listener.AcceptQueue, places);
@@ -123,7 +141,7 @@ void DrawListener(const ListenerView& listener, const UiFrame& frame, const UiSt
 
 } // namespace
 
-void DrawQueuePanel(const UiFrame& frame, const UiState& state)
+void DrawQueuePanel(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands)
 {
     const auto& listeners = frame.Model.Listeners();
     if (listeners.empty()) {
@@ -134,7 +152,7 @@ void DrawQueuePanel(const UiFrame& frame, const UiState& state)
         ImGui::PushID(static_cast<int>(i));
         if (i > 0)
             ImGui::Separator();
-        DrawListener(listeners[i], frame, state);
+        DrawListener(listeners[i], frame, state, commands);
         ImGui::PopID();
     }
 }

@@ -1,17 +1,22 @@
 // Every socket the kernel and the lab know about, one row each: what `ss -tanoe` would
 // print, plus which descriptor (if any) holds it. A connection the kernel completed that
-// nobody has accepted has "no fd yet", highlighted: that is the lesson.
+// nobody has accepted has "no fd yet", highlighted: that is the lesson. The last column
+// holds the packet gates of the connections the lab holds ("hold FIN", "hold ACK").
 #include "format.hpp"
 #include "i18n.hpp"
 #include "theme.hpp"
 #include "ui.hpp"
+#include "widgets.hpp"
 
 #include <imgui.h>
 
 namespace sockscope {
 namespace {
 
-enum Column { ColRole, ColLocal, ColRemote, ColState, ColQueue, ColFd, ColRecvQ, ColSendQ, ColTimer, ColOwner, ColCookie, ColumnCount };
+enum Column {
+    ColRole, ColLocal, ColRemote, ColState, ColQueue, ColFd, ColRecvQ, ColSendQ, ColTimer, ColOwner, ColCookie,
+    ColGate, ColumnCount
+};
 
 void Cell(const std::string& text, ImFont* font = nullptr)
 {
@@ -22,7 +27,30 @@ void Cell(const std::string& text, ImFont* font = nullptr)
         ImGui::PopFont();
 }
 
-void DrawRow(const SocketView& s, const UiState& state)
+void DrawGateCell(const SocketView& s, const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands)
+{
+    Lang lang = state.Language;
+    if (s.Role == SocketRole::Listener) {
+        // The listener's toggles are in the queue panel, by its SYN queue; here only its state.
+        GateStatus gate = GateOf(frame.Model, s.Actor, s.Handle);
+        if (!gate.Held.empty()) {
+            ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, colors::Amber);
+            Cell(GateToggleLabel(gate.Held, true, lang));
+            if (ImGui::IsItemHovered())
+                ImGui::SetTooltip("%s", GateExplanation(gate.Held, lang));
+        }
+        return;
+    }
+    if (GateChoices(s).empty())
+        return;
+    ImGui::PushStyleVar(ImGuiStyleVar_FramePadding, ImVec2(ImGui::GetStyle().FramePadding.x, 0));
+    GateStatus gate = DrawGateToggles(frame.Model, s, frame.Lesson.Busy, lang, commands);
+    ImGui::PopStyleVar();
+    if (!gate.Held.empty())
+        ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, colors::Amber);
+}
+
+void DrawRow(const SocketView& s, const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands)
 {
     Lang lang = state.Language;
     ImFont* mono = state.MonoFont;
@@ -57,16 +85,19 @@ void DrawRow(const SocketView& s, const UiState& state)
     ImGui::TableSetColumnIndex(ColSendQ);
     Cell(s.InKernel ? std::to_string(s.K.SendQ) : "-", mono);
     ImGui::TableSetColumnIndex(ColTimer);
-    Cell(TimerLabel(s, lang), mono);
+    // The monospaced font has no Chinese glyphs ("重传 0.2 秒").
+    Cell(TimerLabel(s, lang), lang == Lang::En ? mono : nullptr);
     ImGui::TableSetColumnIndex(ColOwner);
     Cell(OwnerLabel(s));
     ImGui::TableSetColumnIndex(ColCookie);
     Cell(CookieLabel(s.Cookie), mono);
+    ImGui::TableSetColumnIndex(ColGate);
+    DrawGateCell(s, frame, state, commands);
 }
 
 } // namespace
 
-void DrawSocketTable(const UiFrame& frame, const UiState& state)
+void DrawSocketTable(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands)
 {
     Lang lang = state.Language;
     const auto& sockets = frame.Model.Sockets();
@@ -85,6 +116,7 @@ void DrawSocketTable(const UiFrame& frame, const UiState& state)
     ImGui::TableSetupColumn(Tr(lang, "timer"), ImGuiTableColumnFlags_WidthStretch, 1.3f);
     ImGui::TableSetupColumn(Tr(lang, "owner"), ImGuiTableColumnFlags_WidthStretch, 0.6f);
     ImGui::TableSetupColumn(Tr(lang, "cookie"), ImGuiTableColumnFlags_WidthStretch, 0.8f);
+    ImGui::TableSetupColumn(Tr(lang, "hold segments"), ImGuiTableColumnFlags_WidthStretch, 1.9f);
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableHeadersRow();
 
@@ -98,7 +130,7 @@ void DrawSocketTable(const UiFrame& frame, const UiState& state)
     while (clipper.Step())
         for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
             ImGui::PushID(i);
-            DrawRow(sockets[i], state);
+            DrawRow(sockets[i], frame, state, commands);
             ImGui::PopID();
         }
     ImGui::EndTable();

@@ -8,7 +8,10 @@
 #include "player.hpp"
 #include "world.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 struct ImFont;
@@ -31,6 +34,11 @@ struct UiCommand {
     Lang Language = Lang::En;
 };
 
+// The tabs of the lower area.
+enum class LowerTab : std::uint8_t { Sockets, StateMachine, Kernel };
+// "sockets", "state", "kernel" (what $SOCKSCOPE_TAB may say); nullopt for anything else.
+std::optional<LowerTab> LowerTabFromName(std::string_view name);
+
 // UI-only state that outlives a frame. Owned by the app; panels may edit the fields
 // that are purely about the UI (the port being typed), everything else goes through
 // commands.
@@ -43,6 +51,9 @@ struct UiState {
     int ResetPort = 0;                  // the port field next to Reset (0: keep the port)
     ImFont* TitleFont = nullptr;        // may be null: the default font is used
     ImFont* MonoFont = nullptr;
+    LowerTab Tab = LowerTab::Sockets;   // the lower area's tab; the layout keeps it up to date
+    bool SelectTab = true;              // make Tab the selected tab (set it after changing Tab);
+                                        // the layout clears it once that tab shows
 };
 
 // The lesson player as the panels see it: a copy of its accessors, so panels (and their
@@ -72,12 +83,16 @@ struct UiFrame {
 // The panels. Each draws into the current ImGui window.
 void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand>& commands);
 void DrawLadderPanel(const UiFrame& frame, const UiState& state);
-void DrawQueuePanel(const UiFrame& frame, const UiState& state);
-void DrawSocketTable(const UiFrame& frame, const UiState& state);
+// The queue panel and the socket table carry the packet gates' toggles.
+void DrawQueuePanel(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands);
+void DrawSocketTable(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands);
+void DrawStatePanel(const UiFrame& frame, const UiState& state);
+void DrawKernelPanel(const UiFrame& frame, const UiState& state);
 void DrawStatusBar(const UiFrame& frame, const UiState& state);
 
 // Lays the panels out as fixed windows filling the display (projector layout) and
-// returns what was clicked.
+// returns what was clicked. The lower area has tabs: the socket table, the TCP state
+// machine and the kernel's settings and counters; the last two take more height.
 std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state);
 
 } // namespace sockscope

@@ -1,6 +1,8 @@
 #include "widgets.hpp"
 
 #include "format.hpp"
+#include "i18n.hpp"
+#include "theme.hpp"
 
 namespace sockscope {
 
@@ -26,6 +28,52 @@ void Mark(ImU32 color)
                                               2.0f);
     ImGui::Dummy(ImVec2(size, ImGui::GetTextLineHeight()));
     ImGui::SameLine();
+}
+
+} // namespace sockscope
+
+namespace sockscope {
+
+GateStatus DrawGateToggles(const World& world, const SocketView& socket, bool busy, Lang lang,
+                           std::vector<UiCommand>& commands)
+{
+    GateStatus gate = GateOf(world, socket.Actor, socket.Handle);
+    auto choices = GateChoices(socket);
+    ImGui::PushID(socket.Actor.c_str());
+    ImGui::PushID(socket.Handle.c_str());
+    for (std::size_t i = 0; i < choices.size(); ++i) {
+        const std::string& kind = choices[i];
+        bool held = gate.Held == kind;
+        bool value = held;
+        if (i > 0)
+            ImGui::SameLine();
+        ImGui::BeginDisabled(busy || gate.Changing);
+        if (held) {
+            ImGui::PushStyleColor(ImGuiCol_FrameBg, colors::Amber);
+            ImGui::PushStyleColor(ImGuiCol_CheckMark, colors::Text);
+            ImGui::PushStyleColor(ImGuiCol_Text, colors::AmberText);
+        }
+        std::string label = GateToggleLabel(kind, held, lang) + "###" + kind;
+        if (ImGui::Checkbox(label.c_str(), &value))
+            commands.push_back(GateCommand(world, socket, kind, value));
+        if (held)
+            ImGui::PopStyleColor(3);
+        ImGui::EndDisabled();
+        if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+            ImGui::SetTooltip("%s", GateExplanation(kind, lang));
+    }
+    if (gate.Changing) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("\xe2\x80\xa6"); // …
+    } else if (!gate.Failure.empty()) {
+        ImGui::SameLine();
+        ImGui::PushStyleColor(ImGuiCol_Text, colors::Red);
+        ImGui::Text(Tr(lang, "gate failed: %s"), gate.Failure.c_str());
+        ImGui::PopStyleColor();
+    }
+    ImGui::PopID();
+    ImGui::PopID();
+    return gate;
 }
 
 } // namespace sockscope

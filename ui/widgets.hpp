@@ -1,9 +1,13 @@
 // Small drawing helpers shared by the panels.
 #pragma once
 
+#include "gate_model.hpp"
+#include "ui.hpp"
+
 #include <imgui.h>
 
 #include <string>
+#include <vector>
 
 namespace sockscope {
 
@@ -14,5 +18,12 @@ void WrappedText(const std::string& text, float width = 0.0f);
 
 // A filled square in `color`, the height of a line of text, followed by SameLine().
 void Mark(ImU32 color);
+
+// One checkbox per gate the socket may take (GateChoices), on one line: "hold FIN",
+// checked and amber while the socket holds that gate ("holding FIN"). A click adds the
+// gate (or ungate) command to `commands`. Disabled while `busy` (a lesson step runs) or
+// while a gate call for the socket is on its way. Returns the socket's gate status.
+GateStatus DrawGateToggles(const World& world, const SocketView& socket, bool busy, Lang lang,
+                           std::vector<UiCommand>& commands);
 
 } // namespace sockscope

@@ -1,0 +1,160 @@
+#include "state_model.hpp"
+
+#include "format.hpp"
+
+#include <algorithm>
+
+namespace sockscope {
+
+TcpState StateOfBox(DiagramBox box)
+{
+    switch (box) {
+    case DiagramBox::Closed: return TcpState::Close;
+    case DiagramBox::Listen: return TcpState::Listen;
+    case DiagramBox::SynSent: return TcpState::SynSent;
+    case DiagramBox::SynReceived: return TcpState::SynRecv;
+    case DiagramBox::Established: return TcpState::Established;
+    case DiagramBox::FinWait1: return TcpState::FinWait1;
+    case DiagramBox::FinWait2: return TcpState::FinWait2;
+    case DiagramBox::CloseWait: return TcpState::CloseWait;
+    case DiagramBox::Closing: return TcpState::Closing;
+    case DiagramBox::LastAck: return TcpState::LastAck;
+    case DiagramBox::TimeWait: return TcpState::TimeWait;
+    case DiagramBox::ClosedEnd: return TcpState::Close;
+    }
+    return TcpState::Close;
+}
+
+DiagramBox BoxOfState(TcpState state)
+{
+    switch (state) {
+    case TcpState::Listen: return DiagramBox::Listen;
+    case TcpState::SynSent: return DiagramBox::SynSent;
+    case TcpState::SynRecv:
+    case TcpState::NewSynRecv: return DiagramBox::SynReceived;
+    case TcpState::Established: return DiagramBox::Established;
+    case TcpState::FinWait1: return DiagramBox::FinWait1;
+    case TcpState::FinWait2: return DiagramBox::FinWait2;
+    case TcpState::CloseWait: return DiagramBox::CloseWait;
+    case TcpState::Closing: return DiagramBox::Closing;
+    case TcpState::LastAck: return DiagramBox::LastAck;
+    case TcpState::TimeWait: return DiagramBox::TimeWait;
+    case TcpState::Close:
+    case TcpState::Unknown: break;
+    }
+    return DiagramBox::Closed;
+}
+
+std::string BoxName(DiagramBox box)
+{
+    return std::string(TcpStateName(StateOfBox(box)));
+}
+
+const std::vector<DiagramArrow>& DiagramArrows()
+{
+    using B = DiagramBox;
+    static const std::vector<DiagramArrow> arrows = {
+        // Opening: active on the left, passive on the right.
+        {B::Closed, B::SynSent, "connect / SYN"},
+        {B::SynSent, B::Closed, "timeout, RST"},
+        {B::Closed, B::Listen, "listen"},
+        {B::Listen, B::Closed, "close"},
+        {B::Listen, B::SynReceived, "SYN / SYN+ACK"},
+        {B::SynSent, B::SynReceived, "SYN / SYN+ACK (simultaneous open)"},
+        {B::SynSent, B::Established, "SYN+ACK / ACK"},
+        {B::SynReceived, B::Established, "ACK"},
+        // Closing: active on the left, passive on the right.
+        {B::Established, B::FinWait1, "close / FIN"},
+        {B::Established, B::CloseWait, "FIN / ACK"},
+        {B::FinWait1, B::FinWait2, "ACK"},
+        {B::FinWait1, B::Closing, "FIN / ACK"},
+        {B::FinWait2, B::TimeWait, "FIN / ACK"},
+        {B::Closing, B::TimeWait, "ACK"},
+        {B::CloseWait, B::LastAck, "close / FIN"},
+        {B::LastAck, B::ClosedEnd, "ACK"},
+        {B::TimeWait, B::ClosedEnd, "timeout 2MSL"},
+    };
+    return arrows;
+}
+
+int FindArrow(DiagramBox from, DiagramBox to)
+{
+    const auto& arrows = DiagramArrows();
+    for (std::size_t i = 0; i < arrows.size(); ++i)
+        if (arrows[i].From == from && arrows[i].To == to)
+            return static_cast<int>(i);
+    return -1;
+}
+
+std::array<int, kDiagramBoxCount> StateCounts(const World& world)
+{
+    std::array<int, kDiagramBoxCount> counts{};
+    for (const auto& socket : world.Sockets())
+        ++counts[static_cast<int>(BoxOfState(socket.State()))];
+    return counts;
+}
+
+std::vector<int> ArrowPath(DiagramBox from, TcpState to)
+{
+    auto is_target = [&](DiagramBox box) {
+        return box == BoxOfState(to) || (to == TcpState::Close && box == DiagramBox::ClosedEnd);
+    };
+    if (is_target(from))
+        return {};
+    const auto& arrows = DiagramArrows();
+    for (std::size_t i = 0; i < arrows.size(); ++i)
+        if (arrows[i].From == from && is_target(arrows[i].To))
+            return {static_cast<int>(i)};
+    for (std::size_t i = 0; i < arrows.size(); ++i) {
+        if (arrows[i].From != from)
+            continue;
+        for (std::size_t j = 0; j < arrows.size(); ++j)
+            if (arrows[j].From == arrows[i].To && is_target(arrows[j].To))
+                return {static_cast<int>(i), static_cast<int>(j)};
+    }
+    return {};
+}
+
+DiagramBox StartBox(const SocketView& socket)
+{
+    return socket.Role == SocketRole::Server ? DiagramBox::Listen : DiagramBox::Closed;
+}
+
+std::vector<int> RecentArrowCounts(const World& world, double seconds)
+{
+    std::vector<int> counts(DiagramArrows().size(), 0);
+    double since = world.SnapshotTime() - seconds;
+    std::vector<bool> taken(counts.size());
+    for (const auto& socket : world.Sockets()) {
+        std::fill(taken.begin(), taken.end(), false);
+        for (const auto& change : socket.History) {
+            if (change.T < since)
+                continue;
+            DiagramBox from = change.From == TcpState::Unknown ? StartBox(socket) : BoxOfState(change.From);
+            for (int arrow : ArrowPath(from, change.To))
+                taken[arrow] = true;
+        }
+        for (std::size_t i = 0; i < counts.size(); ++i)
+            counts[i] += taken[i] ? 1 : 0;
+    }
+    return counts;
+}
+
+std::vector<std::string> SocketsInBox(const World& world, DiagramBox box, Lang lang)
+{
+    std::vector<std::string> lines;
+    if (box == DiagramBox::ClosedEnd)
+        return lines;
+    for (const auto& socket : world.Sockets()) {
+        if (BoxOfState(socket.State()) != box)
+            continue;
+        std::string line = std::string(SocketRoleName(socket.Role)) + "  " + EndpointLabel(socket.K.Local);
+        if (socket.K.Remote.Family != 0 && socket.K.Remote.Port != 0)
+            line += " \xe2\x86\x92 " + EndpointLabel(socket.K.Remote); // →
+        line += "  " + FdLabel(socket, lang);
+        lines.push_back(std::move(line));
+    }
+    return lines;
+}
+
+} // namespace sockscope
