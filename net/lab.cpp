@@ -29,13 +29,14 @@ Lab::Lab(LabOptions options) : Options(options)
 
 Lab::~Lab()
 {
-    ProbeThread.reset(); // stop reporting first
+    // Actors first: while they stop they still report, and a report kicks the probe.
     std::map<std::string, std::unique_ptr<Actor>> actors;
     {
         std::lock_guard lock(Mutex);
         actors.swap(Actors);
     }
     actors.clear(); // each joins its thread (outside the lock: actors report while stopping)
+    ProbeThread.reset(); // then the probe, whose reports are snapshots (they never touch ProbeThread)
 }
 
 std::uint64_t Lab::Submit(CallRequest request)
@@ -131,7 +132,9 @@ Snapshot Lab::DumpNow()
 
 void Lab::Report(LabEvent event)
 {
-    if (ProbeThread && std::holds_alternative<CallEvent>(event))
+    // Only actors report calls, and they live strictly inside the probe's lifetime; the
+    // probe's own snapshots must not read ProbeThread (it may still be being assigned).
+    if (std::holds_alternative<CallEvent>(event) && ProbeThread)
         ProbeThread->Kick(); // a call returned or blocked: the kernel's view is about to move
     std::function<void()> wake;
     bool was_empty;
