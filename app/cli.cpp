@@ -33,19 +33,25 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
     app.set_version_flag("--version", std::string("sockscope ") + SOCKSCOPE_VERSION);
     app.add_flag("--headless", o.Headless, "Run without a window: print each step's calls and the kernel's view");
     app.add_flag("--json", o.Json, "With --headless: print JSON lines (the trace contract's shape)");
-    auto* lesson = app.add_option("--lesson", o.Lesson, "Lesson name (see --list-lessons), a lesson file, or 'all' (headless)");
+    auto* lesson = app.add_option("--lesson", o.Lesson, "Lesson name (see --list-lessons), a lesson file, or 'all' (headless)")
+                      ->type_name("NAME");
     app.add_option("--step", o.Step, "Do steps 1..K (GUI: then wait; headless: stop after K)")
-        ->check(CLI::Range(0, 10000));
+        ->check(CLI::Range(0, 10000))
+        ->type_name("K");
     app.add_option("--port", o.Port, "Port for the lesson's listener on 127.0.0.1 (default: a free port)")
-        ->check(CLI::Range(0, 65535));
+        ->check(CLI::Range(0, 65535))
+        ->type_name("N");
     app.add_option("--backlog", o.Backlog, "Override the backlog the lesson passes to listen()")
-        ->check(CLI::Range(0, 1 << 30));
-    app.add_option("--trace", o.Trace, "Append the world model to FILE as JSON lines each time it changes");
-    app.add_option("--screenshot", o.Screenshot, "Render the state after --step K to FILE.png and exit");
+        ->check(CLI::Range(0, 1 << 30))
+        ->type_name("N");
+    app.add_option("--trace", o.Trace, "Append the world model to FILE as JSON lines each time it changes")
+        ->type_name("FILE");
+    app.add_option("--screenshot", o.Screenshot, "Render the state after --step K to FILE.png and exit")
+        ->type_name("FILE.png");
     std::string lang = "en";
-    app.add_option("--lang", lang, "Language of the narration: en or zh")->check(CLI::IsMember({"en", "zh"}));
-    app.add_option("--width", o.Width, "Window width in pixels")->check(CLI::Range(320, 8192));
-    app.add_option("--height", o.Height, "Window height in pixels")->check(CLI::Range(240, 8192));
+    app.add_option("--lang", lang, "Language of the narration: en or zh")->check(CLI::IsMember({"en", "zh"}))->type_name("LANG");
+    app.add_option("--width", o.Width, "Window width in pixels")->check(CLI::Range(320, 8192))->type_name("PX");
+    app.add_option("--height", o.Height, "Window height in pixels")->check(CLI::Range(240, 8192))->type_name("PX");
     app.add_flag("--list-lessons", o.ListLessons, "List the lessons found and exit");
     app.add_flag("--private-network", o.PrivateNetwork,
                  "Run the lab in a private network namespace with its own loopback, where packet gates "
