@@ -144,30 +144,41 @@ std::vector<std::uint8_t> BuildPortFilter(std::span<const std::uint16_t> ports)
 std::vector<std::uint8_t> BuildDiagRequest(int family, std::span<const std::uint16_t> ports,
                                            std::uint32_t seq)
 {
-    if (family != AF_INET && family != AF_INET6)
+    if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC)
         return {};
     const std::vector<std::uint8_t> bc = BuildPortFilter(ports);
     if (bc.empty())
         return {};
 
+    // AF_UNSPEC: the legacy TCPDIAG_GETSOCK request, which the kernel answers with one
+    // walk of its tables for both families (SOCK_DIAG_BY_FAMILY walks them once per family).
+    const bool both = family == AF_UNSPEC;
     const std::size_t req_at = NLMSG_HDRLEN;
-    const std::size_t attr_at = req_at + NLMSG_ALIGN(sizeof(inet_diag_req_v2));
+    const std::size_t attr_at = req_at + NLMSG_ALIGN(both ? sizeof(inet_diag_req) : sizeof(inet_diag_req_v2));
     const std::size_t total = attr_at + RTA_SPACE(bc.size());
     std::vector<std::uint8_t> buf(total);
 
     nlmsghdr header{};
     header.nlmsg_len = static_cast<std::uint32_t>(total);
-    header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    header.nlmsg_type = both ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY;
     header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     header.nlmsg_seq = seq;
     Put(buf, 0, header);
 
-    inet_diag_req_v2 req{};
-    req.sdiag_family = static_cast<std::uint8_t>(family);
-    req.sdiag_protocol = IPPROTO_TCP;
-    req.idiag_ext = 1u << (INET_DIAG_INFO - 1);
-    req.idiag_states = kDiagAllStates;
-    Put(buf, req_at, req);
+    if (both) {
+        inet_diag_req req{};
+        req.idiag_family = AF_UNSPEC;
+        req.idiag_ext = 1u << (INET_DIAG_INFO - 1);
+        req.idiag_states = kDiagAllStates;
+        Put(buf, req_at, req);
+    } else {
+        inet_diag_req_v2 req{};
+        req.sdiag_family = static_cast<std::uint8_t>(family);
+        req.sdiag_protocol = IPPROTO_TCP;
+        req.idiag_ext = 1u << (INET_DIAG_INFO - 1);
+        req.idiag_states = kDiagAllStates;
+        Put(buf, req_at, req);
+    }
 
     rtattr attr{};
     attr.rta_len = static_cast<unsigned short>(RTA_LENGTH(bc.size()));
@@ -238,7 +249,8 @@ ParseStatus ParseDiagReply(std::span<const std::uint8_t> bytes, std::uint32_t ex
         case NLMSG_OVERRUN:
             error = "netlink overrun: replies were lost";
             return ParseStatus::Error;
-        case SOCK_DIAG_BY_FAMILY: {
+        case SOCK_DIAG_BY_FAMILY:
+        case TCPDIAG_GETSOCK: { // the reply to the one-walk request
             KernelSocket row;
             if (!ParseRow(payload, row, error))
                 return ParseStatus::Error;

@@ -40,6 +40,16 @@ public:
         rows.clear();
         for (std::size_t first = 0; first < ports.size(); first += kMaxDiagPorts) {
             const auto chunk = ports.subspan(first, std::min(kMaxDiagPorts, ports.size() - first));
+            // One walk of the kernel's tables for both families when the kernel takes the
+            // legacy request; otherwise (or if it ever fails) one request per family.
+            if (OneWalk) {
+                const std::size_t before = rows.size();
+                std::string ignored;
+                if (DumpFamily(AF_UNSPEC, chunk, rows, ignored))
+                    continue;
+                rows.resize(before);
+                OneWalk = false;
+            }
             for (const int family : {AF_INET, AF_INET6}) {
                 if (!DumpFamily(family, chunk, rows, error)) {
                     rows.clear();
@@ -62,6 +72,8 @@ public:
     }
 
 private:
+    bool OneWalk = true; // TCPDIAG_GETSOCK works here (until it fails once)
+
     bool Open(std::string& error)
     {
         Fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);

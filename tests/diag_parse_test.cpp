@@ -145,6 +145,26 @@ TEST(DiagRequest, AsksForAllTcpStatesWithTcpInfoAndAFilter)
     EXPECT_EQ(Bytes(req.begin() + attr_at + RTA_LENGTH(0), req.end()), bc);
 }
 
+TEST(DiagRequest, OneWalkForBothFamiliesUsesTheLegacyRequest)
+{
+    const std::vector<std::uint16_t> ports{4000};
+    const Bytes req = BuildDiagRequest(AF_UNSPEC, ports, 9);
+    ASSERT_GE(req.size(), NLMSG_HDRLEN + sizeof(inet_diag_req) + sizeof(rtattr));
+    nlmsghdr header;
+    std::memcpy(&header, req.data(), sizeof header);
+    EXPECT_EQ(header.nlmsg_len, req.size());
+    EXPECT_EQ(header.nlmsg_type, TCPDIAG_GETSOCK);
+    inet_diag_req body;
+    std::memcpy(&body, req.data() + NLMSG_HDRLEN, sizeof body);
+    EXPECT_EQ(body.idiag_family, AF_UNSPEC);
+    EXPECT_EQ(body.idiag_ext, 1u << (INET_DIAG_INFO - 1));
+    rtattr attr;
+    const std::size_t attr_at = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(inet_diag_req));
+    std::memcpy(&attr, req.data() + attr_at, sizeof attr);
+    EXPECT_EQ(attr.rta_type, INET_DIAG_REQ_BYTECODE);
+    EXPECT_EQ(Bytes(req.begin() + attr_at + RTA_LENGTH(0), req.end()), BuildPortFilter(ports));
+}
+
 // The kernel's rules for bytecode (net/ipv4/inet_diag.c: inet_diag_bc_audit, valid_cc,
 // inet_diag_bc_run), restated for the ops we emit, so that a filter can be checked
 // here for every port pair. probe_test checks that the real kernel agrees.
