@@ -411,3 +411,17 @@ TEST(GuiSmoke, AnUnwritableScreenshotIsAClearError)
     EXPECT_NE(run.Status, 0);
     EXPECT_NE(run.Out.find("sockscope: cannot write /nonexistent-dir/shot.png"), std::string::npos) << run.Out;
 }
+
+TEST(StatusLine, SaysWhatThePlayerDoesInTheChosenLanguage)
+{
+    LessonView view;
+    EXPECT_EQ(StatusLineLabel(view, Lang::En), "no lesson loaded");
+    auto lesson = NoAcceptLesson();
+    ASSERT_TRUE(lesson);
+    view.Data = &*lesson;
+    view.Port = 4000;
+    EXPECT_EQ(StatusLineLabel(view, Lang::En), "ready: 6 steps, listener port 4000");
+    view.Status = StepStatus::Checking;
+    EXPECT_EQ(StatusLineLabel(view, Lang::En), "waiting for the kernel to show the expected state");
+    EXPECT_EQ(StatusLineLabel(view, Lang::Zh), "等待内核显示预期的状态");
+}

@@ -478,4 +478,22 @@ std::string TimerLabel(const SocketView& s, Lang lang)
     return buf;
 }
 
+std::string StatusLineLabel(const LessonView& lesson, Lang lang)
+{
+    if (!lesson.Data)
+        return Tr(lang, "no lesson loaded");
+    char buf[160];
+    switch (lesson.Status) {
+    case StepStatus::Idle:
+        std::snprintf(buf, sizeof buf, Tr(lang, "ready: %d steps, listener port %d"),
+                      static_cast<int>(lesson.Data->Steps.size()), lesson.Port);
+        return buf;
+    case StepStatus::Running: return Tr(lang, "making the calls");
+    case StepStatus::Checking: return Tr(lang, "waiting for the kernel to show the expected state");
+    case StepStatus::Passed: return Tr(lang, "the kernel shows what the lesson says");
+    case StepStatus::Failed: return Tr(lang, "the kernel does not show what the lesson says: see the red marks");
+    }
+    return {};
+}
+
 } // namespace sockscope

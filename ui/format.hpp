@@ -113,4 +113,8 @@ std::string StepCounterLabel(const LessonView& lesson, Lang lang);
 // retransmission is due in 0.8 s), "time-wait 57.0 s", or "-" when none runs.
 std::string TimerLabel(const SocketView& s, Lang lang);
 
+// What the player is doing now, in the chosen language: "making the calls", "waiting
+// for the kernel to show the expected state", ...
+std::string StatusLineLabel(const LessonView& lesson, Lang lang);
+
 } // namespace sockscope

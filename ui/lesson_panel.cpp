@@ -119,7 +119,7 @@ void DrawProgress(const LessonView& lesson, const UiState& state)
     ImGui::TextUnformatted(Tr(lang, std::string(StepStatusName(lesson.Status)).c_str()));
     ImGui::PopStyleColor();
     ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
-    WrappedText(lesson.StatusLine);
+    WrappedText(StatusLineLabel(lesson, lang));
     ImGui::PopStyleColor();
 }
 
