@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libglfw3-dev libimgui-dev python3-glad libgl-dev libgl1-mesa-dri libpng-dev
   libmnl-dev nlohmann-json3-dev libcli11-dev
-  fonts-wqy-microhei
+  fonts-wqy-microhei fonts-dejavu-core
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(libgtest-dev iproute2 xvfb xauth)
