@@ -1,1 +1,2 @@
 sockscope_add_test(gate_test gate_test.cpp)
+sockscope_add_test(gate_program_test gate_program_test.cpp)
