@@ -1,6 +1,7 @@
 #include "lesson.hpp"
 
 #include "gate.hpp"
+#include "json_positions.hpp"
 #include "kernel_types.hpp"
 
 #include <algorithm>
@@ -29,21 +30,6 @@ const std::set<std::string>& KnownCalls()
         "socket", "setsockopt", "bind", "listen", "connect", "accept", "send", "write",
         "recv", "read", "shutdown", "close", "getsockname", "getpeername", "gate", "ungate", "await"};
     return calls;
-}
-
-std::string LineColumn(const std::string& text, std::size_t byte)
-{
-    byte = std::min(byte, text.size());
-    std::size_t line = 1, column = 1;
-    for (std::size_t i = 0; i < byte; ++i) {
-        if (text[i] == '\n') {
-            ++line;
-            column = 1;
-        } else {
-            ++column;
-        }
-    }
-    return std::to_string(line) + ":" + std::to_string(column);
 }
 
 // Field readers: each throws LessonError naming the path and the expected type.
@@ -310,7 +296,10 @@ std::optional<Lesson> ParseLesson(const std::string& text, const std::string& pa
         lesson.Path = path;
         return lesson;
     } catch (const LessonError& e) {
-        error = path + ": " + e.Where + ": " + e.What;
+        // The path of the faulty value, and where it stands in the file.
+        std::string where = e.Where == "(top level)" ? "" : e.Where;
+        std::size_t offset = OffsetOf(JsonValueOffsets(text), where);
+        error = path + ":" + LineColumn(text, offset) + ": " + e.Where + ": " + e.What;
         return std::nullopt;
     }
 }

@@ -1,4 +1,5 @@
 // Lesson files: every shipped lesson parses, and a bad file says where and what.
+#include "json_positions.hpp"
 #include "lesson.hpp"
 
 #include <filesystem>
@@ -94,4 +95,45 @@ TEST(Lesson, UnknownLessonNamesTheKnownOnes)
     EXPECT_FALSE(FindLesson("no-such-lesson", error));
     EXPECT_NE(error.find("unknown lesson 'no-such-lesson'"), std::string::npos);
     EXPECT_NE(error.find("no-accept"), std::string::npos);
+}
+
+TEST(Lesson, AMistakeNamesTheLineAndColumnOfTheValue)
+{
+    // The bad port is on line 6, column 49: where its value, "http", begins.
+    std::string text = "{\n"
+                       "  \"name\": \"m\", \"title\": \"t\",\n"
+                       "  \"actors\": [{\"name\": \"server\", \"kind\": \"server\"}],\n"
+                       "  \"steps\": [{\"title\": \"s\", \"calls\": [\n"
+                       "    {\"actor\": \"server\", \"call\": \"socket\"},\n"
+                       "    {\"actor\": \"server\", \"call\": \"bind\", \"port\": \"http\"}\n"
+                       "  ]}]\n"
+                       "}\n";
+    auto e = Error(text);
+    EXPECT_NE(e.find("bad.json:6:49: steps[0].calls[1].port: expected a whole number"), std::string::npos) << e;
+    // A missing field points at the object that lacks it.
+    std::string missing = text;
+    missing.replace(missing.find("\"actor\": \"server\", \"call\": \"bind\", "), 19, "");
+    e = Error(missing);
+    EXPECT_NE(e.find("bad.json:6:5: steps[0].calls[1]: missing the field 'actor'"), std::string::npos) << e;
+}
+
+TEST(JsonPositions, EveryValueByPath)
+{
+    std::string text = "{\"a\": [1, {\"b\": \"x\\\"y\"}], \"c\": {}}";
+    auto offsets = JsonValueOffsets(text);
+    EXPECT_EQ(offsets.at(""), 0u);
+    EXPECT_EQ(text.substr(offsets.at("a"), 1), "[");
+    EXPECT_EQ(text.substr(offsets.at("a[0]"), 1), "1");
+    EXPECT_EQ(text.substr(offsets.at("a[1].b"), 1), "\"");
+    EXPECT_EQ(text.substr(offsets.at("c"), 2), "{}");
+    EXPECT_EQ(OffsetOf(offsets, "a[1].b.nothing[3]"), offsets.at("a[1].b"));
+    EXPECT_EQ(OffsetOf(offsets, "zzz"), 0u);
+    EXPECT_EQ(LineColumn("ab\ncd", 4), "2:2");
+    EXPECT_EQ(LineColumn("\xe4\xb8\xad x", 4), "1:3") << "a Chinese character is one column";
+    // Malformed text: what came before the fault is still there, and nothing crashes.
+    auto partial = JsonValueOffsets("{\"a\": 1, \"b\": [2, ");
+    EXPECT_TRUE(partial.count("a"));
+    EXPECT_TRUE(partial.count("b[0]"));
+    for (std::size_t cut = 0; cut <= text.size(); ++cut)
+        JsonValueOffsets(std::string_view(text).substr(0, cut));
 }
