@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <sys/wait.h>
 #include <thread>
 
 using namespace sockscope;
@@ -310,4 +311,134 @@ TEST(Lab, CallsInTheWrongOrderShowTheKernelsErrors)
     EXPECT_EQ(closed.Result, 0);
     EXPECT_TRUE(closed.Closed);
     EXPECT_EQ(ErrnoName(call("a", "close").Errno), "EBADF");       // close twice
+}
+
+namespace {
+
+// Submits a call and returns its id.
+std::uint64_t Call(Lab& lab, const char* actor, const char* kind, const char* call, int port = 0,
+                   const char* option = "")
+{
+    CallRequest r;
+    r.Actor = actor;
+    r.ActorKind = kind;
+    r.Call = call;
+    r.Port = port;
+    r.Option = option;
+    return lab.Submit(r);
+}
+
+} // namespace
+
+TEST(Lab, TwoHundredResetsWithAcceptRecvAndConnectBlockedLeaveNothingBehind)
+{
+    std::thread([] {}).join(); // a sanitizer's helper thread, if any, exists before the baseline
+    int fds_before = OpenFds();
+    int threads_before = Threads();
+    double slowest = 0;
+    {
+        Lab lab;
+        World world;
+        auto phase = [&](std::uint64_t id) {
+            for (auto& e : lab.Drain())
+                world.Apply(e);
+            const CallEvent* c = world.FindCall(id);
+            return c ? c->Phase : CallPhase::Queued;
+        };
+        for (int round = 0; round < 200; ++round) {
+            int accept_port = PickFreePort(), recv_port = PickFreePort(), connect_port = PickFreePort();
+            // accept() on an empty queue.
+            Call(lab, "server", "server", "socket");
+            Call(lab, "server", "server", "bind", accept_port);
+            Call(lab, "server", "server", "listen");
+            std::uint64_t accept_id = Call(lab, "server", "server", "accept");
+            // recv() on a connection nobody writes to.
+            Call(lab, "server2", "server", "socket");
+            Call(lab, "server2", "server", "bind", recv_port);
+            std::uint64_t listen_id = Call(lab, "server2", "server", "listen");
+            ASSERT_TRUE(WaitUntil([&] { return phase(listen_id) == CallPhase::Finished; })); // actors run in parallel
+            Call(lab, "client1", "client", "socket");
+            Call(lab, "client1", "client", "connect", recv_port);
+            std::uint64_t recv_id = Call(lab, "client1", "client", "recv");
+            // connect() whose SYN a gate holds (a gate needs CAP_NET_ADMIN: root in CI).
+            Call(lab, "server3", "server", "socket");
+            Call(lab, "server3", "server", "bind", connect_port);
+            Call(lab, "server3", "server", "listen");
+            std::uint64_t gate_id = Call(lab, "server3", "server", "gate", 0, "syn");
+            ASSERT_TRUE(WaitUntil([&] { return phase(gate_id) == CallPhase::Finished; }));
+            bool gated = world.FindCall(gate_id)->Result == 0;
+            std::uint64_t connect_id = 0;
+            if (gated) {
+                Call(lab, "client2", "client", "socket");
+                connect_id = Call(lab, "client2", "client", "connect", connect_port);
+            }
+            ASSERT_TRUE(WaitUntil([&] {
+                return phase(accept_id) == CallPhase::Blocked && phase(recv_id) == CallPhase::Blocked &&
+                       (!gated || phase(connect_id) == CallPhase::Blocked);
+            })) << "round " << round << ": accept " << CallPhaseName(phase(accept_id)) << ", recv "
+                 << CallPhaseName(phase(recv_id)) << " = " << world.FindCall(recv_id)->Result << " "
+                 << ErrnoName(world.FindCall(recv_id)->Errno) << " (ports " << accept_port << " " << recv_port << " "
+                 << connect_port << "), connect " << (gated ? CallPhaseName(phase(connect_id)) : "-");
+
+            auto start = std::chrono::steady_clock::now();
+            lab.Reset();
+            slowest = std::max(slowest, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+            world.Clear();
+        }
+    }
+    EXPECT_LT(slowest, 1.0) << "the slowest reset took " << slowest << " s";
+    EXPECT_TRUE(WaitUntil([&] { return Threads() == threads_before; })) << Threads() << " vs " << threads_before;
+    EXPECT_EQ(OpenFds(), fds_before);
+}
+
+TEST(Lab, AConnectionFromAnotherProcessIsExternal)
+{
+    LessonRun run;
+    run.Player.Load(NoAccept());
+    ASSERT_TRUE(run.Step() && run.Player.CurrentStatus() == StepStatus::Passed) << run.Failures();
+    int port = run.Player.Port();
+
+    // A separate process, as a student's nc would be: it connects and waits to be told to go.
+    int go[2];
+    ASSERT_EQ(pipe(go), 0);
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        // Only async-signal-safe calls after fork() in a threaded process.
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in sin{};
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons(static_cast<std::uint16_t>(port));
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int ok = connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0;
+        char byte;
+        close(go[1]);
+        [[maybe_unused]] auto n = read(go[0], &byte, 1);
+        _exit(ok ? 0 : 1);
+    }
+    close(go[0]);
+    auto external = [&](SocketRole role) {
+        for (auto& e : run.TheLab.Drain())
+            run.TheWorld.Apply(e);
+        for (const auto& s : run.TheWorld.Sockets())
+            if (s.Role == role && s.External && s.State() == TcpState::Established)
+                return true;
+        return false;
+    };
+    EXPECT_TRUE(WaitUntil([&] { return external(SocketRole::Client) && external(SocketRole::Server); }))
+        << "the other process's connection must show as external on both ends";
+    int waiting = 0;
+    for (const auto& s : run.TheWorld.Sockets())
+        if (s.Role == SocketRole::Server && s.External && s.Queue == QueueKind::Accept && !s.Fd)
+            ++waiting;
+    EXPECT_EQ(waiting, 1) << "it waits in the accept queue like any other connection";
+    auto line = TraceLine(run.TheWorld, &run.Player, 0, {});
+    int owners = 0;
+    for (const auto& s : line["sockets"])
+        owners += s["owner"] == "external";
+    EXPECT_EQ(owners, 2);
+    close(go[1]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
