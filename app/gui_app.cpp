@@ -5,9 +5,13 @@
 #include "gui_app.hpp"
 
 #include "clock.hpp"
+#include "i18n.hpp"
 #include "lab.hpp"
 #include "player.hpp"
+#include "presenter.hpp"
+#include "presenter_window.hpp"
 #include "screenshot.hpp"
+#include "settings.hpp"
 #include "state_model.hpp"
 #include "theme.hpp"
 #include "trace.hpp"
@@ -26,6 +30,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <filesystem>
 #include <tuple>
 
 namespace sockscope {
@@ -36,6 +42,7 @@ constexpr double kBusyWait = 1.0 / 60.0;  // while a step runs: tick the player 
 constexpr double kIdleWait = 1.0;         // otherwise sleep until an event (or this long)
 constexpr int kSettleFrames = 3;          // frames drawn after a change, for ImGui to settle
 constexpr double kStepTimeout = 30.0;     // seconds one step may take with --screenshot
+constexpr double kNoticeSeconds = 4.0;    // how long "saved <path>" stays in the status bar
 
 std::string LastGlfwError;
 
@@ -115,7 +122,10 @@ auto PlayerSignature(const LessonPlayer& player)
 
 class GuiSession {
 public:
-    GuiSession(GLFWwindow* window, const GuiOptions& options) : Window(window), Options(options) {}
+    GuiSession(GLFWwindow* window, const GuiOptions& options, const Settings& settings, bool remember)
+        : Window(window), Options(options), Saved(settings), Remember(remember)
+    {
+    }
 
     int Run(Lesson lesson);
 
@@ -126,6 +136,8 @@ private:
     void Execute(const std::vector<UiCommand>& commands);
     int InteractiveLoop();
     int TakeScreenshot();
+    void ApplyScale(float scale);
+    void SaveWindowScreenshot();
 
     GLFWwindow* Window;
     const GuiOptions& Options;
@@ -135,7 +147,54 @@ private:
     World Model;
     LessonPlayer Player{LabInstance, Model};
     TraceWriter Trace;
+    Settings Saved;                 // as read at start; rewritten on exit when Remember
+    bool Remember = false;
+    float ContentScale = 1.0f;      // the monitor's; the presenter's scale multiplies it
+    std::vector<std::string> FontTexts;
+    bool FontsUploaded = false;     // the backend made its font texture (first frame drawn)
+    WindowedPlace Windowed;         // where the window was before fullscreen
 };
+
+// Fonts are rebuilt at the new pixel size (crisp, unlike FontGlobalScale) and the style
+// scaled from a fresh one. Only between frames: the atlas is in use inside a frame.
+void GuiSession::ApplyScale(float scale)
+{
+    Ui.Scale = SnapScale(scale);
+    float total = ContentScale * Ui.Scale;
+    ApplyStyle(Ui.Theme, total);
+    if (FontsUploaded)
+        ImGui_ImplOpenGL3_DestroyFontsTexture();
+    FontReport fonts = LoadFonts(kFontSize * total, FontTexts);
+    Ui.CjkAvailable = fonts.Cjk;
+    Ui.FontMessage = fonts.Message;
+    Ui.TitleFont = fonts.Title;
+    Ui.MonoFont = fonts.Mono;
+    if (FontsUploaded)
+        ImGui_ImplOpenGL3_CreateFontsTexture();
+}
+
+// One more frame, into an offscreen target as large as the window's framebuffer: the
+// picture is what the window shows, without the notice that follows.
+void GuiSession::SaveWindowScreenshot()
+{
+    int width = 0, height = 0;
+    glfwGetFramebufferSize(Window, &width, &height);
+    std::string error;
+    std::string path = ScreenshotPath(std::time(nullptr));
+    OffscreenTarget target;
+    bool saved = target.Create(width, height, error);
+    if (saved) {
+        DrawFrame(&target); // its commands were given in the frame before; nothing new
+        saved = WritePng(path, target.Width(), target.Height(), target.ReadRgb(), error);
+    }
+    char notice[1024];
+    if (saved)
+        std::snprintf(notice, sizeof notice, Tr(Ui.Language, "saved %s"), path.c_str());
+    else
+        std::snprintf(notice, sizeof notice, Tr(Ui.Language, "cannot save the screenshot: %s"), error.c_str());
+    Ui.Notice = notice;
+    Ui.NoticeUntil = MonotonicSeconds() + kNoticeSeconds;
+}
 
 bool GuiSession::OpenTrace()
 {
@@ -174,6 +233,7 @@ std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target)
     UiFrame frame{Model, MakeLessonView(Player), MonotonicSeconds(), LabInstance.ProbeRunning()};
     std::vector<UiCommand> commands = DrawMainLayout(frame, Ui);
     ImGui::Render();
+    FontsUploaded = true; // ImGui_ImplOpenGL3_NewFrame made the font texture
 
     if (target) {
         target->Bind();
@@ -219,6 +279,23 @@ void GuiSession::Execute(const std::vector<UiCommand>& commands)
         case UiCommand::SetLanguage:
             Ui.Language = command.Language;
             break;
+        case UiCommand::SetScale:
+            ApplyScale(command.Scale);
+            break;
+        case UiCommand::SetTheme:
+            Ui.Theme = command.Theme;
+            ApplyStyle(Ui.Theme, ContentScale * Ui.Scale);
+            break;
+        case UiCommand::ToggleFullscreen: {
+            std::string error;
+            Ui.Fullscreen = ToggleFullscreen(Window, Ui.Fullscreen, Windowed, error);
+            if (!error.empty())
+                Ui.Message = error;
+            break;
+        }
+        case UiCommand::SaveScreenshot:
+            SaveWindowScreenshot();
+            break;
         }
     }
 }
@@ -231,6 +308,7 @@ int GuiSession::InteractiveLoop()
     auto seen_player = PlayerSignature(Player);
     long seen_second = -1;
     std::vector<int> seen_recent;
+    bool seen_notice = false;
     InputSeen input;
     glfwSetWindowUserPointer(Window, &input);
 
@@ -261,6 +339,10 @@ int GuiSession::InteractiveLoop()
             changed = changed || recent != seen_recent;
             seen_recent = std::move(recent);
         }
+        // The notice goes away with no event at all: redraw when it expires.
+        bool notice = !Ui.Notice.empty() && MonotonicSeconds() < Ui.NoticeUntil;
+        changed = changed || notice != seen_notice;
+        seen_notice = notice;
         if (AnyBlocked(Model)) {
             // "blocked in accept() for N s" counts whole seconds: redraw once a second.
             long second = static_cast<long>(std::floor(MonotonicSeconds()));
@@ -327,7 +409,6 @@ int GuiSession::Run(Lesson lesson)
         return 2;
 
     ImGuiIO& io = ImGui::GetIO();
-    io.IniFilename = nullptr; // the layout is fixed; nothing to remember
     io.ConfigInputTextCursorBlink = false; // a blinking cursor would keep redrawing
     // On a high-density screen everything grows with the monitor's scale; a screenshot
     // stays at scale 1 so that it is the same picture everywhere.
@@ -337,9 +418,18 @@ int GuiSession::Run(Lesson lesson)
         glfwGetWindowContentScale(Window, &scale, &scale_y);
         scale = std::clamp(scale, 1.0f, 4.0f);
     }
-    ApplyTheme();
-    ImGui::GetStyle().ScaleAllSizes(scale);
+    ContentScale = scale;
     Ui.Language = Options.Language;
+    if (Options.Screenshot.empty()) {
+        // --lang zh always wins; otherwise the language of the last run.
+        Ui.Scale = Saved.Scale;
+        Ui.Theme = Saved.Theme;
+        if (Options.Language == Lang::En && Saved.HasLanguage)
+            Ui.Language = Saved.Language;
+    } else {
+        // Screenshots never read settings; two variables may choose scale and theme.
+        ApplyScreenshotPresenterEnv(Ui);
+    }
     Ui.LessonNames = ListLessons();
     // $SOCKSCOPE_TAB=state|kernel|sockets opens the lower area on that tab (for screenshots).
     if (const char* tab = std::getenv("SOCKSCOPE_TAB")) {
@@ -348,13 +438,10 @@ int GuiSession::Run(Lesson lesson)
         else
             Fail(std::string("SOCKSCOPE_TAB='") + tab + "' is not one of sockets, state, kernel; ignored");
     }
-    FontReport fonts = LoadFonts(kFontSize * scale, LessonTexts(Ui.LessonNames));
-    Ui.CjkAvailable = fonts.Cjk;
-    Ui.FontMessage = fonts.Message;
-    Ui.TitleFont = fonts.Title;
-    Ui.MonoFont = fonts.Mono;
-    if (!fonts.Cjk && Ui.Language == Lang::Zh) {
-        Fail(fonts.Message);
+    FontTexts = LessonTexts(Ui.LessonNames);
+    ApplyScale(Ui.Scale);
+    if (!Ui.CjkAvailable && Ui.Language == Lang::Zh) {
+        Fail(Ui.FontMessage);
         Ui.Language = Lang::En;
     }
 
@@ -367,6 +454,9 @@ int GuiSession::Run(Lesson lesson)
     Player.Load(std::move(lesson), Options.Port);
 
     int code = Options.Screenshot.empty() ? InteractiveLoop() : TakeScreenshot();
+    std::string error;
+    if (Remember && !SaveSettings(SettingsToSave(Window, Saved, Ui, Windowed), error))
+        Fail("settings not saved: " + error);
     LabInstance.SetWakeCallback({});
     return code;
 }
@@ -393,18 +483,29 @@ int RunGui(const GuiOptions& options)
         return 1;
     }
     bool screenshot = !options.Screenshot.empty();
+    // Screenshots are reproducible: they neither read nor write settings.
+    bool remember = !screenshot && SettingsDirectory().has_value();
+    Settings settings = remember ? LoadSettings() : Settings{};
+    int width = options.Width, height = options.Height;
+    bool default_size = options.Width == GuiOptions{}.Width && options.Height == GuiOptions{}.Height;
+    if (settings.HasPosition && default_size) { // --width/--height win over the last run
+        width = settings.WindowWidth;
+        height = settings.WindowHeight;
+    }
     glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
     glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
     glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
     glfwWindowHint(GLFW_VISIBLE, screenshot ? GLFW_FALSE : GLFW_TRUE);
-    GLFWwindow* window = glfwCreateWindow(options.Width, options.Height, "sockscope", nullptr, nullptr);
+    GLFWwindow* window = glfwCreateWindow(width, height, "sockscope", nullptr, nullptr);
     if (!window) {
         Fail("cannot open a window (no display?); use --headless" +
              (LastGlfwError.empty() ? std::string() : " (" + LastGlfwError + ")"));
         glfwTerminate();
         return 1;
     }
+    if (settings.HasPosition && default_size)
+        glfwSetWindowPos(window, settings.WindowX, settings.WindowY);
     glfwMakeContextCurrent(window);
     glfwSwapInterval(screenshot ? 0 : 1);
     if (gladLoadGL(glfwGetProcAddress) == 0) {
@@ -419,12 +520,22 @@ int RunGui(const GuiOptions& options)
     WatchInput(window);
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 330");
+    // Dear ImGui's own layout file sits beside our settings (it must outlive the context,
+    // which writes it when destroyed).
+    std::string ini_path;
+    ImGui::GetIO().IniFilename = nullptr;
+    if (remember) {
+        std::error_code ec;
+        std::filesystem::create_directories(*SettingsDirectory(), ec);
+        ini_path = *SettingsDirectory() + "/imgui.ini";
+        ImGui::GetIO().IniFilename = ini_path.c_str();
+    }
 
     int code = 0;
     {
         // The session owns the lab: its threads are joined before GLFW goes away, so no
         // thread can post an event to a terminated GLFW.
-        GuiSession session(window, options);
+        GuiSession session(window, options, settings, remember);
         code = session.Run(std::move(*lesson));
     }
 

@@ -288,3 +288,248 @@ TEST_F(ImGuiFrames, TheStateMachineAndKernelTabsDraw)
     EXPECT_FALSE(LowerTabFromName("tables"));
 }
 
+
+// --- presenter mode: scale, theme, keys, settings ----------------------------------------
+
+namespace {
+
+// A fresh, empty directory under the test's temporary directory.
+std::string FreshDir(const std::string& name)
+{
+    std::string dir = ::testing::TempDir() + "sockscope_presenter_" + std::to_string(getpid()) + "_" + name;
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+bool IsEmptyDir(const std::string& dir)
+{
+    return std::filesystem::is_empty(dir);
+}
+
+// Sets an environment variable for one scope, then puts the old value back.
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const char* value) : Name(name)
+    {
+        if (const char* old = std::getenv(name))
+            Old = old;
+        if (value)
+            setenv(name, value, 1);
+        else
+            unsetenv(name);
+    }
+    ~ScopedEnv()
+    {
+        if (Old)
+            setenv(Name, Old->c_str(), 1);
+        else
+            unsetenv(Name);
+    }
+
+private:
+    const char* Name;
+    std::optional<std::string> Old;
+};
+
+} // namespace
+
+TEST(GuiPresenter, ScaleStepsStayWithinOneAndTwo)
+{
+    EXPECT_EQ(StepScale(1.0f, +1), 1.25f);
+    EXPECT_EQ(StepScale(1.25f, +1), 1.5f);
+    EXPECT_EQ(StepScale(1.75f, +1), 2.0f);
+    EXPECT_EQ(StepScale(2.0f, +1), 2.0f) << "200% is the largest";
+    EXPECT_EQ(StepScale(1.0f, -1), 1.0f) << "100% is the smallest";
+    EXPECT_EQ(StepScale(1.5f, -1), 1.25f);
+    EXPECT_EQ(StepScale(1.3f, +1), 1.5f) << "an odd scale snaps to a step first";
+    EXPECT_EQ(SnapScale(9.0f), 2.0f);
+    EXPECT_EQ(SnapScale(0.1f), 1.0f);
+    EXPECT_EQ(SnapScale(std::nanf("")), 1.0f);
+    EXPECT_EQ(ScaleCommand(1.5f).What, UiCommand::SetScale);
+}
+
+TEST(GuiPresenter, ScreenshotsAreNamedByTheLocalTime)
+{
+    std::tm when{};
+    when.tm_year = 2024 - 1900;
+    when.tm_mon = 2;
+    when.tm_mday = 7;
+    when.tm_hour = 9;
+    when.tm_min = 5;
+    when.tm_sec = 3;
+    when.tm_isdst = -1;
+    std::time_t t = std::mktime(&when);
+    EXPECT_EQ(ScreenshotFileName(t), "sockscope-20240307-090503.png");
+    {
+        ScopedEnv pictures("XDG_PICTURES_DIR", "/tmp/pics");
+        EXPECT_EQ(ScreenshotPath(t), "/tmp/pics/sockscope-20240307-090503.png");
+    }
+    ScopedEnv none("XDG_PICTURES_DIR", nullptr);
+    EXPECT_EQ(ScreenshotPath(t), "sockscope-20240307-090503.png");
+}
+
+TEST_F(ImGuiFrames, TheHighContrastThemeIsBlackOnWhiteWithThickBorders)
+{
+    ApplyTheme(ThemeKind::Contrast);
+    const ImGuiStyle& style = ImGui::GetStyle();
+    auto is = [](ImVec4 c, float r, float g, float b) { return c.x == r && c.y == g && c.z == b && c.w == 1.0f; };
+    EXPECT_TRUE(is(style.Colors[ImGuiCol_Text], 0, 0, 0));
+    EXPECT_TRUE(is(style.Colors[ImGuiCol_WindowBg], 1, 1, 1));
+    EXPECT_TRUE(is(style.Colors[ImGuiCol_Border], 0, 0, 0));
+    EXPECT_TRUE(is(style.Colors[ImGuiCol_TableBorderStrong], 0, 0, 0));
+    EXPECT_LE(style.Colors[ImGuiCol_TextDisabled].x, 0.25f) << "no pale grey text";
+    EXPECT_GE(style.WindowBorderSize, 2.0f);
+    EXPECT_GE(style.FrameBorderSize, 2.0f);
+
+    // Back to normal, then scaled: sizes come from a fresh style, not from the last call.
+    ApplyStyle(ThemeKind::Normal, 1.5f);
+    ApplyStyle(ThemeKind::Normal, 1.5f);
+    EXPECT_FALSE(is(ImGui::GetStyle().Colors[ImGuiCol_WindowBg], 1, 1, 1));
+    EXPECT_FLOAT_EQ(ImGui::GetStyle().ScrollbarSize, 16.0f * 1.5f);
+    EXPECT_FLOAT_EQ(ImGui::GetStyle().WindowBorderSize, 1.0f) << "ScaleAllSizes leaves borders alone";
+}
+
+TEST_F(ImGuiFrames, PresenterKeysBecomeCommands)
+{
+    World world;
+    UiState state;
+    UiFrame frame{world, LessonView{}, 0.0, false};
+    ImGuiIO& io = ImGui::GetIO();
+    // Press `key` (with Ctrl or not) for one frame; the commands of that frame.
+    auto press = [&](int key, bool ctrl) {
+        io.KeyCtrl = ctrl;
+        io.KeysDown[key] = true;
+        auto commands = Frame(frame, state);
+        io.KeysDown[key] = false;
+        io.KeyCtrl = false;
+        Frame(frame, state);
+        return commands;
+    };
+
+    auto up = press(keys::Equal, true);
+    ASSERT_EQ(up.size(), 1u);
+    EXPECT_EQ(up[0].What, UiCommand::SetScale);
+    EXPECT_EQ(up[0].Scale, 1.25f);
+    EXPECT_TRUE(press(keys::Equal, false).empty()) << "'=' alone is typing, not scaling";
+    EXPECT_TRUE(press(keys::Minus, true).empty()) << "already at 100%";
+    EXPECT_EQ(press(keys::KeypadPlus, true).at(0).Scale, 1.25f);
+
+    state.Scale = 2.0f;
+    EXPECT_TRUE(press(keys::Equal, true).empty()) << "already at 200%";
+    auto down = press(keys::Minus, true);
+    ASSERT_EQ(down.size(), 1u);
+    EXPECT_EQ(down[0].Scale, 1.75f);
+    auto reset = press(keys::Zero, true);
+    ASSERT_EQ(reset.size(), 1u);
+    EXPECT_EQ(reset[0].Scale, 1.0f);
+
+    auto full = press(keys::F11, false);
+    ASSERT_EQ(full.size(), 1u);
+    EXPECT_EQ(full[0].What, UiCommand::ToggleFullscreen);
+    for (auto [key, ctrl] : {std::pair{keys::F12, false}, std::pair{keys::S, true}}) {
+        auto shot = press(key, ctrl);
+        ASSERT_EQ(shot.size(), 1u) << key;
+        EXPECT_EQ(shot[0].What, UiCommand::SaveScreenshot);
+    }
+    EXPECT_TRUE(press(keys::S, false).empty());
+
+    // Holding a key gives one command, not one a frame.
+    io.KeysDown[keys::F11] = true;
+    EXPECT_EQ(Frame(frame, state).size(), 1u);
+    EXPECT_TRUE(Frame(frame, state).empty());
+    io.KeysDown[keys::F11] = false;
+}
+
+TEST_F(ImGuiFrames, TheStatusBarShowsTheNoticeUntilItExpires)
+{
+    World world;
+    UiState state;
+    state.Notice = "saved /tmp/sockscope-20240307-090503.png";
+    state.NoticeUntil = 10.0;
+    // The status bar's vertices, once the layout has settled (two frames).
+    auto status_vertices = [&](double now) {
+        Frame(UiFrame{world, LessonView{}, now, false}, state);
+        Frame(UiFrame{world, LessonView{}, now, false}, state);
+        ImGuiWindow* bar = ImGui::FindWindowByName("##status");
+        return bar ? bar->DrawList->VtxBuffer.Size : 0;
+    };
+    int with = status_vertices(5.0);
+    int without = status_vertices(11.0);
+    // Four vertices a glyph: the notice has over 30 of them.
+    EXPECT_GT(with, without + 4 * 30) << "the notice is drawn only before NoticeUntil";
+    EXPECT_NE(KeyHelp(Lang::En).find("F11"), std::string::npos);
+    EXPECT_NE(KeyHelp(Lang::Zh).find("全屏"), std::string::npos);
+}
+
+TEST(GuiSettings, WhatIsWrittenIsReadBack)
+{
+    std::string dir = FreshDir("roundtrip");
+    std::string path = dir + "/sub/settings.ini";
+    Settings settings;
+    settings.Scale = 1.75f;
+    settings.Theme = ThemeKind::Contrast;
+    settings.Language = Lang::Zh;
+    settings.HasLanguage = true;
+    settings.WindowX = -20;
+    settings.WindowY = 40;
+    settings.WindowWidth = 1280;
+    settings.WindowHeight = 720;
+    settings.HasPosition = true;
+    std::string error;
+    ASSERT_TRUE(WriteSettings(path, settings, error)) << error;
+    EXPECT_EQ(ReadSettings(path), settings);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(GuiSettings, AMissingOrCorruptFileGivesTheDefaults)
+{
+    std::string dir = FreshDir("corrupt");
+    EXPECT_EQ(ReadSettings(dir + "/none.ini"), Settings{});
+    EXPECT_EQ(ReadSettings(dir), Settings{}) << "a directory, not a file";
+
+    std::string path = dir + "/settings.ini";
+    {
+        std::ofstream out(path, std::ios::binary);
+        out << "scale = 7.5\ntheme = neon\nlanguage = fr\nwindow_x = 1e99\nwindow_width = 100\n"
+            << std::string("\0\xff\xfe garbage", 11) << "\n=\n==\nscale\n";
+    }
+    EXPECT_EQ(ReadSettings(path), Settings{});
+
+    // Good lines survive beside bad ones; a window is remembered only whole.
+    {
+        std::ofstream out(path, std::ios::trunc);
+        out << "# comment\nscale = 1.5\ntheme=contrast\nwindow_x = 10\nwindow_width = 1280\n";
+    }
+    Settings partial = ReadSettings(path);
+    EXPECT_EQ(partial.Scale, 1.5f);
+    EXPECT_EQ(partial.Theme, ThemeKind::Contrast);
+    EXPECT_FALSE(partial.HasPosition);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(GuiSettings, TheyLiveInXdgConfigHomeAndNoSettingsWritesNothing)
+{
+    std::string dir = FreshDir("xdg");
+    ScopedEnv config("XDG_CONFIG_HOME", dir.c_str());
+    {
+        ScopedEnv off("SOCKSCOPE_NO_SETTINGS", "1");
+        EXPECT_TRUE(SettingsDisabled());
+        EXPECT_FALSE(SettingsDirectory());
+        Settings settings;
+        settings.Scale = 2.0f;
+        std::string error;
+        EXPECT_FALSE(SaveSettings(settings, error));
+        EXPECT_TRUE(IsEmptyDir(dir)) << "nothing written with SOCKSCOPE_NO_SETTINGS=1";
+        EXPECT_EQ(LoadSettings(), Settings{});
+    }
+    ScopedEnv on("SOCKSCOPE_NO_SETTINGS", nullptr);
+    ASSERT_EQ(SettingsDirectory(), dir + "/sockscope");
+    Settings settings;
+    settings.Scale = 1.25f;
+    std::string error;
+    ASSERT_TRUE(SaveSettings(settings, error)) << error;
+    EXPECT_TRUE(std::filesystem::exists(dir + "/sockscope/settings.ini")) << "the directory is created";
+    EXPECT_EQ(LoadSettings().Scale, 1.25f);
+    std::filesystem::remove_all(dir);
+}

@@ -350,7 +350,7 @@ TEST(GuiSmoke, ScreenshotAfterAcceptShowsTheQueueAndNoFdYet)
         GTEST_SKIP() << "no DISPLAY and no xvfb-run: cannot open a window";
     std::string png = TempPath("no-accept-5.png");
     std::filesystem::remove(png);
-    auto run = test::Run(*prefix + SOCKSCOPE_BINARY + " --screenshot " + png +
+    auto run = test::Run(*prefix + "env SOCKSCOPE_NO_SETTINGS=1 " + SOCKSCOPE_BINARY + " --screenshot " + png +
                              " --lesson no-accept --step 5 --width 1280 --height 720",
                          true);
     ASSERT_EQ(run.Status, 0) << run.Out;
@@ -378,7 +378,7 @@ TEST(GuiSmoke, TheStateMachineTabShowsTheStatesInUse)
         GTEST_SKIP() << "no DISPLAY and no xvfb-run: cannot open a window";
     std::string png = TempPath("no-accept-3-state.png");
     std::filesystem::remove(png);
-    auto run = test::Run(*prefix + "env SOCKSCOPE_TAB=state " + SOCKSCOPE_BINARY + " --screenshot " + png +
+    auto run = test::Run(*prefix + "env SOCKSCOPE_NO_SETTINGS=1 SOCKSCOPE_TAB=state " + SOCKSCOPE_BINARY + " --screenshot " + png +
                              " --lesson no-accept --step 3",
                          true);
     ASSERT_EQ(run.Status, 0) << run.Out;
@@ -394,7 +394,7 @@ TEST(GuiSmoke, TheStateMachineTabShowsTheStatesInUse)
 TEST(GuiSmoke, NoDisplayIsAClearError)
 {
     std::string png = TempPath("never.png");
-    auto run = test::Run(std::string("env -u DISPLAY -u WAYLAND_DISPLAY ") + SOCKSCOPE_BINARY + " --screenshot " + png,
+    auto run = test::Run(std::string("env -u DISPLAY -u WAYLAND_DISPLAY SOCKSCOPE_NO_SETTINGS=1 ") + SOCKSCOPE_BINARY + " --screenshot " + png,
                          true);
     EXPECT_NE(run.Status, 0);
     EXPECT_NE(run.Out.find("sockscope: cannot open a window (no display?); use --headless"), std::string::npos)
@@ -407,9 +407,35 @@ TEST(GuiSmoke, AnUnwritableScreenshotIsAClearError)
     auto prefix = DisplayPrefix();
     if (!prefix)
         GTEST_SKIP() << "no DISPLAY and no xvfb-run: cannot open a window";
-    auto run = test::Run(*prefix + SOCKSCOPE_BINARY + " --screenshot /nonexistent-dir/shot.png --step 0", true);
+    auto run = test::Run(*prefix + "env SOCKSCOPE_NO_SETTINGS=1 " + SOCKSCOPE_BINARY + " --screenshot /nonexistent-dir/shot.png --step 0", true);
     EXPECT_NE(run.Status, 0);
     EXPECT_NE(run.Out.find("sockscope: cannot write /nonexistent-dir/shot.png"), std::string::npos) << run.Out;
+}
+
+// Presenter mode for a screenshot: 150 % and the high-contrast theme, chosen by
+// environment variables (screenshots read no settings file, and write none).
+TEST(GuiSmoke, AHighContrastScreenshotAt150PercentWritesNoSettings)
+{
+    auto prefix = DisplayPrefix();
+    if (!prefix)
+        GTEST_SKIP() << "no DISPLAY and no xvfb-run: cannot open a window";
+    std::string png = TempPath("contrast-150.png");
+    std::string config = TempPath("config");
+    std::filesystem::remove(png);
+    std::filesystem::remove_all(config);
+    std::filesystem::create_directories(config);
+    auto run = test::Run(*prefix + "env XDG_CONFIG_HOME=" + config + " SOCKSCOPE_SCALE=1.5 SOCKSCOPE_THEME=contrast " +
+                             SOCKSCOPE_BINARY + " --screenshot " + png + " --lesson no-accept --step 3",
+                         true);
+    ASSERT_EQ(run.Status, 0) << run.Out;
+    auto image = ReadPng(png);
+    ASSERT_TRUE(image) << "not a PNG: " << png;
+    EXPECT_TRUE(image->Has(255, 255, 255)) << "no white background";
+    EXPECT_TRUE(image->Has(0, 0, 0)) << "no black text or border";
+    EXPECT_TRUE(image->Has(255, 214, 0)) << "no yellow button";
+    EXPECT_TRUE(std::filesystem::is_empty(config)) << "a screenshot wrote settings";
+    std::filesystem::remove(png);
+    std::filesystem::remove_all(config);
 }
 
 TEST(StatusLine, SaysWhatThePlayerDoesInTheChosenLanguage)

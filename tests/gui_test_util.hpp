@@ -7,6 +7,8 @@
 #include "i18n.hpp"
 #include "kernel_model.hpp"
 #include "lesson.hpp"
+#include "presenter.hpp"
+#include "settings.hpp"
 #include "state_model.hpp"
 #include "test_util.hpp"
 #include "theme.hpp"
@@ -18,7 +20,10 @@
 #include <imgui_internal.h> // FindWindowByName
 #include <png.h>
 #include <cstdlib>
+#include <cmath>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <numeric>
 #include <regex>
 #include <set>

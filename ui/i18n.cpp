@@ -163,6 +163,19 @@ constexpr TranslationPair kTable[] = {
     {"snapshots: %llu", "快照：%llu"},
     {"port: %d", "端口：%d"},
     {"port: -", "端口：-"},
+    // presenter mode: the View menu, the key help, the screenshot notice
+    {"View", "视图"},
+    {"Scale", "缩放"},
+    {"High contrast (for projectors)", "高对比度（适合投影仪）"},
+    {"Fullscreen (F11)", "全屏（F11）"},
+    {"Leave fullscreen (F11)", "退出全屏（F11）"},
+    {"Save a screenshot (F12)", "保存截图（F12）"},
+    {"Space / \xe2\x86\x92 step", "空格 / \xe2\x86\x92 下一步"},
+    {"Ctrl+= / Ctrl+- scale, Ctrl+0 reset", "Ctrl+= / Ctrl+- 缩放，Ctrl+0 还原"},
+    {"F11 fullscreen", "F11 全屏"},
+    {"F12 or Ctrl+S screenshot", "F12 或 Ctrl+S 截图"},
+    {"saved %s", "已保存 %s"},
+    {"cannot save the screenshot: %s", "无法保存截图：%s"},
 };
 
 const std::unordered_map<std::string_view, const char*>& Index()

@@ -3,6 +3,7 @@
 // tall as its rows), the TCP state machine or the kernel's settings and counters (these
 // two take more height, from the ladder), and a status line.
 #include "i18n.hpp"
+#include "presenter.hpp"
 #include "ui.hpp"
 
 #include <imgui.h>
@@ -112,8 +113,9 @@ std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state)
 
     if (BeginPanel("##status", ImVec2(0, body_h), ImVec2(display.x, status_h),
                    ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar))
-        DrawStatusBar(frame, state);
+        DrawStatusBar(frame, state, commands);
     ImGui::End();
+    HandlePresenterKeys(state, commands);
     return commands;
 }
 

@@ -10,10 +10,86 @@
 
 namespace sockscope {
 
-void ApplyTheme()
+namespace {
+
+// Everything that must read from the back of a room through a dim projector: pure black
+// on pure white, thick black borders, saturated fills, no pale grey anywhere.
+void ApplyContrast(ImGuiStyle& style)
 {
-    ImGui::StyleColorsLight();
+    const ImVec4 black(0, 0, 0, 1);
+    const ImVec4 white(1, 1, 1, 1);
+    const ImVec4 yellow(1.0f, 0.84f, 0.0f, 1.0f);     // buttons: survive any lamp
+    const ImVec4 yellow_hot(1.0f, 0.65f, 0.0f, 1.0f);
+    const ImVec4 cyan(0.55f, 0.85f, 1.0f, 1.0f);      // selected tab, headers
+    style.WindowBorderSize = 2.0f;
+    style.FrameBorderSize = 2.0f;
+    style.ChildBorderSize = 2.0f;
+    style.PopupBorderSize = 2.0f;
+    style.TabBorderSize = 2.0f;
+    style.WindowRounding = 0.0f;
+    style.FrameRounding = 0.0f;
+    style.GrabRounding = 0.0f;
+    style.TabRounding = 0.0f;
+
+    ImVec4* c = style.Colors;
+    c[ImGuiCol_Text] = black;
+    c[ImGuiCol_TextDisabled] = ImVec4(0.20f, 0.20f, 0.20f, 1.0f);
+    c[ImGuiCol_WindowBg] = white;
+    c[ImGuiCol_PopupBg] = white;
+    c[ImGuiCol_ChildBg] = ImVec4(0, 0, 0, 0);
+    c[ImGuiCol_Border] = black;
+    c[ImGuiCol_BorderShadow] = ImVec4(0, 0, 0, 0);
+    c[ImGuiCol_TitleBg] = cyan;
+    c[ImGuiCol_TitleBgActive] = cyan;
+    c[ImGuiCol_TitleBgCollapsed] = cyan;
+    c[ImGuiCol_MenuBarBg] = white;
+    c[ImGuiCol_FrameBg] = white;
+    c[ImGuiCol_FrameBgHovered] = ImVec4(1.0f, 0.95f, 0.6f, 1.0f);
+    c[ImGuiCol_FrameBgActive] = yellow;
+    c[ImGuiCol_CheckMark] = black;
+    c[ImGuiCol_SliderGrab] = black;
+    c[ImGuiCol_SliderGrabActive] = black;
+    c[ImGuiCol_Button] = yellow;
+    c[ImGuiCol_ButtonHovered] = yellow_hot;
+    c[ImGuiCol_ButtonActive] = yellow_hot;
+    c[ImGuiCol_Header] = cyan;
+    c[ImGuiCol_HeaderHovered] = yellow;
+    c[ImGuiCol_HeaderActive] = yellow_hot;
+    c[ImGuiCol_Separator] = black;
+    c[ImGuiCol_SeparatorHovered] = black;
+    c[ImGuiCol_SeparatorActive] = black;
+    c[ImGuiCol_Tab] = white;
+    c[ImGuiCol_TabHovered] = yellow;
+    c[ImGuiCol_TabActive] = cyan;
+    c[ImGuiCol_TabUnfocused] = white;
+    c[ImGuiCol_TabUnfocusedActive] = cyan;
+    c[ImGuiCol_TableHeaderBg] = cyan;
+    c[ImGuiCol_TableBorderStrong] = black;
+    c[ImGuiCol_TableBorderLight] = black;
+    c[ImGuiCol_TableRowBg] = ImVec4(0, 0, 0, 0);
+    c[ImGuiCol_TableRowBgAlt] = ImVec4(0, 0, 0, 0.08f);
+    c[ImGuiCol_ScrollbarBg] = white;
+    c[ImGuiCol_ScrollbarGrab] = black;
+    c[ImGuiCol_ScrollbarGrabHovered] = black;
+    c[ImGuiCol_ScrollbarGrabActive] = black;
+    c[ImGuiCol_PlotLines] = black;
+    c[ImGuiCol_PlotHistogram] = black;
+    c[ImGuiCol_TextSelectedBg] = yellow;
+}
+
+} // namespace
+
+void ApplyStyle(ThemeKind theme, float scale)
+{
+    ApplyTheme(theme);
+    ImGui::GetStyle().ScaleAllSizes(scale);
+}
+
+void ApplyTheme(ThemeKind theme)
+{
     ImGuiStyle& style = ImGui::GetStyle();
+    style = ImGuiStyle(); // sizes at scale 1, whatever a previous call did
+    ImGui::StyleColorsLight(&style);
     style.WindowRounding = 3.0f;
     style.FrameRounding = 3.0f;
     style.GrabRounding = 3.0f;
@@ -40,6 +116,8 @@ void ApplyTheme()
     c[ImGuiCol_ButtonActive] = ImVec4(0.50f, 0.68f, 0.95f, 1.0f);
     c[ImGuiCol_TableHeaderBg] = ImVec4(0.86f, 0.88f, 0.92f, 1.0f);
     c[ImGuiCol_TableRowBgAlt] = ImVec4(0.0f, 0.0f, 0.1f, 0.04f);
+    if (theme == ThemeKind::Contrast)
+        ApplyContrast(style);
 }
 
 namespace {

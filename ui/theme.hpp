@@ -5,10 +5,15 @@
 
 #include <imgui.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace sockscope {
+
+// Normal: the light theme below. Contrast: for a washed-out projector, black on white,
+// black borders twice as thick, no pale greys.
+enum class ThemeKind : std::uint8_t { Normal, Contrast };
 
 namespace colors {
 inline constexpr ImU32 Text = IM_COL32(20, 20, 20, 255);
@@ -26,9 +31,11 @@ inline constexpr ImU32 White = IM_COL32(255, 255, 255, 255);
 
 inline ImVec4 ToVec4(ImU32 color) { return ImGui::ColorConvertU32ToFloat4(color); }
 
-// The style: light background, dark text, generous spacing. Call once after
-// ImGui::CreateContext().
-void ApplyTheme();
+// The style: light background, dark text, generous spacing. Starts from a fresh
+// ImGuiStyle, so it may be called again (a theme switch); sizes are at scale 1.
+void ApplyTheme(ThemeKind theme = ThemeKind::Normal);
+// ApplyTheme(theme), then every size scaled by `scale` (ImGuiStyle::ScaleAllSizes).
+void ApplyStyle(ThemeKind theme, float scale);
 
 struct FontReport {
     bool Cjk = false;            // Chinese glyphs are available

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "lesson.hpp"
+#include "theme.hpp"
 #include "player.hpp"
 #include "world.hpp"
 
@@ -26,12 +27,18 @@ struct UiCommand {
         LoadLesson,  // FindLesson(Lesson) then LessonPlayer::Load(...)
         Submit,      // Lab::Submit(Request): one system call outside the lesson
         SetLanguage, // UiState::Language = Language
+        SetScale,    // rebuild the fonts and the style at Scale (one of kScaleSteps)
+        SetTheme,    // UiState::Theme = Theme, style rebuilt
+        ToggleFullscreen, // the primary monitor and back to the saved window
+        SaveScreenshot,   // the window as ScreenshotPath(now); UiState::Notice says where
     };
     Kind What = StepForward;
     int Port = 0;
     std::string Lesson;
     CallRequest Request;
     Lang Language = Lang::En;
+    float Scale = 1.0f;
+    ThemeKind Theme = ThemeKind::Normal;
 };
 
 // The tabs of the lower area.
@@ -54,6 +61,11 @@ struct UiState {
     LowerTab Tab = LowerTab::Sockets;   // the lower area's tab; the layout keeps it up to date
     bool SelectTab = true;              // make Tab the selected tab (set it after changing Tab);
                                         // the layout clears it once that tab shows
+    float Scale = 1.0f;                 // the presenter's scale (kScaleSteps), applied by the app
+    ThemeKind Theme = ThemeKind::Normal;
+    bool Fullscreen = false;
+    std::string Notice;                 // "saved <path>": shown in the status bar until NoticeUntil
+    double NoticeUntil = 0;             // UiFrame::Now's clock
 };
 
 // The lesson player as the panels see it: a copy of its accessors, so panels (and their
@@ -88,7 +100,9 @@ void DrawQueuePanel(const UiFrame& frame, const UiState& state, std::vector<UiCo
 void DrawSocketTable(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands);
 void DrawStatePanel(const UiFrame& frame, const UiState& state);
 void DrawKernelPanel(const UiFrame& frame, const UiState& state);
-void DrawStatusBar(const UiFrame& frame, const UiState& state);
+// The status bar carries the View menu (scale, theme, fullscreen, screenshot) and the
+// key help.
+void DrawStatusBar(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands);
 
 // Lays the panels out as fixed windows filling the display (projector layout) and
 // returns what was clicked. The lower area has tabs: the socket table, the TCP state
