@@ -325,7 +325,6 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
         int err = EBADF;
         auto it = Fds.find(call.Handle);
         if (it != Fds.end()) {
-            Gated.erase(it->second.Get());
             rc = ::close(it->second.Release());
             err = errno;
             Fds.erase(it);
@@ -408,8 +407,6 @@ void Actor::DoGate(CallEvent& call, const CallRequest& request, int fd)
         call.Args += ", SOL_SOCKET, SO_DETACH_FILTER, &(int){0}, 4";
         LabRef.Report(call);
         int err = DetachGate(fd);
-        if (err == 0)
-            Gated.erase(fd);
         Finish(call, err == 0 ? 0 : -1, err);
         return;
     }
@@ -427,9 +424,7 @@ void Actor::DoGate(CallEvent& call, const CallRequest& request, int fd)
         return;
     }
     int err = AttachGate(fd, *kind, static_cast<std::uint16_t>(request.Port));
-    if (err == 0)
-        Gated.insert(fd);
-    else if (err == EPERM)
+    if (err == EPERM)
         call.Note = "since Linux 6.x a filter on a TCP socket needs CAP_NET_ADMIN: run sockscope as root, "
                     "or with --private-network";
     Finish(call, err == 0 ? 0 : -1, err);

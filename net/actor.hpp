@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <set>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -92,7 +91,6 @@ private:
     bool Stopping = false;
     std::map<std::string, UniqueFd> Fds; // actor thread only
     std::map<std::string, int> NextSuffix; // NewHandle's next number per name (actor thread only)
-    std::set<int> Gated;                 // descriptors with a gate attached (actor thread only)
     std::thread Thread;
 };
 

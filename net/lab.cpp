@@ -19,8 +19,11 @@ Lab::Lab(LabOptions options) : Options(options)
                 // A dump that began before the last reset describes the old lab: drop it.
                 if (snap.T < ResetAt.load())
                     return;
-                snap.Counters = ReadTcpCounters();
-                snap.Sysctls = ReadTcpSysctls();
+                // Counters move with the lab; settings almost never: read those once a second.
+                bool sysctls = snap.T - LastSysctlRead >= 1.0;
+                if (sysctls)
+                    LastSysctlRead = snap.T;
+                AddKernelStats(snap, sysctls);
                 Report(std::move(snap));
             },
             probe_options);
@@ -37,6 +40,13 @@ Lab::~Lab()
     }
     actors.clear(); // each joins its thread (outside the lock: actors report while stopping)
     ProbeThread.reset(); // then the probe, whose reports are snapshots (they never touch ProbeThread)
+}
+
+void Lab::AddKernelStats(Snapshot& snap, bool sysctls)
+{
+    snap.Counters = ReadTcpCounters();
+    if (sysctls)
+        snap.Sysctls = ReadTcpSysctls();
 }
 
 std::uint64_t Lab::Submit(CallRequest request)
@@ -125,8 +135,7 @@ Snapshot Lab::DumpNow()
 {
     auto ports = WatchedPorts();
     Snapshot snap = DumpSockets(ports);
-    snap.Counters = ReadTcpCounters();
-    snap.Sysctls = ReadTcpSysctls();
+    AddKernelStats(snap, true);
     return snap;
 }
 

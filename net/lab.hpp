@@ -61,7 +61,7 @@ public:
     void Report(LabEvent event);
 
 private:
-    Actor& ActorFor(const std::string& name, const std::string& kind);
+    static void AddKernelStats(Snapshot& snap, bool sysctls);
 
     LabOptions Options;
     mutable std::mutex Mutex; // guards everything below
@@ -72,6 +72,7 @@ private:
     std::uint64_t NextId = 1;
     std::map<std::string, std::unique_ptr<Actor>> Actors;
     std::atomic<double> ResetAt{0};
+    double LastSysctlRead = -1e9; // probe thread only
     std::unique_ptr<Probe> ProbeThread;
 };
 

@@ -198,11 +198,7 @@ Check ReadCheck(const json& v, const std::string& where)
         throw LessonError{where, "missing \"sockets\", \"listeners\" or \"kernel\""};
     if (v.contains("count") && v["count"].is_string()) {
         c.CountRule = v["count"].get<std::string>();
-        auto rule = c.CountRule;
-        bool ok = rule.size() > 1 && (rule[0] == '>' || rule[0] == '<') &&
-                  rule.find_first_not_of("0123456789", rule[1] == '=' ? 2 : 1) == std::string::npos &&
-                  rule.size() > (rule[1] == '=' ? 2u : 1u);
-        if (!ok)
+        if (!NumericRule(c.CountRule))
             throw LessonError{where + ".count", "expected a number or a comparison like \">=4\""};
     } else {
         c.Count = v.contains("count") ? Int(v["count"], where + ".count", 0, 1000000) : 1;
@@ -276,6 +272,22 @@ Lesson ReadLesson(const json& root)
 }
 
 } // namespace
+
+std::function<bool(double)> NumericRule(std::string_view rule)
+{
+    std::size_t op_len = rule.starts_with(">=") || rule.starts_with("<=") ? 2
+                         : rule.starts_with(">") || rule.starts_with("<") ? 1
+                                                                          : 0;
+    if (op_len == 0 || rule.size() == op_len)
+        return {};
+    std::string number(rule.substr(op_len));
+    char* end = nullptr;
+    double n = std::strtod(number.c_str(), &end);
+    if (*end != '\0')
+        return {};
+    std::string op(rule.substr(0, op_len));
+    return [op, n](double v) { return op == ">=" ? v >= n : op == "<=" ? v <= n : op == ">" ? v > n : v < n; };
+}
 
 std::optional<Lesson> ParseLesson(const std::string& text, const std::string& path, std::string& error)
 {

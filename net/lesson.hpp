@@ -6,7 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -70,6 +72,10 @@ struct Lesson {
     std::vector<LessonStep> Steps;
     std::string Path;
 };
+
+// ">=3", "<=0", ">1", "<5": the numeric rule a lesson may give for a field or a count.
+// Returns the test, or an empty function when `rule` is not one.
+std::function<bool(double)> NumericRule(std::string_view rule);
 
 // Parse a lesson. On failure returns nullopt and sets `error` to "file:line:column: what".
 std::optional<Lesson> ParseLesson(const std::string& text, const std::string& path, std::string& error);

@@ -92,14 +92,9 @@ void LessonPlayer::Reset(int port)
 
 bool CountSatisfies(const Check& check, int n)
 {
-    if (check.CountRule.empty())
-        return n == check.Count;
-    const std::string& rule = check.CountRule;
-    bool or_equal = rule.size() > 1 && rule[1] == '=';
-    int bound = std::atoi(rule.c_str() + (or_equal ? 2 : 1));
-    if (rule[0] == '>')
-        return or_equal ? n >= bound : n > bound;
-    return or_equal ? n <= bound : n < bound;
+    if (auto rule = NumericRule(check.CountRule))
+        return rule(n);
+    return n == check.Count;
 }
 
 LessonVars LessonPlayer::Vars() const

@@ -49,25 +49,6 @@ json Substitute(const json& v, const LessonVars& vars)
     return v;
 }
 
-// ">=3", "<=0", ">1", "<5": a numeric comparison, or an empty function.
-std::function<bool(double)> Comparison(const json& want)
-{
-    if (!want.is_string())
-        return {};
-    std::string s = want.get<std::string>();
-    std::size_t op_len = s.rfind(">=", 0) == 0 || s.rfind("<=", 0) == 0 ? 2 : (s[0] == '>' || s[0] == '<') ? 1 : 0;
-    if (s.empty() || op_len == 0)
-        return {};
-    char* end = nullptr;
-    double n = std::strtod(s.c_str() + op_len, &end);
-    if (end == s.c_str() + op_len || *end != '\0')
-        return {};
-    std::string op = s.substr(0, op_len);
-    return [op, n](double v) {
-        return op == ">=" ? v >= n : op == "<=" ? v <= n : op == ">" ? v > n : v < n;
-    };
-}
-
 bool Matches(const json& entry, const json& match)
 {
     for (auto it = match.begin(); it != match.end(); ++it) {
@@ -81,7 +62,8 @@ bool Matches(const json& entry, const json& match)
                 return false;
             continue;
         }
-        if (auto compare = Comparison(want); compare && field->is_number()) {
+        if (auto compare = want.is_string() ? NumericRule(want.get<std::string>()) : nullptr;
+            compare && field->is_number()) {
             if (!compare(field->get<double>()))
                 return false;
             continue;

@@ -124,7 +124,7 @@ void World::Apply(const CallEvent& call)
             EverHeld.insert(call.NewFd->Cookie);
             FirstSeenByCookie.emplace(call.NewFd->Cookie, call.TEnd);
             if (call.Call == "accept")
-                LabRoleHint[call.NewFd->Cookie] = "server";
+                LabRoles[call.NewFd->Cookie] = SocketRole::Server;
         }
         std::uint64_t cookie = 0;
         if (auto fd = actor.Fds.find(call.Handle); fd != actor.Fds.end())
@@ -135,9 +135,9 @@ void World::Apply(const CallEvent& call)
             if (call.Remote)
                 LabRemote[cookie] = *call.Remote;
             if (call.Result == 0 && call.Call == "listen")
-                LabRoleHint[cookie] = "listener";
-            if (call.Call == "connect" && !LabRoleHint.count(cookie))
-                LabRoleHint[cookie] = "client";
+                LabRoles[cookie] = SocketRole::Listener;
+            if (call.Call == "connect")
+                LabRoles.emplace(cookie, SocketRole::Client);
         }
         if (call.Closed) {
             actor.Fds.erase(call.Handle);
@@ -243,8 +243,8 @@ void World::Rebuild()
     std::vector<Endpoint> server_ends;
     for (const auto& l : ListenersList)
         server_ends.push_back(l.Local);
-    for (const auto& [cookie, hint] : LabRoleHint)
-        if (hint == "listener" && LabLocal.count(cookie))
+    for (const auto& [cookie, role] : LabRoles)
+        if (role == SocketRole::Listener && LabLocal.count(cookie))
             server_ends.push_back(LabLocal[cookie]);
 
     auto is_server_end = [&](const Endpoint& local) {
@@ -266,13 +266,11 @@ void World::Rebuild()
         v.K = row;
         in_kernel.insert(row.Cookie);
         bool lab = lab_holder(row.Cookie, v, row.Inode);
-        auto hint = LabRoleHint.find(row.Cookie);
+        auto known = LabRoles.find(row.Cookie);
         if (row.State == TcpState::Listen)
             v.Role = SocketRole::Listener;
-        else if (hint != LabRoleHint.end() && hint->second == "server")
-            v.Role = SocketRole::Server;
-        else if (hint != LabRoleHint.end() && hint->second == "client")
-            v.Role = SocketRole::Client;
+        else if (known != LabRoles.end() && known->second != SocketRole::Listener)
+            v.Role = known->second; // accepted, or connected, by the lab
         else if (is_server_end(row.Local))
             v.Role = SocketRole::Server;
         else
@@ -309,14 +307,11 @@ void World::Rebuild()
         if (auto it = LabRemote.find(cookie); it != LabRemote.end())
             v.K.Remote = it->second;
         lab_holder(cookie, v);
-        auto hint = LabRoleHint.find(cookie);
-        const std::string& kind = ActorsList[holder.first].Kind;
-        if (hint != LabRoleHint.end())
-            v.Role = hint->second == "listener" ? SocketRole::Listener
-                     : hint->second == "server" ? SocketRole::Server
-                                                : SocketRole::Client;
-        else
-            v.Role = kind == "server" ? SocketRole::Listener : SocketRole::Client;
+        auto known = LabRoles.find(cookie);
+        if (known != LabRoles.end())
+            v.Role = known->second;
+        else // not yet listening or connected: what its actor is for
+            v.Role = ActorsList[holder.first].Kind == "server" ? SocketRole::Listener : SocketRole::Client;
         SocketsList.push_back(std::move(v));
     }
 

@@ -119,7 +119,7 @@ private:
     std::map<std::uint64_t, std::pair<std::size_t, std::string>> LabCookies; // cookie -> (actor index, handle)
     std::map<std::uint32_t, std::uint64_t> LabInodes; // inode -> cookie, for lab descriptors
     std::map<std::uint64_t, Endpoint> LabLocal, LabRemote; // what calls reported, for sockets not in the kernel
-    std::map<std::uint64_t, std::string> LabRoleHint; // "listener" after listen(), "client" after connect()
+    std::map<std::uint64_t, SocketRole> LabRoles; // Listener after listen(), Server after accept(), Client after connect()
     std::vector<CallEvent> Finished;
     std::uint64_t VersionCounter = 0;
     double LastSnapshotT = 0;
