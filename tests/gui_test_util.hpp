@@ -14,6 +14,7 @@
 #include "theme.hpp"
 #include "ui.hpp"
 #include "widgets.hpp"
+#include "model_fixtures.hpp"
 #include "world.hpp"
 #include <gtest/gtest.h>
 #include <imgui.h>
@@ -36,50 +37,7 @@ using namespace sockscope;
 
 constexpr std::uint16_t kPort = 4000;
 
-inline Endpoint Ep(const char* text)
-{
-    auto e = Endpoint::Parse(text);
-    EXPECT_TRUE(e) << text;
-    return e ? *e : Endpoint{};
-}
-
-inline CallEvent Finished(std::uint64_t id, const char* actor, const char* kind, const char* call, const char* args,
-                   long result = 0)
-{
-    CallEvent c;
-    c.Id = id;
-    c.Actor = actor;
-    c.ActorKind = kind;
-    c.Call = call;
-    c.Args = args;
-    c.Handle = "main";
-    c.Phase = CallPhase::Finished;
-    c.Result = result;
-    c.TStart = c.TEnd = static_cast<double>(id);
-    return c;
-}
-
-inline CallEvent NewSocket(std::uint64_t id, const char* actor, const char* kind, int fd, std::uint64_t cookie)
-{
-    CallEvent c = Finished(id, actor, kind, "socket", "AF_INET, SOCK_STREAM, 0", fd);
-    c.Fd = fd;
-    c.NewFd = FdInfo{"main", fd, static_cast<std::uint32_t>(1000 + fd), cookie};
-    return c;
-}
-
-inline KernelSocket Row(TcpState state, const char* local, const char* remote, std::uint64_t cookie,
-                 std::uint32_t inode, std::uint32_t recv_q = 0, std::uint32_t send_q = 0)
-{
-    KernelSocket k;
-    k.State = state;
-    k.Local = Ep(local);
-    k.Remote = Ep(remote);
-    k.Cookie = cookie;
-    k.Inode = inode;
-    k.RecvQ = recv_q;
-    k.SendQ = send_q;
-    return k;
-}
+using namespace sockscope::fixtures;
 
 // The no-accept lesson after step 3, as the lab and the probe would report it: a
 // listener with backlog 5 and three connections the kernel completed, none accepted.

@@ -2,6 +2,7 @@
 // and `ss` as a second witness. Nothing here is mocked; every wait polls a condition
 // with a deadline.
 #include "probe.hpp"
+#include "test_util.hpp"
 
 #include "diag_parse.hpp"
 
@@ -211,26 +212,12 @@ template <typename Ready>
 Snapshot DumpUntil(std::span<const std::uint16_t> ports, Ready ready,
                    std::chrono::milliseconds timeout = 5s)
 {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-        Snapshot snap = DumpSockets(ports);
-        if (ready(snap) || Clock::now() > deadline)
-            return snap;
-        std::this_thread::sleep_for(2ms);
-    }
+    Snapshot snap;
+    sockscope::test::WaitUntil([&] { return ready(snap = DumpSockets(ports)); }, timeout);
+    return snap;
 }
 
-template <typename Pred>
-bool WaitUntil(Pred pred, std::chrono::milliseconds timeout = 5s)
-{
-    const auto deadline = Clock::now() + timeout;
-    while (!pred()) {
-        if (Clock::now() > deadline)
-            return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
+using sockscope::test::WaitUntil;
 
 // ---- the lesson: the handshake completes without accept() -----------------------
 

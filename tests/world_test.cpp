@@ -1,4 +1,5 @@
 // The world model's reducer on recorded inputs: no sockets, no kernel, deterministic.
+#include "model_fixtures.hpp"
 #include "world.hpp"
 #include "player.hpp"
 
@@ -9,48 +10,13 @@ using namespace sockscope;
 
 namespace {
 
-Endpoint Ep(const char* text)
-{
-    auto e = Endpoint::Parse(text);
-    EXPECT_TRUE(e) << text;
-    return e ? *e : Endpoint{};
-}
+using fixtures::Ep;
+using fixtures::NewSocket;
+using fixtures::Row;
 
 CallEvent Call(std::uint64_t id, const char* actor, const char* kind, const char* call, long result = 0)
 {
-    CallEvent c;
-    c.Id = id;
-    c.Actor = actor;
-    c.ActorKind = kind;
-    c.Call = call;
-    c.Handle = "main";
-    c.Phase = CallPhase::Finished;
-    c.Result = result;
-    c.TStart = c.TEnd = static_cast<double>(id);
-    return c;
-}
-
-CallEvent NewSocket(std::uint64_t id, const char* actor, const char* kind, int fd, std::uint64_t cookie,
-                    std::uint32_t inode)
-{
-    CallEvent c = Call(id, actor, kind, "socket", fd);
-    c.Fd = fd;
-    c.NewFd = FdInfo{"main", fd, inode, cookie};
-    return c;
-}
-
-KernelSocket Row(TcpState state, const char* local, const char* remote, std::uint64_t cookie, std::uint32_t inode,
-                 std::uint32_t rq = 0, std::uint32_t wq = 0)
-{
-    KernelSocket k;
-    k.State = state;
-    k.Local = Ep(local);
-    k.Remote = Ep(remote);
-    k.Cookie = cookie;
-    k.Inode = inode;
-    k.RecvQ = rq;
-    k.SendQ = wq;
-    return k;
+    return fixtures::Finished(id, actor, kind, call, "", result);
 }
 
 // The no-accept lesson after its third step, as the lab and the probe reported it.

@@ -36,11 +36,7 @@ std::string ShortName(const std::string& name)
 void DrawSysctls(const UiFrame& frame, const UiState& state)
 {
     Lang lang = state.Language;
-    if (state.TitleFont)
-        ImGui::PushFont(state.TitleFont);
-    ImGui::TextUnformatted(Tr(lang, "Settings (sysctl)"));
-    if (state.TitleFont)
-        ImGui::PopFont();
+    Heading(Tr(lang, "Settings (sysctl)"), state);
     if (!ImGui::BeginTable("sysctls", 3, kTableFlags | ImGuiTableFlags_SizingFixedFit))
         return;
     ImGui::TableSetupColumn(Tr(lang, "setting"));
@@ -89,11 +85,7 @@ void CounterCells(const CounterRow& row, const UiState& state)
 void DrawCounters(const UiFrame& frame, const UiState& state)
 {
     Lang lang = state.Language;
-    if (state.TitleFont)
-        ImGui::PushFont(state.TitleFont);
-    ImGui::TextUnformatted(Tr(lang, "Counters (TCP)"));
-    if (state.TitleFont)
-        ImGui::PopFont();
+    Heading(Tr(lang, "Counters (TCP)"), state);
     ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
     WrappedText(Tr(lang, "For the whole network namespace: other programs' connections count too. Amber: moved "
                          "since the lesson began. Hover a name for what it counts."));

@@ -138,11 +138,7 @@ void DrawNarration(const LessonView& lesson, const UiState& state)
         title = &data.Steps[lesson.StepIndex].Title;
         body = &data.Steps[lesson.StepIndex].Narration;
     }
-    if (state.TitleFont)
-        ImGui::PushFont(state.TitleFont);
-    WrappedText(title->Get(lang));
-    if (state.TitleFont)
-        ImGui::PopFont();
+    Heading(title->Get(lang), state);
     WrappedText(body->Get(lang));
 
     int next = lesson.StepIndex + 1;

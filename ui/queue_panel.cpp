@@ -97,11 +97,7 @@ void DrawListener(const ListenerView& listener, const UiFrame& frame, const UiSt
         heading += "  fd " + std::to_string(*listener.Fd);
     if (!listener.Actor.empty())
         heading += "  (" + listener.Actor + ")";
-    if (state.TitleFont)
-        ImGui::PushFont(state.TitleFont);
-    ImGui::TextUnformatted(heading.c_str());
-    if (state.TitleFont)
-        ImGui::PopFont();
+    Heading(heading, state);
     DrawListenerGates(listener, frame, state, commands);
 
     int places = AcceptQueuePlaces(listener.Backlog);

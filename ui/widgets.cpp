@@ -19,6 +19,15 @@ void WrappedText(const std::string& text, float width)
     ImGui::EndGroup();
 }
 
+void Heading(const std::string& text, const UiState& state)
+{
+    if (state.TitleFont)
+        ImGui::PushFont(state.TitleFont);
+    WrappedText(text);
+    if (state.TitleFont)
+        ImGui::PopFont();
+}
+
 void Mark(ImU32 color)
 {
     float size = ImGui::GetFontSize() * 0.8f;

@@ -16,6 +16,9 @@ namespace sockscope {
 // Drawn as one item, so IsItemHovered() after it refers to the whole block.
 void WrappedText(const std::string& text, float width = 0.0f);
 
+// A panel's heading in the title font (when one was loaded); wrapped like WrappedText.
+void Heading(const std::string& text, const UiState& state);
+
 // A filled square in `color`, the height of a line of text, followed by SameLine().
 void Mark(ImU32 color);
 
