@@ -83,18 +83,14 @@ void WatchInput(GLFWwindow* window)
 }
 
 // Every text of every lesson, so the font has each glyph a narration needs.
-std::vector<std::string> LessonTexts(const std::vector<std::string>& names)
+std::vector<std::string> LessonTexts(const std::vector<Lesson>& lessons)
 {
     std::vector<std::string> texts;
-    for (const auto& name : names) {
-        std::string error;
-        auto lesson = FindLesson(name, error);
-        if (!lesson)
-            continue;
+    for (const auto& lesson : lessons) {
         auto add = [&](const Text& t) { texts.push_back(t.En + t.Zh); };
-        add(lesson->Title);
-        add(lesson->Summary);
-        for (const auto& step : lesson->Steps) {
+        add(lesson.Title);
+        add(lesson.Summary);
+        for (const auto& step : lesson.Steps) {
             add(step.Title);
             add(step.Narration);
             for (const auto& check : step.Expect)
@@ -430,7 +426,10 @@ int GuiSession::Run(Lesson lesson)
         // Screenshots never read settings; two variables may choose scale and theme.
         ApplyScreenshotPresenterEnv(Ui);
     }
-    Ui.LessonNames = ListLessons();
+    // Every lesson file is read once: for the picker's names and the font's glyphs.
+    std::vector<Lesson> lessons = LoadAllLessons();
+    for (const auto& l : lessons)
+        Ui.LessonNames.push_back(std::filesystem::path(l.Path).stem().string());
     // $SOCKSCOPE_TAB=state|kernel|sockets opens the lower area on that tab (for screenshots).
     if (const char* tab = std::getenv("SOCKSCOPE_TAB")) {
         if (auto chosen = LowerTabFromName(tab))
@@ -438,7 +437,7 @@ int GuiSession::Run(Lesson lesson)
         else
             Fail(std::string("SOCKSCOPE_TAB='") + tab + "' is not one of sockets, state, kernel; ignored");
     }
-    FontTexts = LessonTexts(Ui.LessonNames);
+    FontTexts = LessonTexts(lessons);
     ApplyScale(Ui.Scale);
     if (!Ui.CjkAvailable && Ui.Language == Lang::Zh) {
         Fail(Ui.FontMessage);

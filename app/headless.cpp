@@ -68,9 +68,7 @@ void PrintKernelView(const World& world)
               << Pad("queue", 6) << Pad("fd", 9) << Pad("recv-q", 6) << Pad("send-q", 6) << "cookie\n";
     for (const auto& s : world.Sockets()) {
         std::string queue(QueueKindName(s.Queue));
-        // "no fd yet" only while a connection waits in a queue for accept(); an orphan
-        // (closed by its program, finishing its shutdown) has no descriptor any more.
-        std::string fd = s.Fd ? std::to_string(*s.Fd) : s.Queue != QueueKind::None ? "no fd yet" : "-";
+        std::string fd = s.Fd ? std::to_string(*s.Fd) : s.NoFdYet() ? "no fd yet" : "-";
         if (s.External)
             fd = "external";
         char cookie[24];

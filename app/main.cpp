@@ -45,12 +45,7 @@ int main(int argc, char** argv)
         return RunHeadless(*options);
 
 #ifdef SOCKSCOPE_HAVE_GUI
-    std::string error;
-    if (!FindLesson(options->Lesson, error)) {
-        std::cerr << "sockscope: " << error << "\n";
-        return 2;
-    }
-    GuiOptions gui;
+    GuiOptions gui; // RunGui reports an unknown lesson itself (exit status 2)
     gui.Lesson = options->Lesson;
     gui.Step = std::max(0, options->Step);
     gui.Port = options->Port;

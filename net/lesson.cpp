@@ -349,25 +349,37 @@ std::vector<std::string> LessonDirs()
     return dirs;
 }
 
-std::vector<std::string> ListLessons(std::vector<std::string>* invalid)
+std::vector<Lesson> LoadAllLessons(std::vector<std::string>* invalid)
 {
-    std::set<std::string> names;
+    std::map<std::string, Lesson> found;
+    std::set<std::string> seen;
     for (const auto& dir : LessonDirs()) {
         std::error_code ec;
         for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
             if (entry.path().extension() != ".json")
                 continue;
             std::string name = entry.path().stem().string();
-            if (names.count(name))
+            if (!seen.insert(name).second)
                 continue;
             std::string error;
-            if (LoadLessonFile(entry.path().string(), error))
-                names.insert(name);
+            if (auto lesson = LoadLessonFile(entry.path().string(), error))
+                found.emplace(name, std::move(*lesson));
             else if (invalid)
                 invalid->push_back(error);
         }
     }
-    return {names.begin(), names.end()};
+    std::vector<Lesson> lessons;
+    for (auto& [name, lesson] : found)
+        lessons.push_back(std::move(lesson));
+    return lessons;
+}
+
+std::vector<std::string> ListLessons(std::vector<std::string>* invalid)
+{
+    std::vector<std::string> names;
+    for (const auto& lesson : LoadAllLessons(invalid))
+        names.push_back(std::filesystem::path(lesson.Path).stem().string());
+    return names;
 }
 
 std::optional<Lesson> FindLesson(const std::string& name, std::string& error)

@@ -84,7 +84,10 @@ std::optional<Lesson> LoadLessonFile(const std::string& path, std::string& error
 // Where lesson files are looked for: $SOCKSCOPE_LESSONS, the build tree's and the source
 // tree's assets/lessons, and the installed share/sockscope/lessons.
 std::vector<std::string> LessonDirs();
-// Every lesson name found (file stem), sorted; invalid files are listed in `invalid`.
+// Every valid lesson found, by name (file stem; the first directory wins), sorted by
+// name; the errors of invalid files go to `invalid`.
+std::vector<Lesson> LoadAllLessons(std::vector<std::string>* invalid = nullptr);
+// Their names.
 std::vector<std::string> ListLessons(std::vector<std::string>* invalid = nullptr);
 std::optional<Lesson> FindLesson(const std::string& name, std::string& error);
 

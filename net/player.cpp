@@ -275,6 +275,7 @@ void LessonPlayer::Tick(double now)
             AsyncCalls.erase(AsyncCalls.begin());
         }
         Status = StepStatus::Checking;
+        CheckedVersion = ~0ull;
         Deadline = now + std::max(Options.CheckTimeout, step.Timeout);
         LastCallEnd = std::max(LastCallEnd, now);
         // The probe reports only changes; ask for one fresh view now so a step that
@@ -292,7 +293,12 @@ void LessonPlayer::Tick(double now)
         // first fresh view rather than waiting for the kernel to reach a state it will not.
         bool call_failed = std::any_of(Checks.begin(), Checks.end(),
                                        [](const CheckResult& c) { return c.What == "call" && !c.Ok; });
-        EvaluateChecks(now >= Deadline || call_failed);
+        bool final_attempt = now >= Deadline || call_failed;
+        // The same model gives the same verdict: judge again only when it has changed.
+        if (!final_attempt && WorldRef.Version() == CheckedVersion)
+            return;
+        CheckedVersion = WorldRef.Version();
+        EvaluateChecks(final_attempt);
     }
 }
 

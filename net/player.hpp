@@ -87,6 +87,7 @@ private:
     std::uint64_t WaitingId = 0;
     std::vector<std::pair<int, std::uint64_t>> AsyncCalls; // (call index, id) not yet settled
     double Deadline = 0;
+    std::uint64_t CheckedVersion = ~0ull; // the world's version last judged in this step
     double LastCallEnd = 0;
     double BlockedSince = 0;
     std::vector<CheckResult> Checks;

@@ -43,6 +43,9 @@ struct SocketView {
     double FirstSeen = 0;
     std::vector<StateChange> History; // every state this connection was seen in
     TcpState State() const { return InKernel ? K.State : TcpState::Close; }
+    // A connection the kernel made (or is making) that waits in a queue for accept():
+    // it has no descriptor *yet*. (An orphan finishing its close has none any more.)
+    bool NoFdYet() const { return !Fd && InKernel && Queue != QueueKind::None; }
 };
 
 struct ListenerView {

@@ -66,7 +66,7 @@ TEST(SocketTable, UnacceptedConnectionsHaveNoFdYet)
     int no_fd = 0;
     for (const auto& s : world.Sockets()) {
         if (s.Role == SocketRole::Server) {
-            EXPECT_TRUE(HasNoFdYet(s));
+            EXPECT_TRUE(s.NoFdYet());
             EXPECT_EQ(FdLabel(s, Lang::En), "no fd yet");
             EXPECT_EQ(FdLabel(s, Lang::Zh), "还没有 fd");
             ++no_fd;
@@ -74,7 +74,7 @@ TEST(SocketTable, UnacceptedConnectionsHaveNoFdYet)
             EXPECT_EQ(FdLabel(s, Lang::En), "fd 3 · server");
             EXPECT_EQ(EndpointLabel(s.K.Remote), "0.0.0.0:*");
         } else {
-            EXPECT_FALSE(HasNoFdYet(s));
+            EXPECT_FALSE(s.NoFdYet());
             EXPECT_EQ(FdLabel(s, Lang::En).rfind("fd ", 0), 0u) << FdLabel(s, Lang::En);
         }
         EXPECT_EQ(OwnerLabel(s), "lab");

@@ -79,11 +79,6 @@ std::vector<std::uint16_t> SynSentClientPorts(const World& world, const Listener
 
 // --- socket table ---------------------------------------------------------------------
 
-bool HasNoFdYet(const SocketView& socket)
-{
-    return !socket.Fd && socket.InKernel && (socket.Queue == QueueKind::Accept || socket.Queue == QueueKind::Syn);
-}
-
 std::string FdLabel(const SocketView& socket, Lang lang)
 {
     if (socket.Fd) {
@@ -92,7 +87,7 @@ std::string FdLabel(const SocketView& socket, Lang lang)
             label += " \xc2\xb7 " + socket.Actor;
         return label;
     }
-    if (HasNoFdYet(socket))
+    if (socket.NoFdYet())
         return Tr(lang, "no fd yet");
     if (!socket.InKernel)
         return Tr(lang, "closed");

@@ -37,7 +37,7 @@ std::vector<std::uint16_t> SynSentClientPorts(const World& world, const Listener
 
 // --- socket table ---------------------------------------------------------------------
 // The teaching point: a connection the kernel completed that no process holds yet.
-bool HasNoFdYet(const SocketView& socket);
+
 // "fd 4 (server)", "no fd yet", "no fd (closed)", "other process"
 std::string FdLabel(const SocketView& socket, Lang lang);
 std::string OwnerLabel(const SocketView& socket);     // "lab" or "external"

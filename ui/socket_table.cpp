@@ -68,7 +68,7 @@ void DrawRow(const SocketView& s, const UiFrame& frame, const UiState& state, st
     Cell(s.Queue == QueueKind::None ? "-" : std::string(QueueKindName(s.Queue)));
 
     ImGui::TableSetColumnIndex(ColFd);
-    if (HasNoFdYet(s)) {
+    if (s.NoFdYet()) {
         ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, colors::Amber);
         Cell(FdLabel(s, lang));
         if (ImGui::IsItemHovered())
