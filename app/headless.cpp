@@ -118,10 +118,15 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
             for (const auto& r : player.Results())
                 checks.push_back({{"what", r.What}, {"claim", r.Claim}, {"ok", r.Ok}, {"seen", r.Seen}});
             line["checks"] = std::move(checks);
+            if (!player.RetryLog().empty())
+                line["retries"] = player.RetryLog();
             std::cout << line.dump() << "\n";
         } else {
             std::cout << "\nStep " << i + 1 << "/" << l.Steps.size() << ": " << step.Title.Get(options.Language)
                       << "\n";
+            for (const auto& r : player.RetryLog())
+                std::cout << "  retried: " << r << "\n  -> " << step.RetryWhy.Get(options.Language)
+                          << " (the lab was reset and steps 1-" << i + 1 << " made again)\n";
             for (const auto& c : calls)
                 PrintCall(c);
             PrintKernelView(world);

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <algorithm>
+#include <optional>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -442,6 +443,7 @@ void Actor::DoAwait(CallEvent& call, const CallRequest& request, int fd)
     }
     bool reported_blocked = false;
     double give_up = MonotonicSeconds() + 10.0;
+    std::optional<TcpState> first;
     for (;;) {
         tcp_info info{};
         socklen_t len = sizeof info;
@@ -452,6 +454,16 @@ void Actor::DoAwait(CallEvent& call, const CallRequest& request, int fd)
         auto state = static_cast<TcpState>(info.tcpi_state);
         if (state == *want || (state == TcpState::NewSynRecv && *want == TcpState::SynRecv)) {
             Finish(call, 0, 0);
+            return;
+        }
+        // await waits for the socket's next state: when it moves to another one, the
+        // race the lesson set up was lost; say so now rather than after ten seconds.
+        if (!first)
+            first = state;
+        else if (state != *first) {
+            call.Note = std::string("went from ") + std::string(TcpStateName(*first)) + " to " +
+                        std::string(TcpStateName(state)) + ", not " + request.Option;
+            Finish(call, -1, ECANCELED);
             return;
         }
         if (MonotonicSeconds() > give_up) {

@@ -246,11 +246,19 @@ Lesson ReadLesson(const json& root)
         const json& s = steps[i];
         if (!s.is_object())
             throw LessonError{at, "expected an object"};
-        CheckKeys(s, at, {"title", "narration", "calls", "expect", "timeout"});
+        CheckKeys(s, at, {"title", "narration", "calls", "expect", "timeout", "retry"});
         LessonStep step;
         step.Title = ReadText(Need(s, "title", at), at + ".title");
         if (s.contains("timeout"))
             step.Timeout = Int(s["timeout"], at + ".timeout", 1, 600);
+        if (s.contains("retry")) {
+            const json& r = s["retry"];
+            if (!r.is_object())
+                throw LessonError{at + ".retry", "expected an object {\"attempts\": N, \"why\": {\"en\": ..., \"zh\": ...}}"};
+            CheckKeys(r, at + ".retry", {"attempts", "why"});
+            step.RetryAttempts = Int(Need(r, "attempts", at + ".retry"), at + ".retry.attempts", 2, 20);
+            step.RetryWhy = ReadText(Need(r, "why", at + ".retry"), at + ".retry.why");
+        }
         if (s.contains("narration"))
             step.Narration = ReadText(s["narration"], at + ".narration");
         if (s.contains("calls")) {

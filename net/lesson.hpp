@@ -57,6 +57,12 @@ struct LessonStep {
     // Seconds the kernel may take to show the expected state (0: the player's default).
     // Steps that wait for a retransmission (1 s, 2 s, 4 s... apart) need more.
     double Timeout = 0;
+    // When the step's expected state depends on a race the kernel does not let sockscope
+    // control (two timers firing in the same instant), the step may be tried again: the
+    // lab is reset and the lesson replayed from step 1, at most RetryAttempts times in
+    // all, saying RetryWhy each time. 0: never.
+    int RetryAttempts = 0;
+    Text RetryWhy;
 };
 
 struct ActorDecl {

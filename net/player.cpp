@@ -44,6 +44,14 @@ int BindAnyLoopbackPort()
     return port;
 }
 
+// Whether the kernel lists any socket on `port` (a listener, a connection, a TIME-WAIT).
+bool PortHasSockets(int port)
+{
+    std::uint16_t p = static_cast<std::uint16_t>(port);
+    std::string error;
+    return !DumpSockets(std::span<const std::uint16_t>(&p, 1), &error).Sockets.empty() || !error.empty();
+}
+
 } // namespace
 
 int PickFreePort()
@@ -56,9 +64,7 @@ int PickFreePort()
         port = BindAnyLoopbackPort();
         if (port == 0)
             return 0;
-        std::uint16_t p = static_cast<std::uint16_t>(port);
-        std::string error;
-        if (DumpSockets(std::span<const std::uint16_t>(&p, 1), &error).Sockets.empty() && error.empty())
+        if (!PortHasSockets(port))
             return port;
     }
     return port;
@@ -78,10 +84,18 @@ void LessonPlayer::Load(Lesson lesson, int port)
 
 void LessonPlayer::Reset(int port)
 {
-    LabRef.Reset();
-    WorldRef.Clear();
     if (port > 0)
         LessonPort = port;
+    AttemptNo = 1;
+    ReplayTarget = -1;
+    Retries.clear();
+    ClearLab();
+}
+
+void LessonPlayer::ClearLab()
+{
+    LabRef.Reset();
+    WorldRef.Clear();
     Step = -1;
     Status = StepStatus::Idle;
     NextCall = 0;
@@ -117,6 +131,14 @@ void LessonPlayer::StepForward()
 {
     if (!LessonData || Busy() || AtEnd())
         return;
+    AttemptNo = 1;
+    ReplayTarget = -1;
+    Retries.clear();
+    BeginStep();
+}
+
+void LessonPlayer::BeginStep()
+{
     ++Step;
     Status = StepStatus::Running;
     NextCall = 0;
@@ -134,6 +156,9 @@ std::string LessonPlayer::StatusLine() const
     if (Step < 0)
         return "ready: " + total + " steps, port " + std::to_string(LessonPort);
     std::string head = "step " + std::to_string(Step + 1) + "/" + total + ": ";
+    if (ReplayTarget >= 0)
+        head += "attempt " + std::to_string(AttemptNo) + ", " +
+                (Replaying() ? "replaying up to step " + std::to_string(ReplayTarget + 1) + ", " : "");
     switch (Status) {
     case StepStatus::Running: return head + "making the calls";
     case StepStatus::Checking: return head + "waiting for the kernel to show the expected state";
@@ -299,7 +324,34 @@ void LessonPlayer::Tick(double now)
             return;
         CheckedVersion = WorldRef.Version();
         EvaluateChecks(final_attempt);
+        AfterVerdict();
     }
+}
+
+void LessonPlayer::AfterVerdict()
+{
+    if (Status == StepStatus::Passed && Replaying()) {
+        BeginStep();
+        return;
+    }
+    const LessonStep& step = LessonData->Steps[static_cast<std::size_t>(Step)];
+    if (Status != StepStatus::Failed || Replaying() || AttemptNo >= step.RetryAttempts)
+        return;
+    // The step lost a race the kernel does not let sockscope control: start again
+    // from a clean lab and replay the lesson up to this step.
+    std::string why;
+    for (const auto& c : Checks)
+        if (!c.Ok)
+            why += (why.empty() ? "" : "; ") + c.Claim + (c.Seen.empty() ? "" : " (seen: " + c.Seen + ")");
+    Retries.push_back("attempt " + std::to_string(AttemptNo) + ": " + why);
+    ++AttemptNo;
+    ReplayTarget = Step;
+    ClearLab();
+    // The failed attempt may leave TIME-WAIT sockets on the port; they would be counted
+    // by the new attempt's checks (and a TIME-WAIT on the listener's port blocks bind).
+    if (PortHasSockets(LessonPort))
+        LessonPort = PickFreePort();
+    BeginStep();
 }
 
 bool DriveUntilIdle(Lab& lab, World& world, LessonPlayer& player, double timeout,

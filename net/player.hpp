@@ -69,11 +69,23 @@ public:
     int CallIndex() const { return NextCall - 1; }
     // A short, human-readable status line ("step 3/7: checking the kernel's view").
     std::string StatusLine() const;
+    // Which attempt at the current step this is (1 unless the step has "retry" and an
+    // earlier attempt failed; then the lab was reset and steps 1.. were replayed).
+    int Attempt() const { return AttemptNo; }
+    // Why each earlier attempt at the current step failed, oldest first.
+    const std::vector<std::string>& RetryLog() const { return Retries; }
+    // True while earlier steps are being replayed for a new attempt.
+    bool Replaying() const { return ReplayTarget > Step; }
+    // The step being attempted: StepIndex(), or the one a replay leads up to.
+    int TargetStep() const { return Replaying() ? ReplayTarget : Step; }
 
 private:
     void SubmitNext(double now);
     bool CallSettled(const LessonCall& call, std::uint64_t id, double now, CheckResult& result);
     void EvaluateChecks(bool final_attempt);
+    void ClearLab();
+    void AfterVerdict();
+    void BeginStep();
 
     Lab& LabRef;
     World& WorldRef;
@@ -91,6 +103,9 @@ private:
     double LastCallEnd = 0;
     double BlockedSince = 0;
     std::vector<CheckResult> Checks;
+    int AttemptNo = 1;
+    int ReplayTarget = -1;                 // the step a new attempt replays up to
+    std::vector<std::string> Retries;
 };
 
 // Apply the lab's events to the world and tick the player until the current step is

@@ -1,6 +1,7 @@
 // The lab and the no-accept lesson, against the real kernel on loopback. Each claim is
 // checked twice: by the lesson's own expectations, and against `ss -tanoe` run in the
 // same test as an independent witness.
+#include "clock.hpp"
 #include "lab.hpp"
 #include "player.hpp"
 #include "test_util.hpp"
@@ -68,9 +69,10 @@ void ExpectWorldMatchesSs(const World& world, const std::vector<std::uint16_t>& 
 }
 
 struct LessonRun {
+    explicit LessonRun(PlayerOptions options = {}) : Player(TheLab, TheWorld, options) {}
     Lab TheLab;
     World TheWorld;
-    LessonPlayer Player{TheLab, TheWorld};
+    LessonPlayer Player;
 
     bool Step()
     {
@@ -441,4 +443,148 @@ TEST(Lab, AConnectionFromAnotherProcessIsExternal)
     int status = 0;
     waitpid(child, &status, 0);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+namespace {
+
+const char* RetryLesson = R"({
+  "name": "retry", "title": "retry",
+  "actors": [{"name": "server", "kind": "server"}],
+  "steps": [
+    {"title": "listen",
+     "calls": [{"actor": "server", "call": "socket", "expect": "fd"},
+               {"actor": "server", "call": "setsockopt", "option": "SO_REUSEADDR", "value": 1, "expect": 0},
+               {"actor": "server", "call": "bind", "addr": "127.0.0.1", "port": "$port", "expect": 0},
+               {"actor": "server", "call": "listen", "backlog": 5, "expect": 0}],
+     "expect": [{"listeners": {}, "count": 1}]},
+    {"title": "nothing left over", "calls": [],
+     "expect": [{"sockets": {"state": "TIME-WAIT"}, "count": WANT}],
+     "retry": {"attempts": 3, "why": {"en": "why", "zh": "why"}}}
+  ]
+})";
+
+Lesson RetryLessonWanting(int time_waits)
+{
+    std::string text = RetryLesson;
+    text.replace(text.find("WANT"), 4, std::to_string(time_waits));
+    std::string error;
+    auto lesson = ParseLesson(text, "retry.json", error);
+    EXPECT_TRUE(lesson) << error;
+    return lesson ? *lesson : Lesson{};
+}
+
+// Leaves a TIME-WAIT socket whose local port is `port` (the side that closed first).
+void LeaveTimeWaitOn(int port)
+{
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sin.sin_port = htons(static_cast<std::uint16_t>(port));
+    ASSERT_EQ(bind(l, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+    ASSERT_EQ(listen(l, 1), 0);
+    int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+    int a = accept(l, nullptr, nullptr);
+    ASSERT_GE(a, 0);
+    close(a);
+    close(l);
+    close(c);
+    ASSERT_TRUE(WaitUntil([&] {
+        for (const auto& r : SsRows(port))
+            if (r.State == "TIME-WAIT" && r.Local.ends_with(":" + std::to_string(port)))
+                return true;
+        return false;
+    }));
+}
+
+} // namespace
+
+TEST(Player, AStepThatLostARaceStartsAgainFromACleanLabAndSaysWhy)
+{
+    int port = PickFreePort();
+    ASSERT_GT(port, 0);
+    LeaveTimeWaitOn(port);
+    LessonRun run(PlayerOptions{.CheckTimeout = 1.0});
+    run.Player.Load(RetryLessonWanting(0), port);
+    ASSERT_TRUE(run.Step());
+    ASSERT_EQ(run.Player.CurrentStatus(), StepStatus::Passed) << run.Failures();
+    ASSERT_TRUE(run.Step());
+    // Attempt 1 saw the TIME-WAIT left on the port; attempt 2 ran on a clean port.
+    EXPECT_EQ(run.Player.CurrentStatus(), StepStatus::Passed) << run.Failures();
+    EXPECT_EQ(run.Player.Attempt(), 2);
+    ASSERT_EQ(run.Player.RetryLog().size(), 1u);
+    EXPECT_NE(run.Player.RetryLog()[0].find("seen: 1 matching, not 0"), std::string::npos) << run.Player.RetryLog()[0];
+    EXPECT_NE(run.Player.Port(), port);
+    EXPECT_EQ(run.Player.StepIndex(), 1);
+    EXPECT_FALSE(run.Player.Replaying());
+    // The replayed step 1 made its calls again, on the new port: one listener, in the kernel.
+    EXPECT_EQ(SsRows(run.Player.Port()).size(), 1u);
+}
+
+TEST(Player, AStepThatKeepsFailingStopsAfterItsAttempts)
+{
+    LessonRun run(PlayerOptions{.CheckTimeout = 1.0});
+    run.Player.Load(RetryLessonWanting(5));
+    ASSERT_TRUE(run.Step());
+    ASSERT_TRUE(run.Step());
+    EXPECT_EQ(run.Player.CurrentStatus(), StepStatus::Failed);
+    EXPECT_EQ(run.Player.Attempt(), 3);
+    EXPECT_EQ(run.Player.RetryLog().size(), 2u);
+    // A step the user starts afresh is attempt 1 again.
+    run.Player.Reset();
+    EXPECT_EQ(run.Player.Attempt(), 1);
+    EXPECT_TRUE(run.Player.RetryLog().empty());
+}
+
+TEST(Lab, AwaitSaysAtOnceWhenTheSocketWentToAnotherState)
+{
+    Lab lab(LabOptions{.StartProbe = false});
+    World world;
+    auto submit = [&](const char* actor, const char* name, const char* fd = "", const char* as = "",
+                      int port = 0, const char* option = "") {
+        CallRequest r;
+        r.Actor = actor;
+        r.Call = name;
+        r.Fd = fd;
+        r.As = as;
+        r.Port = port;
+        r.Option = option;
+        return lab.Submit(r);
+    };
+    auto finished = [&](std::uint64_t id) -> const CallEvent* {
+        const CallEvent* c = nullptr;
+        EXPECT_TRUE(WaitUntil([&] {
+            for (auto& e : lab.Drain())
+                world.Apply(e);
+            c = world.FindCall(id);
+            return c && c->Phase == CallPhase::Finished;
+        }));
+        return c;
+    };
+    int port = PickFreePort();
+    finished(submit("server", "socket"));
+    ASSERT_EQ(finished(submit("server", "bind", "", "", port))->Result, 0);
+    ASSERT_EQ(finished(submit("server", "listen"))->Result, 0);
+    finished(submit("client", "socket"));
+    ASSERT_EQ(finished(submit("client", "connect", "", "", port))->Result, 0);
+    ASSERT_GE(finished(submit("server", "accept", "", "conn"))->Result, 0);
+    // The client waits for CLOSING, but the server's close makes it CLOSE-WAIT instead.
+    double start = MonotonicSeconds();
+    std::uint64_t await = submit("client", "await", "", "", 0, "CLOSING");
+    ASSERT_TRUE(WaitUntil([&] {
+        for (auto& e : lab.Drain())
+            world.Apply(e);
+        const CallEvent* c = world.FindCall(await);
+        return c && c->Phase == CallPhase::Blocked;
+    }));
+    finished(submit("server", "close", "conn"));
+    const CallEvent* c = finished(await);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->Result, -1);
+    EXPECT_EQ(ErrnoName(c->Errno), "ECANCELED");
+    EXPECT_EQ(c->Note, "went from ESTABLISHED to CLOSE-WAIT, not CLOSING");
+    EXPECT_LT(MonotonicSeconds() - start, 5.0) << "await gave up at once, not at its 10 s limit";
 }

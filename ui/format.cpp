@@ -473,10 +473,8 @@ std::string TimerLabel(const SocketView& s, Lang lang)
     return buf;
 }
 
-std::string StatusLineLabel(const LessonView& lesson, Lang lang)
+static std::string StepStatusLabel(const LessonView& lesson, Lang lang)
 {
-    if (!lesson.Data)
-        return Tr(lang, "no lesson loaded");
     char buf[160];
     switch (lesson.Status) {
     case StepStatus::Idle:
@@ -489,6 +487,21 @@ std::string StatusLineLabel(const LessonView& lesson, Lang lang)
     case StepStatus::Failed: return Tr(lang, "the kernel does not show what the lesson says: see the red marks");
     }
     return {};
+}
+
+std::string StatusLineLabel(const LessonView& lesson, Lang lang)
+{
+    if (!lesson.Data)
+        return Tr(lang, "no lesson loaded");
+    char buf[160];
+    std::string attempt;
+    if (lesson.Attempt > 1 && lesson.Data && lesson.StepIndex >= 0) {
+        std::snprintf(buf, sizeof buf, Tr(lang, "attempt %d: "), lesson.Attempt);
+        attempt = buf;
+        if (lesson.Replaying)
+            attempt += Tr(lang, "making the earlier steps again. ");
+    }
+    return attempt + StepStatusLabel(lesson, lang);
 }
 
 } // namespace sockscope

@@ -140,6 +140,12 @@ void DrawNarration(const LessonView& lesson, const UiState& state)
     }
     Heading(title->Get(lang), state);
     WrappedText(body->Get(lang));
+    if (lesson.Attempt > 1 && lesson.StepIndex >= 0 && lesson.StepIndex < count) {
+        ImGui::PushStyleColor(ImGuiCol_Text, colors::AmberText);
+        WrappedText(Format(Tr(lang, "Attempt %d. %s"), lesson.Attempt,
+                           data.Steps[lesson.StepIndex].RetryWhy.Get(lang).c_str()));
+        ImGui::PopStyleColor();
+    }
 
     int next = lesson.StepIndex + 1;
     if (!lesson.Busy && next < count) {

@@ -15,6 +15,14 @@ LessonView MakeLessonView(const LessonPlayer& player)
     view.Port = player.Port();
     view.StatusLine = player.StatusLine();
     view.Results = player.Results();
+    view.Attempt = player.Attempt();
+    view.Replaying = player.Replaying();
+    if (view.Replaying) {
+        // Show the step being attempted, not the earlier ones being made again.
+        view.StepIndex = player.TargetStep();
+        view.StepsDone = view.StepIndex;
+        view.AtEnd = false;
+    }
     return view;
 }
 

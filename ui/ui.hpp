@@ -81,6 +81,8 @@ struct LessonView {
     int Port = 0;
     std::string StatusLine;
     std::vector<CheckResult> Results;
+    int Attempt = 1;                    // > 1: earlier attempts at this step lost a race
+    bool Replaying = false;             // steps before it are being made again
 };
 LessonView MakeLessonView(const LessonPlayer& player);
 
