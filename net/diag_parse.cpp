@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 namespace sockscope {
@@ -103,10 +104,12 @@ bool ParseRow(std::span<const std::uint8_t> payload, KernelSocket& row, std::str
     return true;
 }
 
-// The kernel's errno with what it most likely means for a sock_diag dump.
-std::string ExplainDiagErrno(int err)
+// The kernel's errno with what it most likely means for a sock_diag dump. Taken as the
+// negation of the reply's int, in a wider type: -INT_MIN does not fit an int.
+std::string ExplainDiagErrno(long long err)
 {
-    std::string text = DescribeErrno(err);
+    std::string text =
+        err <= INT_MAX ? DescribeErrno(static_cast<int>(err)) : "errno " + std::to_string(err);
     if (err == ENOENT)
         text += "; the kernel has no TCP handler for sock_diag (is the tcp_diag module available?)";
     else if (err == EINVAL)
@@ -230,7 +233,7 @@ ParseStatus ParseDiagReply(std::span<const std::uint8_t> bytes, std::uint32_t ex
             // A dump that failed part-way carries its (negative) errno here.
             const int status = payload.size() >= sizeof(int) ? Get<int>(payload, 0) : 0;
             if (status < 0) {
-                error = "dump failed: " + ExplainDiagErrno(-status);
+                error = "dump failed: " + ExplainDiagErrno(-static_cast<long long>(status));
                 return ParseStatus::Error;
             }
             return ParseStatus::Done;
@@ -243,7 +246,8 @@ ParseStatus ParseDiagReply(std::span<const std::uint8_t> bytes, std::uint32_t ex
             const int err = Get<int>(payload, 0);
             if (err == 0)
                 continue; // an acknowledgement, not an error
-            error = "kernel refused the request: " + ExplainDiagErrno(err < 0 ? -err : err);
+            error = "kernel refused the request: " +
+                    ExplainDiagErrno(err < 0 ? -static_cast<long long>(err) : err);
             return ParseStatus::Error;
         }
         case NLMSG_OVERRUN:
