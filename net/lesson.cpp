@@ -18,6 +18,30 @@ namespace {
 
 using nlohmann::json;
 
+// Where nlohmann's parser stops in a text: the start of the token it stopped at. json::parse
+// reports a number too large for a double ("1e999") as out_of_range, which carries no
+// position; parsing again with this SAX handler, which builds nothing, finds it.
+struct ParseStop {
+    std::size_t At = 0;
+    bool null() { return true; }
+    bool boolean(bool) { return true; }
+    bool number_integer(json::number_integer_t) { return true; }
+    bool number_unsigned(json::number_unsigned_t) { return true; }
+    bool number_float(json::number_float_t, const json::string_t&) { return true; }
+    bool string(json::string_t&) { return true; }
+    bool binary(json::binary_t&) { return true; }
+    bool start_object(std::size_t) { return true; }
+    bool key(json::string_t&) { return true; }
+    bool end_object() { return true; }
+    bool start_array(std::size_t) { return true; }
+    bool end_array() { return true; }
+    bool parse_error(std::size_t at, const std::string& token, const json::exception&)
+    {
+        At = at >= token.size() ? at - token.size() : 0;
+        return false;
+    }
+};
+
 // A semantic error in a lesson file: where (a path like "steps[2].calls[0].port") and what.
 struct LessonError {
     std::string Where;
@@ -309,6 +333,15 @@ std::optional<Lesson> ParseLesson(const std::string& text, const std::string& pa
         if (auto pos = what.find("syntax error"); pos != std::string::npos)
             what = what.substr(pos);
         error = path + ":" + LineColumn(text, at) + ": not valid JSON: " + what;
+        return std::nullopt;
+    } catch (const json::exception& e) {
+        // Not a parse_error: a number out of a double's range.
+        ParseStop stop;
+        json::sax_parse(text, &stop);
+        std::string what = e.what();
+        if (auto pos = what.find("] "); pos != std::string::npos)
+            what = what.substr(pos + 2);
+        error = path + ":" + LineColumn(text, stop.At) + ": not valid JSON: " + what;
         return std::nullopt;
     }
     try {
