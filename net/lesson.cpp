@@ -100,6 +100,8 @@ Text ReadText(const json& v, const std::string& where)
 
 void CheckKeys(const json& obj, const std::string& where, std::initializer_list<const char*> allowed)
 {
+    if (!obj.is_object()) // key() throws on the iterators of an array or a number
+        throw LessonError{where, "expected an object"};
     for (auto it = obj.begin(); it != obj.end(); ++it) {
         if (std::none_of(allowed.begin(), allowed.end(), [&](const char* k) { return it.key() == k; })) {
             std::string list;
