@@ -2,6 +2,7 @@
 #include "cli.hpp"
 #include "headless.hpp"
 #include "gate.hpp"
+#include "lane.hpp"
 #include "lesson.hpp"
 
 #ifdef SOCKSCOPE_HAVE_GUI
@@ -18,6 +19,10 @@ int main(int argc, char** argv)
     // A write to a connection the peer reset must return EPIPE, not kill the teacher's
     // session (the actors also pass MSG_NOSIGNAL).
     std::signal(SIGPIPE, SIG_IGN);
+
+    // A child of the fork server model (not for users: sockscope execs itself).
+    if (argc > 1 && std::strcmp(argv[1], "--worker") == 0)
+        return RunWorker(argc, argv);
 
     int exit_code = 0;
     auto options = ParseCommandLine(argc, argv, exit_code);

@@ -3,6 +3,8 @@
 #include "clock.hpp"
 #include "gate.hpp"
 #include "lab.hpp"
+#include "server_loop.hpp"
+#include "sockets.hpp"
 
 #include <arpa/inet.h>
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace sockscope {
@@ -48,59 +51,6 @@ SockAddr MakeSockAddr(const std::string& addr, int port)
         out.Len = sizeof(sockaddr_in);
     }
     return out;
-}
-
-std::optional<Endpoint> EndpointOf(const sockaddr_storage& ss)
-{
-    Endpoint e;
-    if (ss.ss_family == AF_INET) {
-        const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
-        e.Family = AF_INET;
-        std::memcpy(e.Addr.data(), &sin->sin_addr, 4);
-        e.Port = ntohs(sin->sin_port);
-        return e;
-    }
-    if (ss.ss_family == AF_INET6) {
-        const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-        e.Family = AF_INET6;
-        std::memcpy(e.Addr.data(), &sin6->sin6_addr, 16);
-        e.Port = ntohs(sin6->sin6_port);
-        return e;
-    }
-    return std::nullopt;
-}
-
-std::optional<Endpoint> LocalOf(int fd)
-{
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
-        return std::nullopt;
-    return EndpointOf(ss);
-}
-
-std::optional<Endpoint> RemoteOf(int fd)
-{
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
-        return std::nullopt;
-    return EndpointOf(ss);
-}
-
-FdInfo DescribeFd(const std::string& handle, int fd)
-{
-    FdInfo info;
-    info.Handle = handle;
-    info.Fd = fd;
-    struct stat st{};
-    if (fstat(fd, &st) == 0)
-        info.Inode = static_cast<std::uint32_t>(st.st_ino);
-    std::uint64_t cookie = 0;
-    socklen_t len = sizeof cookie;
-    if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) == 0)
-        info.Cookie = cookie;
-    return info;
 }
 
 std::string SockAddrArg(const std::string& addr, int port, const SockAddr& sa)
@@ -155,6 +105,7 @@ Actor::~Actor()
     [[maybe_unused]] auto n = write(WakeFd.Get(), &one, sizeof one);
     if (Thread.joinable())
         Thread.join();
+    Server.reset(); // stops its lanes: threads joined, children killed and reaped
     // An abortive close: a reset leaves no TIME-WAIT or orphan behind on the lab's ports.
     for (auto& [handle, fd] : Fds) {
         linger lg{1, 0};
@@ -202,11 +153,18 @@ void Actor::Run()
             continue;
         }
         pollfd pfd{WakeFd.Get(), POLLIN, 0};
-        if (poll(&pfd, 1, -1) > 0) {
+        if (poll(&pfd, 1, WakePollTimeout()) > 0) {
             std::uint64_t count;
             [[maybe_unused]] auto n = read(WakeFd.Get(), &count, sizeof count);
         }
     }
+}
+
+int Actor::WakePollTimeout() const
+{
+    // Without its eventfd (the actor was made while the process had no descriptor free:
+    // EMFILE) nothing can wake a poll(): look at the queue and for a reset every 10 ms.
+    return WakeFd.Get() >= 0 ? -1 : 10;
 }
 
 Actor::Wait Actor::WaitFor(int fd, short events, CallEvent& call)
@@ -215,10 +173,10 @@ Actor::Wait Actor::WaitFor(int fd, short events, CallEvent& call)
     LabRef.Report(call);
     for (;;) {
         pollfd pfds[2] = {{fd, events, 0}, {WakeFd.Get(), POLLIN, 0}};
-        int n = poll(pfds, 2, -1);
+        int n = poll(pfds, 2, WakePollTimeout());
         if (n < 0 && errno != EINTR)
             return Wait::Ready; // let the call itself report the error
-        if (pfds[1].revents & POLLIN) {
+        if ((pfds[1].revents & POLLIN) || WakeFd.Get() < 0) {
             std::uint64_t count;
             [[maybe_unused]] auto r = read(WakeFd.Get(), &count, sizeof count);
             if (StopRequested())
@@ -264,6 +222,10 @@ void Actor::Finish(CallEvent& call, long result, int err)
 {
     call.Result = result;
     call.Errno = result < 0 ? err : 0;
+    if (call.Note.empty() && (call.Errno == EMFILE || call.Errno == ENFILE))
+        call.Note = call.Errno == EMFILE
+                        ? "sockscope has no descriptor free (RLIMIT_NOFILE, ulimit -n): close some or raise the limit"
+                        : "the system has no file free (fs.file-max)";
     call.Phase = CallPhase::Finished;
     call.TEnd = MonotonicSeconds();
     LabRef.Report(call);
@@ -278,6 +240,9 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
     call.Call = request.Call;
     call.Handle = request.Fd.empty() ? "main" : request.Fd;
     call.TStart = MonotonicSeconds();
+    static thread_local const int tid = gettid();
+    call.Pid = getpid();
+    call.Tid = tid;
     const std::string& c = request.Call;
 
     if (c == "socket") {
@@ -336,6 +301,10 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
         DoGate(call, request, fd);
     } else if (c == "await") {
         DoAwait(call, request, fd);
+    } else if (c == "serve") {
+        DoServe(call, request);
+    } else if (c == "waitpid") {
+        DoWaitpid(call);
     } else if (c == "getsockname" || c == "getpeername") {
         LabRef.Report(call);
         sockaddr_storage ss{};
@@ -478,7 +447,7 @@ void Actor::DoAwait(CallEvent& call, const CallRequest& request, int fd)
         }
         // One millisecond between looks, woken at once by a reset.
         pollfd pfd{WakeFd.Get(), POLLIN, 0};
-        if (poll(&pfd, 1, 1) > 0) {
+        if (poll(&pfd, 1, 1) > 0 || WakeFd.Get() < 0) {
             std::uint64_t count;
             [[maybe_unused]] auto n = read(WakeFd.Get(), &count, sizeof count);
             if (StopRequested()) {
@@ -569,6 +538,10 @@ void Actor::DoAccept(CallEvent& call, const CallRequest& request, int fd)
             return;
         }
         if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+            if (err == EMFILE || err == ENFILE)
+                call.Note = std::string(err == EMFILE ? "this process has no descriptor free (RLIMIT_NOFILE)"
+                                                      : "the system has no file free (fs.file-max)") +
+                            ": the connection stays in the accept queue until a descriptor is closed";
             Finish(call, -1, err);
             return;
         }
@@ -587,7 +560,7 @@ void Actor::DoRecv(CallEvent& call, const CallRequest& request, int fd)
         long n = recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
         int err = errno;
         if (n >= 0) {
-            call.Data.assign(buffer.data(), static_cast<std::size_t>(n));
+            call.Data.assign(buffer.data(), std::min(static_cast<std::size_t>(n), MaxCallData));
             if (n == 0 && len > 0)
                 call.Note = "end of stream: the peer sent FIN";
             Finish(call, n, 0);
@@ -604,25 +577,43 @@ void Actor::DoRecv(CallEvent& call, const CallRequest& request, int fd)
 
 void Actor::DoSend(CallEvent& call, const CallRequest& request, int fd)
 {
-    const std::string& data = request.Data;
-    call.Args += ", \"" + EscapeBytes(data, 48) + "\", " + std::to_string(data.size()) +
+    // Generated bytes ("abc...xyz" repeating) are read from one 64 KiB buffer at the
+    // offset where the pattern goes on: a send of any length costs no memory.
+    static const std::string pattern = [] {
+        std::string p(65536 + 26, '\0');
+        for (std::size_t i = 0; i < p.size(); ++i)
+            p[i] = static_cast<char>('a' + i % 26);
+        return p;
+    }();
+    const std::size_t total =
+        request.Generate ? static_cast<std::size_t>(std::max(0, request.Len)) : request.Data.size();
+    auto from = [&](std::size_t at) {
+        if (!request.Generate)
+            return std::string_view(request.Data).substr(at);
+        return std::string_view(pattern).substr(at % 26, std::min<std::size_t>(65536, total - at));
+    };
+    call.Args += ", \"" + EscapeBytes(from(0), 48) + "\", " + std::to_string(total) +
                  (request.Call == "send" ? ", MSG_NOSIGNAL" : "");
     LabRef.Report(call);
     std::size_t sent = 0;
     // A blocking write: keep going until every byte is in the send buffer. MSG_NOSIGNAL:
     // writing to a reset connection returns EPIPE instead of killing sockscope.
-    while (sent < data.size() || data.empty()) {
-        long n = send(fd, data.data() + sent, data.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (sent < total || total == 0) {
+        std::string_view next = from(sent);
+        long n = send(fd, next.data(), next.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
         int err = errno;
         if (n >= 0) {
             sent += static_cast<std::size_t>(n);
-            if (data.empty())
+            if (total == 0)
                 break;
             continue;
         }
         if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
-            if (sent > 0)
-                break; // a partial write reports what went out, as write(2) does
+            if (sent > 0) { // a partial write reports what went out, as write(2) does
+                call.Note = "only " + std::to_string(sent) + " of " + std::to_string(total) +
+                            " bytes went out, then " + ErrnoName(err);
+                break;
+            }
             Finish(call, -1, err);
             return;
         }
@@ -632,8 +623,71 @@ void Actor::DoSend(CallEvent& call, const CallRequest& request, int fd)
             return;
         }
     }
-    call.Data = data.substr(0, sent);
+    call.Data = std::string(from(0).substr(0, std::min(sent, MaxCallData)));
     Finish(call, static_cast<long>(sent), 0);
+}
+
+void Actor::DoServe(CallEvent& call, const CallRequest& request)
+{
+    call.Args = request.Model + " server on " + call.Handle;
+    LabRef.Report(call);
+    if (Server) {
+        call.Note = "this actor already runs a server loop";
+        Finish(call, -1, EBUSY);
+        return;
+    }
+    if (!IsServerModel(request.Model)) {
+        call.Note = "unknown server model '" + request.Model + "' (iterative, thread, fork, epoll)";
+        Finish(call, -1, EINVAL);
+        return;
+    }
+    auto it = Fds.find(call.Handle);
+    if (it == Fds.end()) {
+        call.Note = "no descriptor named '" + call.Handle + "'";
+        Finish(call, -1, EBADF);
+        return;
+    }
+    int type = 0;
+    socklen_t len = sizeof type;
+    int listening = 0;
+    socklen_t llen = sizeof listening;
+    if (getsockopt(it->second.Get(), SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+        getsockopt(it->second.Get(), SOL_SOCKET, SO_ACCEPTCONN, &listening, &llen) != 0 || !listening) {
+        call.Note = "a server loop needs a listening socket: call listen() first";
+        Finish(call, -1, EINVAL);
+        return;
+    }
+    ServerSpec spec;
+    spec.Model = request.Model;
+    spec.ReapAtOnce = request.Reap != "later";
+    spec.Len = request.Len > 0 ? request.Len : 1024;
+    // The loop owns the listener from now on; it reports under this actor's name.
+    Server = std::make_unique<ServerLoop>(LabRef, ActorName, call.Handle, std::move(it->second), std::move(spec));
+    Fds.erase(it);
+    call.Note = "the " + request.Model + " server runs on its own lanes from now on";
+    Finish(call, 0, 0);
+}
+
+void Actor::DoWaitpid(CallEvent& call)
+{
+    if (!Server) {
+        call.Args = "-1, &status, WNOHANG";
+        LabRef.Report(call);
+        int status = 0;
+        long rc = waitpid(-1, &status, WNOHANG);
+        int err = errno;
+        call.Note = "this actor runs no fork server";
+        Finish(call, rc, err);
+        return;
+    }
+    // The server's lane makes the waitpid() calls; this call reports how many it reaped.
+    Lane lane(
+        ActorName, Kind, [this](const CallEvent& c) { LabRef.Report(c); }, [this] { return LabRef.NewCallId(); });
+    call.Args = "every exited child";
+    LabRef.Report(call);
+    int reaped = Server->ReapZombies(lane);
+    call.Note = std::to_string(reaped) + " zombie(s) reaped";
+    Finish(call, reaped, 0);
 }
 
 } // namespace sockscope

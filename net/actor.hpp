@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <map>
 #include <mutex>
 #include <string>
@@ -18,6 +19,7 @@
 namespace sockscope {
 
 class Lab;
+class ServerLoop;
 
 // Owns a descriptor; closes it in the destructor (so leaks are easy to find).
 class UniqueFd {
@@ -68,6 +70,7 @@ private:
     // WaitFor; on a reset, finishes `call` as interrupted (EINTR) and returns false.
     bool BlockUntilReady(int fd, short events, CallEvent& call);
     bool StopRequested();
+    int WakePollTimeout() const; // poll()'s timeout on WakeFd: -1, or 10 ms if there is none
     int FdOf(const std::string& handle) const;
     std::string NewHandle(const std::string& wanted, const char* prefix);
     void Finish(CallEvent& call, long result, int err);
@@ -81,6 +84,8 @@ private:
     void DoAccept(CallEvent& call, const CallRequest& request, int fd);
     void DoRecv(CallEvent& call, const CallRequest& request, int fd);
     void DoSend(CallEvent& call, const CallRequest& request, int fd);
+    void DoServe(CallEvent& call, const CallRequest& request);
+    void DoWaitpid(CallEvent& call);
 
     std::string ActorName;
     std::string Kind;
@@ -91,6 +96,7 @@ private:
     bool Stopping = false;
     std::map<std::string, UniqueFd> Fds; // actor thread only
     std::map<std::string, int> NextSuffix; // NewHandle's next number per name (actor thread only)
+    std::unique_ptr<ServerLoop> Server; // after "serve": the server model's lanes (actor thread only)
     std::thread Thread;
 };
 

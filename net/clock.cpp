@@ -25,4 +25,9 @@ double MonotonicSeconds()
     return std::chrono::duration<double>(Clock::now() - Origin()).count();
 }
 
+long long ClockOriginNs()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Origin().time_since_epoch()).count();
+}
+
 } // namespace sockscope

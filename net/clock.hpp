@@ -8,5 +8,8 @@ namespace sockscope {
 // that came earlier, e.g. from another file's static initialiser). Never goes back,
 // unaffected by changes to the wall clock. Safe from any thread.
 double MonotonicSeconds();
+// The origin on the system-wide monotonic clock (CLOCK_MONOTONIC), in nanoseconds: the
+// same clock in every process, so another process's times can be put on this one's.
+long long ClockOriginNs();
 
 } // namespace sockscope

@@ -74,6 +74,12 @@ std::uint64_t Lab::Submit(CallRequest request)
     return id;
 }
 
+std::uint64_t Lab::NewCallId()
+{
+    std::lock_guard lock(Mutex);
+    return NextId++;
+}
+
 void Lab::Reset()
 {
     std::map<std::string, std::unique_ptr<Actor>> actors;
@@ -150,7 +156,18 @@ void Lab::Report(LabEvent event)
     {
         std::lock_guard lock(Mutex);
         was_empty = Pending.empty();
-        Pending.push_back(std::move(event));
+        // A snapshot not drained yet, with nothing queued after it, is superseded by a newer
+        // one: while the reader applies snapshots more slowly than the probe makes them
+        // (thousands of sockets), one kernel view waits, not an ever longer line of them.
+        auto* snap = std::get_if<Snapshot>(&event);
+        auto* last = snap && !was_empty ? std::get_if<Snapshot>(&Pending.back()) : nullptr;
+        if (last) {
+            if (snap->Sysctls.empty()) // read once a second: keep the older reading
+                snap->Sysctls = std::move(last->Sysctls);
+            *last = std::move(*snap);
+        } else {
+            Pending.push_back(std::move(event));
+        }
         if (was_empty)
             wake = Wake;
     }

@@ -43,7 +43,9 @@ public:
     // concurrently with itself.
     void Reset();
 
-    // Everything reported since the previous Drain(), in order. Safe from any thread.
+    // Everything reported since the previous Drain(), in order, except that snapshots
+    // reported one after another with no call between them arrive as the newest alone.
+    // Safe from any thread.
     std::vector<LabEvent> Drain();
     // Block until something is queued or the timeout passes. Returns true if queued.
     bool WaitForEvents(std::chrono::milliseconds timeout);
@@ -59,6 +61,8 @@ public:
 
     // Called by actors (any thread): queue an event.
     void Report(LabEvent event);
+    // An id for a call no one submitted: one a server loop's lane makes on its own.
+    std::uint64_t NewCallId();
 
 private:
     static void AddKernelStats(Snapshot& snap, bool sysctls);

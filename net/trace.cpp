@@ -147,6 +147,26 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
     }
     line["sockets"] = std::move(sockets);
 
+    // Every actor and every lane of a server model: the thread or process, what it is
+    // doing now, the descriptors it holds.
+    json lanes = json::array();
+    for (const auto& a : world.Actors()) {
+        const CallEvent* now = a.Current();
+        json fds = json::array();
+        for (const auto& [handle, f] : a.Fds)
+            fds.push_back(f.Fd);
+        lanes.push_back({{"name", a.Name},
+                         {"kind", a.LaneKind.empty() ? "actor" : a.LaneKind},
+                         {"pid", a.Pid != 0 ? json(a.Pid) : json(nullptr)},
+                         {"tid", a.Tid != 0 ? json(a.Tid) : json(nullptr)},
+                         {"parent", a.Parent.empty() ? json(nullptr) : json(a.Parent)},
+                         {"status", a.Status},
+                         {"in", now ? json(now->Call) : json(nullptr)},
+                         {"blocked", now && now->Phase == CallPhase::Blocked},
+                         {"fds", std::move(fds)}});
+    }
+    line["lanes"] = std::move(lanes);
+
     json counters = json::object(), totals = json::object(), sysctl = json::object();
     for (const auto& [name, value] : world.CounterValues()) {
         counters[name] = world.CounterDelta(name);

@@ -113,7 +113,35 @@ void World::Apply(const CallEvent& call)
     // Only a call that changes who holds which socket, or what the lab knows of its
     // addresses, changes the socket list; the ladder itself is read from Actors().
     bool sockets_change = call.Phase == CallPhase::Finished &&
-                          (call.NewFd || call.Closed || call.Local || call.Remote || call.Call == "listen");
+                          (call.NewFd || call.Closed || call.Local || call.Remote || call.Call == "listen" ||
+                           !call.Inherited.empty());
+    if (call.Pid != 0)
+        actor.Pid = call.Pid;
+    if (call.Tid != 0)
+        actor.Tid = call.Tid;
+    if (!call.Parent.empty())
+        actor.Parent = call.Parent;
+    if (!call.LaneKind.empty())
+        actor.LaneKind = call.LaneKind;
+    if (call.Call == "exit" && actor.LaneKind == "process")
+        actor.Status = "zombie"; // exit() never returns; the process is gone but not reaped
+    if (call.Phase == CallPhase::Finished && call.Call == "return" && actor.LaneKind == "thread")
+        actor.Status = "exited";
+    if (call.Phase == CallPhase::Finished && call.Call == "waitpid" && call.Result > 0)
+        for (auto& lane : ActorsList)
+            if (lane.LaneKind == "process" && lane.Pid == call.Result)
+                lane.Status = "reaped";
+    if (call.Phase == CallPhase::Finished) {
+        // A lane that starts with descriptors: fork's copies, or the one a thread serves.
+        for (const auto& f : call.Inherited) {
+            actor.Fds[f.Handle] = f;
+            if (LabCookies.count(f.Cookie))
+                SharedCookies.insert(f.Cookie);
+            LabCookies[f.Cookie] = {index, f.Handle};
+            if (f.Inode != 0)
+                LabInodes[f.Inode] = f.Cookie;
+        }
+    }
 
     if (call.Phase == CallPhase::Finished) {
         if (call.NewFd) {
@@ -141,9 +169,20 @@ void World::Apply(const CallEvent& call)
         }
         if (call.Closed) {
             actor.Fds.erase(call.Handle);
-            if (cookie != 0)
-                LabCookies.erase(cookie);
-            std::erase_if(LabInodes, [&](const auto& entry) { return entry.second == cookie; });
+            auto holder = LabCookies.find(cookie);
+            if (cookie != 0 && holder != LabCookies.end() && holder->second == std::pair{index, call.Handle}) {
+                LabCookies.erase(holder);
+                // After fork() two processes hold the socket: it stays held by the other.
+                if (SharedCookies.count(cookie))
+                    for (std::size_t i = 0; i < ActorsList.size() && !LabCookies.count(cookie); ++i)
+                        for (const auto& [handle, f] : ActorsList[i].Fds)
+                            if (f.Cookie == cookie) {
+                                LabCookies[cookie] = {i, handle};
+                                break;
+                            }
+            }
+            if (!LabCookies.count(cookie))
+                std::erase_if(LabInodes, [&](const auto& entry) { return entry.second == cookie; });
         }
         Finished.push_back(call);
         if (Finished.size() > 4096) // nobody is taking them (no trace): keep the recent ones

@@ -59,12 +59,19 @@ struct ListenerView {
 };
 
 // One actor (a thread of the lab) and the calls it has made, oldest first.
+// A lab actor, or a lane of a server model: a thread or a process of its own.
 struct ActorView {
     std::string Name;
     std::string Kind;               // "server" or "client"
     std::vector<CallEvent> Calls;   // each call's latest phase
     std::map<std::string, FdInfo> Fds; // descriptors it holds now, by handle
     const CallEvent* Current() const;   // the call in progress (Started/Blocked), if any
+    int Pid = 0;                    // the process and thread that made its latest call
+    int Tid = 0;
+    std::string Parent;             // the lane that created it ("" for a lab actor)
+    std::string LaneKind;           // "thread" | "process" | "" (a lab actor)
+    std::string Status = "running"; // "running", "exited" (a thread returned), "zombie"
+                                    // (a process exited, not yet reaped), "reaped"
 };
 
 class World {
@@ -121,6 +128,7 @@ private:
     std::set<std::uint64_t> EverHeld;     // cookies a descriptor has held (accepted or created)
     std::map<std::uint64_t, std::pair<std::size_t, std::string>> LabCookies; // cookie -> (actor index, handle)
     std::map<std::uint32_t, std::uint64_t> LabInodes; // inode -> cookie, for lab descriptors
+    std::set<std::uint64_t> SharedCookies; // sockets that more than one lane held (fork's copies)
     std::map<std::uint64_t, Endpoint> LabLocal, LabRemote; // what calls reported, for sockets not in the kernel
     std::map<std::uint64_t, SocketRole> LabRoles; // Listener after listen(), Server after accept(), Client after connect()
     std::vector<CallEvent> Finished;

@@ -83,7 +83,7 @@ TEST(Lesson, MistakesNameThePathAndWhatWasExpected)
               std::string::npos);
     EXPECT_NE(Error(With(R"({"actor": "server", "call": "bind", "colour": 1})")).find("unknown field 'colour'"),
               std::string::npos);
-    EXPECT_NE(Error(With(R"({"actor": "server", "call": "listen"})", R"({"count": 1})")).find("missing \"sockets\", \"listeners\" or \"kernel\""),
+    EXPECT_NE(Error(With(R"({"actor": "server", "call": "listen"})", R"({"count": 1})")).find("missing \"sockets\", \"listeners\", \"lanes\" or \"kernel\""),
               std::string::npos);
     EXPECT_NE(Error(R"({"name": "m", "title": "t", "actors": [], "steps": []})").find("actors: expected a non-empty array"),
               std::string::npos);

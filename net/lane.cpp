@@ -1,0 +1,346 @@
+#include "lane.hpp"
+
+#include "clock.hpp"
+#include "sockets.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <cstring>
+
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace sockscope {
+
+Lane::Lane(std::string name, std::string kind, Sink sink, IdSource ids)
+    : LaneName(std::move(name)), Kind(std::move(kind)), SinkFn(std::move(sink)), Ids(std::move(ids)),
+      Pid(getpid()), Tid(gettid())
+{
+}
+
+void Lane::Announce(const std::string& call, const std::string& parent, const std::string& lane_kind, long result,
+                    std::vector<FdInfo> inherited, const std::string& note)
+{
+    CallEvent c = Begin(call, "", -1, "");
+    c.Parent = parent;
+    c.LaneKind = lane_kind;
+    c.Inherited = std::move(inherited);
+    c.Note = note;
+    Finish(c, result, 0);
+}
+
+CallEvent Lane::Begin(const std::string& call, const std::string& handle, int fd, const std::string& args)
+{
+    CallEvent c;
+    c.Id = Ids();
+    c.Actor = LaneName;
+    c.ActorKind = Kind;
+    c.Call = call;
+    c.Handle = handle;
+    c.Fd = fd;
+    c.Args = args;
+    c.Phase = CallPhase::Started;
+    c.TStart = MonotonicSeconds();
+    c.Pid = Pid;
+    c.Tid = Tid;
+    SinkFn(c);
+    return c;
+}
+
+void Lane::Blocked(CallEvent& call)
+{
+    call.Phase = CallPhase::Blocked;
+    SinkFn(call);
+}
+
+void Lane::Finish(CallEvent& call, long result, int err)
+{
+    call.Result = result;
+    call.Errno = result < 0 ? err : 0;
+    call.Phase = CallPhase::Finished;
+    call.TEnd = MonotonicSeconds();
+    SinkFn(call);
+}
+
+CallEvent Lane::Done(const std::string& call, const std::string& handle, int fd, const std::string& args,
+                     long result, int err, const std::string& note)
+{
+    CallEvent c = Begin(call, handle, fd, args);
+    c.Note = note;
+    Finish(c, result, err);
+    return c;
+}
+
+void Lane::Close(int fd, const std::string& handle)
+{
+    CallEvent c = Begin("close", handle, fd, std::to_string(fd));
+    long rc = ::close(fd);
+    int err = errno;
+    c.Closed = rc == 0;
+    Finish(c, rc, err);
+}
+
+bool WaitReady(int fd, short events, int stop_fd)
+{
+    for (;;) {
+        pollfd pfds[2] = {{fd, events, 0}, {stop_fd, POLLIN, 0}};
+        int n = poll(pfds, stop_fd >= 0 ? 2 : 1, -1);
+        if (n < 0 && errno != EINTR)
+            return true; // the call itself will report the error
+        if (stop_fd >= 0 && (pfds[1].revents & POLLIN))
+            return false;
+        if (n > 0 && pfds[0].revents)
+            return true;
+    }
+}
+
+EchoRound EchoOnce(Lane& lane, int fd, const std::string& handle, int len, int stop_fd)
+{
+    len = std::max(1, len);
+    CallEvent r = lane.Begin("recv", handle, fd, std::to_string(fd) + ", buf, " + std::to_string(len) + ", 0");
+    std::string buffer(static_cast<std::size_t>(len), '\0');
+    long n;
+    bool reported = false;
+    for (;;) {
+        n = recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+        if (n >= 0)
+            break;
+        int err = errno;
+        if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+            lane.Finish(r, -1, err);
+            return EchoRound::Error;
+        }
+        if (!reported) {
+            lane.Blocked(r);
+            reported = true;
+        }
+        if (!WaitReady(fd, POLLIN, stop_fd)) {
+            r.Note = "woken by reset";
+            lane.Finish(r, -1, EINTR);
+            return EchoRound::Stopped;
+        }
+    }
+    std::string data(buffer.data(), static_cast<std::size_t>(n));
+    r.Data = data;
+    if (n == 0)
+        r.Note = "end of stream: the peer sent FIN";
+    else if (data.find("bye") != std::string::npos)
+        r.Note = "\"bye\": the client is done, the server closes";
+    lane.Finish(r, n, 0);
+    if (n == 0)
+        return EchoRound::Eof;
+    if (data.find("bye") != std::string::npos)
+        return EchoRound::Bye;
+
+    CallEvent s = lane.Begin("send", handle, fd,
+                             std::to_string(fd) + ", \"" + EscapeBytes(data, 48) + "\", " + std::to_string(n) +
+                                 ", MSG_NOSIGNAL");
+    std::size_t sent = 0;
+    reported = false;
+    while (sent < data.size()) {
+        long m = send(fd, data.data() + sent, data.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (m >= 0) {
+            sent += static_cast<std::size_t>(m);
+            continue;
+        }
+        int err = errno;
+        if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+            s.Data = data.substr(0, sent);
+            lane.Finish(s, sent > 0 ? static_cast<long>(sent) : -1, err);
+            return EchoRound::Error;
+        }
+        if (!reported) {
+            lane.Blocked(s);
+            reported = true;
+        }
+        if (!WaitReady(fd, POLLOUT, stop_fd)) {
+            s.Note = "woken by reset";
+            s.Data = data.substr(0, sent);
+            lane.Finish(s, sent > 0 ? static_cast<long>(sent) : -1, EINTR);
+            return EchoRound::Stopped;
+        }
+    }
+    s.Data = data;
+    lane.Finish(s, static_cast<long>(sent), 0);
+    return EchoRound::Again;
+}
+
+EchoRound ServeEcho(Lane& lane, int fd, const std::string& handle, int len, int stop_fd)
+{
+    for (;;) {
+        EchoRound round = EchoOnce(lane, fd, handle, len, stop_fd);
+        if (round == EchoRound::Again)
+            continue;
+        if (round != EchoRound::Stopped)
+            lane.Close(fd, handle);
+        return round;
+    }
+}
+
+namespace {
+
+using nlohmann::json;
+
+std::string Hex(const std::string& bytes)
+{
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (unsigned char b : bytes) {
+        out += digits[b >> 4];
+        out += digits[b & 15];
+    }
+    return out;
+}
+
+std::string Unhex(const std::string& text)
+{
+    std::string out;
+    for (std::size_t i = 0; i + 1 < text.size(); i += 2)
+        out += static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16));
+    return out;
+}
+
+json FdJson(const FdInfo& f)
+{
+    return {{"handle", f.Handle}, {"fd", f.Fd}, {"inode", f.Inode}, {"cookie", f.Cookie}};
+}
+
+FdInfo FdFromJson(const json& j)
+{
+    FdInfo f;
+    f.Handle = j.at("handle").get<std::string>();
+    f.Fd = j.at("fd").get<int>();
+    f.Inode = j.at("inode").get<std::uint32_t>();
+    f.Cookie = j.at("cookie").get<std::uint64_t>();
+    return f;
+}
+
+double ToAbsolute(double t) { return t + static_cast<double>(ClockOriginNs()) / 1e9; }
+double FromAbsolute(double t) { return t - static_cast<double>(ClockOriginNs()) / 1e9; }
+
+} // namespace
+
+std::string EncodeEvent(const CallEvent& c)
+{
+    json j = {{"id", c.Id},        {"actor", c.Actor},   {"kind", c.ActorKind},
+              {"call", c.Call},    {"handle", c.Handle}, {"fd", c.Fd},
+              {"args", Hex(c.Args)}, {"phase", static_cast<int>(c.Phase)}, {"result", c.Result},
+              {"errno", c.Errno},  {"note", Hex(c.Note)}, {"t0", ToAbsolute(c.TStart)},
+              {"t1", c.TEnd > 0 ? ToAbsolute(c.TEnd) : 0.0}, {"closed", c.Closed},
+              {"data", Hex(c.Data)}, {"pid", c.Pid}, {"tid", c.Tid}, {"parent", c.Parent},
+              {"lane_kind", c.LaneKind}};
+    if (c.NewFd)
+        j["new_fd"] = FdJson(*c.NewFd);
+    if (c.Local)
+        j["local"] = c.Local->ToString();
+    if (c.Remote)
+        j["remote"] = c.Remote->ToString();
+    json inherited = json::array();
+    for (const auto& f : c.Inherited)
+        inherited.push_back(FdJson(f));
+    j["inherited"] = std::move(inherited);
+    return j.dump();
+}
+
+std::optional<CallEvent> DecodeEvent(const std::string& line)
+{
+    try {
+        json j = json::parse(line);
+        CallEvent c;
+        c.Id = j.at("id").get<std::uint64_t>();
+        c.Actor = j.at("actor").get<std::string>();
+        c.ActorKind = j.at("kind").get<std::string>();
+        c.Call = j.at("call").get<std::string>();
+        c.Handle = j.at("handle").get<std::string>();
+        c.Fd = j.at("fd").get<int>();
+        c.Args = Unhex(j.at("args").get<std::string>());
+        int phase = j.at("phase").get<int>();
+        if (phase < 0 || phase > static_cast<int>(CallPhase::Finished))
+            return std::nullopt;
+        c.Phase = static_cast<CallPhase>(phase);
+        c.Result = j.at("result").get<long>();
+        c.Errno = j.at("errno").get<int>();
+        c.Note = Unhex(j.at("note").get<std::string>());
+        c.TStart = FromAbsolute(j.at("t0").get<double>());
+        double t1 = j.at("t1").get<double>();
+        c.TEnd = t1 > 0 ? FromAbsolute(t1) : 0.0;
+        c.Closed = j.at("closed").get<bool>();
+        c.Data = Unhex(j.at("data").get<std::string>());
+        c.Pid = j.at("pid").get<int>();
+        c.Tid = j.at("tid").get<int>();
+        c.Parent = j.at("parent").get<std::string>();
+        c.LaneKind = j.at("lane_kind").get<std::string>();
+        if (j.contains("new_fd"))
+            c.NewFd = FdFromJson(j["new_fd"]);
+        if (j.contains("local"))
+            c.Local = Endpoint::Parse(j["local"].get<std::string>());
+        if (j.contains("remote"))
+            c.Remote = Endpoint::Parse(j["remote"].get<std::string>());
+        for (const auto& f : j.at("inherited"))
+            c.Inherited.push_back(FdFromJson(f));
+        return c;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+int RunWorker(int argc, char** argv)
+{
+    // sockscope --worker echo --report-fd R --listen-fd L --listen-handle H
+    //           --conn-fd C --conn-handle H --parent NAME --len N
+    std::map<std::string, std::string> args;
+    for (int i = 3; i + 1 < argc; i += 2)
+        args[argv[i]] = argv[i + 1];
+    auto number = [&](const char* key) { return args.count(key) ? std::atoi(args[key].c_str()) : -1; };
+    int report = number("--report-fd");
+    int listen_fd = number("--listen-fd");
+    int conn = number("--conn-fd");
+    int len = number("--len");
+    if (argc < 3 || std::string(argv[2]) != "echo" || report < 0 || conn < 0) {
+        std::fprintf(stderr, "sockscope --worker: used by sockscope's fork server only\n");
+        return 2;
+    }
+    // Die with the lab: a reset or a crash of sockscope must not leave servers behind.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1)
+        return 1;
+    std::uint64_t next_id = 1;
+    Lane lane(
+        "child " + std::to_string(getpid()), "server",
+        [report](const CallEvent& c) {
+            std::string line = EncodeEvent(c) + "\n";
+            std::size_t off = 0;
+            while (off < line.size()) {
+                long n = write(report, line.data() + off, line.size() - off);
+                if (n <= 0 && errno != EINTR)
+                    return; // sockscope is gone: nobody to tell
+                if (n > 0)
+                    off += static_cast<std::size_t>(n);
+            }
+        },
+        [&next_id] { return next_id++; });
+    std::vector<FdInfo> inherited;
+    if (listen_fd >= 0)
+        inherited.push_back(DescribeFd(args["--listen-handle"], listen_fd));
+    inherited.push_back(DescribeFd(args["--conn-handle"], conn));
+    lane.Announce("fork", args["--parent"], "process", 0, inherited,
+                  "fork() returned 0: this is the child, with copies of the parent's descriptors");
+    if (listen_fd >= 0)
+        lane.Close(listen_fd, args["--listen-handle"]); // the child never accepts
+    ServeEcho(lane, conn, args["--conn-handle"], len, -1);
+    CallEvent bye = lane.Begin("exit", "", -1, "0");
+    bye.Note = "the child ends: a zombie until its parent calls waitpid()";
+    lane.Blocked(bye); // exit() does not return
+    return 0;
+}
+
+} // namespace sockscope

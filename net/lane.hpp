@@ -1,0 +1,70 @@
+// A lane: one thread or one process of a server model (the lecture notes' iterative,
+// fork, thread and epoll servers). It makes real system calls and reports each one as a
+// CallEvent under its own name, with its pid and tid, exactly as an actor does.
+// Also: the echo service those servers run on each connection, and the encoding a
+// forked worker uses to send its events to sockscope through a pipe.
+#pragma once
+
+#include "events.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace sockscope {
+
+class Lane {
+public:
+    using Sink = std::function<void(const CallEvent&)>;
+    using IdSource = std::function<std::uint64_t()>;
+
+    // `kind` is the actor kind shown ("server"); `lane_kind` "thread" or "process", or ""
+    // for the lane that is the actor's own thread.
+    Lane(std::string name, std::string kind, Sink sink, IdSource ids);
+
+    const std::string& Name() const { return LaneName; }
+    // Report that this lane exists: its first event (fork's return in the child, the
+    // start of a thread), with the descriptors it starts with.
+    void Announce(const std::string& call, const std::string& parent, const std::string& lane_kind,
+                  long result, std::vector<FdInfo> inherited, const std::string& note);
+    // A call: Begin reports it Started, Blocked and Finish as they happen.
+    CallEvent Begin(const std::string& call, const std::string& handle, int fd, const std::string& args);
+    void Blocked(CallEvent& call);
+    void Finish(CallEvent& call, long result, int err);
+    // A call that returns at once (already made): Begin + Finish.
+    CallEvent Done(const std::string& call, const std::string& handle, int fd, const std::string& args,
+                   long result, int err, const std::string& note = {});
+    // close(fd), reported, with the handle released.
+    void Close(int fd, const std::string& handle);
+
+private:
+    std::string LaneName;
+    std::string Kind;
+    Sink SinkFn;
+    IdSource Ids;
+    int Pid = 0;
+    int Tid = 0;
+};
+
+// Wait until `fd` has `events` or `stop_fd` is readable. False: stopped.
+bool WaitReady(int fd, short events, int stop_fd);
+
+// One round of the echo service of the lecture notes on a connected descriptor: recv up
+// to `len` bytes (blocking, woken by `stop_fd`); "bye" in them or EOF ends the service;
+// anything else is sent back with a blocking send. Does not close the descriptor.
+enum class EchoRound : std::uint8_t { Again, Bye, Eof, Error, Stopped };
+EchoRound EchoOnce(Lane& lane, int fd, const std::string& handle, int len, int stop_fd);
+// Rounds until one ends the service; then close(fd) unless stopped.
+EchoRound ServeEcho(Lane& lane, int fd, const std::string& handle, int len, int stop_fd);
+
+// One CallEvent as one line of text (JSON) and back: how a forked worker reports. Times
+// travel on the system-wide monotonic clock and come back on this process's.
+std::string EncodeEvent(const CallEvent& call);
+std::optional<CallEvent> DecodeEvent(const std::string& line);
+
+// The worker mode: `sockscope --worker echo ...`, exec'd by the fork server in the
+// child so that the child runs a fresh single-threaded program. Returns the exit status.
+int RunWorker(int argc, char** argv);
+
+} // namespace sockscope

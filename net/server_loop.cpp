@@ -1,0 +1,527 @@
+#include "server_loop.hpp"
+
+#include "lab.hpp"
+#include "sockets.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace sockscope {
+
+namespace {
+
+void CloseWithReset(int fd)
+{
+    linger lg{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    ::close(fd);
+}
+
+std::string StatusText(int status)
+{
+    if (WIFEXITED(status))
+        return "exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status))
+        return std::string("killed by signal ") + strsignal(WTERMSIG(status));
+    return "status " + std::to_string(status);
+}
+
+// The sockscope binary to exec as the fork server's child: $SOCKSCOPE_WORKER, this
+// program if it is sockscope, or a sockscope next to it (a test binary in the build
+// tree finds ../app/sockscope). Never another program: it would not understand --worker.
+std::string DefaultWorkerPath()
+{
+    if (const char* env = std::getenv("SOCKSCOPE_WORKER"); env && *env)
+        return env;
+    char buf[4096];
+    long n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0)
+        return {};
+    std::string self(buf, static_cast<std::size_t>(n));
+    std::string dir = self.substr(0, self.rfind('/') + 1);
+    if (self.substr(dir.size()) == "sockscope")
+        return self;
+    for (const char* candidate : {"sockscope", "../app/sockscope"})
+        if (access((dir + candidate).c_str(), X_OK) == 0)
+            return dir + candidate;
+    return {};
+}
+
+} // namespace
+
+bool IsServerModel(const std::string& model)
+{
+    return model == "iterative" || model == "thread" || model == "fork" || model == "epoll";
+}
+
+// A forked child: its pid, the pipe it reports through, and a pidfd that becomes
+// readable when it exits (how sockscope hears SIGCHLD without a process-wide handler).
+struct ServerLoop::Child {
+    int Pid = 0;
+    UniqueFd Pipe;
+    UniqueFd PidFd;
+    std::string Buffer;
+    std::map<std::uint64_t, std::uint64_t> Ids; // the child's call ids -> the lab's
+    bool PipeOpen = true;
+    bool Exited = false;
+};
+
+// A thread of the thread-per-connection model and the connection it serves.
+struct ServerLoop::Worker {
+    std::thread Thread;
+    std::atomic<int> Fd{-1}; // -1 once the thread closed it
+};
+
+ServerLoop::ServerLoop(Lab& lab, std::string name, std::string listen_handle, UniqueFd listener, ServerSpec spec)
+    : LabRef(lab), Name(std::move(name)), ListenHandle(std::move(listen_handle)), Listener(std::move(listener)),
+      Spec(std::move(spec)), StopFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))
+{
+    if (Spec.WorkerPath.empty())
+        Spec.WorkerPath = DefaultWorkerPath();
+    // Lanes make blocking calls the way actors do: on a non-blocking descriptor, waiting
+    // in poll() so that a reset can wake them.
+    if (int flags = fcntl(Listener.Get(), F_GETFL); flags >= 0)
+        fcntl(Listener.Get(), F_SETFL, flags | O_NONBLOCK);
+    Thread = std::thread([this] { Run(); });
+}
+
+ServerLoop::~ServerLoop()
+{
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = write(StopFd.Get(), &one, sizeof one);
+    if (Thread.joinable())
+        Thread.join();
+}
+
+bool ServerLoop::Stopped() const
+{
+    pollfd pfd{StopFd.Get(), POLLIN, 0};
+    return poll(&pfd, 1, 0) > 0;
+}
+
+std::string ServerLoop::NextHandle()
+{
+    return "conn" + std::to_string(++Accepted);
+}
+
+void ServerLoop::Run()
+{
+    Lane lane(
+        Name, "server", [this](const CallEvent& c) { LabRef.Report(c); }, [this] { return LabRef.NewCallId(); });
+    if (Spec.Model == "thread")
+        RunThreads(lane);
+    else if (Spec.Model == "fork")
+        RunFork(lane);
+    else if (Spec.Model == "epoll")
+        RunEpoll(lane);
+    else
+        RunIterative(lane);
+
+    // Stopped: nothing may outlive the lab.
+    for (auto& w : Workers)
+        if (w->Thread.joinable())
+            w->Thread.join();
+    for (auto& w : Workers)
+        if (int fd = w->Fd.exchange(-1); fd >= 0)
+            CloseWithReset(fd);
+    for (auto& c : Children) {
+        if (!c->Exited)
+            kill(c->Pid, SIGKILL);
+        waitpid(c->Pid, nullptr, 0);
+    }
+    std::lock_guard lock(Mutex);
+    Zombies.clear();
+    if (Listener.Get() >= 0)
+        CloseWithReset(Listener.Release());
+}
+
+int ServerLoop::AcceptBlocking(Lane& lane, std::string& handle)
+{
+    int lfd = Listener.Get();
+    CallEvent call = lane.Begin("accept", ListenHandle, lfd, std::to_string(lfd) + ", &addr, &addrlen");
+    bool reported = false;
+    for (;;) {
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        int conn = accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        int err = errno;
+        if (conn >= 0) {
+            // The lanes make blocking calls (emulated with poll): the descriptor itself
+            // stays non-blocking so that a reset can always wake them.
+            handle = NextHandle();
+            call.NewFd = DescribeFd(handle, conn);
+            call.Remote = EndpointOf(ss);
+            call.Local = LocalOf(conn);
+            lane.Finish(call, conn, 0);
+            return conn;
+        }
+        if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+            if (err == EMFILE || err == ENFILE)
+                call.Note = "out of descriptors: the connection stays in the accept queue";
+            lane.Finish(call, -1, err);
+            // Do not spin on a lasting error: wait a little (or for the stop) first.
+            pollfd pfd{StopFd.Get(), POLLIN, 0};
+            return poll(&pfd, 1, 200) > 0 ? -2 : -1;
+        }
+        if (!reported) {
+            lane.Blocked(call);
+            reported = true;
+        }
+        if (!WaitReady(lfd, POLLIN, StopFd.Get())) {
+            call.Note = "woken by reset";
+            lane.Finish(call, -1, EINTR);
+            return -2;
+        }
+    }
+}
+
+void ServerLoop::RunIterative(Lane& lane)
+{
+    for (;;) {
+        std::string handle;
+        int conn = AcceptBlocking(lane, handle);
+        if (conn == -2)
+            return;
+        if (conn < 0)
+            continue;
+        // While this connection is served, nobody calls accept(): the next clients'
+        // handshakes complete in the kernel and they wait in the accept queue.
+        if (ServeEcho(lane, conn, handle, Spec.Len, StopFd.Get()) == EchoRound::Stopped) {
+            CloseWithReset(conn);
+            return;
+        }
+    }
+}
+
+void ServerLoop::RunThreads(Lane& lane)
+{
+    for (;;) {
+        std::string handle;
+        int conn = AcceptBlocking(lane, handle);
+        if (conn == -2)
+            return;
+        if (conn < 0)
+            continue;
+        CallEvent create = lane.Begin("pthread_create", "", -1, "&tid, NULL, serve, (void *)(long)" + std::to_string(conn));
+        auto worker = std::make_unique<Worker>();
+        worker->Fd = conn;
+        Worker* w = worker.get();
+        std::string parent = Name;
+        int stop = StopFd.Get();
+        int len = Spec.Len;
+        Lab* lab = &LabRef;
+        {
+            std::lock_guard lock(Mutex);
+            Workers.push_back(std::move(worker));
+        }
+        w->Thread = std::thread([w, parent, handle, stop, len, lab] {
+            Lane mine(
+                "thread " + std::to_string(gettid()), "server", [lab](const CallEvent& c) { lab->Report(c); },
+                [lab] { return lab->NewCallId(); });
+            int fd = w->Fd.load();
+            mine.Announce("start", parent, "thread", 0, {DescribeFd(handle, fd)},
+                          "a thread of the same process: it shares every descriptor and serves fd " +
+                              std::to_string(fd));
+            if (ServeEcho(mine, fd, handle, len, stop) != EchoRound::Stopped) {
+                w->Fd = -1; // ServeEcho closed it
+                mine.Done("return", "", -1, "NULL", 0, 0, "the thread ends");
+            }
+        });
+        create.Note = "a new thread serves " + handle;
+        lane.Finish(create, 0, 0);
+    }
+}
+
+void ServerLoop::ForkChild(Lane& lane, int conn, const std::string& handle)
+{
+    int lfd = Listener.Get();
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        lane.Done("fork", "", -1, "", -1, errno, "sockscope could not make the child's report pipe");
+        lane.Close(conn, handle);
+        return;
+    }
+    // Everything the child needs is built before fork(): in a multi-threaded process the
+    // child may only make async-signal-safe calls until it execs.
+    std::vector<std::string> args = {Spec.WorkerPath, "--worker",      "echo",
+                                     "--report-fd",   std::to_string(p[1]), "--listen-fd",
+                                     std::to_string(lfd), "--listen-handle", ListenHandle,
+                                     "--conn-fd",     std::to_string(conn), "--conn-handle",
+                                     handle,          "--parent",      Name,
+                                     "--len",         std::to_string(Spec.Len)};
+    std::vector<char*> argv;
+    for (auto& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    CallEvent call = lane.Begin("fork", "", -1, "");
+    if (Spec.WorkerPath.empty()) {
+        ::close(p[0]);
+        ::close(p[1]);
+        call.Note = "sockscope cannot find its own binary to run the child (set SOCKSCOPE_WORKER)";
+        lane.Finish(call, -1, ENOENT);
+        lane.Close(conn, handle);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        // The child keeps the parent's descriptor numbers, as fork() gives them.
+        fcntl(lfd, F_SETFD, 0);
+        fcntl(conn, F_SETFD, 0);
+        fcntl(p[1], F_SETFD, 0);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    int err = errno;
+    ::close(p[1]);
+    if (pid < 0) {
+        ::close(p[0]);
+        lane.Finish(call, -1, err);
+        lane.Close(conn, handle);
+        return;
+    }
+    auto child = std::make_unique<Child>();
+    child->Pid = pid;
+    child->Pipe = UniqueFd(p[0]);
+    child->PidFd = UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+    {
+        std::lock_guard lock(Mutex);
+        Children.push_back(std::move(child));
+    }
+    call.Note = "fork() returned the child's pid here, and 0 in the child";
+    lane.Finish(call, pid, 0);
+    // The parent's copy of the connection: closed, or the connection would never end.
+    lane.Close(conn, handle);
+}
+
+bool ServerLoop::PumpChild(Child& child)
+{
+    char buf[4096];
+    long n = read(child.Pipe.Get(), buf, sizeof buf);
+    if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return true;
+        child.PipeOpen = false;
+        return false;
+    }
+    child.Buffer.append(buf, static_cast<std::size_t>(n));
+    std::size_t nl;
+    while ((nl = child.Buffer.find('\n')) != std::string::npos) {
+        std::string line = child.Buffer.substr(0, nl);
+        child.Buffer.erase(0, nl + 1);
+        auto event = DecodeEvent(line);
+        if (!event)
+            continue;
+        auto [it, fresh] = child.Ids.try_emplace(event->Id, 0);
+        if (fresh)
+            it->second = LabRef.NewCallId();
+        event->Id = it->second;
+        LabRef.Report(std::move(*event));
+    }
+    return true;
+}
+
+void ServerLoop::ReapChild(Lane& lane, int pid, const std::string& why)
+{
+    CallEvent call = lane.Begin("waitpid", "", -1, std::to_string(pid) + ", &status, 0");
+    int status = 0;
+    long rc = waitpid(pid, &status, 0);
+    int err = errno;
+    call.Note = why + (rc == pid ? ": child " + std::to_string(pid) + " " + StatusText(status) + ", reaped" : "");
+    lane.Finish(call, rc, err);
+}
+
+int ServerLoop::ReapZombies(Lane& lane)
+{
+    std::set<int> zombies;
+    {
+        std::lock_guard lock(Mutex);
+        zombies.swap(Zombies);
+    }
+    if (zombies.empty()) {
+        CallEvent call = lane.Begin("waitpid", "", -1, "-1, &status, WNOHANG");
+        int status = 0;
+        long rc = waitpid(-1, &status, WNOHANG);
+        int err = errno;
+        call.Note = rc == 0 ? "no child has exited" : "";
+        lane.Finish(call, rc, err);
+        return 0;
+    }
+    for (int pid : zombies)
+        ReapChild(lane, pid, "the zombie is reaped");
+    return static_cast<int>(zombies.size());
+}
+
+void ServerLoop::RunFork(Lane& lane)
+{
+    int lfd = Listener.Get();
+    for (;;) {
+        CallEvent call = lane.Begin("accept", ListenHandle, lfd, std::to_string(lfd) + ", &addr, &addrlen");
+        bool reported = false;
+        int conn = -1;
+        std::string handle;
+        for (;;) {
+            sockaddr_storage ss{};
+            socklen_t len = sizeof ss;
+            conn = accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            int err = errno;
+            if (conn >= 0) {
+                handle = NextHandle();
+                call.NewFd = DescribeFd(handle, conn);
+                call.Remote = EndpointOf(ss);
+                call.Local = LocalOf(conn);
+                lane.Finish(call, conn, 0);
+                break;
+            }
+            if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+                lane.Finish(call, -1, err);
+                pollfd pfd{StopFd.Get(), POLLIN, 0};
+                if (poll(&pfd, 1, 200) > 0)
+                    return;
+                break;
+            }
+            if (!reported) {
+                lane.Blocked(call);
+                reported = true;
+            }
+            // Wait for a connection, the stop, a child's report or a child's exit.
+            std::vector<pollfd> pfds = {{lfd, POLLIN, 0}, {StopFd.Get(), POLLIN, 0}};
+            std::vector<std::pair<Child*, bool>> who; // (child, is pidfd)
+            for (auto& c : Children) {
+                if (c->PipeOpen) {
+                    pfds.push_back({c->Pipe.Get(), POLLIN, 0});
+                    who.emplace_back(c.get(), false);
+                }
+                if (!c->Exited && c->PidFd.Get() >= 0) {
+                    pfds.push_back({c->PidFd.Get(), POLLIN, 0});
+                    who.emplace_back(c.get(), true);
+                }
+            }
+            if (poll(pfds.data(), pfds.size(), -1) < 0 && errno != EINTR)
+                continue;
+            if (pfds[1].revents & POLLIN) {
+                call.Note = "woken by reset";
+                lane.Finish(call, -1, EINTR);
+                return;
+            }
+            Child* exited = nullptr;
+            for (std::size_t i = 2; i < pfds.size(); ++i) {
+                if (!pfds[i].revents)
+                    continue;
+                auto [child, is_pidfd] = who[i - 2];
+                if (!is_pidfd)
+                    PumpChild(*child);
+                else if (!exited)
+                    exited = child;
+            }
+            if (exited) {
+                // Everything the child said comes before its death.
+                while (exited->PipeOpen && PumpChild(*exited)) {
+                }
+                exited->Exited = true;
+                if (!Spec.ReapAtOnce) {
+                    std::lock_guard lock(Mutex);
+                    Zombies.insert(exited->Pid);
+                    continue; // a zombie until a lesson step calls waitpid()
+                }
+                // SIGCHLD interrupts the blocked accept(); the handler reaps the child.
+                call.Note = "interrupted by SIGCHLD (child " + std::to_string(exited->Pid) + " exited)";
+                lane.Finish(call, -1, EINTR);
+                ReapChild(lane, exited->Pid, "in the SIGCHLD handler");
+                break; // accept() again, as a server must after EINTR
+            }
+        }
+        if (conn >= 0)
+            ForkChild(lane, conn, handle);
+    }
+}
+
+void ServerLoop::RunEpoll(Lane& lane)
+{
+    int lfd = Listener.Get();
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    int err = errno;
+    lane.Done("epoll_create1", "", -1, "EPOLL_CLOEXEC", ep, err);
+    if (ep < 0)
+        return;
+    UniqueFd epoll_fd(ep);
+    std::map<int, std::string> conns;
+    auto ctl = [&](int op, int fd, const std::string& handle) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = fd;
+        const char* name = op == EPOLL_CTL_ADD ? "EPOLL_CTL_ADD" : "EPOLL_CTL_DEL";
+        long rc = epoll_ctl(ep, op, fd, &ev);
+        int e = errno;
+        lane.Done("epoll_ctl", handle, fd,
+                  std::to_string(ep) + ", " + name + ", " + std::to_string(fd) + (op == EPOLL_CTL_ADD ? ", {EPOLLIN}" : ", NULL"),
+                  rc, e);
+    };
+    ctl(EPOLL_CTL_ADD, lfd, ListenHandle);
+    for (;;) {
+        CallEvent wait = lane.Begin("epoll_wait", "", ep, std::to_string(ep) + ", events, 64, -1");
+        epoll_event events[64];
+        int n = epoll_wait(ep, events, 64, 0);
+        if (n == 0) {
+            lane.Blocked(wait);
+            if (!WaitReady(ep, POLLIN, StopFd.Get())) {
+                wait.Note = "woken by reset";
+                lane.Finish(wait, -1, EINTR);
+                break;
+            }
+            n = epoll_wait(ep, events, 64, 0);
+        }
+        lane.Finish(wait, n, errno);
+        for (int i = 0; i < n; ++i) {
+            int fd = events[i].data.fd;
+            if (fd == lfd) {
+                sockaddr_storage ss{};
+                socklen_t len = sizeof ss;
+                CallEvent acc = lane.Begin("accept", ListenHandle, lfd, std::to_string(lfd) + ", &addr, &addrlen");
+                int conn = accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                int e = errno;
+                if (conn >= 0) {
+                    std::string handle = NextHandle();
+                    acc.NewFd = DescribeFd(handle, conn);
+                    acc.Remote = EndpointOf(ss);
+                    acc.Local = LocalOf(conn);
+                    lane.Finish(acc, conn, 0);
+                    conns[conn] = handle;
+                    ctl(EPOLL_CTL_ADD, conn, handle);
+                } else {
+                    lane.Finish(acc, -1, e);
+                }
+                continue;
+            }
+            auto it = conns.find(fd);
+            if (it == conns.end())
+                continue;
+            EchoRound round = EchoOnce(lane, fd, it->second, Spec.Len, StopFd.Get());
+            if (round == EchoRound::Stopped)
+                break;
+            if (round != EchoRound::Again) {
+                ctl(EPOLL_CTL_DEL, fd, it->second);
+                lane.Close(fd, it->second);
+                conns.erase(it);
+            }
+        }
+        if (Stopped())
+            break;
+    }
+    for (auto& [fd, handle] : conns)
+        CloseWithReset(fd);
+}
+
+} // namespace sockscope
