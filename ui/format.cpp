@@ -146,6 +146,8 @@ std::string CallResultLabel(const CallEvent& call, double now, Lang lang)
         return Format("= %ld %s", call.Result, name.empty() ? "" : name.c_str());
     }
     case CallLook::Blocked: {
+        if (call.Call == "exit")
+            return Tr(lang, "exited: a zombie until waitpid()");
         int seconds = static_cast<int>(std::floor(std::max(0.0, now - call.TStart)));
         return Format(Tr(lang, "blocked in %s() for %d s"), std::string(CallFunctionName(call.Call)).c_str(), seconds);
     }

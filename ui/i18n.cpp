@@ -42,6 +42,7 @@ constexpr TranslationPair kTable[] = {
     {"next:", "下一个："},
     {"then:", "然后："},
     {"blocked in %s() for %d s", "阻塞在 %s() 中，已 %d 秒"},
+    {"exited: a zombie until waitpid()", "已退出：在 waitpid() 之前是僵尸进程"},
     {"in the kernel", "正在内核中执行"},
     {"queued", "排队中"},
     // queues

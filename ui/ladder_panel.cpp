@@ -87,6 +87,12 @@ std::string ColumnTitle(const ActorColumn& column, const World& world)
     if (!column.Kind.empty() && column.Kind != column.Name)
         title += " (" + column.Kind + ")";
     if (const ActorView* actor = world.FindActor(column.Name)) {
+        // A lane of a server model: which thread or process it is, and whether it lives.
+        // (its name says "child <pid>" or "thread <tid>").
+        if (!actor->LaneKind.empty())
+            title = column.Name + (actor->Status != "running" ? " [" + actor->Status + "]" : "");
+        else if (actor->Pid != 0 && column.Kind == "server")
+            title += " pid " + std::to_string(actor->Pid);
         std::vector<int> numbers;
         for (const auto& [handle, fd] : actor->Fds)
             numbers.push_back(fd.Fd);
