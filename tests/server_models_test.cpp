@@ -1,0 +1,217 @@
+// The server models of the lecture notes, each serving three clients at once, checked
+// against the kernel's own witnesses: `ss -tanp` (which process holds each connection),
+// `ps` (a zombie is state Z) and /proc/self/task (a lane's thread exists).
+#include "clock.hpp"
+#include "lab.hpp"
+#include "player.hpp"
+#include "test_util.hpp"
+#include "world.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <set>
+#include <thread>
+
+using namespace sockscope;
+using namespace sockscope::test;
+
+namespace {
+
+struct Run3 {
+    Lab TheLab;
+    World TheWorld;
+    LessonPlayer Player{TheLab, TheWorld};
+
+    explicit Run3(const std::string& name)
+    {
+        std::string error;
+        auto lesson = FindLesson(name, error);
+        EXPECT_TRUE(lesson) << error;
+        if (lesson)
+            Player.Load(*lesson);
+    }
+    // Steps 1..k, each as the lesson says.
+    void StepTo(int k)
+    {
+        while (Player.StepsDone() < k) {
+            Player.StepForward();
+            ASSERT_TRUE(DriveUntilIdle(TheLab, TheWorld, Player, 60.0));
+            std::string failures;
+            for (const auto& r : Player.Results())
+                if (!r.Ok)
+                    failures += r.Claim + " (seen: " + r.Seen + "); ";
+            ASSERT_EQ(Player.CurrentStatus(), StepStatus::Passed) << "step " << Player.StepsDone() << ": " << failures;
+        }
+    }
+    std::vector<const ActorView*> Lanes(const std::string& kind) const
+    {
+        std::vector<const ActorView*> out;
+        for (const auto& a : TheWorld.Actors())
+            if (a.LaneKind == kind)
+                out.push_back(&a);
+        return out;
+    }
+};
+
+// pid of the process `ss -tanp` names for each connection whose local port is `port`.
+std::multiset<int> SsPids(int port)
+{
+    auto r = Run("ss -Htanp state established '( sport = :" + std::to_string(port) + " )'");
+    std::multiset<int> pids;
+    for (const auto& line : Lines(r.Out)) {
+        auto at = line.find("pid=");
+        if (at != std::string::npos)
+            pids.insert(std::stoi(line.substr(at + 4)));
+    }
+    return pids;
+}
+
+std::string PsState(int pid)
+{
+    auto r = Run("ps -o stat= -p " + std::to_string(pid));
+    return r.Out.empty() ? "" : r.Out.substr(0, 1);
+}
+
+} // namespace
+
+TEST(ServerModels, ForkServesThreeClientsWithAProcessEachThenZombiesUntilWaitpid)
+{
+    Run3 run("fork-server");
+    run.StepTo(2);
+    auto children = run.Lanes("process");
+    ASSERT_EQ(children.size(), 3u);
+    std::multiset<int> lane_pids;
+    for (const auto* c : children) {
+        EXPECT_NE(c->Pid, getpid()) << "a child is a process of its own";
+        EXPECT_EQ(c->Parent, "server");
+        EXPECT_EQ(PsState(c->Pid), "S") << c->Name << " sleeps in recv()";
+        lane_pids.insert(c->Pid);
+    }
+    // Each server-side connection is held by exactly the child the lane says.
+    EXPECT_EQ(SsPids(run.Player.Port()), lane_pids);
+    for (const auto& s : run.TheWorld.Sockets())
+        if (s.Role == SocketRole::Server)
+            EXPECT_EQ(s.Actor.rfind("child ", 0), 0u) << "held by " << s.Actor;
+
+    run.StepTo(3); // client1 says bye: its child exits, not reaped
+    const ActorView* zombie = nullptr;
+    for (const auto* c : run.Lanes("process"))
+        if (c->Status == "zombie")
+            zombie = c;
+    ASSERT_NE(zombie, nullptr);
+    ASSERT_TRUE(WaitUntil([&] { return PsState(zombie->Pid) == "Z"; })) << "ps agrees: a zombie";
+    int zombie_pid = zombie->Pid;
+    run.StepTo(4); // waitpid()
+    EXPECT_TRUE(WaitUntil([&] { return PsState(zombie_pid).empty(); })) << "reaped: gone from ps";
+}
+
+TEST(ServerModels, ForkServerReapsAtOnceOnSigchldAndRestartsAccept)
+{
+    Lab lab;
+    World world;
+    int port = PickFreePort();
+    auto submit = [&](const char* actor, const char* name, auto&& set) {
+        CallRequest r;
+        r.Actor = actor;
+        r.ActorKind = std::string(actor) == "server" ? "server" : "client";
+        r.Call = name;
+        r.Port = port;
+        set(r);
+        return lab.Submit(r);
+    };
+    auto none = [](CallRequest&) {};
+    auto done = [&](std::uint64_t id) {
+        const CallEvent* c = nullptr;
+        EXPECT_TRUE(WaitUntil([&] {
+            for (auto& e : lab.Drain())
+                world.Apply(e);
+            c = world.FindCall(id);
+            return c && c->Phase == CallPhase::Finished;
+        }));
+        return c ? *c : CallEvent{};
+    };
+    done(submit("server", "socket", none));
+    done(submit("server", "bind", none));
+    done(submit("server", "listen", none));
+    ASSERT_EQ(done(submit("server", "serve", [](CallRequest& r) { r.Model = "fork"; })).Result, 0);
+    done(submit("client", "socket", none));
+    ASSERT_EQ(done(submit("client", "connect", none)).Result, 0);
+    ASSERT_EQ(done(submit("client", "send", [](CallRequest& r) { r.Data = "bye\n"; })).Result, 4);
+    // The child exits; SIGCHLD interrupts accept() (EINTR), waitpid() reaps, accept() again.
+    ASSERT_TRUE(WaitUntil([&] {
+        for (auto& e : lab.Drain())
+            world.Apply(e);
+        for (const auto& a : world.Actors())
+            if (a.LaneKind == "process" && a.Status == "reaped")
+                return true;
+        return false;
+    }));
+    const ActorView* server = world.FindActor("server");
+    ASSERT_NE(server, nullptr);
+    bool eintr = false, reaped = false;
+    for (const auto& c : server->Calls) {
+        eintr = eintr || (c.Call == "accept" && ErrnoName(c.Errno) == "EINTR");
+        reaped = reaped || (c.Call == "waitpid" && c.Result > 0 && eintr);
+    }
+    EXPECT_TRUE(eintr) << "SIGCHLD interrupts the blocked accept()";
+    EXPECT_TRUE(reaped) << "the handler's waitpid() reaps the child";
+    ASSERT_TRUE(WaitUntil([&] {
+        for (auto& e : lab.Drain())
+            world.Apply(e);
+        const CallEvent* now = server->Current();
+        return now && now->Call == "accept" && now->Phase == CallPhase::Blocked;
+    })) << "and the server accepts again";
+}
+
+TEST(ServerModels, ThreadServerServesThreeClientsWithAThreadEachInOneProcess)
+{
+    Run3 run("thread-server");
+    run.StepTo(2);
+    auto threads = run.Lanes("thread");
+    ASSERT_EQ(threads.size(), 3u);
+    for (const auto* t : threads) {
+        EXPECT_EQ(t->Pid, getpid());
+        EXPECT_EQ(access(("/proc/self/task/" + std::to_string(t->Tid)).c_str(), F_OK), 0)
+            << t->Name << " is a thread of this process";
+    }
+    EXPECT_EQ(SsPids(run.Player.Port()), (std::multiset<int>{getpid(), getpid(), getpid()}));
+    int tid = threads[0]->Tid;
+    run.StepTo(3);
+    EXPECT_TRUE(WaitUntil([&] { return access(("/proc/self/task/" + std::to_string(tid)).c_str(), F_OK) != 0; }))
+        << "the thread ended";
+}
+
+TEST(ServerModels, EpollAndIterativeServersUseOneThread)
+{
+    for (const char* name : {"epoll-server", "why-concurrency"}) {
+        Run3 run(name);
+        run.StepTo(2);
+        EXPECT_TRUE(run.Lanes("thread").empty()) << name;
+        EXPECT_TRUE(run.Lanes("process").empty()) << name;
+        for (int pid : SsPids(run.Player.Port()))
+            EXPECT_EQ(pid, getpid()) << name;
+    }
+}
+
+TEST(ServerModels, AResetStopsEveryLaneAndLeavesNothingBehind)
+{
+    std::thread([] {}).join();
+    int fds = OpenFds();
+    int tasks = Threads();
+    for (const char* name : {"fork-server", "thread-server", "epoll-server", "why-concurrency"}) {
+        Run3 run(name);
+        run.StepTo(2);
+        std::vector<int> children;
+        for (const auto* c : run.Lanes("process"))
+            children.push_back(c->Pid);
+        double start = MonotonicSeconds();
+        run.TheLab.Reset();
+        EXPECT_LT(MonotonicSeconds() - start, 1.0) << name;
+        for (int pid : children)
+            EXPECT_EQ(PsState(pid), "") << name << ": child " << pid << " killed and reaped";
+        EXPECT_TRUE(SsRows(run.Player.Port()).empty()) << name << ": no socket left on the port";
+    }
+    EXPECT_EQ(OpenFds(), fds);
+    EXPECT_TRUE(WaitUntil([&] { return Threads() == tasks; })) << Threads() << " threads, was " << tasks;
+}
