@@ -215,3 +215,27 @@ TEST(ServerModels, AResetStopsEveryLaneAndLeavesNothingBehind)
     EXPECT_EQ(OpenFds(), fds);
     EXPECT_TRUE(WaitUntil([&] { return Threads() == tasks; })) << Threads() << " threads, was " << tasks;
 }
+
+TEST(ServerModels, AStudentsClientFromAnotherProcessIsEchoed)
+{
+    for (const char* name : {"thread-server", "fork-server", "epoll-server"}) {
+        Run3 run(name);
+        run.StepTo(1);
+        std::string port = std::to_string(run.Player.Port());
+        // bash's /dev/tcp: a separate process, like a student's nc or telnet.
+        auto r = sockscope::test::Run("timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + port +
+                     " && printf \"hello from nc\\n\" >&3 && IFS= read -r line <&3 && echo \"$line\" && printf \"bye\\n\" >&3'");
+        EXPECT_EQ(r.Status, 0) << name;
+        EXPECT_EQ(r.Out, "hello from nc\n") << name << ": the server model echoed it";
+        bool served = false;
+        EXPECT_TRUE(WaitUntil([&] {
+            for (auto& e : run.TheLab.Drain())
+                run.TheWorld.Apply(e);
+            for (const auto& a : run.TheWorld.Actors())
+                for (const auto& c : a.Calls)
+                    served = served || (c.Call == "recv" && c.Data == "hello from nc\n" && a.Name != "client1");
+            return served;
+        })) << name;
+        // (That a connection from another process shows as external: lab_test.)
+    }
+}
