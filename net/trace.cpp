@@ -143,7 +143,9 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
                            {"timer", TimerJson(s.K)},
                            {"inode", s.K.Inode},
                            {"in_kernel", s.InKernel},
-                           {"actor", s.Actor.empty() ? json(nullptr) : json(s.Actor)}});
+                           {"actor", s.Actor.empty() ? json(nullptr) : json(s.Actor)},
+                           {"recv_bytes", s.RecvBytes ? json(EscapeBytes(*s.RecvBytes, 256)) : json(nullptr)},
+                           {"send_bytes", s.SendBytes ? json(EscapeBytes(*s.SendBytes, 256)) : json(nullptr)}});
     }
     line["sockets"] = std::move(sockets);
 

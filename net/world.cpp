@@ -47,7 +47,7 @@ bool SameShown(const SocketView& a, const SocketView& b)
 {
     return a.Cookie == b.Cookie && a.InKernel == b.InKernel && SameShown(a.K, b.K) && a.Role == b.Role &&
            a.Queue == b.Queue && a.Fd == b.Fd && a.Actor == b.Actor && a.Handle == b.Handle &&
-           a.External == b.External;
+           a.External == b.External && a.RecvBytes == b.RecvBytes && a.SendBytes == b.SendBytes;
 }
 
 bool SameShown(const ListenerView& a, const ListenerView& b)
@@ -166,6 +166,14 @@ void World::Apply(const CallEvent& call)
                 LabRoles[cookie] = SocketRole::Listener;
             if (call.Call == "connect")
                 LabRoles.emplace(cookie, SocketRole::Client);
+        }
+        if (cookie != 0 && (call.Call == "send" || call.Call == "write") && call.Result > 0) {
+            SentLog& log = Sent[cookie];
+            log.Complete = log.Complete && call.Data.size() == static_cast<std::size_t>(call.Result);
+            log.Tail += call.Data;
+            if (log.Tail.size() > MaxSentTail)
+                log.Tail.erase(0, log.Tail.size() - MaxSentTail);
+            sockets_change = true;
         }
         if (call.Closed) {
             actor.Fds.erase(call.Handle);
@@ -331,6 +339,8 @@ void World::Rebuild()
         SocketsList.push_back(std::move(v));
     }
 
+    AddWaitingBytes();
+
     // Descriptors the lab holds that the kernel's tables do not list: made but not yet
     // bound, listening or connected (or failed to connect). Their state is CLOSED.
     for (const auto& [cookie, holder] : LabCookies) {
@@ -371,6 +381,60 @@ void World::Clear()
     auto version = VersionCounter;
     *this = World();
     VersionCounter = version + 1;
+}
+
+namespace {
+
+// Queue lengths count sequence space: a FIN not yet read (receive side) or not yet
+// acknowledged (send side) adds one that is not a byte.
+bool FinReceived(TcpState s)
+{
+    return s == TcpState::CloseWait || s == TcpState::LastAck || s == TcpState::Closing || s == TcpState::TimeWait;
+}
+bool FinSent(TcpState s)
+{
+    return s == TcpState::FinWait1 || s == TcpState::Closing || s == TcpState::LastAck;
+}
+
+// The last `n` bytes of what was written, if they are known.
+std::optional<std::string> Tail(const std::string& written, bool complete, std::size_t n)
+{
+    if (n == 0)
+        return std::string();
+    if (!complete || written.size() < n)
+        return std::nullopt;
+    return written.substr(written.size() - n);
+}
+
+} // namespace
+
+void World::AddWaitingBytes()
+{
+    if (Sent.empty())
+        return;
+    std::map<std::pair<Endpoint, Endpoint>, std::uint64_t> by_ends;
+    for (const auto& v : SocketsList)
+        if (v.InKernel && v.State() != TcpState::Listen)
+            by_ends[{v.K.Local, v.K.Remote}] = v.Cookie;
+    for (auto& v : SocketsList) {
+        if (!v.InKernel || v.State() == TcpState::Listen)
+            continue;
+        std::size_t recv = v.K.RecvQ, send = v.K.SendQ;
+        if (recv > 0 && FinReceived(v.State()))
+            --recv;
+        if (send > 0 && FinSent(v.State()))
+            --send;
+        if (recv == 0) {
+            v.RecvBytes = std::string();
+        } else if (auto peer = by_ends.find({v.K.Remote, v.K.Local}); peer != by_ends.end()) {
+            if (auto log = Sent.find(peer->second); log != Sent.end())
+                v.RecvBytes = Tail(log->second.Tail, log->second.Complete, recv);
+        }
+        if (send == 0)
+            v.SendBytes = std::string();
+        else if (auto log = Sent.find(v.Cookie); log != Sent.end())
+            v.SendBytes = Tail(log->second.Tail, log->second.Complete, send);
+    }
 }
 
 void World::NoteState(std::uint64_t cookie, TcpState state, double t)

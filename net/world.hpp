@@ -46,6 +46,12 @@ struct SocketView {
     // A connection the kernel made (or is making) that waits in a queue for accept():
     // it has no descriptor *yet*. (An orphan finishing its close has none any more.)
     bool NoFdYet() const { return !Fd && InKernel && Queue != QueueKind::None; }
+    // The bytes waiting in the kernel, when sockscope saw them being written: those in
+    // this socket's receive queue (sent by its peer, not read yet) and in its send queue
+    // (written, not yet acknowledged). Empty when nothing waits; unknown (nullopt) when
+    // the writer was not the lab (an external peer) or wrote more than it kept.
+    std::optional<std::string> RecvBytes;
+    std::optional<std::string> SendBytes;
 };
 
 struct ListenerView {
@@ -116,6 +122,7 @@ private:
             const_cast<World*>(this)->Rebuild(); // single-threaded by contract (see above)
     }
     void NoteState(std::uint64_t cookie, TcpState state, double t);
+    void AddWaitingBytes();
     ActorView& ActorFor(const CallEvent& call);
 
     std::vector<KernelSocket> Rows;       // latest snapshot
@@ -129,6 +136,12 @@ private:
     std::map<std::uint64_t, std::pair<std::size_t, std::string>> LabCookies; // cookie -> (actor index, handle)
     std::map<std::uint32_t, std::uint64_t> LabInodes; // inode -> cookie, for lab descriptors
     std::set<std::uint64_t> SharedCookies; // sockets that more than one lane held (fork's copies)
+    struct SentLog {
+        std::string Tail;             // the last bytes written on the socket (at most MaxSentTail)
+        bool Complete = true;         // false once a write kept only part of what it sent
+    };
+    static constexpr std::size_t MaxSentTail = 64 * 1024;
+    std::map<std::uint64_t, SentLog> Sent; // cookie -> what the lab wrote on it
     std::map<std::uint64_t, Endpoint> LabLocal, LabRemote; // what calls reported, for sockets not in the kernel
     std::map<std::uint64_t, SocketRole> LabRoles; // Listener after listen(), Server after accept(), Client after connect()
     std::vector<CallEvent> Finished;

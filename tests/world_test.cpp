@@ -222,3 +222,42 @@ TEST(Trace, CallsCarryResultAndErrnoName)
     EXPECT_EQ(j["errno"], "EADDRINUSE");
     EXPECT_EQ(CallToJson(Call(2, "server", "server", "listen"))["errno"], nullptr);
 }
+
+TEST(World, WaitingBytesAreTheTailOfWhatThePeerWroteAsLongAsTheKernelCountsThem)
+{
+    World w;
+    w.Apply(NewSocket(1, "client", "client", 4, 10));
+    CallEvent a = fixtures::Finished(2, "client", "client", "send", "4, ...", 5);
+    a.Data = "hello";
+    w.Apply(a);
+    CallEvent b = fixtures::Finished(3, "client", "client", "send", "4, ...", 7);
+    b.Data = ", world";
+    w.Apply(b);
+    Snapshot snap;
+    snap.T = 4;
+    // 9 of the 12 bytes unread at the server's end (3 were read), 2 unacknowledged at the client's.
+    snap.Sockets.push_back(Row(TcpState::Established, "127.0.0.1:50000", "127.0.0.1:4000", 10, 1004, 0, 2));
+    snap.Sockets.push_back(Row(TcpState::Established, "127.0.0.1:4000", "127.0.0.1:50000", 20, 0, 9, 0));
+    w.Apply(snap);
+    const SocketView* server = w.FindSocket(20);
+    const SocketView* client = w.FindSocket(10);
+    ASSERT_TRUE(server && client);
+    EXPECT_EQ(server->RecvBytes, std::optional<std::string>("lo, world"));
+    EXPECT_EQ(client->SendBytes, std::optional<std::string>("ld"));
+    EXPECT_EQ(client->RecvBytes, std::optional<std::string>(""));
+
+    // The peer closed: Recv-Q counts its FIN too, which is not a byte.
+    snap.T = 5;
+    snap.Sockets[1] = Row(TcpState::CloseWait, "127.0.0.1:4000", "127.0.0.1:50000", 20, 0, 10, 0);
+    w.Apply(snap);
+    EXPECT_EQ(w.FindSocket(20)->RecvBytes, std::optional<std::string>("lo, world"));
+
+    // A write that kept only part of what it sent: the bytes waiting are not known.
+    CallEvent big = fixtures::Finished(6, "client", "client", "send", "4, ...", 100000);
+    big.Data = std::string(MaxCallData, 'x');
+    w.Apply(big);
+    snap.T = 7;
+    snap.Sockets[1] = Row(TcpState::Established, "127.0.0.1:4000", "127.0.0.1:50000", 20, 0, 5000, 0);
+    w.Apply(snap);
+    EXPECT_FALSE(w.FindSocket(20)->RecvBytes);
+}

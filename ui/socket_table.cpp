@@ -27,6 +27,24 @@ void Cell(const std::string& text, ImFont* font = nullptr)
         ImGui::PopFont();
 }
 
+// A queue's length from the kernel and, when sockscope saw them written, the bytes
+// waiting in it (escaped: peers' bytes are shown, never interpreted).
+void QueueCell(bool in_kernel, std::uint32_t length, const std::optional<std::string>& bytes, ImFont* mono,
+               Lang lang)
+{
+    if (!in_kernel) {
+        Cell("-", mono);
+        return;
+    }
+    std::string text = std::to_string(length);
+    if (bytes && !bytes->empty())
+        text += " \"" + EscapeBytes(*bytes, 12) + "\"";
+    Cell(text, mono);
+    if (bytes && !bytes->empty() && ImGui::IsItemHovered())
+        ImGui::SetTooltip("%s", (Format(Tr(lang, "%zu bytes waiting:"), bytes->size()) + "\n\"" +
+                                 EscapeBytes(*bytes, 512) + "\"").c_str());
+}
+
 void DrawGateCell(const SocketView& s, const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands)
 {
     Lang lang = state.Language;
@@ -81,9 +99,9 @@ void DrawRow(const SocketView& s, const UiFrame& frame, const UiState& state, st
     }
 
     ImGui::TableSetColumnIndex(ColRecvQ);
-    Cell(s.InKernel ? std::to_string(s.K.RecvQ) : "-", mono);
+    QueueCell(s.InKernel, s.K.RecvQ, s.RecvBytes, mono, lang);
     ImGui::TableSetColumnIndex(ColSendQ);
-    Cell(s.InKernel ? std::to_string(s.K.SendQ) : "-", mono);
+    QueueCell(s.InKernel, s.K.SendQ, s.SendBytes, mono, lang);
     ImGui::TableSetColumnIndex(ColTimer);
     // The monospaced font has no Chinese glyphs ("重传 0.2 秒").
     Cell(TimerLabel(s, lang), lang == Lang::En ? mono : nullptr);
@@ -111,12 +129,12 @@ void DrawSocketTable(const UiFrame& frame, const UiState& state, std::vector<UiC
     ImGui::TableSetupColumn(Tr(lang, "state"), ImGuiTableColumnFlags_WidthStretch, 1.1f);
     ImGui::TableSetupColumn(Tr(lang, "queue"), ImGuiTableColumnFlags_WidthStretch, 0.6f);
     ImGui::TableSetupColumn(Tr(lang, "fd"), ImGuiTableColumnFlags_WidthStretch, 1.1f);
-    ImGui::TableSetupColumn("Recv-Q", ImGuiTableColumnFlags_WidthStretch, 0.6f);
-    ImGui::TableSetupColumn("Send-Q", ImGuiTableColumnFlags_WidthStretch, 0.6f);
-    ImGui::TableSetupColumn(Tr(lang, "timer"), ImGuiTableColumnFlags_WidthStretch, 1.3f);
+    ImGui::TableSetupColumn("Recv-Q", ImGuiTableColumnFlags_WidthStretch, 1.1f);
+    ImGui::TableSetupColumn("Send-Q", ImGuiTableColumnFlags_WidthStretch, 0.9f);
+    ImGui::TableSetupColumn(Tr(lang, "timer"), ImGuiTableColumnFlags_WidthStretch, 1.1f);
     ImGui::TableSetupColumn(Tr(lang, "owner"), ImGuiTableColumnFlags_WidthStretch, 0.6f);
     ImGui::TableSetupColumn(Tr(lang, "cookie"), ImGuiTableColumnFlags_WidthStretch, 0.8f);
-    ImGui::TableSetupColumn(Tr(lang, "hold segments"), ImGuiTableColumnFlags_WidthStretch, 1.9f);
+    ImGui::TableSetupColumn(Tr(lang, "hold segments"), ImGuiTableColumnFlags_WidthStretch, 1.6f);
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableHeadersRow();
 
