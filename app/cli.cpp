@@ -53,6 +53,9 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
     app.add_option("--width", o.Width, "Window width in pixels")->check(CLI::Range(320, 8192))->type_name("PX");
     app.add_option("--height", o.Height, "Window height in pixels")->check(CLI::Range(240, 8192))->type_name("PX");
     app.add_flag("--list-lessons", o.ListLessons, "List the lessons found and exit");
+    app.add_flag("--bind-all", o.BindAll,
+                 "Bind the lessons' listeners to every interface (0.0.0.0, ::) instead of 127.0.0.1 and ::1, "
+                 "so that students' machines can connect over the classroom network (the GUI shows a warning)");
     app.add_flag("--private-network", o.PrivateNetwork,
                  "Run the lab in a private network namespace with its own loopback, where packet gates "
                  "work without root (other programs, e.g. a student's nc, cannot reach it there)");

@@ -13,6 +13,7 @@ struct Options {
     bool Json = false;
     bool ListLessons = false;
     bool PrivateNetwork = false;
+    bool BindAll = false;   // listeners bind every interface, not loopback
     std::string Lesson = "no-accept";
     bool LessonGiven = false;
     int Step = -1;          // -1: all steps (headless) / none done (GUI)

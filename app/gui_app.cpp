@@ -450,6 +450,7 @@ int GuiSession::Run(Lesson lesson)
             glfwPostEmptyEvent();
     });
     Player.SetBacklogOverride(Options.Backlog);
+    Player.SetBindAll(Options.BindAll);
     Player.Load(std::move(lesson), Options.Port);
 
     int code = Options.Screenshot.empty() ? InteractiveLoop() : TakeScreenshot();

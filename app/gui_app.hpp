@@ -13,6 +13,7 @@ struct GuiOptions {
     int Step = 0;              // open with steps 1..Step done
     int Port = 0;              // 0: a free port is picked
     int Backlog = -1;          // -1: the lesson's own; otherwise every listen() uses it
+    bool BindAll = false;      // listeners on every interface (shown as a warning)
     std::string Screenshot;    // non-empty: render Width x Height into this PNG and exit
     std::string Trace;         // non-empty: append the world as JSON lines (DESIGN.md)
     Lang Language = Lang::En;

@@ -89,6 +89,9 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
     World world;
     LessonPlayer player(lab, world);
     player.SetBacklogOverride(options.Backlog);
+    player.SetBindAll(options.BindAll);
+    if (options.BindAll && !options.Json)
+        std::cout << "WARNING: --bind-all: the lesson's listeners accept connections from every network interface\n";
     player.Load(std::move(lesson), options.Port);
     const Lesson& l = *player.Current();
     if (!options.Json)

@@ -55,6 +55,7 @@ int main(int argc, char** argv)
     gui.Step = std::max(0, options->Step);
     gui.Port = options->Port;
     gui.Backlog = options->Backlog;
+    gui.BindAll = options->BindAll;
     gui.Screenshot = options->Screenshot;
     gui.Trace = options->Trace;
     gui.Language = options->Language;

@@ -182,6 +182,12 @@ void LessonPlayer::SubmitNext(double now)
         request.Port = LessonPort;
     if (request.Call == "listen" && BacklogOverride >= 0)
         request.Backlog = BacklogOverride;
+    if (BindAll && request.Call == "bind" && request.ActorKind == "server") {
+        if (request.Addr == "127.0.0.1")
+            request.Addr = "0.0.0.0";
+        else if (request.Addr == "::1")
+            request.Addr = "::";
+    }
     WaitingId = LabRef.Submit(std::move(request));
     Deadline = now + Options.CallTimeout;
     ++NextCall;
@@ -232,7 +238,15 @@ void LessonPlayer::EvaluateChecks(bool final_attempt)
     nlohmann::json line = TraceLine(WorldRef, this, MonotonicSeconds(), {});
     std::vector<CheckResult> results;
     bool all_ok = true;
-    for (const Check& check : step.Expect) {
+    for (const Check& original : step.Expect) {
+        Check check = original;
+        // --bind-all: the lesson's listener is on 0.0.0.0 (or ::), its connections are not.
+        if (BindAll && check.What == "listeners" && check.Match.contains("local")) {
+            if (check.Match["local"] == "127.0.0.1:$port")
+                check.Match["local"] = "0.0.0.0:$port";
+            else if (check.Match["local"] == "[::1]:$port")
+                check.Match["local"] = "[::]:$port";
+        }
         CheckResult r;
         r.What = check.What;
         r.Claim = check.Says.En.empty() ? check.Match.dump() + " x" + std::to_string(check.Count) : check.Says.En;

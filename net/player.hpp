@@ -64,6 +64,10 @@ public:
     int Port() const { return LessonPort; }
     // Pass `backlog` to every listen() of the lesson instead of the file's value (-1: the file's).
     void SetBacklogOverride(int backlog) { BacklogOverride = backlog; }
+    // Servers bind every interface (0.0.0.0, ::) instead of loopback: other machines can
+    // connect. Off by default: a lab must not be reachable from the network unasked.
+    void SetBindAll(bool all) { BindAll = all; }
+    bool BindsAll() const { return BindAll; }
     LessonVars Vars() const;
     // The call the player is waiting for (index into the step's calls), -1 if none.
     int CallIndex() const { return NextCall - 1; }
@@ -93,6 +97,7 @@ private:
     std::optional<Lesson> LessonData;
     int LessonPort = 0;
     int BacklogOverride = -1;
+    bool BindAll = false;
     int Step = -1;
     StepStatus Status = StepStatus::Idle;
     int NextCall = 0;

@@ -131,3 +131,23 @@ TEST(CommandLine, EveryLessonAndEveryStateWorksUnprivilegedInAPrivateNetwork)
                               "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT", "CLOSED"})
         EXPECT_NE(r.Out.find(std::string(" ") + state + " "), std::string::npos) << state << " never shown";
 }
+
+TEST(CommandLine, ListenersStayOnLoopbackUnlessBindAllIsGiven)
+{
+    auto local = [](const std::string& out) {
+        std::string last;
+        for (const auto& line : Lines(out))
+            if (line.starts_with("{"))
+                last = line;
+        auto j = nlohmann::json::parse(last);
+        return j["listeners"].empty() ? std::string() : j["listeners"][0]["local"].get<std::string>();
+    };
+    auto plain = Sockscope("--headless --json --lesson no-accept --step 1");
+    ASSERT_EQ(plain.Status, 0) << plain.Out;
+    EXPECT_TRUE(local(plain.Out).starts_with("127.0.0.1:")) << local(plain.Out);
+    auto all = Sockscope("--headless --json --bind-all --lesson no-accept --step 2");
+    ASSERT_EQ(all.Status, 0) << all.Out;
+    EXPECT_TRUE(local(all.Out).starts_with("0.0.0.0:")) << local(all.Out);
+    auto text = Sockscope("--headless --bind-all --lesson no-accept --step 1");
+    EXPECT_NE(text.Out.find("WARNING: --bind-all"), std::string::npos) << text.Out;
+}

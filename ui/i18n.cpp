@@ -70,6 +70,7 @@ constexpr TranslationPair kTable[] = {
     {"no lesson loaded", "没有加载课程"},
     {"ready: %d steps, listener port %d", "就绪：共 %d 步，监听端口 %d"},
     {"making the calls", "正在进行系统调用"},
+    {"WARNING: listening on every interface: other machines on the network can connect", "警告：正在所有网络接口上监听，网络上的其他机器都可以连接"},
     {"%zu bytes waiting:", "%zu 字节在等待："},
     {"attempt %d: ", "第 %d 次尝试："},
     {"making the earlier steps again. ", "正在重新执行前面的步骤。"},

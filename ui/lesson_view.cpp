@@ -17,6 +17,7 @@ LessonView MakeLessonView(const LessonPlayer& player)
     view.Results = player.Results();
     view.Attempt = player.Attempt();
     view.Replaying = player.Replaying();
+    view.BindAll = player.BindsAll();
     if (view.Replaying) {
         // Show the step being attempted, not the earlier ones being made again.
         view.StepIndex = player.TargetStep();

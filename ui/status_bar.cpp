@@ -100,6 +100,12 @@ void DrawStatusBar(const UiFrame& frame, const UiState& state, std::vector<UiCom
         ImGui::Text(Tr(lang, "port: %d"), frame.Lesson.Port);
     else
         ImGui::TextDisabled("%s", Tr(lang, "port: -"));
+    if (frame.Lesson.BindAll) {
+        Separator();
+        ImGui::PushStyleColor(ImGuiCol_Text, colors::Red);
+        ImGui::TextUnformatted(Tr(lang, "WARNING: listening on every interface: other machines on the network can connect"));
+        ImGui::PopStyleColor();
+    }
     if (!state.Message.empty()) {
         Separator();
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Red);

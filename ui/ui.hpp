@@ -83,6 +83,7 @@ struct LessonView {
     std::vector<CheckResult> Results;
     int Attempt = 1;                    // > 1: earlier attempts at this step lost a race
     bool Replaying = false;             // steps before it are being made again
+    bool BindAll = false;               // servers listen on every interface (--bind-all)
 };
 LessonView MakeLessonView(const LessonPlayer& player);
 
