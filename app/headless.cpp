@@ -51,6 +51,8 @@ void PrintCall(const CallEvent& c)
     }
     if (!c.Note.empty())
         line += "  (" + c.Note + ")";
+    if (!c.Sockaddr.empty() && c.Phase == CallPhase::Finished)
+        line += "\n" + std::string(12, ' ') + c.Sockaddr;
     std::cout << line << "\n";
 }
 

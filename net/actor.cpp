@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <netdb.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -301,6 +302,8 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
         DoGate(call, request, fd);
     } else if (c == "await") {
         DoAwait(call, request, fd);
+    } else if (c == "getaddrinfo") {
+        DoGetaddrinfo(call, request);
     } else if (c == "serve") {
         DoServe(call, request);
     } else if (c == "waitpid") {
@@ -469,6 +472,7 @@ void Actor::DoBind(CallEvent& call, const CallRequest& request, int fd)
         Finish(call, -1, EINVAL);
         return;
     }
+    call.Sockaddr = SockaddrLayout(sa.Get(), sa.Len);
     long rc = bind(fd, sa.Get(), sa.Len);
     int err = errno;
     if (rc == 0) {
@@ -491,6 +495,7 @@ void Actor::DoConnect(CallEvent& call, const CallRequest& request, int fd)
         Finish(call, -1, EINVAL);
         return;
     }
+    call.Sockaddr = SockaddrLayout(sa.Get(), sa.Len);
     // Watch the port before the SYN leaves, so the probe can see SYN-SENT.
     LabRef.WatchPort(static_cast<std::uint16_t>(request.Port));
     long rc = WithNonBlock(fd, [&] { return ::connect(fd, sa.Get(), sa.Len); });
@@ -688,6 +693,48 @@ void Actor::DoWaitpid(CallEvent& call)
     int reaped = Server->ReapZombies(lane);
     call.Note = std::to_string(reaped) + " zombie(s) reaped";
     Finish(call, reaped, 0);
+}
+
+void Actor::DoGetaddrinfo(CallEvent& call, const CallRequest& request)
+{
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_family = request.Family == "inet" ? AF_INET : request.Family == "inet6" ? AF_INET6 : AF_UNSPEC;
+    std::string flags;
+    for (const auto& [name, bit] : {std::pair{"AI_PASSIVE", AI_PASSIVE}, {"AI_NUMERICHOST", AI_NUMERICHOST},
+                                    {"AI_NUMERICSERV", AI_NUMERICSERV}, {"AI_ADDRCONFIG", AI_ADDRCONFIG},
+                                    {"AI_V4MAPPED", AI_V4MAPPED}}) {
+        if (request.Option.find(name) != std::string::npos) {
+            hints.ai_flags |= bit;
+            flags += (flags.empty() ? "" : "|") + std::string(name);
+        }
+    }
+    std::string service = std::to_string(request.Port);
+    const char* host = request.Addr.empty() ? nullptr : request.Addr.c_str();
+    call.Handle.clear();
+    call.Args = (host ? "\"" + request.Addr + "\"" : std::string("NULL")) + ", \"" + service + "\", {" +
+                (hints.ai_family == AF_INET ? "AF_INET" : hints.ai_family == AF_INET6 ? "AF_INET6" : "AF_UNSPEC") +
+                ", SOCK_STREAM, " + (flags.empty() ? "0" : flags) + "}, &list";
+    LabRef.Report(call);
+    addrinfo* list = nullptr;
+    int rc = getaddrinfo(host, service.c_str(), &hints, &list);
+    if (rc != 0) {
+        call.Note = std::string("getaddrinfo: ") + gai_strerror(rc);
+        Finish(call, -1, rc == EAI_SYSTEM ? errno : EINVAL);
+        return;
+    }
+    long n = 0;
+    std::string found;
+    for (addrinfo* ai = list; ai; ai = ai->ai_next) {
+        sockaddr_storage ss{};
+        std::memcpy(&ss, ai->ai_addr, std::min<std::size_t>(ai->ai_addrlen, sizeof ss));
+        auto e = EndpointOf(ss);
+        found += (found.empty() ? "" : "; ") + std::to_string(++n) + ": " +
+                 (ai->ai_family == AF_INET6 ? "AF_INET6 " : "AF_INET ") + (e ? e->ToString() : "?");
+    }
+    freeaddrinfo(list);
+    call.Note = found;
+    Finish(call, n, 0);
 }
 
 } // namespace sockscope

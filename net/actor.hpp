@@ -85,6 +85,7 @@ private:
     void DoRecv(CallEvent& call, const CallRequest& request, int fd);
     void DoSend(CallEvent& call, const CallRequest& request, int fd);
     void DoServe(CallEvent& call, const CallRequest& request);
+    void DoGetaddrinfo(CallEvent& call, const CallRequest& request);
     void DoWaitpid(CallEvent& call);
 
     std::string ActorName;

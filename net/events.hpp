@@ -36,6 +36,9 @@ namespace sockscope {
 //                "later"), Len: hand the listening descriptor Fd to a server loop that
 //                runs on its own lanes (threads, processes) and echoes until "bye" or EOF
 //   waitpid      reap the fork server's exited children (with Reap "later")
+//   getaddrinfo  Addr (host; "" for NULL), Port (service), Family ("inet", "inet6" or
+//                "unspec"), Option (flags: "AI_PASSIVE|AI_NUMERICSERV|..."): the
+//                addresses it returns, in order, in Note; the result is their number
 // Fd names the descriptor within the actor: "" means the actor's first socket ("main").
 struct CallRequest {
     std::string Actor;
@@ -100,6 +103,9 @@ struct CallEvent {
     std::string Parent;
     std::string LaneKind;        // "thread" | "process" (a lane's first call), else ""
     std::vector<FdInfo> Inherited; // descriptors a lane starts with (fork: copies; thread: handed over)
+    // bind, connect: the sockaddr passed, field by field and byte by byte, as it lies in
+    // memory (the port in network order after htons, the address from inet_pton).
+    std::string Sockaddr;
 };
 
 // A call event keeps at most this many of the bytes it sent or received (its Result says

@@ -52,7 +52,7 @@ const std::set<std::string>& KnownCalls()
 {
     static const std::set<std::string> calls = {
         "socket", "setsockopt", "bind", "listen", "connect", "accept", "send", "write",
-        "recv", "read", "shutdown", "close", "getsockname", "getpeername", "gate", "ungate", "await", "serve", "waitpid"};
+        "recv", "read", "shutdown", "close", "getsockname", "getpeername", "gate", "ungate", "await", "serve", "waitpid", "getaddrinfo"};
     return calls;
 }
 
@@ -133,8 +133,9 @@ LessonCall ReadCall(const json& v, const std::string& where, const std::set<std:
     if (v.contains("as")) r.As = String(v["as"], where + ".as");
     if (v.contains("family")) {
         r.Family = String(v["family"], where + ".family");
-        if (r.Family != "inet" && r.Family != "inet6")
-            throw LessonError{where + ".family", "expected \"inet\" or \"inet6\""};
+        if (r.Family != "inet" && r.Family != "inet6" && !(r.Family == "unspec" && r.Call == "getaddrinfo"))
+            throw LessonError{where + ".family", r.Call == "getaddrinfo" ? "expected \"inet\", \"inet6\" or \"unspec\""
+                                                                       : "expected \"inet\" or \"inet6\""};
     }
     if (v.contains("addr")) r.Addr = String(v["addr"], where + ".addr");
     if (v.contains("port")) {

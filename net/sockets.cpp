@@ -1,5 +1,6 @@
 #include "sockets.hpp"
 
+#include <cstdio>
 #include <cstring>
 
 #include <arpa/inet.h>
@@ -59,6 +60,51 @@ FdInfo DescribeFd(const std::string& handle, int fd)
     if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) == 0)
         info.Cookie = cookie;
     return info;
+}
+
+namespace {
+
+std::string HexBytes(const void* data, std::size_t n)
+{
+    const auto* p = static_cast<const unsigned char*>(data);
+    std::string out;
+    char buf[4];
+    for (std::size_t i = 0; i < n; ++i) {
+        std::snprintf(buf, sizeof buf, "%02x", p[i]);
+        out += (i ? " " : "") + std::string(buf);
+    }
+    return out;
+}
+
+} // namespace
+
+std::string SockaddrLayout(const sockaddr* sa, socklen_t len)
+{
+    char text[INET6_ADDRSTRLEN] = "";
+    if (sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
+        const auto* sin = reinterpret_cast<const sockaddr_in*>(sa);
+        inet_ntop(AF_INET, &sin->sin_addr, text, sizeof text);
+        unsigned port = ntohs(sin->sin_port);
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "htons(%u) = 0x%04x", port, static_cast<unsigned>(sin->sin_port));
+        return "struct sockaddr_in (" + std::to_string(sizeof(sockaddr_in)) + " bytes): sin_family = AF_INET (" +
+               std::to_string(AF_INET) + "); sin_port = " + buf + ", bytes " + HexBytes(&sin->sin_port, 2) +
+               " (network order: high byte first; port " + std::to_string(port) + " is 0x" +
+               HexBytes(&sin->sin_port, 1) + HexBytes(reinterpret_cast<const char*>(&sin->sin_port) + 1, 1) +
+               "); sin_addr = inet_pton(\"" + text + "\"), bytes " + HexBytes(&sin->sin_addr, 4);
+    }
+    if (sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
+        const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(sa);
+        inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof text);
+        unsigned port = ntohs(sin6->sin6_port);
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "htons(%u) = 0x%04x", port, static_cast<unsigned>(sin6->sin6_port));
+        return "struct sockaddr_in6 (" + std::to_string(sizeof(sockaddr_in6)) + " bytes): sin6_family = AF_INET6 (" +
+               std::to_string(AF_INET6) + "); sin6_port = " + buf + ", bytes " + HexBytes(&sin6->sin6_port, 2) +
+               "; sin6_flowinfo = 0; sin6_addr = inet_pton(\"" + text + "\"), bytes " +
+               HexBytes(&sin6->sin6_addr, 16) + "; sin6_scope_id = " + std::to_string(sin6->sin6_scope_id);
+    }
+    return {};
 }
 
 } // namespace sockscope

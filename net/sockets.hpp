@@ -15,5 +15,8 @@ std::optional<Endpoint> LocalOf(int fd);  // getsockname
 std::optional<Endpoint> RemoteOf(int fd); // getpeername
 // The descriptor as the probe will know it: inode (fstat) and cookie (SO_COOKIE).
 FdInfo DescribeFd(const std::string& handle, int fd);
+// A sockaddr_in or sockaddr_in6 as it lies in memory, field by field: the family, the
+// port before and after htons() with its two bytes, the address bytes from inet_pton().
+std::string SockaddrLayout(const sockaddr* sa, socklen_t len);
 
 } // namespace sockscope

@@ -103,6 +103,8 @@ json CallToJson(const CallEvent& call)
         j["remote"] = call.Remote->ToString();
     if (!call.Data.empty())
         j["data"] = EscapeBytes(call.Data, 256);
+    if (!call.Sockaddr.empty())
+        j["sockaddr"] = call.Sockaddr;
     return j;
 }
 

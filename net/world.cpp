@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include <sys/socket.h>
+
 namespace sockscope {
 
 std::string_view SocketRoleName(SocketRole r)
@@ -70,6 +72,20 @@ bool ListensFor(const Endpoint& listen, const Endpoint& local)
         return false;
     bool wildcard = std::all_of(listen.Addr.begin(), listen.Addr.end(), [](auto b) { return b == 0; });
     return wildcard || listen.Addr == local.Addr;
+}
+
+// An IPv4-mapped IPv6 address (::ffff:a.b.c.d, how a dual-stack listener's connections
+// see IPv4 peers) as the IPv4 address it is, so both ends of a connection match.
+Endpoint Plain(const Endpoint& e)
+{
+    static constexpr std::uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (e.Family != AF_INET6 || !std::equal(prefix, prefix + 12, e.Addr.begin()))
+        return e;
+    Endpoint v4;
+    v4.Family = AF_INET;
+    std::copy(e.Addr.begin() + 12, e.Addr.end(), v4.Addr.begin());
+    v4.Port = e.Port;
+    return v4;
 }
 
 bool Waiting(TcpState s)
@@ -303,7 +319,7 @@ void World::Rebuild()
     std::set<std::pair<Endpoint, Endpoint>> lab_ends;
     for (const auto& row : Rows)
         if (EverHeld.count(row.Cookie))
-            lab_ends.emplace(row.Local, row.Remote);
+            lab_ends.emplace(Plain(row.Local), Plain(row.Remote));
 
     std::set<std::uint64_t> in_kernel;
     for (const auto& row : Rows) {
@@ -333,7 +349,7 @@ void World::Rebuild()
             v.External = !EverHeld.count(row.Cookie);
         } else if (v.Role == SocketRole::Server) {
             // Lab-made if the other end is a socket the lab created.
-            bool lab_peer = lab_ends.count({row.Remote, row.Local}) > 0;
+            bool lab_peer = lab_ends.count({Plain(row.Remote), Plain(row.Local)}) > 0;
             v.External = !lab_peer && !EverHeld.count(row.Cookie); // an accepted socket is the lab's
         }
         SocketsList.push_back(std::move(v));
@@ -415,7 +431,7 @@ void World::AddWaitingBytes()
     std::map<std::pair<Endpoint, Endpoint>, std::uint64_t> by_ends;
     for (const auto& v : SocketsList)
         if (v.InKernel && v.State() != TcpState::Listen)
-            by_ends[{v.K.Local, v.K.Remote}] = v.Cookie;
+            by_ends[{Plain(v.K.Local), Plain(v.K.Remote)}] = v.Cookie;
     for (auto& v : SocketsList) {
         if (!v.InKernel || v.State() == TcpState::Listen)
             continue;
@@ -426,7 +442,7 @@ void World::AddWaitingBytes()
             --send;
         if (recv == 0) {
             v.RecvBytes = std::string();
-        } else if (auto peer = by_ends.find({v.K.Remote, v.K.Local}); peer != by_ends.end()) {
+        } else if (auto peer = by_ends.find({Plain(v.K.Remote), Plain(v.K.Local)}); peer != by_ends.end()) {
             if (auto log = Sent.find(peer->second); log != Sent.end())
                 v.RecvBytes = Tail(log->second.Tail, log->second.Complete, recv);
         }

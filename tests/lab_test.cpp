@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <iostream>
 #include <map>
 #include <sys/wait.h>
 #include <thread>
@@ -57,7 +58,11 @@ void ExpectWorldMatchesSs(const World& world, const std::vector<std::uint16_t>& 
         auto ss_state = TcpStateFromName(r.State);
         ASSERT_TRUE(ss_state) << r.State;
         EXPECT_EQ(TcpStateName(*ss_state), TcpStateName(s.State())) << when;
-        EXPECT_EQ(r.Local, s.K.Local.ToString()) << when;
+        // ss writes a dual-stack wildcard listener ([::] with IPV6_V6ONLY off) as "*:port".
+        std::string local = s.K.Local.ToString();
+        if (r.Local.starts_with("*:") && local.starts_with("[::]:"))
+            local = "*:" + local.substr(5);
+        EXPECT_EQ(r.Local, local) << when;
         if (s.State() != TcpState::Listen) {
             EXPECT_EQ(r.Peer, s.K.Remote.ToString()) << when;
         }
@@ -105,9 +110,31 @@ TEST(NoAcceptLesson, EveryStepShowsWhatItClaimsAndAgreesWithSs)
     }
 }
 
+namespace {
+
+// Whether this machine's loopback has IPv6 (some containers turn it off).
+bool HaveIpv6Loopback()
+{
+    int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_addr = in6addr_loopback;
+    bool ok = bind(fd, reinterpret_cast<sockaddr*>(&sin6), sizeof sin6) == 0;
+    close(fd);
+    return ok;
+}
+
+} // namespace
+
 TEST(Lessons, EveryShippedLessonShowsWhatItClaimsAndAgreesWithSs)
 {
     for (const auto& name : ListLessons()) {
+        if ((name == "ipv6" || name == "dual-stack") && !HaveIpv6Loopback()) {
+            std::cout << "[ SKIPPED  ] " << name << ": this machine's loopback has no IPv6 (::1)\n";
+            continue;
+        }
         std::string error;
         auto lesson = FindLesson(name, error);
         ASSERT_TRUE(lesson) << error;

@@ -261,3 +261,20 @@ TEST(World, WaitingBytesAreTheTailOfWhatThePeerWroteAsLongAsTheKernelCountsThem)
     w.Apply(snap);
     EXPECT_FALSE(w.FindSocket(20)->RecvBytes);
 }
+
+TEST(World, AnIpv4ClientOfADualStackListenerIsTheLabsOwnConnection)
+{
+    World w;
+    w.Apply(NewSocket(1, "client", "client", 4, 10));
+    Snapshot snap;
+    snap.T = 2;
+    snap.Sockets.push_back(Row(TcpState::Listen, "[::]:4000", "[::]:0", 30, 1200, 1, 5));
+    snap.Sockets.push_back(Row(TcpState::Established, "127.0.0.1:50000", "127.0.0.1:4000", 10, 1004));
+    snap.Sockets.push_back(Row(TcpState::Established, "[::ffff:127.0.0.1]:4000", "[::ffff:127.0.0.1]:50000", 20, 0));
+    w.Apply(snap);
+    const SocketView* server = w.FindSocket(20);
+    ASSERT_NE(server, nullptr);
+    EXPECT_EQ(server->Role, SocketRole::Server);
+    EXPECT_FALSE(server->External) << "its peer, 127.0.0.1:50000, is the lab's client";
+    EXPECT_EQ(server->Queue, QueueKind::Accept);
+}

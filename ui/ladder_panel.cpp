@@ -65,6 +65,12 @@ void DrawMadeCall(const CallEvent& call, const UiFrame& frame, const UiState& st
         WrappedText(call.Note);
         ImGui::PopStyleColor();
     }
+    if (!call.Sockaddr.empty()) {
+        // What bind()/connect() were given, byte by byte: the port after htons().
+        ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
+        WrappedText(call.Sockaddr);
+        ImGui::PopStyleColor();
+    }
 }
 
 void DrawPendingCall(const PendingCall& pending, const UiState& state)

@@ -100,7 +100,10 @@ void DrawStatusBar(const UiFrame& frame, const UiState& state, std::vector<UiCom
         ImGui::Text(Tr(lang, "port: %d"), frame.Lesson.Port);
     else
         ImGui::TextDisabled("%s", Tr(lang, "port: -"));
-    if (frame.Lesson.BindAll) {
+    bool wildcard = false;
+    for (const auto& l : world.Listeners())
+        wildcard = wildcard || std::all_of(l.Local.Addr.begin(), l.Local.Addr.end(), [](auto b) { return b == 0; });
+    if (frame.Lesson.BindAll || wildcard) {
         Separator();
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Red);
         ImGui::TextUnformatted(Tr(lang, "WARNING: listening on every interface: other machines on the network can connect"));
