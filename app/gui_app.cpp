@@ -430,12 +430,12 @@ int GuiSession::Run(Lesson lesson)
     std::vector<Lesson> lessons = LoadAllLessons();
     for (const auto& l : lessons)
         Ui.LessonNames.push_back(std::filesystem::path(l.Path).stem().string());
-    // $SOCKSCOPE_TAB=state|kernel|sockets opens the lower area on that tab (for screenshots).
+    // $SOCKSCOPE_TAB=state|kernel|code|sockets opens the lower area on that tab (for screenshots).
     if (const char* tab = std::getenv("SOCKSCOPE_TAB")) {
         if (auto chosen = LowerTabFromName(tab))
             Ui.Tab = *chosen;
         else
-            Fail(std::string("SOCKSCOPE_TAB='") + tab + "' is not one of sockets, state, kernel; ignored");
+            Fail(std::string("SOCKSCOPE_TAB='") + tab + "' is not one of sockets, state, kernel, code; ignored");
     }
     FontTexts = LessonTexts(lessons);
     ApplyScale(Ui.Scale);

@@ -102,6 +102,7 @@ void LessonPlayer::ClearLab()
     WaitingId = 0;
     AsyncCalls.clear();
     Checks.clear();
+    CallIds.clear();
 }
 
 bool CountSatisfies(const Check& check, int n)
@@ -189,6 +190,7 @@ void LessonPlayer::SubmitNext(double now)
             request.Addr = "::";
     }
     WaitingId = LabRef.Submit(std::move(request));
+    CallIds[{Step, NextCall}] = WaitingId;
     Deadline = now + Options.CallTimeout;
     ++NextCall;
 }

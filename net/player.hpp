@@ -80,6 +80,13 @@ public:
     const std::vector<std::string>& RetryLog() const { return Retries; }
     // True while earlier steps are being replayed for a new attempt.
     bool Replaying() const { return ReplayTarget > Step; }
+    // The lab's id for the lesson's call `call` of step `step` in this attempt (0: not
+    // submitted yet). The code view finds each line's result with it.
+    std::uint64_t CallId(int step, int call) const
+    {
+        auto it = CallIds.find({step, call});
+        return it == CallIds.end() ? 0 : it->second;
+    }
     // The step being attempted: StepIndex(), or the one a replay leads up to.
     int TargetStep() const { return Replaying() ? ReplayTarget : Step; }
 
@@ -111,6 +118,7 @@ private:
     int AttemptNo = 1;
     int ReplayTarget = -1;                 // the step a new attempt replays up to
     std::vector<std::string> Retries;
+    std::map<std::pair<int, int>, std::uint64_t> CallIds; // (step, call) -> id, this attempt
 };
 
 // Apply the lab's events to the world and tick the player until the current step is

@@ -60,6 +60,8 @@ std::optional<LowerTab> LowerTabFromName(std::string_view name)
         return LowerTab::StateMachine;
     if (name == "kernel")
         return LowerTab::Kernel;
+    if (name == "code")
+        return LowerTab::Code;
     return std::nullopt;
 }
 
@@ -107,6 +109,7 @@ std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state)
                 [&] { DrawSocketTable(frame, state, commands); });
         DrawTab(LowerTab::StateMachine, "TCP state machine", state, [&] { DrawStatePanel(frame, state); });
         DrawTab(LowerTab::Kernel, "Kernel settings and counters", state, [&] { DrawKernelPanel(frame, state); });
+        DrawTab(LowerTab::Code, "Code", state, [&] { DrawCodePanel(frame, state); });
         ImGui::EndTabBar();
     }
     ImGui::End();

@@ -10,6 +10,7 @@
 #include "world.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,7 +43,7 @@ struct UiCommand {
 };
 
 // The tabs of the lower area.
-enum class LowerTab : std::uint8_t { Sockets, StateMachine, Kernel };
+enum class LowerTab : std::uint8_t { Sockets, StateMachine, Kernel, Code };
 // "sockets", "state", "kernel" (what $SOCKSCOPE_TAB may say); nullopt for anything else.
 std::optional<LowerTab> LowerTabFromName(std::string_view name);
 
@@ -84,6 +85,7 @@ struct LessonView {
     int Attempt = 1;                    // > 1: earlier attempts at this step lost a race
     bool Replaying = false;             // steps before it are being made again
     bool BindAll = false;               // servers listen on every interface (--bind-all)
+    std::map<std::pair<int, int>, std::uint64_t> CallIds; // (step, call) -> the lab's call id
 };
 LessonView MakeLessonView(const LessonPlayer& player);
 
@@ -103,6 +105,9 @@ void DrawQueuePanel(const UiFrame& frame, const UiState& state, std::vector<UiCo
 void DrawSocketTable(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands);
 void DrawStatePanel(const UiFrame& frame, const UiState& state);
 void DrawKernelPanel(const UiFrame& frame, const UiState& state);
+// The C code of the lesson so far, the line being executed highlighted, each line's real
+// result beside it; and the server model's loop with each lane at its line.
+void DrawCodePanel(const UiFrame& frame, const UiState& state);
 // The status bar carries the View menu (scale, theme, fullscreen, screenshot) and the
 // key help.
 void DrawStatusBar(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands);

@@ -1,0 +1,268 @@
+// The code view: the lesson as the C program it is. On the left, every call of the
+// steps made so far (and the next step's, greyed), one line each, with the line being
+// executed highlighted and the kernel's real return value beside each line. On the
+// right, when a server model runs, its loop in C with each lane (a thread or a
+// process) shown at the line of the call it is in.
+#include "format.hpp"
+#include "i18n.hpp"
+#include "theme.hpp"
+#include "ui.hpp"
+#include "widgets.hpp"
+
+#include <imgui.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace sockscope {
+namespace {
+
+// One line of a server model's loop, and the call (made by which kind of lane) it is.
+struct LoopLine {
+    const char* Text;
+    const char* Call;   // "" for a line that makes no call
+    const char* Who;    // "main": the model's own thread; "lane": a thread or child; "": any
+};
+
+const std::vector<LoopLine>& ModelCode(const std::string& model)
+{
+    static const std::vector<LoopLine> iterative = {
+        {"for (;;) {", "", ""},
+        {"    int c = accept(lfd, NULL, NULL);", "accept", ""},
+        {"    while ((n = recv(c, buf, sizeof buf, 0)) > 0) {", "recv", ""},
+        {"        if (strstr(buf, \"bye\")) break;", "", ""},
+        {"        send(c, buf, n, 0);", "send", ""},
+        {"    }", "", ""},
+        {"    close(c);", "close", ""},
+        {"}", "", ""},
+    };
+    static const std::vector<LoopLine> fork = {
+        {"for (;;) {", "", ""},
+        {"    int c = accept(lfd, NULL, NULL);", "accept", "main"},
+        {"    pid_t pid = fork();", "fork", ""},
+        {"    if (pid == 0) {                    /* the child */", "", ""},
+        {"        close(lfd);", "close", "child-first"},
+        {"        while ((n = recv(c, buf, sizeof buf, 0)) > 0 && !strstr(buf, \"bye\"))", "recv", "lane"},
+        {"            send(c, buf, n, 0);", "send", "lane"},
+        {"        close(c);", "close", "lane"},
+        {"        exit(0);                       /* a zombie until waitpid() */", "exit", "lane"},
+        {"    }", "", ""},
+        {"    close(c);                          /* the parent's copy */", "close", "main"},
+        {"}", "", ""},
+        {"/* SIGCHLD handler: */ while (waitpid(-1, &status, WNOHANG) > 0) ;", "waitpid", "main"},
+    };
+    static const std::vector<LoopLine> thread = {
+        {"void *serve(void *arg) {", "start", "lane"},
+        {"    int c = (int)(long)arg;", "", ""},
+        {"    while ((n = recv(c, buf, sizeof buf, 0)) > 0 && !strstr(buf, \"bye\"))", "recv", "lane"},
+        {"        send(c, buf, n, 0);", "send", "lane"},
+        {"    close(c);", "close", "lane"},
+        {"    return NULL;", "return", "lane"},
+        {"}", "", ""},
+        {"for (;;) {", "", ""},
+        {"    int c = accept(lfd, NULL, NULL);", "accept", "main"},
+        {"    pthread_create(&tid, NULL, serve, (void *)(long)c);", "pthread_create", "main"},
+        {"}", "", ""},
+    };
+    static const std::vector<LoopLine> epoll = {
+        {"int ep = epoll_create1(0);", "epoll_create1", ""},
+        {"epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);", "epoll_ctl", ""},
+        {"for (;;) {", "", ""},
+        {"    int n = epoll_wait(ep, events, 64, -1);", "epoll_wait", ""},
+        {"    for (int i = 0; i < n; i++) {", "", ""},
+        {"        int fd = events[i].data.fd;", "", ""},
+        {"        if (fd == lfd) {", "", ""},
+        {"            int c = accept(lfd, NULL, NULL);", "accept", ""},
+        {"            epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev);", "", ""},
+        {"        } else if ((r = recv(fd, buf, sizeof buf, 0)) > 0 && !strstr(buf, \"bye\")) {", "recv", ""},
+        {"            send(fd, buf, r, 0);", "send", ""},
+        {"        } else {", "", ""},
+        {"            epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);", "", ""},
+        {"            close(fd);", "close", ""},
+        {"        }", "", ""},
+        {"    }", "", ""},
+        {"}", "", ""},
+    };
+    if (model == "fork")
+        return fork;
+    if (model == "thread")
+        return thread;
+    if (model == "epoll")
+        return epoll;
+    return iterative;
+}
+
+// The call a lane is at: the one in progress, else its latest.
+const CallEvent* LaneCall(const ActorView& a)
+{
+    if (const CallEvent* now = a.Current())
+        return now;
+    return a.Calls.empty() ? nullptr : &a.Calls.back();
+}
+
+// Does `line` describe where lane `a` is now?
+bool LaneAtLine(const ActorView& a, const CallEvent& call, const LoopLine& line)
+{
+    if (*line.Call == '\0' || call.Call != line.Call)
+        return false;
+    std::string who = line.Who;
+    bool is_lane = !a.LaneKind.empty();
+    // A fork child's call after fork() itself closes its copy of the listener.
+    bool first_close = is_lane && call.Call == "close" && a.Calls.size() > 1 && &a.Calls[1] == &call;
+    if (who == "main")
+        return !is_lane;
+    if (who == "lane")
+        return is_lane && !first_close;
+    if (who == "child-first")
+        return first_close;
+    return true;
+}
+
+std::string ResultText(const CallEvent& c)
+{
+    std::string text = "= " + std::to_string(c.Result);
+    if (c.Errno)
+        text += " " + ErrnoName(c.Errno);
+    return text;
+}
+
+void DrawLessonCode(const UiFrame& frame, const UiState& state)
+{
+    Lang lang = state.Language;
+    const LessonView& lesson = frame.Lesson;
+    const Lesson& data = *lesson.Data;
+    int last = std::min(static_cast<int>(data.Steps.size()) - 1, lesson.StepIndex + 1);
+    ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerH |
+                            ImGuiTableFlags_SizingStretchProp;
+    if (!ImGui::BeginTable("code", 4, flags))
+        return;
+    ImGui::TableSetupColumn(Tr(lang, "step"), ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 2.5f);
+    ImGui::TableSetupColumn(Tr(lang, "who"), ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 5.0f);
+    ImGui::TableSetupColumn(Tr(lang, "C code"), ImGuiTableColumnFlags_WidthStretch, 4.0f);
+    ImGui::TableSetupColumn(Tr(lang, "returned"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableHeadersRow();
+    float scroll_to = -1.0f;
+    // Bring the current step into view when it changes (and leave the scrolling to the
+    // user otherwise).
+    static std::pair<const Lesson*, int> shown{nullptr, -2};
+    bool step_changed = shown != std::pair{lesson.Data, lesson.StepIndex};
+    shown = {lesson.Data, lesson.StepIndex};
+    for (int s = 0; s <= last; ++s) {
+        const LessonStep& step = data.Steps[static_cast<std::size_t>(s)];
+        if (step_changed && s == std::max(0, lesson.StepIndex) && scroll_to < 0)
+            scroll_to = ImGui::GetCursorPosY();
+        for (int i = 0; i < static_cast<int>(step.Calls.size()); ++i) {
+            const LessonCall& lc = step.Calls[static_cast<std::size_t>(i)];
+            auto id = lesson.CallIds.find({s, i});
+            const CallEvent* c = id == lesson.CallIds.end() ? nullptr : frame.Model.FindCall(id->second);
+            bool running = c && (c->Phase == CallPhase::Started || c->Phase == CallPhase::Blocked ||
+                                 c->Phase == CallPhase::Queued);
+            ImGui::TableNextRow();
+            if (running)
+                ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg0, colors::Amber);
+            ImGui::TableSetColumnIndex(0);
+            if (i == 0)
+                ImGui::Text("%d", s + 1);
+            ImGui::TableSetColumnIndex(1);
+            ImGui::TextUnformatted(lc.Request.Actor.c_str());
+            ImGui::TableSetColumnIndex(2);
+            std::string code = lc.Code.empty() ? std::string(CallFunctionName(lc.Request.Call)) + "(...);" : lc.Code;
+            ImGui::PushFont(state.MonoFont);
+            if (!c)
+                ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
+            WrappedText(code);
+            if (!c)
+                ImGui::PopStyleColor();
+            ImGui::PopFont();
+            ImGui::TableSetColumnIndex(3);
+            if (c && c->Phase == CallPhase::Finished) {
+                bool ok = c->Errno == 0;
+                ImGui::PushStyleColor(ImGuiCol_Text, ok ? colors::Green : colors::Red);
+                ImGui::TextUnformatted(ResultText(*c).c_str());
+                ImGui::PopStyleColor();
+            } else if (running) {
+                ImGui::TextUnformatted(c->Phase == CallPhase::Blocked ? Tr(lang, "blocked") : Tr(lang, "in the kernel"));
+            }
+        }
+    }
+    if (scroll_to >= 0)
+        ImGui::SetScrollY(std::max(0.0f, scroll_to - ImGui::GetTextLineHeightWithSpacing() * 2.0f));
+    ImGui::EndTable();
+}
+
+void DrawModelCode(const UiFrame& frame, const UiState& state, const std::string& model)
+{
+    Lang lang = state.Language;
+    Heading(Format(Tr(lang, "The %s server's loop"), Tr(lang, model.c_str())), state);
+    const auto& lines = ModelCode(model);
+    ImGui::PushFont(state.MonoFont);
+    for (const auto& line : lines) {
+        std::string lanes;
+        bool blocked = false;
+        for (const auto& a : frame.Model.Actors()) {
+            if (a.Kind != "server" || a.Status == "reaped" || (a.Status == "exited" && a.LaneKind == "thread"))
+                continue;
+            const CallEvent* c = LaneCall(a);
+            if (!c || !LaneAtLine(a, *c, line))
+                continue;
+            lanes += (lanes.empty() ? "" : ", ") + a.Name;
+            blocked = blocked || c->Phase == CallPhase::Blocked;
+        }
+        if (!lanes.empty()) {
+            ImVec2 p = ImGui::GetCursorScreenPos();
+            ImVec2 size(ImGui::GetContentRegionAvail().x, ImGui::GetTextLineHeightWithSpacing());
+            ImGui::GetWindowDrawList()->AddRectFilled(p, ImVec2(p.x + size.x, p.y + size.y),
+                                                      blocked ? colors::Amber : colors::SlotEmpty);
+        }
+        ImGui::TextUnformatted(line.Text);
+        if (!lanes.empty()) {
+            ImGui::SameLine();
+            ImGui::PushStyleColor(ImGuiCol_Text, colors::AmberText);
+            ImGui::TextUnformatted(("  <- " + lanes + (blocked ? Tr(lang, " (blocked)") : "")).c_str());
+            ImGui::PopStyleColor();
+        }
+    }
+    ImGui::PopFont();
+}
+
+} // namespace
+
+void DrawCodePanel(const UiFrame& frame, const UiState& state)
+{
+    Lang lang = state.Language;
+    if (!frame.Lesson.Data) {
+        ImGui::TextDisabled("%s", Tr(lang, "No lesson loaded."));
+        return;
+    }
+    // The server model the lesson started, if any (its serve call has been made).
+    std::string model;
+    for (const auto& [key, id] : frame.Lesson.CallIds) {
+        const LessonCall& lc =
+            frame.Lesson.Data->Steps[static_cast<std::size_t>(key.first)].Calls[static_cast<std::size_t>(key.second)];
+        if (lc.Request.Call == "serve")
+            model = lc.Request.Model;
+    }
+    if (model.empty()) {
+        DrawLessonCode(frame, state);
+        return;
+    }
+    if (ImGui::BeginTable("code-split", 2, ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchProp)) {
+        ImGui::TableSetupColumn("lesson", ImGuiTableColumnFlags_WidthStretch, 1.0f);
+        ImGui::TableSetupColumn("model", ImGuiTableColumnFlags_WidthStretch, 1.1f);
+        ImGui::TableNextRow();
+        ImGui::TableSetColumnIndex(0);
+        if (ImGui::BeginChild("##lesson-code", ImVec2(0, ImGui::GetContentRegionAvail().y)))
+            DrawLessonCode(frame, state);
+        ImGui::EndChild();
+        ImGui::TableSetColumnIndex(1);
+        if (ImGui::BeginChild("##model-code", ImVec2(0, ImGui::GetContentRegionAvail().y), false,
+                              ImGuiWindowFlags_HorizontalScrollbar))
+            DrawModelCode(frame, state, model);
+        ImGui::EndChild();
+        ImGui::EndTable();
+    }
+}
+
+} // namespace sockscope
