@@ -226,7 +226,9 @@ std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target)
         io.DisplayFramebufferScale = ImVec2(1, 1);
     }
     ImGui::NewFrame();
-    UiFrame frame{Model, MakeLessonView(Player), MonotonicSeconds(), LabInstance.ProbeRunning()};
+    UiFrame frame{Model, MakeLessonView(Player), MonotonicSeconds(), LabInstance.ProbeRunning(),
+                  LabInstance.Capturing(), LabInstance.CaptureError()};
+    frame.Animate = Options.Screenshot.empty(); // a screenshot shows every motion finished
     std::vector<UiCommand> commands = DrawMainLayout(frame, Ui);
     ImGui::Render();
     FontsUploaded = true; // ImGui_ImplOpenGL3_NewFrame made the font texture
@@ -335,6 +337,10 @@ int GuiSession::InteractiveLoop()
             changed = changed || recent != seen_recent;
             seen_recent = std::move(recent);
         }
+        // A segment flies across the packet ladder for 0.3 s: draw every frame meanwhile.
+        if (Ui.Tab == LowerTab::Packets && !Model.Segments().empty() &&
+            MonotonicSeconds() - Model.Segments().back().T < kFlightSeconds + 0.05)
+            frames_left = std::max(frames_left, 1);
         // The notice goes away with no event at all: redraw when it expires.
         bool notice = !Ui.Notice.empty() && MonotonicSeconds() < Ui.NoticeUntil;
         changed = changed || notice != seen_notice;
@@ -430,12 +436,12 @@ int GuiSession::Run(Lesson lesson)
     std::vector<Lesson> lessons = LoadAllLessons();
     for (const auto& l : lessons)
         Ui.LessonNames.push_back(std::filesystem::path(l.Path).stem().string());
-    // $SOCKSCOPE_TAB=state|kernel|code|sockets opens the lower area on that tab (for screenshots).
+    // $SOCKSCOPE_TAB=state|kernel|code|packets|sockets opens the lower area on that tab (for screenshots).
     if (const char* tab = std::getenv("SOCKSCOPE_TAB")) {
         if (auto chosen = LowerTabFromName(tab))
             Ui.Tab = *chosen;
         else
-            Fail(std::string("SOCKSCOPE_TAB='") + tab + "' is not one of sockets, state, kernel, code; ignored");
+            Fail(std::string("SOCKSCOPE_TAB='") + tab + "' is not one of sockets, state, kernel, code, packets; ignored");
     }
     FontTexts = LessonTexts(lessons);
     ApplyScale(Ui.Scale);

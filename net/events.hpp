@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kernel_types.hpp"
+#include "packet.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -124,6 +125,6 @@ std::string ErrnoName(int err);
 int ErrnoFromName(std::string_view name); // 0 if unknown
 
 // Everything the background threads report, in the order they reported it.
-using LabEvent = std::variant<CallEvent, Snapshot>;
+using LabEvent = std::variant<CallEvent, Snapshot, Segment>;
 
 } // namespace sockscope

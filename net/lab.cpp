@@ -3,8 +3,10 @@
 #include "actor.hpp"
 #include "clock.hpp"
 #include "kernel_stats.hpp"
+#include "packet.hpp"
 #include "probe.hpp"
 
+#include <algorithm>
 #include <atomic>
 
 namespace sockscope {
@@ -28,6 +30,24 @@ Lab::Lab(LabOptions options) : Options(options)
             },
             probe_options);
     }
+    if (Options.CaptureSegments) {
+        CaptureThread = std::make_unique<Capture>([this](Segment&& s) {
+            if (s.T >= ResetAt.load())
+                Report(std::move(s));
+        });
+        if (!CaptureThread->Ok())
+            CaptureProblem = CaptureThread->Error();
+    }
+}
+
+bool Lab::Capturing() const
+{
+    return CaptureThread && CaptureThread->Ok();
+}
+
+std::string Lab::CaptureError() const
+{
+    return Options.CaptureSegments ? CaptureProblem : "packet capture is off";
 }
 
 Lab::~Lab()
@@ -39,6 +59,7 @@ Lab::~Lab()
         actors.swap(Actors);
     }
     actors.clear(); // each joins its thread (outside the lock: actors report while stopping)
+    CaptureThread.reset();
     ProbeThread.reset(); // then the probe, whose reports are snapshots (they never touch ProbeThread)
 }
 
@@ -91,6 +112,8 @@ void Lab::Reset()
     actors.clear();
     if (ProbeThread)
         ProbeThread->SetPorts({});
+    if (CaptureThread && CaptureThread->Ok())
+        CaptureThread->SetPorts({});
     ResetAt.store(MonotonicSeconds());
     std::lock_guard lock(Mutex);
     Pending.clear();
@@ -127,6 +150,8 @@ void Lab::WatchPort(std::uint16_t port)
             return;
         ports.assign(Ports.begin(), Ports.end());
     }
+    if (CaptureThread && CaptureThread->Ok())
+        CaptureThread->SetPorts({ports.begin(), ports.end()});
     if (ProbeThread)
         ProbeThread->SetPorts(std::move(ports));
 }
@@ -156,18 +181,19 @@ void Lab::Report(LabEvent event)
     {
         std::lock_guard lock(Mutex);
         was_empty = Pending.empty();
-        // A snapshot not drained yet, with nothing queued after it, is superseded by a newer
-        // one: while the reader applies snapshots more slowly than the probe makes them
-        // (thousands of sockets), one kernel view waits, not an ever longer line of them.
-        auto* snap = std::get_if<Snapshot>(&event);
-        auto* last = snap && !was_empty ? std::get_if<Snapshot>(&Pending.back()) : nullptr;
-        if (last) {
-            if (snap->Sysctls.empty()) // read once a second: keep the older reading
-                snap->Sysctls = std::move(last->Sysctls);
-            *last = std::move(*snap);
-        } else {
-            Pending.push_back(std::move(event));
+        // A snapshot not drained yet is superseded by a newer one, which goes after the calls
+        // reported since: while the reader applies snapshots more slowly than the probe makes
+        // them (thousands of sockets), one kernel view waits, not an ever longer line of them.
+        if (auto* snap = std::get_if<Snapshot>(&event)) {
+            auto older = std::find_if(Pending.rbegin(), Pending.rend(),
+                                      [](const LabEvent& e) { return std::holds_alternative<Snapshot>(e); });
+            if (older != Pending.rend()) {
+                if (snap->Sysctls.empty()) // read once a second: keep the older reading
+                    snap->Sysctls = std::move(std::get<Snapshot>(*older).Sysctls);
+                Pending.erase(std::next(older).base());
+            }
         }
+        Pending.push_back(std::move(event));
         if (was_empty)
             wake = Wake;
     }

@@ -20,10 +20,12 @@
 namespace sockscope {
 
 class Actor;
+class Capture;
 class Probe;
 
 struct LabOptions {
     bool StartProbe = true;
+    bool CaptureSegments = true; // AF_PACKET on lo, when permitted (CAP_NET_RAW)
     std::chrono::milliseconds ProbeInterval{15};
 };
 
@@ -43,9 +45,8 @@ public:
     // concurrently with itself.
     void Reset();
 
-    // Everything reported since the previous Drain(), in order, except that snapshots
-    // reported one after another with no call between them arrive as the newest alone.
-    // Safe from any thread.
+    // Everything reported since the previous Drain(), in order, except that only the newest
+    // snapshot is kept (after every call reported before it). Safe from any thread.
     std::vector<LabEvent> Drain();
     // Block until something is queued or the timeout passes. Returns true if queued.
     bool WaitForEvents(std::chrono::milliseconds timeout);
@@ -58,6 +59,9 @@ public:
     // A synchronous dump of the watched ports (tests, headless checks).
     Snapshot DumpNow();
     bool ProbeRunning() const { return ProbeThread != nullptr; }
+    // Whether segments are captured (else the model infers them), and why not.
+    bool Capturing() const;
+    std::string CaptureError() const;
 
     // Called by actors (any thread): queue an event.
     void Report(LabEvent event);
@@ -78,6 +82,8 @@ private:
     std::atomic<double> ResetAt{0};
     double LastSysctlRead = -1e9; // probe thread only
     std::unique_ptr<Probe> ProbeThread;
+    std::unique_ptr<Capture> CaptureThread;
+    std::string CaptureProblem;
 };
 
 } // namespace sockscope

@@ -136,6 +136,7 @@ int PickFreePort();
 nlohmann::json TraceLine(const World& world, const LessonPlayer* player, double t,
                          const std::vector<CallEvent>& calls);
 nlohmann::json CallToJson(const CallEvent& call);
+nlohmann::json SegmentToJson(const Segment& segment);
 
 // Whether `n` matching entries satisfy the check's count (exact, or a rule like ">=4").
 bool CountSatisfies(const Check& check, int n);

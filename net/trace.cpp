@@ -81,6 +81,13 @@ bool Matches(const json& entry, const json& match)
 
 } // namespace
 
+json SegmentToJson(const Segment& s)
+{
+    return {{"t", s.T},     {"src", s.Src.ToString()}, {"dst", s.Dst.ToString()}, {"flags", FlagsName(s.Flags)},
+            {"seq", s.Seq}, {"ack", s.Ack},            {"len", s.Len},            {"window", s.Window},
+            {"inferred", s.Inferred}};
+}
+
 json CallToJson(const CallEvent& call)
 {
     json j = {{"actor", call.Actor},
@@ -228,7 +235,13 @@ bool TraceWriter::Update(World& world, const LessonPlayer* player, double t)
         return false;
     LastVersion = world.Version();
     LastStep = step;
-    std::string text = TraceLine(world, player, t, world.TakeFinishedCalls()).dump() + "\n";
+    json line = TraceLine(world, player, t, world.TakeFinishedCalls());
+    // The segments seen since the previous line.
+    json segments = json::array();
+    for (const auto& s : world.TakeNewSegments())
+        segments.push_back(SegmentToJson(s));
+    line["segments"] = std::move(segments);
+    std::string text = line.dump() + "\n";
     std::fwrite(text.data(), 1, text.size(), File);
     std::fflush(File);
     return true;

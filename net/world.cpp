@@ -256,6 +256,22 @@ void World::Apply(const Snapshot& snap)
         ++VersionCounter;
 }
 
+void World::Apply(const Segment& segment)
+{
+    SegmentList.push_back(segment);
+    ++SegmentsNew;
+    if (SegmentList.size() > MaxSegments)
+        SegmentList.pop_front();
+    ++VersionCounter;
+}
+
+std::vector<Segment> World::TakeNewSegments()
+{
+    std::size_t n = std::min(SegmentsNew, SegmentList.size());
+    SegmentsNew = 0;
+    return {SegmentList.end() - static_cast<std::ptrdiff_t>(n), SegmentList.end()};
+}
+
 void World::Rebuild()
 {
     Stale = false;

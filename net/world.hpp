@@ -8,6 +8,7 @@
 #include "kernel_types.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -87,6 +88,7 @@ public:
     void Apply(const LabEvent& event);
     void Apply(const CallEvent& call);
     void Apply(const Snapshot& snap);
+    void Apply(const Segment& segment);
     void Clear();                   // forget everything (after Lab::Reset)
 
     // The socket and listener lists are rebuilt lazily: a call event only marks them
@@ -113,6 +115,12 @@ public:
 
     // Calls that finished since the previous call of this function (for the trace).
     std::vector<CallEvent> TakeFinishedCalls();
+
+    // The lab's TCP segments, oldest first (the most recent MaxSegments), captured on the
+    // loopback interface; and those since the previous TakeNewSegments() (for the trace).
+    static constexpr std::size_t MaxSegments = 20000;
+    const std::deque<Segment>& Segments() const { return SegmentList; }
+    std::vector<Segment> TakeNewSegments();
 
 private:
     void Rebuild();
@@ -145,6 +153,8 @@ private:
     std::map<std::uint64_t, Endpoint> LabLocal, LabRemote; // what calls reported, for sockets not in the kernel
     std::map<std::uint64_t, SocketRole> LabRoles; // Listener after listen(), Server after accept(), Client after connect()
     std::vector<CallEvent> Finished;
+    std::deque<Segment> SegmentList;
+    std::size_t SegmentsNew = 0;   // the newest segments TakeNewSegments() has not returned
     std::uint64_t VersionCounter = 0;
     double LastSnapshotT = 0;
     std::uint64_t Snapshots = 0;

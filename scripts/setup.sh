@@ -10,7 +10,7 @@ packages=(
   fonts-wqy-microhei fonts-dejavu-core
 )
 if [ "${1:-}" = "--test" ]; then
-  packages+=(libgtest-dev iproute2 xvfb xauth)
+  packages+=(libgtest-dev iproute2 xvfb xauth tshark)
 fi
 
 missing=()

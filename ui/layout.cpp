@@ -62,6 +62,8 @@ std::optional<LowerTab> LowerTabFromName(std::string_view name)
         return LowerTab::Kernel;
     if (name == "code")
         return LowerTab::Code;
+    if (name == "packets")
+        return LowerTab::Packets;
     return std::nullopt;
 }
 
@@ -110,6 +112,7 @@ std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state)
         DrawTab(LowerTab::StateMachine, "TCP state machine", state, [&] { DrawStatePanel(frame, state); });
         DrawTab(LowerTab::Kernel, "Kernel settings and counters", state, [&] { DrawKernelPanel(frame, state); });
         DrawTab(LowerTab::Code, "Code", state, [&] { DrawCodePanel(frame, state); });
+        DrawTab(LowerTab::Packets, "Packets", state, [&] { DrawPacketPanel(frame, state); });
         ImGui::EndTabBar();
     }
     ImGui::End();

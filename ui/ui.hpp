@@ -43,7 +43,7 @@ struct UiCommand {
 };
 
 // The tabs of the lower area.
-enum class LowerTab : std::uint8_t { Sockets, StateMachine, Kernel, Code };
+enum class LowerTab : std::uint8_t { Sockets, StateMachine, Kernel, Code, Packets };
 // "sockets", "state", "kernel" (what $SOCKSCOPE_TAB may say); nullopt for anything else.
 std::optional<LowerTab> LowerTabFromName(std::string_view name);
 
@@ -95,6 +95,9 @@ struct UiFrame {
     LessonView Lesson;
     double Now = 0;                     // the lab's clock (MonotonicSeconds), for elapsed times
     bool ProbeRunning = false;
+    bool Capturing = false;             // segments captured (else inferred)
+    std::string CaptureError;           // why not
+    bool Animate = true;                // false: draw every motion finished (screenshots)
 };
 
 // The panels. Each draws into the current ImGui window.
@@ -108,6 +111,10 @@ void DrawKernelPanel(const UiFrame& frame, const UiState& state);
 // The C code of the lesson so far, the line being executed highlighted, each line's real
 // result beside it; and the server model's loop with each lane at its line.
 void DrawCodePanel(const UiFrame& frame, const UiState& state);
+// The packet ladder of the newest connection: captured (or inferred) segments. The
+// newest arrow flies across in kFlightSeconds.
+inline constexpr double kFlightSeconds = 0.3;
+void DrawPacketPanel(const UiFrame& frame, const UiState& state);
 // The status bar carries the View menu (scale, theme, fullscreen, screenshot) and the
 // key help.
 void DrawStatusBar(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands);

@@ -1,0 +1,193 @@
+#include "packet.hpp"
+
+#include "clock.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace sockscope {
+
+std::string FlagsName(std::uint8_t flags)
+{
+    std::string out;
+    auto add = [&](std::uint8_t bit, const char* name) {
+        if (flags & bit)
+            out += (out.empty() ? "" : "-") + std::string(name);
+    };
+    add(FlagSyn, "SYN");
+    add(FlagRst, "RST");
+    add(FlagFin, "FIN");
+    add(FlagPsh, "PSH");
+    add(FlagUrg, "URG");
+    add(FlagAck, "ACK");
+    return out.empty() ? "none" : out;
+}
+
+namespace {
+
+std::uint16_t Be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+std::uint32_t Be32(const std::uint8_t* p)
+{
+    return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
+           static_cast<std::uint32_t>(p[2]) << 8 | p[3];
+}
+
+// The TCP header at `tcp` (`avail` bytes captured of it, `seg_len` bytes in the
+// segment as the IP header says).
+std::optional<Segment> ParseTcp(Segment s, const std::uint8_t* tcp, std::size_t avail, std::size_t seg_len)
+{
+    if (avail < 20 || seg_len < 20)
+        return std::nullopt;
+    std::size_t doff = static_cast<std::size_t>(tcp[12] >> 4) * 4;
+    if (doff < 20 || doff > seg_len)
+        return std::nullopt;
+    s.Src.Port = Be16(tcp);
+    s.Dst.Port = Be16(tcp + 2);
+    s.Seq = Be32(tcp + 4);
+    s.Ack = Be32(tcp + 8);
+    s.Flags = tcp[13] & 0x3f;
+    s.Window = Be16(tcp + 14);
+    s.Len = static_cast<std::uint32_t>(seg_len - doff);
+    return s;
+}
+
+} // namespace
+
+std::optional<Segment> ParsePacket(const std::uint8_t* data, std::size_t len)
+{
+    if (!data || len < 1)
+        return std::nullopt;
+    Segment s;
+    int version = data[0] >> 4;
+    if (version == 4) {
+        if (len < 20)
+            return std::nullopt;
+        std::size_t ihl = static_cast<std::size_t>(data[0] & 0x0f) * 4;
+        std::size_t total = Be16(data + 2);
+        if (ihl < 20 || total < ihl || len < ihl || data[9] != IPPROTO_TCP)
+            return std::nullopt;
+        if (Be16(data + 6) & 0x1fff) // not the first fragment: no TCP header here
+            return std::nullopt;
+        s.Src.Family = s.Dst.Family = AF_INET;
+        std::memcpy(s.Src.Addr.data(), data + 12, 4);
+        std::memcpy(s.Dst.Addr.data(), data + 16, 4);
+        return ParseTcp(s, data + ihl, len - ihl, total - ihl);
+    }
+    if (version == 6) {
+        if (len < 40 || data[6] != IPPROTO_TCP) // extension headers: not on the lab's loopback
+            return std::nullopt;
+        s.Src.Family = s.Dst.Family = AF_INET6;
+        std::memcpy(s.Src.Addr.data(), data + 8, 16);
+        std::memcpy(s.Dst.Addr.data(), data + 24, 16);
+        return ParseTcp(s, data + 40, len - 40, Be16(data + 4));
+    }
+    return std::nullopt;
+}
+
+Capture::Capture(Sink sink) : SinkFn(std::move(sink))
+{
+    Fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    if (Fd < 0) {
+        ErrorText = std::string("no packet capture (") + std::strerror(errno) +
+                    "): it needs CAP_NET_RAW (run as root or with --private-network); segments are inferred";
+        return;
+    }
+    // Only TCP over IPv4 or IPv6, and only the headers (no payload is needed).
+    sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),            // version << 4
+        BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 4),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 4, 0, 3),
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),            // IPv4 protocol
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 4, 5),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 3),     // (reached from the first test) IPv6?
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),            // IPv6 next header
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, 256),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+    };
+    // Jump offsets above: from [2] "== 4": fall to [3] else skip 3 to [6]; [4] "TCP":
+    // jump 4 to [9] (accept) else 5 to [10] (drop).
+    sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+    setsockopt(Fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = static_cast<int>(if_nametoindex("lo"));
+    if (sll.sll_ifindex == 0 || bind(Fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) {
+        ErrorText = std::string("no packet capture on lo: ") + std::strerror(errno);
+        close(Fd);
+        Fd = -1;
+        return;
+    }
+    StopFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    Thread = std::thread([this] { Run(); });
+}
+
+Capture::~Capture()
+{
+    if (StopFd >= 0) {
+        std::uint64_t one = 1;
+        [[maybe_unused]] auto n = write(StopFd, &one, sizeof one);
+    }
+    if (Thread.joinable())
+        Thread.join();
+    if (Fd >= 0)
+        close(Fd);
+    if (StopFd >= 0)
+        close(StopFd);
+}
+
+void Capture::SetPorts(std::set<std::uint16_t> ports)
+{
+    std::lock_guard lock(Mutex);
+    Ports = std::move(ports);
+}
+
+bool Capture::Wanted(const Segment& s)
+{
+    std::lock_guard lock(Mutex);
+    return Ports.count(s.Src.Port) || Ports.count(s.Dst.Port);
+}
+
+void Capture::Run()
+{
+    std::uint8_t buf[256];
+    for (;;) {
+        pollfd pfds[2] = {{Fd, POLLIN, 0}, {StopFd, POLLIN, 0}};
+        if (poll(pfds, 2, -1) < 0 && errno != EINTR)
+            return;
+        if (pfds[1].revents & POLLIN)
+            return;
+        if (!(pfds[0].revents & POLLIN))
+            continue;
+        for (;;) {
+            sockaddr_ll from{};
+            socklen_t from_len = sizeof from;
+            long n = recvfrom(Fd, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &from_len);
+            if (n < 0)
+                break;
+            // On loopback each packet is seen leaving and arriving: keep one copy.
+            if (from.sll_pkttype == PACKET_OUTGOING)
+                continue;
+            auto segment = ParsePacket(buf, static_cast<std::size_t>(n));
+            if (!segment || !Wanted(*segment))
+                continue;
+            segment->T = MonotonicSeconds();
+            ++Count;
+            SinkFn(std::move(*segment));
+        }
+    }
+}
+
+} // namespace sockscope

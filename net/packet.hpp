@@ -1,0 +1,76 @@
+// The lab's TCP segments as they cross the loopback interface: captured with an
+// AF_PACKET socket (needs CAP_NET_RAW: root, or --private-network), parsed from the IP
+// header on, and reported with their real sequence and acknowledgement numbers, flags
+// and payload length.
+#pragma once
+
+#include "kernel_types.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+namespace sockscope {
+
+enum TcpFlag : std::uint8_t {
+    FlagFin = 0x01,
+    FlagSyn = 0x02,
+    FlagRst = 0x04,
+    FlagPsh = 0x08,
+    FlagAck = 0x10,
+    FlagUrg = 0x20,
+};
+
+struct Segment {
+    double T = 0;               // lab clock
+    Endpoint Src, Dst;
+    std::uint32_t Seq = 0, Ack = 0;
+    std::uint8_t Flags = 0;     // TcpFlag bits
+    std::uint32_t Len = 0;      // payload bytes
+    std::uint16_t Window = 0;   // as sent (before scaling)
+    bool Inferred = false;      // not captured: deduced from what the kernel reported
+};
+
+// "SYN", "SYN-ACK", "ACK", "PSH-ACK", "FIN-ACK", "RST", ... as a textbook writes them.
+std::string FlagsName(std::uint8_t flags);
+
+// An IPv4 or IPv6 packet (from its IP header on) carrying TCP, or nullopt (another
+// protocol, a fragment, a truncated or malformed packet). Never reads past `len`.
+std::optional<Segment> ParsePacket(const std::uint8_t* data, std::size_t len);
+
+// A capture thread on the loopback interface. Reports the segments whose source or
+// destination port is one of Ports().
+class Capture {
+public:
+    using Sink = std::function<void(Segment&&)>;
+    // Opens the packet socket now; Ok() says whether that worked (Error() why not).
+    explicit Capture(Sink sink);
+    ~Capture(); // stops and joins promptly
+    Capture(const Capture&) = delete;
+    Capture& operator=(const Capture&) = delete;
+
+    bool Ok() const { return Fd >= 0; }
+    const std::string& Error() const { return ErrorText; }
+    void SetPorts(std::set<std::uint16_t> ports);
+    std::uint64_t Captured() const { return Count.load(); }
+
+private:
+    void Run();
+    bool Wanted(const Segment& s);
+
+    Sink SinkFn;
+    int Fd = -1;
+    int StopFd = -1;
+    std::string ErrorText;
+    std::mutex Mutex; // guards Ports
+    std::set<std::uint16_t> Ports;
+    std::atomic<std::uint64_t> Count{0};
+    std::thread Thread;
+};
+
+} // namespace sockscope

@@ -1,0 +1,189 @@
+// Captured segments: the parser on hand-made packets, and the lab's capture against
+// tshark watching the same port in the same run.
+#include "lab.hpp"
+#include "packet.hpp"
+#include "player.hpp"
+#include "test_util.hpp"
+#include "world.hpp"
+
+#include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <tuple>
+#include <vector>
+
+using namespace sockscope;
+using namespace sockscope::test;
+
+namespace {
+
+std::vector<std::uint8_t> Ipv4Tcp(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::size_t payload)
+{
+    std::vector<std::uint8_t> p(20 + 20 + payload, 0);
+    p[0] = 0x45;
+    std::size_t total = p.size();
+    p[2] = static_cast<std::uint8_t>(total >> 8);
+    p[3] = static_cast<std::uint8_t>(total);
+    p[9] = 6;
+    p[12] = 127, p[15] = 1, p[16] = 127, p[19] = 2;
+    std::uint8_t* t = p.data() + 20;
+    t[0] = 0x9c, t[1] = 0x40; // 40000
+    t[2] = 0x0f, t[3] = 0xa0; // 4000
+    for (int i = 0; i < 4; ++i) {
+        t[4 + i] = static_cast<std::uint8_t>(seq >> (24 - 8 * i));
+        t[8 + i] = static_cast<std::uint8_t>(ack >> (24 - 8 * i));
+    }
+    t[12] = 5 << 4;
+    t[13] = flags;
+    t[14] = 0xff, t[15] = 0xff;
+    return p;
+}
+
+} // namespace
+
+TEST(Packets, AnIpv4SegmentIsReadFieldByField)
+{
+    auto p = Ipv4Tcp(FlagPsh | FlagAck, 1000, 2000, 5);
+    auto s = ParsePacket(p.data(), p.size());
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->Src.ToString(), "127.0.0.1:40000");
+    EXPECT_EQ(s->Dst.ToString(), "127.0.0.2:4000");
+    EXPECT_EQ(s->Seq, 1000u);
+    EXPECT_EQ(s->Ack, 2000u);
+    EXPECT_EQ(s->Len, 5u);
+    EXPECT_EQ(s->Window, 0xffff);
+    EXPECT_EQ(FlagsName(s->Flags), "PSH-ACK");
+    EXPECT_EQ(FlagsName(FlagSyn | FlagAck), "SYN-ACK");
+}
+
+TEST(Packets, TruncatedOrForeignPacketsAreRefusedNeverOverread)
+{
+    auto p = Ipv4Tcp(FlagSyn, 1, 0, 0);
+    for (std::size_t n = 0; n < p.size(); ++n) {
+        std::vector<std::uint8_t> cut(p.begin(), p.begin() + static_cast<std::ptrdiff_t>(n)); // exact-size copies
+        EXPECT_FALSE(ParsePacket(cut.data(), cut.size())) << n << " bytes";
+    }
+    auto udp = p;
+    udp[9] = 17;
+    EXPECT_FALSE(ParsePacket(udp.data(), udp.size()));
+    auto bad_offset = p;
+    bad_offset[20 + 12] = 15 << 4; // a 60-byte TCP header in a 20-byte segment
+    EXPECT_FALSE(ParsePacket(bad_offset.data(), bad_offset.size()));
+    auto fragment = p;
+    fragment[7] = 1; // a later fragment: no TCP header in it
+    EXPECT_FALSE(ParsePacket(fragment.data(), fragment.size()));
+}
+
+TEST(Packets, CapturedSegmentsAreTheOnesTsharkSeesOnTheSamePort)
+{
+    Lab probe_only;
+    if (!probe_only.Capturing())
+        GTEST_SKIP() << probe_only.CaptureError();
+    if (sockscope::test::Run("command -v tshark").Status != 0)
+        GTEST_SKIP() << "tshark is not installed (scripts/setup.sh --test installs it)";
+    int port = PickFreePort();
+    ASSERT_GT(port, 0);
+    char dir[] = "/tmp/sockscope-tshark-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    std::string out = std::string(dir) + "/out", err = std::string(dir) + "/err";
+    std::string pid_file = std::string(dir) + "/pid";
+    sockscope::test::Run("tshark -i lo -l -n -f 'tcp port " + std::to_string(port) +
+        "' -T fields -E separator=, -e tcp.srcport -e tcp.dstport -e tcp.seq_raw -e tcp.ack_raw -e tcp.flags"
+        " -e tcp.len > " + out + " 2> " + err + " & echo $! > " + pid_file);
+    auto read = [](const std::string& path) {
+        std::ifstream f(path);
+        std::stringstream ss;
+        ss << f.rdbuf();
+        return ss.str();
+    };
+    ASSERT_TRUE(WaitUntil([&] { return read(err).find("Capturing on") != std::string::npos; }, std::chrono::seconds(30)))
+        << "tshark did not start: " << read(err);
+    int tshark = std::stoi(read(pid_file));
+    // "Capturing on" comes a little before the capture does: knock on the port (nobody
+    // listens yet: SYN, RST) until tshark has seen it, then count from there.
+    auto knock = [port] {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in sin{};
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons(static_cast<std::uint16_t>(port));
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        [[maybe_unused]] int rc = connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
+        close(fd);
+    };
+    ASSERT_TRUE(WaitUntil([&] {
+        knock();
+        return !Lines(read(out)).empty();
+    }, std::chrono::seconds(30))) << "tshark saw nothing: " << read(err);
+    std::size_t warm_up = 0;
+    ASSERT_TRUE(WaitUntil([&] { // the last knock's RST may still be on its way
+        std::size_t n = Lines(read(out)).size();
+        bool stable = n == warm_up && n % 2 == 0;
+        warm_up = n;
+        return stable;
+    }, std::chrono::seconds(10)));
+
+    using Key = std::tuple<int, int, std::uint32_t, std::uint32_t, int, std::uint32_t>;
+    std::multiset<Key> ours;
+    {
+        Lab lab;
+        World world;
+        LessonPlayer player(lab, world);
+        std::string error;
+        auto lesson = FindLesson("half-close", error);
+        ASSERT_TRUE(lesson) << error;
+        player.Load(*lesson, port);
+        for (std::size_t i = 0; i < lesson->Steps.size(); ++i) {
+            player.StepForward();
+            ASSERT_TRUE(DriveUntilIdle(lab, world, player, 60.0));
+            ASSERT_EQ(player.CurrentStatus(), StepStatus::Passed);
+        }
+        // Both have seen the same number of segments (tshark prints one line each).
+        auto count_lines = [&] { return Lines(read(out)).size() - warm_up; };
+        EXPECT_TRUE(WaitUntil([&] {
+            for (auto& e : lab.Drain())
+                world.Apply(e);
+            return !world.Segments().empty() && count_lines() == world.Segments().size();
+        }, std::chrono::seconds(10))) << count_lines() << " lines from tshark, " << world.Segments().size() << " captured";
+        for (const auto& s : world.Segments()) {
+            EXPECT_FALSE(s.Inferred);
+            ours.emplace(s.Src.Port, s.Dst.Port, s.Seq, s.Ack, s.Flags & 0x3f, s.Len);
+        }
+    }
+    kill(tshark, SIGINT);
+    std::multiset<Key> theirs;
+    auto lines = Lines(read(out));
+    for (std::size_t i = warm_up; i < lines.size(); ++i) {
+        const std::string& line = lines[i];
+        std::stringstream in(line);
+        std::string f[6];
+        for (auto& field : f)
+            std::getline(in, field, ',');
+        if (f[5].empty())
+            continue;
+        std::size_t used = 0;
+        int flags = std::stoi(f[4], &used, 16) & 0x3f;
+        // An ACK-less segment (the first SYN) has no acknowledgement number: tshark says 0.
+        theirs.emplace(std::stoi(f[0]), std::stoi(f[1]), static_cast<std::uint32_t>(std::stoul(f[2])),
+                       static_cast<std::uint32_t>(f[3].empty() ? 0 : std::stoul(f[3])), flags,
+                       static_cast<std::uint32_t>(std::stoul(f[5])));
+    }
+    // The lab's reset at the end may add RSTs tshark saw after we stopped counting.
+    std::multiset<Key> theirs_before_reset;
+    for (const auto& k : theirs)
+        if (!(std::get<4>(k) & FlagRst))
+            theirs_before_reset.insert(k);
+    std::multiset<Key> ours_no_rst;
+    for (const auto& k : ours)
+        if (!(std::get<4>(k) & FlagRst))
+            ours_no_rst.insert(k);
+    EXPECT_GE(ours_no_rst.size(), 8u) << "a handshake, data both ways and two FINs";
+    EXPECT_EQ(ours_no_rst, theirs_before_reset);
+    sockscope::test::Run(std::string("rm -rf ") + dir);
+}
