@@ -457,6 +457,7 @@ int GuiSession::Run(Lesson lesson)
     });
     Player.SetBacklogOverride(Options.Backlog);
     Player.SetBindAll(Options.BindAll);
+    Model.SetInferSegments(!LabInstance.Capturing());
     Player.Load(std::move(lesson), Options.Port);
 
     int code = Options.Screenshot.empty() ? InteractiveLoop() : TakeScreenshot();

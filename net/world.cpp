@@ -183,6 +183,17 @@ void World::Apply(const CallEvent& call)
             if (call.Call == "connect")
                 LabRoles.emplace(cookie, SocketRole::Client);
         }
+        if (InferSegments && cookie != 0 && (call.Call == "send" || call.Call == "write") && call.Result > 0 &&
+            LabLocal.count(cookie) + LabRemote.count(cookie) == 2) {
+            Segment s;
+            s.T = call.TEnd;
+            s.Src = LabLocal[cookie];
+            s.Dst = LabRemote[cookie];
+            s.Flags = FlagPsh | FlagAck;
+            s.Len = static_cast<std::uint32_t>(call.Result);
+            s.Inferred = true;
+            Apply(s);
+        }
         if (cookie != 0 && (call.Call == "send" || call.Call == "write") && call.Result > 0) {
             SentLog& log = Sent[cookie];
             log.Complete = log.Complete && call.Data.size() == static_cast<std::size_t>(call.Result);
@@ -238,7 +249,11 @@ void World::Apply(const Snapshot& snap)
     }
     for (const auto& row : Rows) {
         FirstSeenByCookie.emplace(row.Cookie, snap.T);
+        auto& history = HistoryByCookie[row.Cookie];
+        TcpState before = history.empty() ? TcpState::Unknown : history.back().To;
         NoteState(row.Cookie, row.State, snap.T);
+        if (InferSegments)
+            InferFromState(row, before, snap.T);
     }
     // Compare with what a reader saw before this snapshot (if the lists were stale, a call
     // event has already counted as a change).
@@ -411,8 +426,10 @@ void World::Rebuild()
 void World::Clear()
 {
     auto version = VersionCounter;
+    bool infer = InferSegments;
     *this = World();
     VersionCounter = version + 1;
+    InferSegments = infer;
 }
 
 namespace {
@@ -467,6 +484,46 @@ void World::AddWaitingBytes()
         else if (auto log = Sent.find(v.Cookie); log != Sent.end())
             v.SendBytes = Tail(log->second.Tail, log->second.Complete, send);
     }
+}
+
+namespace {
+
+bool FinSentIn(TcpState s)
+{
+    return s == TcpState::FinWait1 || s == TcpState::FinWait2 || s == TcpState::Closing ||
+           s == TcpState::TimeWait || s == TcpState::LastAck;
+}
+
+} // namespace
+
+// Without a capture, the segments a state change proves were sent, marked as inferred
+// (no numbers: those only a capture knows). The probe looks every few milliseconds and
+// loopback is faster, so a change may skip states: a client first seen ESTABLISHED has
+// done the whole handshake; a socket that reached a state after its FIN has sent it.
+void World::InferFromState(const KernelSocket& row, TcpState before, double t)
+{
+    if (row.State == TcpState::Listen || before == row.State)
+        return;
+    auto add = [&](const Endpoint& from, const Endpoint& to, std::uint8_t flags) {
+        Segment s;
+        s.T = t;
+        s.Src = from;
+        s.Dst = to;
+        s.Flags = flags;
+        s.Inferred = true;
+        Apply(s);
+    };
+    bool client = LabRoles.count(row.Cookie) && LabRoles[row.Cookie] == SocketRole::Client;
+    if (client && before == TcpState::Unknown && row.State == TcpState::SynSent)
+        add(row.Local, row.Remote, FlagSyn);
+    if (client && (before == TcpState::Unknown || before == TcpState::SynSent) && row.State != TcpState::SynSent) {
+        if (before == TcpState::Unknown)
+            add(row.Local, row.Remote, FlagSyn);
+        add(row.Remote, row.Local, FlagSyn | FlagAck);
+        add(row.Local, row.Remote, FlagAck);
+    }
+    if (FinSentIn(row.State) && !FinSentIn(before))
+        add(row.Local, row.Remote, FlagFin | FlagAck);
 }
 
 void World::NoteState(std::uint64_t cookie, TcpState state, double t)

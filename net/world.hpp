@@ -121,6 +121,8 @@ public:
     static constexpr std::size_t MaxSegments = 20000;
     const std::deque<Segment>& Segments() const { return SegmentList; }
     std::vector<Segment> TakeNewSegments();
+    // No capture: deduce the segments state changes and writes prove, marked inferred.
+    void SetInferSegments(bool infer) { InferSegments = infer; }
 
 private:
     void Rebuild();
@@ -131,6 +133,7 @@ private:
     }
     void NoteState(std::uint64_t cookie, TcpState state, double t);
     void AddWaitingBytes();
+    void InferFromState(const KernelSocket& row, TcpState before, double t);
     ActorView& ActorFor(const CallEvent& call);
 
     std::vector<KernelSocket> Rows;       // latest snapshot
@@ -154,6 +157,7 @@ private:
     std::map<std::uint64_t, SocketRole> LabRoles; // Listener after listen(), Server after accept(), Client after connect()
     std::vector<CallEvent> Finished;
     std::deque<Segment> SegmentList;
+    bool InferSegments = false;
     std::size_t SegmentsNew = 0;   // the newest segments TakeNewSegments() has not returned
     std::uint64_t VersionCounter = 0;
     double LastSnapshotT = 0;

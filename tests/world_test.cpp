@@ -278,3 +278,45 @@ TEST(World, AnIpv4ClientOfADualStackListenerIsTheLabsOwnConnection)
     EXPECT_FALSE(server->External) << "its peer, 127.0.0.1:50000, is the lab's client";
     EXPECT_EQ(server->Queue, QueueKind::Accept);
 }
+
+TEST(World, WithoutCaptureTheSegmentsAStateChangeProvesAreInferredAndSaySo)
+{
+    World w;
+    w.SetInferSegments(true);
+    w.Apply(NewSocket(1, "client", "client", 4, 10));
+    CallEvent connect = fixtures::Finished(2, "client", "client", "connect", "4, ...", 0);
+    connect.Local = Ep("127.0.0.1:50000");
+    connect.Remote = Ep("127.0.0.1:4000");
+    w.Apply(connect);
+    Snapshot snap;
+    snap.T = 3;
+    // Loopback is faster than the probe: the client is first seen ESTABLISHED.
+    snap.Sockets.push_back(Row(TcpState::Established, "127.0.0.1:50000", "127.0.0.1:4000", 10, 1004));
+    w.Apply(snap);
+    ASSERT_EQ(w.Segments().size(), 3u);
+    EXPECT_EQ(FlagsName(w.Segments()[0].Flags), "SYN");
+    EXPECT_EQ(FlagsName(w.Segments()[1].Flags), "SYN-ACK");
+    EXPECT_EQ(w.Segments()[1].Src.ToString(), "127.0.0.1:4000");
+    EXPECT_EQ(FlagsName(w.Segments()[2].Flags), "ACK");
+    for (const auto& s : w.Segments())
+        EXPECT_TRUE(s.Inferred);
+    CallEvent send = fixtures::Finished(4, "client", "client", "send", "4, ...", 5);
+    send.Data = "hello";
+    w.Apply(send);
+    ASSERT_EQ(w.Segments().size(), 4u);
+    EXPECT_EQ(w.Segments()[3].Len, 5u);
+    snap.T = 5;
+    snap.Sockets[0].State = TcpState::FinWait2; // FIN-WAIT-1 came and went between looks
+    w.Apply(snap);
+    ASSERT_EQ(w.Segments().size(), 5u);
+    EXPECT_EQ(FlagsName(w.Segments()[4].Flags), "FIN-ACK");
+    snap.T = 6;
+    snap.Sockets[0].State = TcpState::TimeWait;
+    w.Apply(snap);
+    EXPECT_EQ(w.Segments().size(), 5u) << "its FIN was already counted";
+
+    World captured; // with a capture, nothing is made up
+    captured.Apply(NewSocket(1, "client", "client", 4, 10));
+    captured.Apply(snap);
+    EXPECT_TRUE(captured.Segments().empty());
+}
