@@ -433,7 +433,7 @@ int GuiSession::Run(Lesson lesson)
         ApplyScreenshotPresenterEnv(Ui);
     }
     // Every lesson file is read once: for the picker's names and the font's glyphs.
-    std::vector<Lesson> lessons = LoadAllLessons();
+    std::vector<Lesson> lessons = LoadAllLessons(&Ui.InvalidLessons);
     for (const auto& l : lessons)
         Ui.LessonNames.push_back(std::filesystem::path(l.Path).stem().string());
     // $SOCKSCOPE_TAB=state|kernel|code|packets|sockets opens the lower area on that tab (for screenshots).

@@ -64,14 +64,25 @@ FdInfo DescribeFd(const std::string& handle, int fd)
 
 namespace {
 
+// "7f 00 00 01"; a run of four or more equal bytes is written once with a count
+// ("00x15 01"), so a 16-byte IPv6 address stays short.
 std::string HexBytes(const void* data, std::size_t n)
 {
     const auto* p = static_cast<const unsigned char*>(data);
     std::string out;
-    char buf[4];
-    for (std::size_t i = 0; i < n; ++i) {
-        std::snprintf(buf, sizeof buf, "%02x", p[i]);
-        out += (i ? " " : "") + std::string(buf);
+    char buf[16];
+    for (std::size_t i = 0; i < n;) {
+        std::size_t run = 1;
+        while (i + run < n && p[i + run] == p[i])
+            ++run;
+        if (run >= 4) {
+            std::snprintf(buf, sizeof buf, "%02xx%zu", p[i], run);
+        } else {
+            run = 1;
+            std::snprintf(buf, sizeof buf, "%02x", p[i]);
+        }
+        out += (out.empty() ? "" : " ") + std::string(buf);
+        i += run;
     }
     return out;
 }
@@ -84,25 +95,18 @@ std::string SockaddrLayout(const sockaddr* sa, socklen_t len)
     if (sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
         const auto* sin = reinterpret_cast<const sockaddr_in*>(sa);
         inet_ntop(AF_INET, &sin->sin_addr, text, sizeof text);
-        unsigned port = ntohs(sin->sin_port);
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "htons(%u) = 0x%04x", port, static_cast<unsigned>(sin->sin_port));
-        return "struct sockaddr_in (" + std::to_string(sizeof(sockaddr_in)) + " bytes): sin_family = AF_INET (" +
-               std::to_string(AF_INET) + "); sin_port = " + buf + ", bytes " + HexBytes(&sin->sin_port, 2) +
-               " (network order: high byte first; port " + std::to_string(port) + " is 0x" +
-               HexBytes(&sin->sin_port, 1) + HexBytes(reinterpret_cast<const char*>(&sin->sin_port) + 1, 1) +
-               "); sin_addr = inet_pton(\"" + text + "\"), bytes " + HexBytes(&sin->sin_addr, 4);
+        return "sockaddr_in (" + std::to_string(sizeof(sockaddr_in)) + " bytes): sin_family=AF_INET(" +
+               std::to_string(AF_INET) + ") sin_port=htons(" + std::to_string(ntohs(sin->sin_port)) + ")=[" +
+               HexBytes(&sin->sin_port, 2) + "] sin_addr=inet_pton(\"" + text + "\")=[" +
+               HexBytes(&sin->sin_addr, 4) + "]";
     }
     if (sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
         const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(sa);
         inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof text);
-        unsigned port = ntohs(sin6->sin6_port);
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "htons(%u) = 0x%04x", port, static_cast<unsigned>(sin6->sin6_port));
-        return "struct sockaddr_in6 (" + std::to_string(sizeof(sockaddr_in6)) + " bytes): sin6_family = AF_INET6 (" +
-               std::to_string(AF_INET6) + "); sin6_port = " + buf + ", bytes " + HexBytes(&sin6->sin6_port, 2) +
-               "; sin6_flowinfo = 0; sin6_addr = inet_pton(\"" + text + "\"), bytes " +
-               HexBytes(&sin6->sin6_addr, 16) + "; sin6_scope_id = " + std::to_string(sin6->sin6_scope_id);
+        return "sockaddr_in6 (" + std::to_string(sizeof(sockaddr_in6)) + " bytes): sin6_family=AF_INET6(" +
+               std::to_string(AF_INET6) + ") sin6_port=htons(" + std::to_string(ntohs(sin6->sin6_port)) + ")=[" +
+               HexBytes(&sin6->sin6_port, 2) + "] sin6_addr=inet_pton(\"" + text + "\")=[" +
+               HexBytes(&sin6->sin6_addr, 16) + "]";
     }
     return {};
 }

@@ -3,6 +3,7 @@
 #include "lab.hpp"
 #include "packet.hpp"
 #include "player.hpp"
+#include "sockets.hpp"
 #include "test_util.hpp"
 #include "world.hpp"
 
@@ -194,4 +195,23 @@ TEST(Packets, CapturedSegmentsAreTheOnesTsharkSeesOnTheSamePort)
     EXPECT_GE(ours_no_rst.size(), 8u) << "a handshake, data both ways and two FINs";
     EXPECT_EQ(ours_no_rst, theirs_before_reset);
     sockscope::test::Run(std::string("rm -rf ") + dir);
+}
+
+TEST(Sockaddr, EveryFieldAndTheNetworkByteOrderOfThePortAreShown)
+{
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(4000); // 0x0fa0: high byte first in memory
+    inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+    EXPECT_EQ(SockaddrLayout(reinterpret_cast<sockaddr*>(&sin), sizeof sin),
+              "sockaddr_in (16 bytes): sin_family=AF_INET(2) sin_port=htons(4000)=[0f a0] "
+              "sin_addr=inet_pton(\"127.0.0.1\")=[7f 00 00 01]");
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(443);
+    inet_pton(AF_INET6, "::1", &sin6.sin6_addr);
+    EXPECT_EQ(SockaddrLayout(reinterpret_cast<sockaddr*>(&sin6), sizeof sin6),
+              "sockaddr_in6 (28 bytes): sin6_family=AF_INET6(10) sin6_port=htons(443)=[01 bb] "
+              "sin6_addr=inet_pton(\"::1\")=[00x15 01]");
+    EXPECT_EQ(SockaddrLayout(reinterpret_cast<sockaddr*>(&sin), 4), "") << "too short to be one";
 }

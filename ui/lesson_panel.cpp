@@ -55,7 +55,26 @@ void DrawLessonPicker(const LessonView& lesson, const UiState& state, std::vecto
                 commands.push_back(load);
             }
         }
+        // Files that are not valid lessons are listed, never loaded: the class goes on.
+        for (const auto& error : state.InvalidLessons) {
+            ImGui::PushStyleColor(ImGuiCol_Text, colors::Red);
+            ImGui::TextWrapped("%s", error.c_str());
+            ImGui::PopStyleColor();
+        }
         ImGui::EndCombo();
+    }
+    if (!state.InvalidLessons.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, colors::Red);
+        ImGui::TextUnformatted(Format(Tr(lang, "%d lesson file(s) are not valid (hover)"),
+                                      static_cast<int>(state.InvalidLessons.size()))
+                                   .c_str());
+        ImGui::PopStyleColor();
+        if (ImGui::IsItemHovered()) {
+            std::string all;
+            for (const auto& error : state.InvalidLessons)
+                all += (all.empty() ? "" : "\n") + error;
+            ImGui::SetTooltip("%s", all.c_str());
+        }
     }
 }
 

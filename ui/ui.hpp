@@ -56,6 +56,7 @@ struct UiState {
     std::string FontMessage;            // why Chinese is not offered, when it is not
     std::string Message;                // the app's latest error ("cannot load lesson ...")
     std::vector<std::string> LessonNames; // ListLessons(), read once by the app
+    std::vector<std::string> InvalidLessons; // "file:line:col: what" of each lesson file that is not valid
     int ResetPort = 0;                  // the port field next to Reset (0: keep the port)
     ImFont* TitleFont = nullptr;        // may be null: the default font is used
     ImFont* MonoFont = nullptr;
