@@ -337,9 +337,9 @@ int GuiSession::InteractiveLoop()
             changed = changed || recent != seen_recent;
             seen_recent = std::move(recent);
         }
-        // A segment flies across the packet ladder for 0.3 s: draw every frame meanwhile.
-        if (Ui.Tab == LowerTab::Packets && !Model.Segments().empty() &&
-            MonotonicSeconds() - Model.Segments().back().T < kFlightSeconds + 0.05)
+        // A segment flying across the packet ladder, a state easing in: draw every frame
+        // until they have landed (then one more, to show them still).
+        if (Animating(Model, Ui.Tab, MonotonicSeconds() - 0.05))
             frames_left = std::max(frames_left, 1);
         // The notice goes away with no event at all: redraw when it expires.
         bool notice = !Ui.Notice.empty() && MonotonicSeconds() < Ui.NoticeUntil;

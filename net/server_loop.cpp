@@ -1,5 +1,6 @@
 #include "server_loop.hpp"
 
+#include "clock.hpp"
 #include "lab.hpp"
 #include "sockets.hpp"
 
@@ -333,6 +334,22 @@ bool ServerLoop::PumpChild(Child& child)
     return true;
 }
 
+// The child's lane learns that its process has exited: the kernel (the pidfd) says so,
+// not the child (whose last report comes before its exit() completes).
+void ServerLoop::ReportZombie(int pid)
+{
+    CallEvent c;
+    c.Id = LabRef.NewCallId();
+    c.Actor = "child " + std::to_string(pid);
+    c.ActorKind = "server";
+    c.Call = "zombie";
+    c.Pid = pid;
+    c.Phase = CallPhase::Finished;
+    c.TStart = c.TEnd = MonotonicSeconds();
+    c.Note = "exited; the kernel keeps its entry (exit status) until the parent calls waitpid()";
+    LabRef.Report(c);
+}
+
 void ServerLoop::ReapChild(Lane& lane, int pid, const std::string& why)
 {
     CallEvent call = lane.Begin("waitpid", "", -1, std::to_string(pid) + ", &status, 0");
@@ -432,10 +449,14 @@ void ServerLoop::RunFork(Lane& lane)
                 }
                 exited->Exited = true;
                 if (!Spec.ReapAtOnce) {
-                    std::lock_guard lock(Mutex);
-                    Zombies.insert(exited->Pid);
+                    {
+                        std::lock_guard lock(Mutex); // before the report: a waitpid step finds it
+                        Zombies.insert(exited->Pid);
+                    }
+                    ReportZombie(exited->Pid);
                     continue; // a zombie until a lesson step calls waitpid()
                 }
+                ReportZombie(exited->Pid);
                 // SIGCHLD interrupts the blocked accept(); the handler reaps the child.
                 call.Note = "interrupted by SIGCHLD (child " + std::to_string(exited->Pid) + " exited)";
                 lane.Finish(call, -1, EINTR);

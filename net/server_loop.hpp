@@ -64,6 +64,7 @@ private:
     void ForkChild(Lane& lane, int conn, const std::string& handle);
     bool PumpChild(Child& child);     // false at EOF
     void ReapChild(Lane& lane, int pid, const std::string& why);
+    void ReportZombie(int pid);
     bool Stopped() const;
 
     Lab& LabRef;

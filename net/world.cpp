@@ -139,8 +139,12 @@ void World::Apply(const CallEvent& call)
         actor.Parent = call.Parent;
     if (!call.LaneKind.empty())
         actor.LaneKind = call.LaneKind;
-    if (call.Call == "exit" && actor.LaneKind == "process")
-        actor.Status = "zombie"; // exit() never returns; the process is gone but not reaped
+    // The process has exited (its parent saw the pidfd, i.e. SIGCHLD): a zombie until
+    // reaped. (Its own exit() call comes first and never returns.)
+    if (call.Call == "zombie" && actor.Status != "reaped")
+        actor.Status = "zombie";
+    if (call.Call == "exit" && actor.LaneKind == "process" && actor.Status == "running")
+        actor.Status = "exiting";
     if (call.Phase == CallPhase::Finished && call.Call == "return" && actor.LaneKind == "thread")
         actor.Status = "exited";
     if (call.Phase == CallPhase::Finished && call.Call == "waitpid" && call.Result > 0)

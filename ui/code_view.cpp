@@ -104,7 +104,9 @@ const CallEvent* LaneCall(const ActorView& a)
 // Does `line` describe where lane `a` is now?
 bool LaneAtLine(const ActorView& a, const CallEvent& call, const LoopLine& line)
 {
-    if (*line.Call == '\0' || call.Call != line.Call)
+    // A zombie is still at its exit().
+    std::string name = call.Call == "zombie" ? "exit" : call.Call;
+    if (*line.Call == '\0' || name != line.Call)
         return false;
     std::string who = line.Who;
     bool is_lane = !a.LaneKind.empty();

@@ -81,6 +81,16 @@ void DrawRow(const SocketView& s, const UiFrame& frame, const UiState& state, st
     ImGui::TableSetColumnIndex(ColRemote);
     Cell(EndpointLabel(s.K.Remote), mono);
     ImGui::TableSetColumnIndex(ColState);
+    // A state the socket has just entered eases in: its cell glows and fades over
+    // kEaseSeconds (a screenshot, or a paused lesson, shows it settled).
+    if (!s.History.empty() && frame.Animate) {
+        double age = frame.Now - s.History.back().T;
+        if (age >= 0 && age < kEaseSeconds) {
+            ImVec4 glow = ImGui::ColorConvertU32ToFloat4(colors::Amber);
+            glow.w = static_cast<float>(1.0 - age / kEaseSeconds);
+            ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, ImGui::ColorConvertFloat4ToU32(glow));
+        }
+    }
     Cell(std::string(TcpStateName(s.State())));
     ImGui::TableSetColumnIndex(ColQueue);
     Cell(s.Queue == QueueKind::None ? "-" : std::string(QueueKindName(s.Queue)));
@@ -114,6 +124,17 @@ void DrawRow(const SocketView& s, const UiFrame& frame, const UiState& state, st
 }
 
 } // namespace
+
+bool Animating(const World& world, LowerTab tab, double now)
+{
+    if (tab == LowerTab::Packets && !world.Segments().empty() && now - world.Segments().back().T < kFlightSeconds)
+        return true;
+    if (tab == LowerTab::Sockets)
+        for (const auto& s : world.Sockets())
+            if (!s.History.empty() && now - s.History.back().T < kEaseSeconds)
+                return true;
+    return false;
+}
 
 void DrawSocketTable(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands)
 {

@@ -115,6 +115,10 @@ void DrawCodePanel(const UiFrame& frame, const UiState& state);
 // The packet ladder of the newest connection: captured (or inferred) segments. The
 // newest arrow flies across in kFlightSeconds.
 inline constexpr double kFlightSeconds = 0.3;
+// A socket's new state eases in (the socket table) over this long.
+inline constexpr double kEaseSeconds = 0.3;
+// Whether something on screen is still moving at `now` (the frame loop keeps drawing).
+bool Animating(const World& world, LowerTab tab, double now);
 void DrawPacketPanel(const UiFrame& frame, const UiState& state);
 // The status bar carries the View menu (scale, theme, fullscreen, screenshot) and the
 // key help.
