@@ -149,30 +149,40 @@ void ServerLoop::Run()
         CloseWithReset(Listener.Release());
 }
 
+int ServerLoop::TryAccept(Lane& lane, CallEvent& call, std::string& handle)
+{
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    // The lanes make blocking calls (emulated with poll): the descriptor itself stays
+    // non-blocking so that a reset can always wake them.
+    int conn = accept4(Listener.Get(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    int err = errno;
+    if (conn >= 0) {
+        handle = NextHandle();
+        call.NewFd = DescribeFd(handle, conn);
+        call.Remote = EndpointOf(ss);
+        call.Local = LocalOf(conn);
+        lane.Finish(call, conn, 0);
+        return conn;
+    }
+    if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
+        return -1;
+    if (err == EMFILE || err == ENFILE)
+        call.Note = "out of descriptors: the connection stays in the accept queue";
+    lane.Finish(call, -1, err);
+    return -2;
+}
+
 int ServerLoop::AcceptBlocking(Lane& lane, std::string& handle)
 {
     int lfd = Listener.Get();
     CallEvent call = lane.Begin("accept", ListenHandle, lfd, std::to_string(lfd) + ", &addr, &addrlen");
     bool reported = false;
     for (;;) {
-        sockaddr_storage ss{};
-        socklen_t len = sizeof ss;
-        int conn = accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        int err = errno;
-        if (conn >= 0) {
-            // The lanes make blocking calls (emulated with poll): the descriptor itself
-            // stays non-blocking so that a reset can always wake them.
-            handle = NextHandle();
-            call.NewFd = DescribeFd(handle, conn);
-            call.Remote = EndpointOf(ss);
-            call.Local = LocalOf(conn);
-            lane.Finish(call, conn, 0);
+        int conn = TryAccept(lane, call, handle);
+        if (conn >= 0)
             return conn;
-        }
-        if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
-            if (err == EMFILE || err == ENFILE)
-                call.Note = "out of descriptors: the connection stays in the accept queue";
-            lane.Finish(call, -1, err);
+        if (conn == -2) {
             // Do not spin on a lasting error: wait a little (or for the stop) first.
             pollfd pfd{StopFd.Get(), POLLIN, 0};
             return poll(&pfd, 1, 200) > 0 ? -2 : -1;
@@ -390,20 +400,11 @@ void ServerLoop::RunFork(Lane& lane)
         int conn = -1;
         std::string handle;
         for (;;) {
-            sockaddr_storage ss{};
-            socklen_t len = sizeof ss;
-            conn = accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
-            int err = errno;
-            if (conn >= 0) {
-                handle = NextHandle();
-                call.NewFd = DescribeFd(handle, conn);
-                call.Remote = EndpointOf(ss);
-                call.Local = LocalOf(conn);
-                lane.Finish(call, conn, 0);
+            conn = TryAccept(lane, call, handle);
+            if (conn >= 0)
                 break;
-            }
-            if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
-                lane.Finish(call, -1, err);
+            if (conn == -2) {
+                conn = -1;
                 pollfd pfd{StopFd.Get(), POLLIN, 0};
                 if (poll(&pfd, 1, 200) > 0)
                     return;
@@ -508,21 +509,14 @@ void ServerLoop::RunEpoll(Lane& lane)
         for (int i = 0; i < n; ++i) {
             int fd = events[i].data.fd;
             if (fd == lfd) {
-                sockaddr_storage ss{};
-                socklen_t len = sizeof ss;
                 CallEvent acc = lane.Begin("accept", ListenHandle, lfd, std::to_string(lfd) + ", &addr, &addrlen");
-                int conn = accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
-                int e = errno;
+                std::string handle;
+                int conn = TryAccept(lane, acc, handle);
                 if (conn >= 0) {
-                    std::string handle = NextHandle();
-                    acc.NewFd = DescribeFd(handle, conn);
-                    acc.Remote = EndpointOf(ss);
-                    acc.Local = LocalOf(conn);
-                    lane.Finish(acc, conn, 0);
                     conns[conn] = handle;
                     ctl(EPOLL_CTL_ADD, conn, handle);
-                } else {
-                    lane.Finish(acc, -1, e);
+                } else if (conn == -1) { // the connection went away before accept() (a reset)
+                    lane.Finish(acc, -1, EAGAIN);
                 }
                 continue;
             }

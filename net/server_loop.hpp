@@ -60,6 +60,9 @@ private:
     // accept() as a blocking call would: reported Blocked, woken by the stop descriptor.
     // Returns the descriptor (then `handle` names it), -1 on an error, -2 when stopped.
     int AcceptBlocking(Lane& lane, std::string& handle);
+    // One accept4() for `call`: the descriptor (finished; `handle` names it), -1 when none
+    // is waiting (call still open), -2 on an error (finished with it).
+    int TryAccept(Lane& lane, CallEvent& call, std::string& handle);
     std::string NextHandle();
     void ForkChild(Lane& lane, int conn, const std::string& handle);
     bool PumpChild(Child& child);     // false at EOF
