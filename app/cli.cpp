@@ -21,6 +21,7 @@ constexpr const char* Footer =
     "  sockscope --headless --lesson no-accept   run a lesson and print what the kernel shows\n"
     "  sockscope --headless --lesson all --json  every lesson, as JSON lines\n"
     "  sockscope --screenshot shot.png --lesson no-accept --step 5\n"
+    "  sockscope --screenshot-steps shots --lesson close --lang zh   shots/close-step0-zh.png ...\n"
     "Exit status: 0 ok; 1 a lesson step did not show what it claims; 2 bad arguments.";
 
 } // namespace
@@ -48,6 +49,10 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
         ->type_name("FILE");
     app.add_option("--screenshot", o.Screenshot, "Render the state after --step K to FILE.png and exit")
         ->type_name("FILE.png");
+    app.add_option("--screenshot-steps", o.ScreenshotSteps,
+                   "Render the lesson before step 1 and after each step (up to --step K if given) to "
+                   "DIR/NAME-stepN-LANG.png and exit")
+        ->type_name("DIR");
     std::string lang = "en";
     app.add_option("--lang", lang, "Language of the narration: en or zh")->check(CLI::IsMember({"en", "zh"}))->type_name("LANG");
     app.add_option("--width", o.Width, "Window width in pixels")->check(CLI::Range(320, 8192))->type_name("PX");
@@ -74,8 +79,14 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
     }
     o.LessonGiven = lesson->count() > 0;
     o.Language = lang == "zh" ? Lang::Zh : Lang::En;
-    if (o.Headless && !o.Screenshot.empty()) {
-        std::cerr << "sockscope: --screenshot needs the GUI; it cannot be combined with --headless\n";
+    if (o.Headless && (!o.Screenshot.empty() || !o.ScreenshotSteps.empty())) {
+        std::cerr << "sockscope: --screenshot" << (o.Screenshot.empty() ? "-steps" : "")
+                  << " needs the GUI; it cannot be combined with --headless\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
+    if (!o.Screenshot.empty() && !o.ScreenshotSteps.empty()) {
+        std::cerr << "sockscope: --screenshot and --screenshot-steps cannot be combined\n";
         exit_code = 2;
         return std::nullopt;
     }

@@ -21,6 +21,7 @@ struct Options {
     int Backlog = -1;       // -1: the lesson's own
     std::string Trace;
     std::string Screenshot;
+    std::string ScreenshotSteps; // a directory: a PNG before step 1 and after each step
     Lang Language = Lang::En;
     int Width = 1600;
     int Height = 900;

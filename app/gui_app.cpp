@@ -109,6 +109,12 @@ bool AnyBlocked(const World& world)
     return false;
 }
 
+// --screenshot or --screenshot-steps: pictures into a buffer of a fixed size, no settings.
+bool Offscreen(const GuiOptions& options)
+{
+    return !options.Screenshot.empty() || !options.ScreenshotSteps.empty();
+}
+
 // What of the player a user can see: redraw when it changes.
 auto PlayerSignature(const LessonPlayer& player)
 {
@@ -132,6 +138,8 @@ private:
     void Execute(const std::vector<UiCommand>& commands);
     int InteractiveLoop();
     int TakeScreenshot();
+    void RunStepOffscreen(int number);
+    bool SaveOffscreen(const OffscreenTarget& target, const std::string& path);
     void ApplyScale(float scale);
     void SaveWindowScreenshot();
 
@@ -228,7 +236,7 @@ std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target)
     ImGui::NewFrame();
     UiFrame frame{Model, MakeLessonView(Player), MonotonicSeconds(), LabInstance.ProbeRunning(),
                   LabInstance.Capturing(), LabInstance.CaptureError()};
-    frame.Animate = Options.Screenshot.empty(); // a screenshot shows every motion finished
+    frame.Animate = !Offscreen(Options); // a screenshot shows every motion finished
     std::vector<UiCommand> commands = DrawMainLayout(frame, Ui);
     ImGui::Render();
     FontsUploaded = true; // ImGui_ImplOpenGL3_NewFrame made the font texture
@@ -368,39 +376,78 @@ int GuiSession::InteractiveLoop()
     return 0;
 }
 
+// Performs step `number` (from 1) and waits until it is over; says on stderr when it
+// did not finish or did not show what it claims (the picture is taken anyway).
+void GuiSession::RunStepOffscreen(int number)
+{
+    Player.StepForward();
+    bool idle = DriveUntilIdle(LabInstance, Model, Player, kStepTimeout, [this] {
+        if (Trace.IsOpen())
+            Trace.Update(Model, &Player, MonotonicSeconds());
+    });
+    if (!idle)
+        Fail("step " + std::to_string(number) + " did not finish in " + std::to_string(int(kStepTimeout)) + " s");
+    else if (Player.CurrentStatus() == StepStatus::Failed)
+        Fail("step " + std::to_string(number) + " failed: " + Player.StatusLine());
+}
+
+// A few frames so that ImGui's layout (table column widths, scrolling) settles, then
+// the picture as a PNG. Four were too few for the ladder to scroll down to the newest
+// calls (no-accept after step 6 showed accept() cut in half and no read()).
+bool GuiSession::SaveOffscreen(const OffscreenTarget& target, const std::string& path)
+{
+    for (int frame = 0; frame < 6; ++frame) {
+        glfwPollEvents();
+        ApplyLabEvents();
+        DrawFrame(&target);
+    }
+    std::string error;
+    if (!WritePng(path, target.Width(), target.Height(), target.ReadRgb(), error)) {
+        Fail(error);
+        return false;
+    }
+    return true;
+}
+
+// --screenshot FILE --step K: the state after step K. --screenshot-steps DIR: the lesson
+// before step 1 and after each step (up to --step K when K > 0), as DIR/NAME-stepN-LANG.png.
 int GuiSession::TakeScreenshot()
 {
     const Lesson* lesson = Player.Current();
     int steps = lesson ? static_cast<int>(lesson->Steps.size()) : 0;
     if (Options.Step > steps)
         Fail("lesson '" + Options.Lesson + "' has " + std::to_string(steps) + " steps; showing all of them");
-    for (int i = 0; i < std::min(Options.Step, steps); ++i) {
-        Player.StepForward();
-        bool idle = DriveUntilIdle(LabInstance, Model, Player, kStepTimeout, [this] {
-            if (Trace.IsOpen())
-                Trace.Update(Model, &Player, MonotonicSeconds());
-        });
-        if (!idle)
-            Fail("step " + std::to_string(i + 1) + " did not finish in " + std::to_string(int(kStepTimeout)) + " s");
-        else if (Player.CurrentStatus() == StepStatus::Failed)
-            Fail("step " + std::to_string(i + 1) + " failed: " + Player.StatusLine());
-    }
-
+    bool each_step = !Options.ScreenshotSteps.empty();
+    int last = std::min(Options.Step, steps);
+    if (each_step && Options.Step == 0)
+        last = steps;
     std::string error;
     OffscreenTarget target;
     if (!target.Create(Options.Width, Options.Height, error)) {
         Fail(error);
         return 1;
     }
-    // A few frames so that ImGui's layout (table column widths, scrolling) settles.
-    for (int frame = 0; frame < 4; ++frame) {
-        glfwPollEvents();
-        ApplyLabEvents();
-        DrawFrame(&target);
+    if (!each_step) {
+        for (int i = 0; i < last; ++i)
+            RunStepOffscreen(i + 1);
+        return SaveOffscreen(target, Options.Screenshot) ? 0 : 1;
     }
-    if (!WritePng(Options.Screenshot, target.Width(), target.Height(), target.ReadRgb(), error)) {
-        Fail(error);
+
+    std::filesystem::path dir(Options.ScreenshotSteps);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+        Fail("cannot create " + dir.string() + ": " + ec.message());
         return 1;
+    }
+    std::string name = lesson ? std::filesystem::path(lesson->Path).stem().string() : Options.Lesson;
+    std::string lang = Ui.Language == Lang::Zh ? "zh" : "en"; // the language shown
+    for (int i = 0; i <= last; ++i) {
+        if (i > 0)
+            RunStepOffscreen(i);
+        std::string file = name + "-step" + std::to_string(i) + "-" + lang + ".png";
+        if (!SaveOffscreen(target, (dir / file).string()))
+            return 1;
     }
     return 0;
 }
@@ -415,14 +462,14 @@ int GuiSession::Run(Lesson lesson)
     // On a high-density screen everything grows with the monitor's scale; a screenshot
     // stays at scale 1 so that it is the same picture everywhere.
     float scale = 1.0f;
-    if (Options.Screenshot.empty()) {
+    if (!Offscreen(Options)) {
         float scale_y = 1.0f;
         glfwGetWindowContentScale(Window, &scale, &scale_y);
         scale = std::clamp(scale, 1.0f, 4.0f);
     }
     ContentScale = scale;
     Ui.Language = Options.Language;
-    if (Options.Screenshot.empty()) {
+    if (!Offscreen(Options)) {
         // --lang zh always wins; otherwise the language of the last run.
         Ui.Scale = Saved.Scale;
         Ui.Theme = Saved.Theme;
@@ -460,7 +507,7 @@ int GuiSession::Run(Lesson lesson)
     Model.SetInferSegments(!LabInstance.Capturing());
     Player.Load(std::move(lesson), Options.Port);
 
-    int code = Options.Screenshot.empty() ? InteractiveLoop() : TakeScreenshot();
+    int code = Offscreen(Options) ? TakeScreenshot() : InteractiveLoop();
     std::string error;
     if (Remember && !SaveSettings(SettingsToSave(Window, Saved, Ui, Windowed), error))
         Fail("settings not saved: " + error);
@@ -489,7 +536,7 @@ int RunGui(const GuiOptions& options)
              (LastGlfwError.empty() ? std::string() : " (" + LastGlfwError + ")"));
         return 1;
     }
-    bool screenshot = !options.Screenshot.empty();
+    bool screenshot = Offscreen(options);
     // Screenshots are reproducible: they neither read nor write settings.
     bool remember = !screenshot && SettingsDirectory().has_value();
     Settings settings = remember ? LoadSettings() : Settings{};

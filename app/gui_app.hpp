@@ -15,6 +15,8 @@ struct GuiOptions {
     int Backlog = -1;          // -1: the lesson's own; otherwise every listen() uses it
     bool BindAll = false;      // listeners on every interface (shown as a warning)
     std::string Screenshot;    // non-empty: render Width x Height into this PNG and exit
+    std::string ScreenshotSteps; // non-empty: a PNG before step 1 and after each step into this
+                                 // directory (NAME-stepN-LANG.png), then exit
     std::string Trace;         // non-empty: append the world as JSON lines (DESIGN.md)
     Lang Language = Lang::En;
     int Width = 1600;

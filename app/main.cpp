@@ -57,6 +57,7 @@ int main(int argc, char** argv)
     gui.Backlog = options->Backlog;
     gui.BindAll = options->BindAll;
     gui.Screenshot = options->Screenshot;
+    gui.ScreenshotSteps = options->ScreenshotSteps;
     gui.Trace = options->Trace;
     gui.Language = options->Language;
     gui.Width = options->Width;
