@@ -4,4 +4,7 @@ if(SOCKSCOPE_BUILD_GUI)
   target_link_libraries(gui_test PRIVATE sockscope_ui sockscope::imgui PNG::PNG)
   # The smoke tests run the real binary.
   add_dependencies(gui_test sockscope)
+  # Every step of every lesson in both languages, drawn by the real binary.
+  sockscope_add_test(gui_screens_test gui_screens_test.cpp)
+  target_link_libraries(gui_screens_test PRIVATE sockscope_ui sockscope::imgui PNG::PNG)
 endif()
