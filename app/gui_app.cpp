@@ -32,7 +32,13 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <tuple>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace sockscope {
 namespace {
@@ -108,6 +114,97 @@ bool AnyBlocked(const World& world)
                 return true;
     return false;
 }
+
+// For bench/ (sockscope_bench --only ui), not for users. With $SOCKSCOPE_BENCH_REPORT=FILE
+// the interactive GUI measures itself and writes key=value lines to FILE, then closes:
+//   first_frame_s    the process's start (the kernel's start time) to the first frame shown
+//   steps_done_s     ... to the --step steps being done
+//   frames, wall_s, cpu_s   over the $SOCKSCOPE_BENCH_SECONDS (default 10) that follow:
+//                    frames drawn, and the user + system CPU of all of its threads
+// $SOCKSCOPE_BENCH_BUSY=1 draws frames back to back (no waiting, no vsync): the most
+// frames per second. Without the variables nothing changes.
+class BenchReport {
+public:
+    BenchReport()
+    {
+        const char* path = std::getenv("SOCKSCOPE_BENCH_REPORT");
+        Path = path ? path : "";
+        const char* busy = std::getenv("SOCKSCOPE_BENCH_BUSY");
+        Busy = !Path.empty() && busy && std::string(busy) == "1";
+        if (const char* seconds = std::getenv("SOCKSCOPE_BENCH_SECONDS"))
+            Seconds = std::clamp(std::atof(seconds), 0.1, 3600.0);
+    }
+
+    bool Busy = false;
+
+    void FrameShown()
+    {
+        if (!Path.empty() && FirstFrame < 0)
+            FirstFrame = SinceProcessStart();
+        ++Frames;
+    }
+
+    // Once per turn of the loop; `settled`: the steps are done and nothing is being
+    // redrawn. True once the figures are written: close the window.
+    bool Finished(bool settled)
+    {
+        if (Path.empty() || FirstFrame < 0)
+            return false;
+        double now = MonotonicSeconds();
+        if (WindowStart < 0) {
+            if (settled) {
+                WindowStart = now;
+                CpuStart = CpuSeconds();
+                StepsDone = SinceProcessStart();
+                Frames = 0;
+            }
+            return false;
+        }
+        if (now - WindowStart < Seconds)
+            return false;
+        std::ofstream out(Path);
+        out << "first_frame_s=" << FirstFrame << "\nsteps_done_s=" << StepsDone << "\nframes=" << Frames
+            << "\nwall_s=" << now - WindowStart << "\ncpu_s=" << CpuSeconds() - CpuStart << "\n";
+        if (!out.flush())
+            Fail("cannot write " + Path);
+        return true;
+    }
+
+private:
+    // /proc/self/stat's 22nd field: when the process started, in clock ticks after boot.
+    static double SinceProcessStart()
+    {
+        std::ifstream in("/proc/self/stat");
+        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto paren = stat.rfind(')');
+        if (paren == std::string::npos)
+            return -1;
+        std::istringstream fields(stat.substr(paren + 1));
+        std::string field;
+        for (int i = 3; i <= 22; ++i) // the fields after the name start at 3 (the state)
+            fields >> field;
+        timespec now{};
+        clock_gettime(CLOCK_BOOTTIME, &now);
+        return static_cast<double>(now.tv_sec) + now.tv_nsec * 1e-9 -
+               std::atof(field.c_str()) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
+
+    static double CpuSeconds()
+    {
+        rusage usage{};
+        getrusage(RUSAGE_SELF, &usage);
+        auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec * 1e-6; };
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+    }
+
+    std::string Path;
+    double Seconds = 10;
+    double FirstFrame = -1;
+    double StepsDone = -1;
+    double WindowStart = -1;
+    double CpuStart = 0;
+    long Frames = 0;
+};
 
 // --screenshot or --screenshot-steps: pictures into a buffer of a fixed size, no settings.
 bool Offscreen(const GuiOptions& options)
@@ -317,9 +414,12 @@ int GuiSession::InteractiveLoop()
     bool seen_notice = false;
     InputSeen input;
     glfwSetWindowUserPointer(Window, &input);
+    BenchReport bench;
 
     while (!glfwWindowShouldClose(Window)) {
         bool busy = Player.Busy() || steps_to_run > 0;
+        if (bench.Busy)
+            frames_left = std::max(frames_left, 1);
         if (frames_left > 0)
             glfwPollEvents();
         else
@@ -361,6 +461,8 @@ int GuiSession::InteractiveLoop()
         }
         if (changed)
             frames_left = std::max(frames_left, kSettleFrames);
+        if (bench.Finished(steps_to_run == 0 && !Player.Busy() && (bench.Busy || frames_left == 0)))
+            glfwSetWindowShouldClose(Window, GLFW_TRUE);
         int width = 0, height = 0;
         glfwGetFramebufferSize(Window, &width, &height);
         if (frames_left == 0 || width == 0 || height == 0) // nothing new, or minimised
@@ -368,6 +470,7 @@ int GuiSession::InteractiveLoop()
         --frames_left;
 
         auto commands = DrawFrame(nullptr);
+        bench.FrameShown();
         if (!commands.empty())
             frames_left = kSettleFrames;
         Execute(commands);
@@ -561,7 +664,8 @@ int RunGui(const GuiOptions& options)
     if (settings.HasPosition && default_size)
         glfwSetWindowPos(window, settings.WindowX, settings.WindowY);
     glfwMakeContextCurrent(window);
-    glfwSwapInterval(screenshot ? 0 : 1);
+    // No vsync for screenshots, nor when bench/ asks for the most frames per second.
+    glfwSwapInterval(screenshot || BenchReport().Busy ? 0 : 1);
     if (gladLoadGL(glfwGetProcAddress) == 0) {
         Fail("cannot load OpenGL 3.3 functions; use --headless");
         glfwDestroyWindow(window);

@@ -11,6 +11,9 @@ struct Options {
     int RateConnections = 10000;            // connect + accept rate, memory
     int LagTrials = 50;
     double WorldBudget = 20;                // seconds the World may spend in section 5
+    int UiConnections[3] = {10, 1000, 10000}; // connections in the World a frame draws
+    double IdleSeconds = 10;                // the GUI measured while nothing changes
+    double BusySeconds = 5;                 // ... and while it draws continuously
 };
 
 // [1-3] DumpSockets for the lab's port with 10 / 1,000 / 10,000 sockets, the same with
@@ -30,5 +33,10 @@ int MemoryChildMain(int argc, char** argv);
 
 // [6] From a connect() returning to the World showing the ESTABLISHED row.
 void RunLagSection(Report& report, const Options& options);
+
+// [7] The GUI: CPU time to build a frame of the whole layout at 10 / 1,000 / 10,000
+// connections (no OpenGL), and the real binary under Xvfb: time to the first frame, CPU
+// while idle, frames per second. Only in a build with the GUI (SOCKSCOPE_BENCH_UI).
+void RunUiSection(Report& report, const Options& options);
 
 } // namespace sockscope::bench

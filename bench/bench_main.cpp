@@ -17,8 +17,9 @@ namespace {
 
 void Usage()
 {
-    std::cout << "usage: sockscope_bench [--only dump|rate|memory|lag] [--quick]\n"
-                 "  Measures the probe, the lab and the world model on 127.0.0.1 (about 40 s on 2 cores).\n"
+    std::cout << "usage: sockscope_bench [--only dump|rate|memory|lag|ui] [--quick]\n"
+                 "  Measures the probe, the lab and the world model on 127.0.0.1 (about 40 s on 2 cores),\n"
+                 "  and the GUI (about 30 s; needs xvfb-run for the real binary's figures).\n"
                  "  --quick  smaller counts (a smoke test; figures are not comparable to the targets)\n";
 }
 
@@ -35,7 +36,7 @@ int main(int argc, char** argv)
         std::string arg = argv[i];
         if (arg == "--only" && i + 1 < argc) {
             only = argv[++i];
-            if (only != "dump" && only != "rate" && only != "memory" && only != "lag") {
+            if (only != "dump" && only != "rate" && only != "memory" && only != "lag" && only != "ui") {
                 Usage();
                 return 2;
             }
@@ -45,6 +46,9 @@ int main(int argc, char** argv)
             options.RateConnections = 1000;
             options.LagTrials = 10;
             options.WorldBudget = 5;
+            options.UiConnections[2] = 2000;
+            options.IdleSeconds = 3;
+            options.BusySeconds = 2;
         } else {
             Usage();
             return arg == "--help" || arg == "-h" ? 0 : 2;
@@ -86,6 +90,13 @@ int main(int argc, char** argv)
         RunMemorySection(report, options);
     if (only.empty() || only == "lag")
         RunLagSection(report, options);
+#ifdef SOCKSCOPE_BENCH_UI
+    if (only.empty() || only == "ui")
+        RunUiSection(report, options);
+#else
+    if (only == "ui")
+        std::cout << "this sockscope_bench was built without the GUI (SOCKSCOPE_BUILD_GUI=OFF): no ui section\n";
+#endif
     report.PrintSummary();
     std::cout << "total " << FormatSeconds(SecondsSince(start)) << "\n";
     return 0; // missed targets are findings, not failures of the program
