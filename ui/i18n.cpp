@@ -71,6 +71,7 @@ constexpr TranslationPair kTable[] = {
     {"ready: %d steps, listener port %d", "就绪：共 %d 步，监听端口 %d"},
     {"making the calls", "正在进行系统调用"},
     {"Code", "代码"},
+    {"(%d earlier rows not shown)", "（前面 %d 行未显示）"},
     {"%d lesson file(s) are not valid (hover)", "%d 个课程文件无效（悬停查看）"},
     {"Packets", "报文"},
     {"client", "客户端"},
