@@ -90,9 +90,11 @@ TEST(ServerModels, ForkServesThreeClientsWithAProcessEachThenZombiesUntilWaitpid
     }
     // Each server-side connection is held by exactly the child the lane says.
     EXPECT_EQ(SsPids(run.Player.Port()), lane_pids);
-    for (const auto& s : run.TheWorld.Sockets())
-        if (s.Role == SocketRole::Server)
+    for (const auto& s : run.TheWorld.Sockets()) {
+        if (s.Role == SocketRole::Server) {
             EXPECT_EQ(s.Actor.rfind("child ", 0), 0u) << "held by " << s.Actor;
+        }
+    }
 
     run.StepTo(3); // client1 says bye: its child exits, not reaped
     const ActorView* zombie = nullptr;
