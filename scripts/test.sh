@@ -7,6 +7,8 @@ scripts/setup.sh --test
 cmake --preset debug >/dev/null
 cmake --build --preset debug -j "$(nproc)"
 if [ -z "${DISPLAY:-}" ]; then
-  exec xvfb-run -a -s "-screen 0 1920x1080x24" ctest --preset debug -j "$(nproc)" "$@"
+  # -noreset: by default Xvfb resets when its last client leaves, and a GUI test that
+  # connects during the reset fails with "cannot open display".
+  exec xvfb-run -a -s "-screen 0 1920x1080x24 -noreset" ctest --preset debug -j "$(nproc)" "$@"
 fi
 exec ctest --preset debug -j "$(nproc)" "$@"

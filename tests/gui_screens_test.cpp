@@ -141,7 +141,7 @@ std::optional<std::string> DisplayPrefix()
     if (display && *display)
         return std::string();
     if (access("/usr/bin/xvfb-run", X_OK) == 0)
-        return std::string("xvfb-run -a -s '-screen 0 1920x1080x24' ");
+        return std::string("xvfb-run -a -s '-screen 0 1920x1080x24 -noreset' ");
     return std::nullopt;
 }
 
