@@ -676,12 +676,11 @@ void Actor::DoServe(CallEvent& call, const CallRequest& request)
 void Actor::DoWaitpid(CallEvent& call)
 {
     if (!Server) {
-        call.Args = "-1, &status, WNOHANG";
+        call.Args = kPeekArgs;
         LabRef.Report(call);
-        int status = 0;
-        long rc = waitpid(-1, &status, WNOHANG);
-        int err = errno;
-        call.Note = "this actor runs no fork server";
+        int err = 0;
+        long rc = PeekExitedChild(err);
+        call.Note = "this actor runs no fork server: waitid() only looked, it reaps nothing";
         Finish(call, rc, err);
         return;
     }

@@ -63,6 +63,14 @@ std::string DefaultWorkerPath()
 
 } // namespace
 
+long PeekExitedChild(int& err)
+{
+    siginfo_t info{};
+    long rc = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT);
+    err = errno;
+    return rc == 0 ? info.si_pid : rc;
+}
+
 bool IsServerModel(const std::string& model)
 {
     return model == "iterative" || model == "thread" || model == "fork" || model == "epoll";
@@ -378,11 +386,10 @@ int ServerLoop::ReapZombies(Lane& lane)
         zombies.swap(Zombies);
     }
     if (zombies.empty()) {
-        CallEvent call = lane.Begin("waitpid", "", -1, "-1, &status, WNOHANG");
-        int status = 0;
-        long rc = waitpid(-1, &status, WNOHANG);
-        int err = errno;
-        call.Note = rc == 0 ? "no child has exited" : "";
+        CallEvent call = lane.Begin("waitid", "", -1, kPeekArgs);
+        int err = 0;
+        long rc = PeekExitedChild(err);
+        call.Note = rc == 0 ? "no child of this server has exited" : "";
         lane.Finish(call, rc, err);
         return 0;
     }

@@ -33,6 +33,13 @@ struct ServerSpec {
 
 bool IsServerModel(const std::string& model);
 
+// With no zombie of its own to reap, a waitpid step only looks: waitid(P_ALL, WNOHANG |
+// WNOWAIT) reaps nothing, so it cannot take a child that another server (or another part
+// of the process) is waiting for, as waitpid(-1) would. Returns the pid of an exited
+// child, 0 if none, -1 with `err` set (ECHILD: no child at all).
+inline constexpr const char* kPeekArgs = "P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT";
+long PeekExitedChild(int& err);
+
 class ServerLoop {
 public:
     // Takes the listening descriptor; the loop runs on a thread of its own, as the lane

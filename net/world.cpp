@@ -187,18 +187,18 @@ void World::Apply(const CallEvent& call)
             if (call.Call == "connect")
                 LabRoles.emplace(cookie, SocketRole::Client);
         }
-        if (InferSegments && cookie != 0 && (call.Call == "send" || call.Call == "write") && call.Result > 0 &&
-            LabLocal.count(cookie) + LabRemote.count(cookie) == 2) {
-            Segment s;
-            s.T = call.TEnd;
-            s.Src = LabLocal[cookie];
-            s.Dst = LabRemote[cookie];
-            s.Flags = FlagPsh | FlagAck;
-            s.Len = static_cast<std::uint32_t>(call.Result);
-            s.Inferred = true;
-            Apply(s);
-        }
         if (cookie != 0 && (call.Call == "send" || call.Call == "write") && call.Result > 0) {
+            auto local = LabLocal.find(cookie), remote = LabRemote.find(cookie);
+            if (InferSegments && local != LabLocal.end() && remote != LabRemote.end()) {
+                Segment s;
+                s.T = call.TEnd;
+                s.Src = local->second;
+                s.Dst = remote->second;
+                s.Flags = FlagPsh | FlagAck;
+                s.Len = static_cast<std::uint32_t>(call.Result);
+                s.Inferred = true;
+                Apply(s);
+            }
             SentLog& log = Sent[cookie];
             log.Complete = log.Complete && call.Data.size() == static_cast<std::size_t>(call.Result);
             log.Tail += call.Data;
@@ -517,7 +517,8 @@ void World::InferFromState(const KernelSocket& row, TcpState before, double t)
         s.Inferred = true;
         Apply(s);
     };
-    bool client = LabRoles.count(row.Cookie) && LabRoles[row.Cookie] == SocketRole::Client;
+    auto role = LabRoles.find(row.Cookie);
+    bool client = role != LabRoles.end() && role->second == SocketRole::Client;
     if (client && before == TcpState::Unknown && row.State == TcpState::SynSent)
         add(row.Local, row.Remote, FlagSyn);
     if (client && (before == TcpState::Unknown || before == TcpState::SynSent) && row.State != TcpState::SynSent) {

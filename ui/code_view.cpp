@@ -129,7 +129,7 @@ std::string ResultText(const CallEvent& c)
     return text;
 }
 
-void DrawLessonCode(const UiFrame& frame, const UiState& state)
+void DrawLessonCode(const UiFrame& frame, UiState& state)
 {
     Lang lang = state.Language;
     const LessonView& lesson = frame.Lesson;
@@ -148,9 +148,8 @@ void DrawLessonCode(const UiFrame& frame, const UiState& state)
     float scroll_to = -1.0f;
     // Bring the current step into view when it changes (and leave the scrolling to the
     // user otherwise).
-    static std::pair<const Lesson*, int> shown{nullptr, -2};
-    bool step_changed = shown != std::pair{lesson.Data, lesson.StepIndex};
-    shown = {lesson.Data, lesson.StepIndex};
+    bool step_changed = state.CodeStepSeen != std::pair{lesson.Data, lesson.StepIndex};
+    state.CodeStepSeen = {lesson.Data, lesson.StepIndex};
     for (int s = 0; s <= last; ++s) {
         const LessonStep& step = data.Steps[static_cast<std::size_t>(s)];
         if (step_changed && s == std::max(0, lesson.StepIndex) && scroll_to < 0)
@@ -231,7 +230,7 @@ void DrawModelCode(const UiFrame& frame, const UiState& state, const std::string
 
 } // namespace
 
-void DrawCodePanel(const UiFrame& frame, const UiState& state)
+void DrawCodePanel(const UiFrame& frame, UiState& state)
 {
     Lang lang = state.Language;
     if (!frame.Lesson.Data) {

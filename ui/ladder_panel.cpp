@@ -114,7 +114,7 @@ std::string ColumnTitle(const ActorColumn& column, const World& world)
 
 } // namespace
 
-void DrawLadderPanel(const UiFrame& frame, const UiState& state)
+void DrawLadderPanel(const UiFrame& frame, UiState& state)
 {
     Lang lang = state.Language;
     auto columns = ActorColumns(frame.Model, frame.Lesson.Data);
@@ -142,9 +142,8 @@ void DrawLadderPanel(const UiFrame& frame, const UiState& state)
 
     // Keep the newest calls in view: whenever calls come or go, and otherwise unless the
     // user scrolled up to read older ones.
-    static std::size_t seen_cells = 0;
-    bool changed = cells.size() != seen_cells;
-    seen_cells = cells.size();
+    bool changed = cells.size() != state.LadderCellsSeen;
+    state.LadderCellsSeen = cells.size();
     bool at_bottom = changed || ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 1.0f;
     // Only the newest rows are laid out: wrapping thousands of calls every frame cost more
     // than the whole rest of the window (1,000 connections: 2.3 of 2.9 ms).

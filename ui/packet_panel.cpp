@@ -47,7 +47,7 @@ std::string SegmentLabel(const Segment& s, std::uint32_t seq_base, std::uint32_t
 
 } // namespace
 
-void DrawPacketPanel(const UiFrame& frame, const UiState& state)
+void DrawPacketPanel(const UiFrame& frame, UiState& state)
 {
     Lang lang = state.Language;
     const auto& segments = frame.Model.Segments();
@@ -126,10 +126,9 @@ void DrawPacketPanel(const UiFrame& frame, const UiState& state)
     }
     ImGui::Dummy(ImVec2(width, height + row_h));
     // Follow the newest segment when one arrives (scrolling back stays put otherwise).
-    static std::size_t seen = 0;
-    if (segments.size() != seen)
+    if (segments.size() != state.SegmentsSeen)
         ImGui::SetScrollHereY(1.0f);
-    seen = segments.size();
+    state.SegmentsSeen = segments.size();
     ImGui::EndChild();
 }
 

@@ -57,6 +57,10 @@ struct UiState {
     std::string Message;                // the app's latest error ("cannot load lesson ...")
     std::vector<std::string> LessonNames; // ListLessons(), read once by the app
     std::vector<std::string> InvalidLessons; // "file:line:col: what" of each lesson file that is not valid
+    // What the scrolling panels last showed, to follow what is new (and only then):
+    std::size_t LadderCellsSeen = 0;     // the ladder's cells
+    std::size_t SegmentsSeen = 0;        // the packet ladder's segments
+    std::pair<const Lesson*, int> CodeStepSeen{nullptr, -2}; // the code view's lesson and step
     int ResetPort = 0;                  // the port field next to Reset (0: keep the port)
     ImFont* TitleFont = nullptr;        // may be null: the default font is used
     ImFont* MonoFont = nullptr;
@@ -103,7 +107,7 @@ struct UiFrame {
 
 // The panels. Each draws into the current ImGui window.
 void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand>& commands);
-void DrawLadderPanel(const UiFrame& frame, const UiState& state);
+void DrawLadderPanel(const UiFrame& frame, UiState& state);
 // The queue panel and the socket table carry the packet gates' toggles.
 void DrawQueuePanel(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands);
 void DrawSocketTable(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands);
@@ -111,7 +115,7 @@ void DrawStatePanel(const UiFrame& frame, const UiState& state);
 void DrawKernelPanel(const UiFrame& frame, const UiState& state);
 // The C code of the lesson so far, the line being executed highlighted, each line's real
 // result beside it; and the server model's loop with each lane at its line.
-void DrawCodePanel(const UiFrame& frame, const UiState& state);
+void DrawCodePanel(const UiFrame& frame, UiState& state);
 // The packet ladder of the newest connection: captured (or inferred) segments. The
 // newest arrow flies across in kFlightSeconds.
 inline constexpr double kFlightSeconds = 0.3;
@@ -119,7 +123,7 @@ inline constexpr double kFlightSeconds = 0.3;
 inline constexpr double kEaseSeconds = 0.3;
 // Whether something on screen is still moving at `now` (the frame loop keeps drawing).
 bool Animating(const World& world, LowerTab tab, double now);
-void DrawPacketPanel(const UiFrame& frame, const UiState& state);
+void DrawPacketPanel(const UiFrame& frame, UiState& state);
 // The status bar carries the View menu (scale, theme, fullscreen, screenshot) and the
 // key help.
 void DrawStatusBar(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands);
