@@ -4,7 +4,8 @@
 // messages, parsed as replies to the dump with sequence number kSeq (that of the
 // recorded replies in fuzz/corpus/diag_parse/). The same bytes are then parsed a second
 // time as the payload of one SOCK_DIAG_BY_FAMILY message, so that the inet_diag_msg and
-// attribute reader sees arbitrary bytes too, not only those that got past the framing.
+// attribute reader sees arbitrary bytes too, not only those that got past the framing,
+// and a third time as the replies to four lookups (ParseLookupReplies).
 #include "diag_parse.hpp"
 #include "fuzz_check.hpp"
 
@@ -13,6 +14,7 @@
 #include <linux/sock_diag.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -76,6 +78,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                   "one row message either reads or fails");
         FuzzCheck(rows.size() == (status == ParseStatus::More ? 1u : 0u),
                   "one row message gives one row, or none when it fails");
+    }
+    {
+        // The same bytes as replies to four lookups: an outcome each, a row per "found".
+        std::vector<LookupOutcome> outcomes(4, LookupOutcome::Pending);
+        std::vector<KernelSocket> rows;
+        std::string error;
+        const bool ok = ParseLookupReplies(stream, kSeq, outcomes, rows, error);
+        FuzzCheck(ok || !error.empty(), "a refused reply says why");
+        const auto found = std::count(outcomes.begin(), outcomes.end(), LookupOutcome::Found);
+        FuzzCheck(!ok || static_cast<std::size_t>(found) <= rows.size(), "every lookup found has its row");
+        CheckOutcome(ok ? ParseStatus::More : ParseStatus::Error, ok ? rows : std::vector<KernelSocket>{}, error,
+                     stream.size());
     }
     return 0;
 }

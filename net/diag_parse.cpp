@@ -268,6 +268,84 @@ ParseStatus ParseDiagReply(std::span<const std::uint8_t> bytes, std::uint32_t ex
     return ParseStatus::More;
 }
 
+void AppendLookupRequest(std::vector<std::uint8_t>& out, const Endpoint& local,
+                         const Endpoint& remote, std::uint64_t cookie, std::uint32_t seq)
+{
+    inet_diag_req_v2 req{};
+    req.sdiag_family = static_cast<std::uint8_t>(local.Family);
+    req.sdiag_protocol = IPPROTO_TCP;
+    req.idiag_ext = 1u << (INET_DIAG_INFO - 1);
+    req.idiag_states = kDiagAllStates;
+    req.id.idiag_sport = htons(local.Port);
+    req.id.idiag_dport = htons(remote.Port);
+    const std::size_t addr_len = local.Family == AF_INET6 ? 16 : 4;
+    std::memcpy(req.id.idiag_src, local.Addr.data(), addr_len);
+    std::memcpy(req.id.idiag_dst, remote.Addr.data(), addr_len);
+    if (cookie == 0) {
+        req.id.idiag_cookie[0] = req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+    } else {
+        req.id.idiag_cookie[0] = static_cast<std::uint32_t>(cookie);
+        req.id.idiag_cookie[1] = static_cast<std::uint32_t>(cookie >> 32);
+    }
+
+    nlmsghdr header{};
+    header.nlmsg_len = static_cast<std::uint32_t>(NLMSG_LENGTH(sizeof req));
+    header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    header.nlmsg_flags = NLM_F_REQUEST;
+    header.nlmsg_seq = seq;
+    const std::size_t at = out.size();
+    out.resize(at + NLMSG_SPACE(sizeof req));
+    std::memcpy(out.data() + at, &header, sizeof header);
+    std::memcpy(out.data() + at + NLMSG_HDRLEN, &req, sizeof req);
+}
+
+bool ParseLookupReplies(std::span<const std::uint8_t> bytes, std::uint32_t first_seq,
+                        std::span<LookupOutcome> outcomes, std::vector<KernelSocket>& out,
+                        std::string& error)
+{
+    std::size_t at = 0;
+    while (at < bytes.size()) {
+        const std::size_t left = bytes.size() - at;
+        if (left < sizeof(nlmsghdr)) {
+            error = "netlink header truncated: " + std::to_string(left) + " bytes left";
+            return false;
+        }
+        const auto header = Get<nlmsghdr>(bytes, at);
+        if (header.nlmsg_len < sizeof(nlmsghdr) || header.nlmsg_len > left) {
+            error = "netlink message length " + std::to_string(header.nlmsg_len) +
+                    " does not fit the " + std::to_string(left) + " bytes left";
+            return false;
+        }
+        const auto payload = bytes.subspan(at + NLMSG_HDRLEN, header.nlmsg_len - NLMSG_HDRLEN);
+        at += std::min<std::size_t>(NLMSG_ALIGN(header.nlmsg_len), left);
+
+        // Unsigned arithmetic: a sequence number below first_seq wraps to a huge index.
+        const std::uint32_t index = header.nlmsg_seq - first_seq;
+        if (index >= outcomes.size())
+            continue;
+        LookupOutcome& outcome = outcomes[index];
+        if (header.nlmsg_type == NLMSG_ERROR) {
+            if (payload.size() < sizeof(int)) {
+                error = "NLMSG_ERROR truncated";
+                return false;
+            }
+            const int err = Get<int>(payload, 0);
+            if (err == 0)
+                continue; // an acknowledgement
+            outcome = err == -ENOENT   ? LookupOutcome::Gone
+                      : err == -ESTALE ? LookupOutcome::Replaced
+                                       : LookupOutcome::Failed;
+        } else if (header.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+            KernelSocket row;
+            if (!ParseRow(payload, row, error))
+                return false;
+            out.push_back(row);
+            outcome = LookupOutcome::Found;
+        }
+    }
+    return true;
+}
+
 std::string DescribeErrno(int err)
 {
     const char* name = strerrorname_np(err);

@@ -62,6 +62,36 @@ std::string_view ParseStatusName(ParseStatus s);
 ParseStatus ParseDiagReply(std::span<const std::uint8_t> bytes, std::uint32_t expected_seq,
                            std::vector<KernelSocket>& out, std::string& error);
 
+// ---- Lookups: one socket by its four-tuple ------------------------------------------
+// A request without NLM_F_DUMP names one socket by family, local and remote endpoint: the
+// kernel finds it in its hash tables (the cost does not grow with the other sockets of
+// the machine, unlike a dump, which walks them all) and answers with one
+// SOCK_DIAG_BY_FAMILY message with tcp_info, or with an NLMSG_ERROR: ENOENT when no
+// socket has that four-tuple (any more), ESTALE when one has but its cookie is not
+// `cookie`. Cookie 0 matches any socket. A listener is found by its local endpoint with
+// a zero remote one. Sockets that are only bound (TCP_BOUND_INACTIVE) are in no table a
+// lookup searches: only a dump shows them.
+// Appends the request (sequence number `seq`) to `out`, so that many go in one send.
+void AppendLookupRequest(std::vector<std::uint8_t>& out, const Endpoint& local,
+                         const Endpoint& remote, std::uint64_t cookie, std::uint32_t seq);
+
+enum class LookupOutcome : std::uint8_t {
+    Pending,  // no reply yet
+    Found,    // a row was appended
+    Gone,     // ENOENT: no socket has this four-tuple
+    Replaced, // ESTALE: another socket (another cookie) has it now
+    Failed,   // any other error
+};
+
+// Parses one datagram of replies to the lookups numbered first_seq, first_seq + 1, ...
+// (one per element of `outcomes`), setting each one's outcome and appending the rows
+// found to `out` (in reply order). Replies with other sequence numbers are skipped.
+// Returns false, with `error` saying why, when the bytes are malformed. Never reads
+// outside `bytes`.
+bool ParseLookupReplies(std::span<const std::uint8_t> bytes, std::uint32_t first_seq,
+                        std::span<LookupOutcome> outcomes, std::vector<KernelSocket>& out,
+                        std::string& error);
+
 // "EPERM (Operation not permitted)"; for messages shown to the user.
 std::string DescribeErrno(int err);
 

@@ -627,4 +627,83 @@ TEST(DiagReply, MalformedMessagesAreErrors)
     EXPECT_EQ(verdict(Message(NLMSG_OVERRUN, {})), ParseStatus::Error);
 }
 
+// ---- lookups: one socket by its four-tuple ----------------------------------------
+
+TEST(DiagLookup, RequestNamesTheSocketInNetworkOrderWithItsCookie)
+{
+    Bytes out;
+    const Endpoint local = Endpoint::V4(0x7f000001, 4000);
+    const Endpoint remote = Endpoint::V4(0x7f000002, 51000);
+    AppendLookupRequest(out, local, remote, 0x0123456789abcdefULL, 7);
+    AppendLookupRequest(out, *Endpoint::Parse("[::1]:4000"), *Endpoint::Parse("[::1]:0"), 0, 8);
+    ASSERT_EQ(out.size(), 2 * NLMSG_SPACE(sizeof(inet_diag_req_v2)));
+
+    nlmsghdr header{};
+    std::memcpy(&header, out.data(), sizeof header);
+    EXPECT_EQ(header.nlmsg_type, SOCK_DIAG_BY_FAMILY);
+    EXPECT_EQ(header.nlmsg_flags, NLM_F_REQUEST) << "no NLM_F_DUMP: a lookup, not a walk";
+    EXPECT_EQ(header.nlmsg_seq, 7u);
+    inet_diag_req_v2 req{};
+    std::memcpy(&req, out.data() + NLMSG_HDRLEN, sizeof req);
+    EXPECT_EQ(req.sdiag_family, AF_INET);
+    EXPECT_EQ(req.sdiag_protocol, IPPROTO_TCP);
+    EXPECT_EQ(req.idiag_ext, 1u << (INET_DIAG_INFO - 1));
+    EXPECT_EQ(ntohs(req.id.idiag_sport), 4000);
+    EXPECT_EQ(ntohs(req.id.idiag_dport), 51000);
+    EXPECT_EQ(ntohl(req.id.idiag_src[0]), 0x7f000001u);
+    EXPECT_EQ(ntohl(req.id.idiag_dst[0]), 0x7f000002u);
+    EXPECT_EQ(req.id.idiag_cookie[0], 0x89abcdefu);
+    EXPECT_EQ(req.id.idiag_cookie[1], 0x01234567u);
+
+    std::memcpy(&header, out.data() + NLMSG_SPACE(sizeof req), sizeof header);
+    EXPECT_EQ(header.nlmsg_seq, 8u);
+    std::memcpy(&req, out.data() + NLMSG_SPACE(sizeof req) + NLMSG_HDRLEN, sizeof req);
+    EXPECT_EQ(req.sdiag_family, AF_INET6);
+    EXPECT_EQ(req.id.idiag_src[3], htonl(1));
+    EXPECT_EQ(req.id.idiag_dport, 0);
+    EXPECT_EQ(req.id.idiag_cookie[0], INET_DIAG_NOCOOKIE) << "cookie 0 matches any socket";
+    EXPECT_EQ(req.id.idiag_cookie[1], INET_DIAG_NOCOOKIE);
+}
+
+TEST(DiagLookup, EachReplyGivesItsLookupAnOutcome)
+{
+    Bytes replies;
+    Append(replies, Message(NLMSG_ERROR, Raw(-ESTALE), kSeq + 2, 0));
+    Append(replies, Message(SOCK_DIAG_BY_FAMILY, Raw(SampleV6Row()), kSeq, 0));
+    Append(replies, Message(NLMSG_ERROR, Raw(-ENOENT), kSeq + 1, 0));
+    Append(replies, Message(NLMSG_ERROR, Raw(-EINVAL), kSeq + 3, 0));
+    Append(replies, Message(SOCK_DIAG_BY_FAMILY, Raw(SampleV6Row()), kSeq + 9, 0)); // not ours
+    Append(replies, Message(SOCK_DIAG_BY_FAMILY, Raw(SampleV6Row()), kSeq - 1, 0)); // nor this
+    std::vector<LookupOutcome> outcomes(5, LookupOutcome::Pending);
+    std::vector<KernelSocket> rows;
+    std::string error;
+    ASSERT_TRUE(ParseLookupReplies(replies, kSeq, outcomes, rows, error)) << error;
+    EXPECT_EQ(outcomes[0], LookupOutcome::Found);
+    EXPECT_EQ(outcomes[1], LookupOutcome::Gone);
+    EXPECT_EQ(outcomes[2], LookupOutcome::Replaced);
+    EXPECT_EQ(outcomes[3], LookupOutcome::Failed);
+    EXPECT_EQ(outcomes[4], LookupOutcome::Pending);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].State, TcpState::TimeWait);
+    EXPECT_EQ(rows[0].Local.Port, 4000);
+}
+
+TEST(DiagLookup, MalformedRepliesAreRefusedWithAReason)
+{
+    std::vector<LookupOutcome> outcomes(1, LookupOutcome::Pending);
+    std::vector<KernelSocket> rows;
+    std::string error;
+    Bytes truncated = Message(SOCK_DIAG_BY_FAMILY, Raw(SampleV6Row()), kSeq, 0);
+    truncated.resize(truncated.size() - 8);
+    EXPECT_FALSE(ParseLookupReplies(truncated, kSeq, outcomes, rows, error));
+    EXPECT_FALSE(error.empty());
+    error.clear();
+    EXPECT_FALSE(ParseLookupReplies(Message(NLMSG_ERROR, Bytes(2, 0), kSeq, 0), kSeq, outcomes, rows, error));
+    EXPECT_FALSE(error.empty());
+    error.clear();
+    EXPECT_FALSE(ParseLookupReplies(Message(SOCK_DIAG_BY_FAMILY, Bytes(40, 0), kSeq, 0), kSeq, outcomes, rows, error));
+    EXPECT_EQ(outcomes[0], LookupOutcome::Pending);
+    EXPECT_TRUE(rows.empty());
+}
+
 } // namespace
