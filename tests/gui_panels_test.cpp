@@ -1,6 +1,8 @@
 // The GUI panels added for the lifecycle lessons: the TCP state machine, packet gates,
-// and the kernel's settings and counters. ImGui frames, no GL.
+// the kernel's settings and counters, and the queues' rows and bars. ImGui frames, no
+// GL.
 #include "gui_test_util.hpp"
+#include "queue_model.hpp"
 
 using namespace sockscope;
 using namespace sockscope::guitest;
@@ -532,4 +534,159 @@ TEST(GuiSettings, TheyLiveInXdgConfigHomeAndNoSettingsWritesNothing)
     EXPECT_TRUE(std::filesystem::exists(dir + "/sockscope/settings.ini")) << "the directory is created";
     EXPECT_EQ(LoadSettings().Scale, 1.25f);
     std::filesystem::remove_all(dir);
+}
+
+
+// --- the queue panel: accept queue, SYN queue, accepted; bars --------------------------------
+
+namespace {
+
+constexpr std::uint64_t kListenerCookie = 0x100;
+
+// A server on 127.0.0.1:4000 that called listen(3, backlog); the kernel then lists
+// `accepted` connections the server accepted (fds from 10), `queued` more waiting in the
+// accept queue and `syn` request sockets in SYN-RECEIVED. Client ports count up from
+// 40000 in that order.
+World QueuesWorld(std::uint32_t backlog, int accepted, int queued, int syn)
+{
+    World w;
+    w.Apply(NewSocket(1, "server", "server", 3, kListenerCookie));
+    CallEvent bind = Finished(2, "server", "server", "bind", "3, {AF_INET, 127.0.0.1:4000}, 16");
+    bind.Local = Ep("127.0.0.1:4000");
+    w.Apply(bind);
+    w.Apply(Finished(3, "server", "server", "listen", ("3, " + std::to_string(backlog)).c_str()));
+    Snapshot snap;
+    snap.T = 20;
+    snap.Sockets.push_back(Row(TcpState::Listen, "127.0.0.1:4000", "0.0.0.0:0", kListenerCookie, 1003,
+                               static_cast<std::uint32_t>(queued), backlog));
+    int port = 40000;
+    for (int i = 0; i < accepted + queued + syn; ++i, ++port) {
+        std::string client = "127.0.0.1:" + std::to_string(port);
+        std::uint64_t cookie = 0x10000 + static_cast<std::uint64_t>(i);
+        if (i < accepted) {
+            CallEvent accept = Finished(10 + i, "server", "server", "accept", "3, &addr, &addrlen", 10 + i);
+            accept.NewFd = FdInfo{"conn" + std::to_string(i), 10 + i, static_cast<std::uint32_t>(5000 + i), cookie};
+            w.Apply(accept);
+        }
+        TcpState state = i < accepted + queued ? TcpState::Established : TcpState::NewSynRecv;
+        snap.Sockets.push_back(Row(state, "127.0.0.1:4000", client.c_str(), cookie,
+                                   i < accepted ? static_cast<std::uint32_t>(5000 + i) : 0));
+    }
+    w.Apply(snap);
+    return w;
+}
+
+// The queue panel alone, in a tall window at the top left. Returns the text it wrote
+// (ImGui's log: every text item, not the labels drawn inside boxes and bars), its lines
+// joined by spaces.
+std::string QueuePanelFrame(const UiFrame& frame, UiState& state, int* vertices = nullptr)
+{
+    ImGui::NewFrame();
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(ImVec2(640, 880));
+    ImGui::Begin("queues alone", nullptr, ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoSavedSettings);
+    ImGui::LogToBuffer();
+    std::vector<UiCommand> commands;
+    DrawQueuePanel(frame, state, commands);
+    std::string text = GImGui->LogBuffer.c_str();
+    ImGui::LogFinish();
+    std::replace(text.begin(), text.end(), '\n', ' '); // wrapped lines read as one
+    ImGui::End();
+    ImGui::Render();
+    if (vertices)
+        *vertices = ImGui::GetDrawData()->TotalVtxCount;
+    return text;
+}
+
+// A frame at `now`; `animate` false is a still picture (a screenshot, a paused lesson).
+UiFrame FrameAt(const World& world, double now, bool animate = true)
+{
+    UiFrame frame{world, LessonView{}, now, true};
+    frame.Animate = animate;
+    return frame;
+}
+
+} // namespace
+
+TEST(GuiQueues, PastFortyEightPlacesTheAcceptQueueIsOneBar)
+{
+    EXPECT_FALSE(DrawnAsBar(AcceptQueuePlaces(5)));
+    EXPECT_FALSE(DrawnAsBar(AcceptQueuePlaces(47))) << "48 places still fit as boxes";
+    EXPECT_TRUE(DrawnAsBar(AcceptQueuePlaces(48)));
+    EXPECT_TRUE(DrawnAsBar(AcceptQueuePlaces(4096)));
+
+    World world = QueuesWorld(4096, 1500, 3000, 60);
+    ASSERT_EQ(world.Listeners().size(), 1u);
+    ListenerQueues q = CollectListenerQueues(world, world.Listeners()[0]);
+    EXPECT_EQ(q.Places, 4097);
+    EXPECT_TRUE(q.Accept.Bar);
+    EXPECT_EQ(q.Accept.Count, 3000) << "the kernel's figure";
+    EXPECT_TRUE(q.Accept.Boxes.empty()) << "no box per connection";
+    EXPECT_TRUE(q.Syn.Bar);
+    EXPECT_EQ(q.Syn.Count, 60);
+    EXPECT_TRUE(q.Accepted.Bar);
+    EXPECT_EQ(q.Accepted.Count, 1500);
+    EXPECT_TRUE(q.Syn.Boxes.empty() && q.Accepted.Boxes.empty());
+
+    World small = QueuesWorld(5, 1, 2, 0);
+    q = CollectListenerQueues(small, small.Listeners()[0]);
+    EXPECT_FALSE(q.Accept.Bar || q.Syn.Bar || q.Accepted.Bar);
+    EXPECT_EQ(q.Accept.Boxes.size(), 2u) << "one box per taken place";
+}
+
+TEST_F(ImGuiFrames, AFullBacklogOf4096IsABarWhateverTheConnectionCount)
+{
+    UiState state;
+    World thousands = QueuesWorld(4096, 0, 4000, 0);
+    UiFrame frame = FrameAt(thousands, 30.0);
+    int vertices = 0;
+    std::string text;
+    for (int i = 0; i < 2; ++i) // the window's size settles
+        text = QueuePanelFrame(frame, state, &vertices);
+    EXPECT_NE(text.find("Accept queue: 4000 of 4097 places taken"), std::string::npos) << text;
+    EXPECT_NE(text.find("limit from the kernel: backlog 4096 \u2192 4097 places"), std::string::npos) << text;
+    EXPECT_NE(text.find("+1: the kernel calls the accept queue full only when it holds more than the backlog "
+                        "(4096), so 4097 connections fit."),
+              std::string::npos)
+        << text;
+
+    // Ten times fewer connections draw as many vertices: the bar costs the same.
+    World hundreds = QueuesWorld(4096, 0, 400, 0);
+    int fewer = 0;
+    UiState other;
+    for (int i = 0; i < 2; ++i)
+        QueuePanelFrame(FrameAt(hundreds, 30.0, false), other, &fewer);
+    EXPECT_NEAR(vertices, fewer, 60);
+    // And the slots of a backlog of 40 (41 boxes) cost more than the bar of 4,097 places.
+    World slots = QueuesWorld(40, 0, 40, 0);
+    int boxes = 0;
+    for (int i = 0; i < 2; ++i)
+        QueuePanelFrame(FrameAt(slots, 30.0, false), other, &boxes);
+    EXPECT_GT(boxes, vertices);
+
+    // In Chinese the +1 is explained too.
+    state.Language = Lang::Zh;
+    text = QueuePanelFrame(frame, state);
+    EXPECT_NE(text.find("backlog\xef\xbc\x88" "4096\xef\xbc\x89"), std::string::npos) << text;
+}
+
+TEST_F(ImGuiFrames, TheAcceptedRowNamesEachAcceptedConnectionByClientPortAndFd)
+{
+    World world = QueuesWorld(5, 2, 1, 0);
+    ListenerQueues q = CollectListenerQueues(world, world.Listeners()[0]);
+    ASSERT_EQ(q.Accepted.Boxes.size(), 2u);
+    EXPECT_EQ(q.Accepted.Count, 2);
+    EXPECT_EQ(q.Accepted.Boxes[0].Label, ":40000\nfd 10");
+    EXPECT_EQ(q.Accepted.Boxes[1].Label, ":40001\nfd 11");
+    ASSERT_EQ(q.Accept.Boxes.size(), 1u);
+    EXPECT_EQ(q.Accept.Boxes[0].Label, ":40002");
+
+    UiState state;
+    std::string text = QueuePanelFrame(FrameAt(world, 30.0), state);
+    EXPECT_NE(text.find("Accepted (accept() gave each a descriptor): 2"), std::string::npos) << text;
+    EXPECT_NE(text.find("Accept queue: 1 of 6 places taken"), std::string::npos) << text;
+
+    World none = QueuesWorld(5, 0, 0, 0);
+    text = QueuePanelFrame(FrameAt(none, 31.0), state);
+    EXPECT_NE(text.find("Accepted (accept() gave each a descriptor): 0 (empty)"), std::string::npos) << text;
 }

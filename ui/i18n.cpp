@@ -57,6 +57,9 @@ constexpr TranslationPair kTable[] = {
      "%d 个客户端停在 SYN-SENT：它们的 SYN 被丢弃，正在重传：%s"},
     {"No listening socket yet: listen() makes one, and its queues appear here.",
      "还没有监听套接字：listen() 之后，它的队列会显示在这里。"},
+    {"Accepted (accept() gave each a descriptor): %d", "已接受（accept() 为每个连接返回了描述符）：%d"},
+    {"+1: the kernel calls the accept queue full only when it holds more than the backlog (%u), so %d connections fit.",
+     "+1：只有当全连接队列中的连接数超过 backlog（%u）时，内核才认为队列已满，所以能容纳 %d 个连接。"},
     // socket table
     {"role", "角色"},
     {"local", "本端"},

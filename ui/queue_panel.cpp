@@ -1,11 +1,15 @@
-// Each listener's queues against the kernel's limit. listen(fd, N) gives the accept
-// queue N + 1 places (the kernel's "full" test is length > N): we draw N + 1 slots and
-// fill as many as the kernel counts, each with the client port of the connection in it.
-// Below: the SYN queue (request sockets in SYN-RECEIVED) and the clients whose SYNs the
-// kernel is dropping because the accept queue is full. Under the heading, the
-// listener's packet gates: "hold SYN" and "hold handshake ACK".
+// Each listener's queues against the kernel's limit: the accept queue (connections the
+// kernel completed; listen(fd, N) gives it N + 1 places, the kernel's "full" test being
+// length > N, so we draw N + 1 slots and fill as many as the kernel counts), the SYN
+// queue (request sockets in SYN-RECEIVED) with the clients whose SYNs the kernel is
+// dropping because the accept queue is full, and the accepted connections (a descriptor
+// holds each). The accept queue comes first, where it always was: it is the lesson's
+// point and must stay in sight when the panel is short (a projector at 150 %). Each
+// connection is a box named by its client port; a row too long for boxes is one bar.
+// Under the heading, the listener's packet gates: "hold SYN" and "hold handshake ACK".
 #include "format.hpp"
 #include "i18n.hpp"
+#include "queue_model.hpp"
 #include "theme.hpp"
 #include "ui.hpp"
 #include "widgets.hpp"
@@ -18,58 +22,173 @@
 namespace sockscope {
 namespace {
 
-constexpr int kMostSlotsDrawn = 48;
-
 struct SlotStyle {
     ImU32 Fill;
     ImU32 TextColor;
 };
 
-// Draw `labels` as boxes, wrapping to the panel's width. A non-empty label is a taken
-// place (drawn with `taken`); an empty one is free. `last_hint` is written, muted, in the
-// last box when it is free (the "+1" place).
-void DrawSlots(const std::vector<std::string>& labels, SlotStyle taken, const char* last_hint, const UiState& state)
+SlotStyle StyleOf(QueueRow row)
 {
-    float font = ImGui::GetFontSize();
-    float gap = font * 0.45f;
-    int drawn = std::min<int>(static_cast<int>(labels.size()), kMostSlotsDrawn);
-    if (drawn == 0)
-        return;
-    // Narrower places rather than a second row, down to the width of ":65535".
-    float avail = ImGui::GetContentRegionAvail().x;
-    float fit = (avail - gap * (drawn - 1)) / drawn;
-    ImVec2 size(std::clamp(fit, font * 3.7f, font * 4.2f), font * 2.2f);
-    avail = std::max(avail, size.x);
-    int per_row = std::max(1, static_cast<int>((avail + gap) / (size.x + gap)));
-    ImVec2 origin = ImGui::GetCursorScreenPos();
-    ImDrawList* draw = ImGui::GetWindowDrawList();
-    ImFont* mono = state.MonoFont ? state.MonoFont : ImGui::GetFont();
-
-    for (int i = 0; i < drawn; ++i) {
-        ImVec2 a(origin.x + (i % per_row) * (size.x + gap), origin.y + (i / per_row) * (size.y + gap));
-        ImVec2 b(a.x + size.x, a.y + size.y);
-        const std::string& label = labels[i];
-        bool filled = !label.empty();
-        draw->AddRectFilled(a, b, filled ? taken.Fill : colors::SlotEmpty, 4.0f);
-        draw->AddRect(a, b, colors::SlotBorder, 4.0f, 0, 2.0f);
-        const char* text = filled ? label.c_str() : (i == drawn - 1 && last_hint ? last_hint : "");
-        if (*text) {
-            ImVec2 text_size = mono->CalcTextSizeA(font, FLT_MAX, 0.0f, text);
-            ImVec2 at(a.x + (size.x - text_size.x) * 0.5f, a.y + (size.y - text_size.y) * 0.5f);
-            draw->AddText(mono, font, at, filled ? taken.TextColor : colors::Muted, text);
-        }
+    switch (row) {
+    case QueueRow::Syn: return {colors::Amber, colors::Text};
+    case QueueRow::Accept: return {colors::Blue, colors::White};
+    case QueueRow::Accepted: return {colors::Green, colors::White};
     }
-    int rows = (drawn + per_row - 1) / per_row;
-    ImGui::Dummy(ImVec2(std::min(drawn, per_row) * (size.x + gap) - gap, rows * (size.y + gap) - gap));
-    if (static_cast<int>(labels.size()) > drawn)
-        ImGui::TextDisabled(Tr(state.Language, "... and %d more places"), static_cast<int>(labels.size()) - drawn);
+    return {colors::Blue, colors::White};
 }
 
-std::string PortList(const std::vector<std::uint16_t>& ports)
+// A box laid out this frame, drawn once every row is laid out.
+struct LaidBox {
+    QueueRow Row = QueueRow::Syn;
+    ImVec2 At;
+    const QueueBox* Box = nullptr;
+    ImVec2 Size;
+};
+
+// A bar laid out this frame: its track, the length of its places (the accept queue's
+// backlog; 0 for a plain count) and the "+1" place after them.
+struct LaidBar {
+    QueueRow Row = QueueRow::Syn;
+    int Count = 0;
+    ImVec2 Origin;
+    float Unit = 0;         // width of one connection
+    float Height = 0;
+    int Backlog = -1;       // the accept queue: places less the +1, drawn as a track
+    float PlusWidth = 0;
+};
+
+class ListenerDrawing {
+public:
+    explicit ListenerDrawing(const UiState& state)
+        : Font(ImGui::GetFontSize()), Mono(state.MonoFont ? state.MonoFont : ImGui::GetFont())
+    {
+    }
+
+    // The places of a row as boxes, wrapping to the panel's width: `places` slots, the
+    // first ones holding `boxes` (drawn later). `last_hint` is written, muted, in the last
+    // place when it is free (the "+1" place).
+    void Slots(QueueRow row, const std::vector<QueueBox>& boxes, int places, const char* last_hint, float height)
+    {
+        if (places == 0)
+            return;
+        float gap = Font * 0.45f;
+        // Narrower places rather than a second row, down to the width of ":65535".
+        float avail = ImGui::GetContentRegionAvail().x;
+        float fit = (avail - gap * (places - 1)) / places;
+        ImVec2 size(std::clamp(fit, Font * 3.7f, Font * 4.2f), Font * height);
+        avail = std::max(avail, size.x);
+        int per_row = std::max(1, static_cast<int>((avail + gap) / (size.x + gap)));
+        ImVec2 at = ImGui::GetCursorScreenPos();
+        ImDrawList* draw = ImGui::GetWindowDrawList();
+        for (int i = 0; i < places; ++i) {
+            ImVec2 a(at.x + (i % per_row) * (size.x + gap), at.y + (i / per_row) * (size.y + gap));
+            ImVec2 b(a.x + size.x, a.y + size.y);
+            draw->AddRectFilled(a, b, colors::SlotEmpty, 4.0f);
+            draw->AddRect(a, b, colors::SlotBorder, 4.0f, 0, 2.0f);
+            if (i < static_cast<int>(boxes.size())) {
+                Boxes.push_back({row, a, &boxes[i], size});
+            } else if (i == places - 1 && last_hint) {
+                ImVec2 text = Mono->CalcTextSizeA(Font, FLT_MAX, 0.0f, last_hint);
+                draw->AddText(Mono, Font, ImVec2(a.x + (size.x - text.x) * 0.5f, a.y + (size.y - text.y) * 0.5f),
+                              colors::Muted, last_hint);
+            }
+        }
+        int rows = (places + per_row - 1) / per_row;
+        ImGui::Dummy(ImVec2(std::min(places, per_row) * (size.x + gap) - gap, rows * (size.y + gap) - gap));
+    }
+
+    // A row as one bar, on the listener's common scale (`scale` connections span the
+    // panel); the accept queue's track shows its places, its "+1" place apart at the end.
+    void Bar(QueueRow row, int count, int scale, int places)
+    {
+        LaidBar bar;
+        bar.Row = row;
+        bar.Count = count;
+        bar.Origin = ImGui::GetCursorScreenPos();
+        bar.Height = Font * 1.4f;
+        bar.PlusWidth = Font * 2.2f;
+        float track = std::max(ImGui::GetContentRegionAvail().x - bar.PlusWidth - Font * 0.3f, Font * 4.0f);
+        bar.Unit = track / static_cast<float>(std::max(scale, 1));
+        if (row == QueueRow::Accept)
+            bar.Backlog = places - 1;
+        Bars.push_back(bar);
+        ImGui::Dummy(ImVec2(track + bar.PlusWidth + Font * 0.3f, bar.Height));
+    }
+
+    // The boxes and bars, once every row is laid out.
+    void Finish()
+    {
+        ImDrawList* draw = ImGui::GetWindowDrawList();
+        for (const auto& bar : Bars)
+            DrawBar(draw, bar, static_cast<float>(bar.Count));
+        for (const auto& box : Boxes)
+            DrawBox(draw, box, box.At);
+    }
+
+private:
+    void DrawBox(ImDrawList* draw, const LaidBox& box, ImVec2 a) const
+    {
+        SlotStyle style = StyleOf(box.Row);
+        ImVec2 b(a.x + box.Size.x, a.y + box.Size.y);
+        draw->AddRectFilled(a, b, style.Fill, 4.0f);
+        draw->AddRect(a, b, colors::SlotBorder, 4.0f, 0, 2.0f);
+        // One or two lines (":50123", "fd 5"), each centred.
+        const std::string& label = box.Box->Label;
+        ImVec2 all = Mono->CalcTextSizeA(Font, FLT_MAX, 0.0f, label.c_str());
+        float y = a.y + (box.Size.y - all.y) * 0.5f;
+        for (std::size_t begin = 0; begin < label.size();) {
+            std::size_t end = std::min(label.find('\n', begin), label.size());
+            const char* first = label.c_str() + begin;
+            const char* last = label.c_str() + end;
+            ImVec2 line = Mono->CalcTextSizeA(Font, FLT_MAX, 0.0f, first, last);
+            draw->AddText(Mono, Font, ImVec2(a.x + (box.Size.x - line.x) * 0.5f, y), style.TextColor, first, last);
+            y += Font;
+            begin = end + 1;
+        }
+    }
+
+    void DrawBar(ImDrawList* draw, const LaidBar& bar, float shown) const
+    {
+        SlotStyle style = StyleOf(bar.Row);
+        ImVec2 a = bar.Origin;
+        float bottom = a.y + bar.Height;
+        if (bar.Backlog >= 0) {
+            // The track: every place but the last, then the "+1" place on its own.
+            ImVec2 end(a.x + bar.Unit * static_cast<float>(bar.Backlog), bottom);
+            draw->AddRectFilled(a, end, colors::SlotEmpty, 4.0f);
+            float fill = std::min(shown, static_cast<float>(bar.Backlog));
+            if (fill > 0)
+                draw->AddRectFilled(a, ImVec2(a.x + std::max(bar.Unit * fill, 2.0f), bottom), style.Fill, 4.0f);
+            draw->AddRect(a, end, colors::SlotBorder, 4.0f, 0, 2.0f);
+            ImVec2 plus_a(end.x + Font * 0.3f, a.y), plus_b(plus_a.x + bar.PlusWidth, bottom);
+            bool plus_taken = shown > static_cast<float>(bar.Backlog) + 0.5f;
+            draw->AddRectFilled(plus_a, plus_b, plus_taken ? style.Fill : colors::SlotEmpty, 4.0f);
+            draw->AddRect(plus_a, plus_b, colors::SlotBorder, 4.0f, 0, 2.0f);
+            ImVec2 text = Mono->CalcTextSizeA(Font, FLT_MAX, 0.0f, "+1");
+            draw->AddText(Mono, Font,
+                          ImVec2(plus_a.x + (bar.PlusWidth - text.x) * 0.5f, a.y + (bar.Height - text.y) * 0.5f),
+                          plus_taken ? style.TextColor : colors::Muted, "+1");
+            return;
+        }
+        if (shown > 0)
+            draw->AddRectFilled(a, ImVec2(a.x + std::max(bar.Unit * shown, 2.0f), bottom), style.Fill, 4.0f);
+        draw->AddRect(a, ImVec2(a.x + std::max(bar.Unit * static_cast<float>(bar.Count), 2.0f), bottom),
+                      colors::SlotBorder, 4.0f, 0, 2.0f);
+    }
+
+    float Font;
+    ImFont* Mono;
+    std::vector<LaidBox> Boxes;
+    std::vector<LaidBar> Bars;
+};
+
+std::string PortList(const std::vector<std::uint16_t>& ports, int count)
 {
     std::string out;
     for (auto port : ports)
         out += (out.empty() ? ":" : "  :") + std::to_string(port);
+    if (count > static_cast<int>(ports.size()))
+        out += "  \xe2\x80\xa6"; // "…"
     return out;
 }
 
@@ -88,9 +207,17 @@ void DrawListenerGates(const ListenerView& listener, const UiFrame& frame, const
     }
 }
 
+void MutedText(const std::string& text)
+{
+    ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
+    WrappedText(text);
+    ImGui::PopStyleColor();
+}
+
 void DrawListener(const ListenerView& listener, const UiFrame& frame, const UiState& state,
                   std::vector<UiCommand>& commands)
 {
+    ListenerDrawing drawing(state);
     Lang lang = state.Language;
     std::string heading = std::string(Tr(lang, "Listener")) + " " + EndpointLabel(listener.Local);
     if (listener.Fd)
@@ -100,13 +227,31 @@ void DrawListener(const ListenerView& listener, const UiFrame& frame, const UiSt
     Heading(heading, state);
     DrawListenerGates(listener, frame, state, commands);
 
-    int places = AcceptQueuePlaces(listener.Backlog);
-    ImGui::Text(Tr(lang, "Accept queue: %u of %d places taken"), listener.AcceptQueue, places);
-    ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
-    ImGui::TextUnformatted(PlacesCaption(listener.Backlog, lang).c_str());
-    ImGui::PopStyleColor();
-    DrawSlots(AcceptQueueSlotLabels(frame.Model, listener), {colors::Blue, colors::White}, "+1", state);
-    if (static_cast<int>(listener.AcceptQueue) >= places) {
+    ListenerQueues q = CollectListenerQueues(frame.Model, listener);
+    // The bars share one scale, so that a connection is as wide in each.
+    int scale = std::max({q.Places, q.Syn.Count, q.Accepted.Count});
+    auto row = [&](QueueRow which, const QueueRowView& view, float height) {
+        if (view.Count == 0) {
+            ImGui::SameLine();
+            ImGui::TextDisabled("%s", Tr(lang, "(empty)"));
+        } else if (view.Bar) {
+            drawing.Bar(which, view.Count, scale, q.Places);
+        } else {
+            drawing.Slots(which, view.Boxes, view.Count, nullptr, height);
+        }
+    };
+
+    ImGui::Text(Tr(lang, "Accept queue: %u of %d places taken"), listener.AcceptQueue, q.Places);
+    MutedText(PlacesCaption(listener.Backlog, lang));
+    if (q.Accept.Bar) {
+        drawing.Bar(QueueRow::Accept, q.Accept.Count, scale, q.Places);
+        MutedText(Format(Tr(lang, "+1: the kernel calls the accept queue full only when it holds more than the "
+                                  "backlog (%u), so %d connections fit."),
+                         listener.Backlog, q.Places));
+    } else {
+        drawing.Slots(QueueRow::Accept, q.Accept.Boxes, q.Places, "+1", 2.2f);
+    }
+    if (static_cast<int>(listener.AcceptQueue) >= q.Places) {
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Red);
         WrappedText(Tr(lang, "Full: the kernel drops new SYNs until accept() takes one."));
         ImGui::PopStyleColor();
@@ -114,25 +259,19 @@ void DrawListener(const ListenerView& listener, const UiFrame& frame, const UiSt
 
     ImGui::Spacing();
     ImGui::Text(Tr(lang, "SYN queue (SYN-RECEIVED): %u"), listener.SynQueue);
-    auto syn_ports = QueuedClientPorts(frame.Model, listener, QueueKind::Syn);
-    std::vector<std::string> syn_labels;
-    for (std::uint32_t i = 0; i < listener.SynQueue; ++i)
-        syn_labels.push_back(i < syn_ports.size() ? ":" + std::to_string(syn_ports[i]) : ":?");
-    if (syn_labels.empty()) {
-        ImGui::SameLine();
-        ImGui::TextDisabled("%s", Tr(lang, "(empty)"));
-    } else {
-        DrawSlots(syn_labels, {colors::Amber, colors::Text}, nullptr, state);
-    }
-
-    auto stuck = SynSentClientPorts(frame.Model, listener);
-    if (!stuck.empty()) {
+    row(QueueRow::Syn, q.Syn, 2.2f);
+    if (q.SynSentCount > 0) {
         ImGui::Spacing();
         ImGui::PushStyleColor(ImGuiCol_Text, colors::AmberText);
         WrappedText(Format(Tr(lang, "Clients in SYN-SENT: %d. Their SYNs get no answer; they retry: %s"),
-                           static_cast<int>(stuck.size()), PortList(stuck).c_str()));
+                           q.SynSentCount, PortList(q.SynSent, q.SynSentCount).c_str()));
         ImGui::PopStyleColor();
     }
+
+    ImGui::Spacing();
+    ImGui::Text(Tr(lang, "Accepted (accept() gave each a descriptor): %d"), q.Accepted.Count);
+    row(QueueRow::Accepted, q.Accepted, 2.6f);
+    drawing.Finish();
 }
 
 } // namespace
