@@ -448,9 +448,10 @@ int GuiSession::InteractiveLoop()
             changed = changed || recent != seen_recent;
             seen_recent = std::move(recent);
         }
-        // A segment flying across the packet ladder, a state easing in: draw every frame
-        // until they have landed (then one more, to show them still).
-        if (Animating(Model, Ui.Tab, MonotonicSeconds() - 0.05))
+        // A segment flying across the packet ladder, a state easing in, a connection
+        // sliding to its next queue: draw every frame until they have landed (then one
+        // more, to show them still).
+        if (Animating(Model, Ui.Tab, MonotonicSeconds() - 0.05) || QueuesMoving(Ui, MonotonicSeconds() - 0.05))
             frames_left = std::max(frames_left, 1);
         // The notice goes away with no event at all: redraw when it expires.
         bool notice = !Ui.Notice.empty() && MonotonicSeconds() < Ui.NoticeUntil;

@@ -1,6 +1,6 @@
-// What the queue panel draws for one listener: its SYN queue, accept queue and accepted
-// connections, as boxes or as bars. No ImGui here: the tests check the rows and the bars
-// without a frame.
+// What the queue panel draws for one listener (its SYN queue, accept queue and accepted
+// connections) and how their boxes and bars move from one frame to the next. No ImGui
+// here: the tests check the rows, the bars and the slides without a frame.
 #pragma once
 
 #include "ui.hpp"
@@ -22,6 +22,8 @@ enum class QueueRow : std::uint8_t { Syn, Accept, Accepted };
 inline constexpr int kMostBoxes = 48;
 // Clients stuck in SYN-SENT named in the panel; the rest are counted.
 inline constexpr int kMostPortsListed = 16;
+// Boxes the panel follows from frame to frame, over every listener.
+inline constexpr std::size_t kMostBoxesFollowed = 1024;
 
 // Whether a row is drawn as a bar: the accept queue when it has more than kMostBoxes
 // places (whatever is taken), the other rows when they hold more than kMostBoxes.
@@ -52,5 +54,39 @@ struct ListenerQueues {
 // rows that are not bars (so at most kMostBoxes + 1 per row whatever the connection
 // count).
 ListenerQueues CollectListenerQueues(const World& world, const ListenerView& listener);
+
+// --- motion -----------------------------------------------------------------------------
+// A connection is followed by its client end (the request socket in SYN-RECEIVED and the
+// socket it becomes have different cookies; the four-tuple stays).
+
+struct QueueBoxPlace {
+    Endpoint Client;      // Family 0: not followed (":?")
+    QueueRow Row = QueueRow::Syn;
+    float X = 0, Y = 0;   // where the box belongs this frame, from the listener's origin
+};
+struct QueuePoint {
+    float X = 0, Y = 0;
+};
+
+// Where to draw each of a listener's boxes this frame (same order as `boxes`): at its
+// place, or, when its row changed since the previous frame, on its way there from where
+// it was drawn, eased over `seconds`. With `animate` false (a screenshot, a still
+// picture) every box is at its place and no slide is kept. Remembers this frame's boxes
+// for the next one and forgets the listener's others.
+std::vector<QueuePoint> StepBoxes(QueueMotion& motion, std::uint64_t listener, const std::vector<QueueBoxPlace>& boxes,
+                                  double now, bool animate, double seconds = kEaseSeconds);
+
+struct QueueBarCount {
+    QueueRow Row = QueueRow::Syn;
+    int Count = 0;
+};
+// The count each of a listener's bars shows this frame: eased from the count it showed
+// towards the new one over `seconds` (at once with `animate` false, or for a bar that was
+// not drawn in the previous frame).
+std::vector<float> StepBars(QueueMotion& motion, std::uint64_t listener, const std::vector<QueueBarCount>& bars,
+                            double now, bool animate, double seconds = kEaseSeconds);
+
+// Forget the boxes and bars of listeners that are gone.
+void ForgetOtherListeners(QueueMotion& motion, const std::vector<ListenerView>& listeners);
 
 } // namespace sockscope

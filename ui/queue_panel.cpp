@@ -5,8 +5,10 @@
 // dropping because the accept queue is full, and the accepted connections (a descriptor
 // holds each). The accept queue comes first, where it always was: it is the lesson's
 // point and must stay in sight when the panel is short (a projector at 150 %). Each
-// connection is a box named by its client port; a row too long for boxes is one bar.
-// Under the heading, the listener's packet gates: "hold SYN" and "hold handshake ACK".
+// connection is a box named by its client port; when the model moves it to another row,
+// its box slides there (UiState::Queues remembers where it was drawn). A row too long
+// for boxes is one bar. Under the heading, the listener's packet gates: "hold SYN" and
+// "hold handshake ACK".
 #include "format.hpp"
 #include "i18n.hpp"
 #include "queue_model.hpp"
@@ -37,10 +39,10 @@ SlotStyle StyleOf(QueueRow row)
     return {colors::Blue, colors::White};
 }
 
-// A box laid out this frame, drawn once every row is laid out.
+// A box laid out this frame, drawn once every row is laid out (it may be sliding in from
+// another row).
 struct LaidBox {
-    QueueRow Row = QueueRow::Syn;
-    ImVec2 At;
+    QueueBoxPlace Place;
     const QueueBox* Box = nullptr;
     ImVec2 Size;
 };
@@ -59,8 +61,9 @@ struct LaidBar {
 
 class ListenerDrawing {
 public:
-    explicit ListenerDrawing(const UiState& state)
-        : Font(ImGui::GetFontSize()), Mono(state.MonoFont ? state.MonoFont : ImGui::GetFont())
+    ListenerDrawing(const UiFrame& frame, UiState& state, const ListenerView& listener)
+        : Frame(frame), State(state), Listener(listener), Origin(ImGui::GetCursorScreenPos()),
+          Font(ImGui::GetFontSize()), Mono(state.MonoFont ? state.MonoFont : ImGui::GetFont())
     {
     }
 
@@ -86,7 +89,7 @@ public:
             draw->AddRectFilled(a, b, colors::SlotEmpty, 4.0f);
             draw->AddRect(a, b, colors::SlotBorder, 4.0f, 0, 2.0f);
             if (i < static_cast<int>(boxes.size())) {
-                Boxes.push_back({row, a, &boxes[i], size});
+                Boxes.push_back({{boxes[i].Client, row, a.x - Origin.x, a.y - Origin.y}, &boxes[i], size});
             } else if (i == places - 1 && last_hint) {
                 ImVec2 text = Mono->CalcTextSizeA(Font, FLT_MAX, 0.0f, last_hint);
                 draw->AddText(Mono, Font, ImVec2(a.x + (size.x - text.x) * 0.5f, a.y + (size.y - text.y) * 0.5f),
@@ -115,20 +118,33 @@ public:
         ImGui::Dummy(ImVec2(track + bar.PlusWidth + Font * 0.3f, bar.Height));
     }
 
-    // The boxes and bars, once every row is laid out.
+    // The boxes and bars at this frame's positions, sliding boxes on top.
     void Finish()
     {
-        ImDrawList* draw = ImGui::GetWindowDrawList();
-        for (const auto& bar : Bars)
-            DrawBar(draw, bar, static_cast<float>(bar.Count));
+        std::vector<QueueBoxPlace> places;
         for (const auto& box : Boxes)
-            DrawBox(draw, box, box.At);
+            places.push_back(box.Place);
+        auto points = StepBoxes(State.Queues, Listener.Cookie, places, Frame.Now, Frame.Animate);
+        std::vector<QueueBarCount> counts;
+        for (const auto& bar : Bars)
+            counts.push_back({bar.Row, bar.Count});
+        auto shown = StepBars(State.Queues, Listener.Cookie, counts, Frame.Now, Frame.Animate);
+
+        ImDrawList* draw = ImGui::GetWindowDrawList();
+        for (std::size_t i = 0; i < Bars.size(); ++i)
+            DrawBar(draw, Bars[i], shown[i]);
+        for (int sliding = 0; sliding < 2; ++sliding)
+            for (std::size_t i = 0; i < Boxes.size(); ++i) {
+                bool moved = points[i].X != Boxes[i].Place.X || points[i].Y != Boxes[i].Place.Y;
+                if (moved == (sliding == 1))
+                    DrawBox(draw, Boxes[i], ImVec2(Origin.x + points[i].X, Origin.y + points[i].Y));
+            }
     }
 
 private:
     void DrawBox(ImDrawList* draw, const LaidBox& box, ImVec2 a) const
     {
-        SlotStyle style = StyleOf(box.Row);
+        SlotStyle style = StyleOf(box.Place.Row);
         ImVec2 b(a.x + box.Size.x, a.y + box.Size.y);
         draw->AddRectFilled(a, b, style.Fill, 4.0f);
         draw->AddRect(a, b, colors::SlotBorder, 4.0f, 0, 2.0f);
@@ -176,6 +192,10 @@ private:
                       colors::SlotBorder, 4.0f, 0, 2.0f);
     }
 
+    const UiFrame& Frame;
+    UiState& State;
+    const ListenerView& Listener;
+    ImVec2 Origin;
     float Font;
     ImFont* Mono;
     std::vector<LaidBox> Boxes;
@@ -214,10 +234,10 @@ void MutedText(const std::string& text)
     ImGui::PopStyleColor();
 }
 
-void DrawListener(const ListenerView& listener, const UiFrame& frame, const UiState& state,
+void DrawListener(const ListenerView& listener, const UiFrame& frame, UiState& state,
                   std::vector<UiCommand>& commands)
 {
-    ListenerDrawing drawing(state);
+    ListenerDrawing drawing(frame, state, listener);
     Lang lang = state.Language;
     std::string heading = std::string(Tr(lang, "Listener")) + " " + EndpointLabel(listener.Local);
     if (listener.Fd)
@@ -276,9 +296,10 @@ void DrawListener(const ListenerView& listener, const UiFrame& frame, const UiSt
 
 } // namespace
 
-void DrawQueuePanel(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands)
+void DrawQueuePanel(const UiFrame& frame, UiState& state, std::vector<UiCommand>& commands)
 {
     const auto& listeners = frame.Model.Listeners();
+    ForgetOtherListeners(state.Queues, listeners);
     if (listeners.empty()) {
         WrappedText(Tr(state.Language, "No listening socket yet: listen() makes one, and its queues appear here."));
         return;

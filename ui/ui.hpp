@@ -47,6 +47,28 @@ enum class LowerTab : std::uint8_t { Sockets, StateMachine, Kernel, Code, Packet
 // "sockets", "state", "kernel" (what $SOCKSCOPE_TAB may say); nullopt for anything else.
 std::optional<LowerTab> LowerTabFromName(std::string_view name);
 
+// The queue panel's memory of the previous frame (queue_model.hpp): where it drew each
+// connection's box, the slides under way between its rows (SYN queue, accept queue,
+// accepted), and the fill of each aggregate bar. Bounded: only boxes drawn last frame.
+struct QueueBoxSeen {
+    std::uint64_t Listener = 0;         // the listener's cookie
+    Endpoint Client;                    // the connection's client end (with the listener: its four-tuple)
+    std::uint8_t Row = 0;               // a QueueRow
+    float X = 0, Y = 0;                 // top-left of its box, from the listener's origin
+    float FromX = 0, FromY = 0;         // where its slide began
+    double Start = -1;                  // when its slide began (UiFrame::Now); < 0: none
+};
+struct QueueBarSeen {
+    std::uint64_t Listener = 0;
+    std::uint8_t Row = 0;
+    float From = 0, To = 0;             // connections counted before and now
+    double Start = -1;
+};
+struct QueueMotion {
+    std::vector<QueueBoxSeen> Boxes;
+    std::vector<QueueBarSeen> Bars;
+};
+
 // UI-only state that outlives a frame. Owned by the app; panels may edit the fields
 // that are purely about the UI (the port being typed), everything else goes through
 // commands.
@@ -61,6 +83,7 @@ struct UiState {
     std::size_t LadderCellsSeen = 0;     // the ladder's cells
     std::size_t SegmentsSeen = 0;        // the packet ladder's segments
     std::pair<const Lesson*, int> CodeStepSeen{nullptr, -2}; // the code view's lesson and step
+    QueueMotion Queues;                 // the queue panel's boxes and bars, to slide what moved
     int ResetPort = 0;                  // the port field next to Reset (0: keep the port)
     ImFont* TitleFont = nullptr;        // may be null: the default font is used
     ImFont* MonoFont = nullptr;
@@ -109,7 +132,7 @@ struct UiFrame {
 void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand>& commands);
 void DrawLadderPanel(const UiFrame& frame, UiState& state);
 // The queue panel and the socket table carry the packet gates' toggles.
-void DrawQueuePanel(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands);
+void DrawQueuePanel(const UiFrame& frame, UiState& state, std::vector<UiCommand>& commands);
 void DrawSocketTable(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands);
 void DrawStatePanel(const UiFrame& frame, const UiState& state);
 void DrawKernelPanel(const UiFrame& frame, const UiState& state);
@@ -119,10 +142,13 @@ void DrawCodePanel(const UiFrame& frame, UiState& state);
 // The packet ladder of the newest connection: captured (or inferred) segments. The
 // newest arrow flies across in kFlightSeconds.
 inline constexpr double kFlightSeconds = 0.3;
-// A socket's new state eases in (the socket table) over this long.
+// A socket's new state eases in (the socket table), and a connection's box slides from
+// one queue to the next (the queue panel), over this long.
 inline constexpr double kEaseSeconds = 0.3;
 // Whether something on screen is still moving at `now` (the frame loop keeps drawing).
 bool Animating(const World& world, LowerTab tab, double now);
+// Whether a box still slides, or a bar still fills, in the queue panel at `now`.
+bool QueuesMoving(const UiState& state, double now);
 void DrawPacketPanel(const UiFrame& frame, UiState& state);
 // The status bar carries the View menu (scale, theme, fullscreen, screenshot) and the
 // key help.
