@@ -62,22 +62,26 @@ std::string SockAddrArg(const std::string& addr, int port, const SockAddr& sa)
            std::to_string(sa.Len);
 }
 
-// Runs `fn` with O_NONBLOCK set on `fd`, restoring the flags afterwards, so that a call
-// that would block returns EAGAIN and the actor can report it as blocked.
-template <typename Fn>
-auto WithNonBlock(int fd, Fn fn)
-{
-    int flags = fcntl(fd, F_GETFL);
-    bool changed = flags >= 0 && !(flags & O_NONBLOCK);
-    if (changed)
-        fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-    auto result = fn();
-    int saved = errno;
-    if (changed)
-        fcntl(fd, F_SETFL, flags);
-    errno = saved;
-    return result;
-}
+// O_NONBLOCK on `fd` for as long as the scope lasts, so that a call that would block
+// returns EAGAIN and the actor can report it as blocked and wait in poll() (where a reset
+// can wake it). The actor's descriptors carry no other status flag (socket() and accept4()
+// make them with none, and nothing else sets one), so clearing it needs no F_GETFL first.
+class NonBlockScope {
+public:
+    explicit NonBlockScope(int fd) : Fd(fcntl(fd, F_SETFL, O_NONBLOCK) == 0 ? fd : -1) {}
+    ~NonBlockScope()
+    {
+        int saved = errno;
+        if (Fd >= 0)
+            fcntl(Fd, F_SETFL, 0);
+        errno = saved;
+    }
+    NonBlockScope(const NonBlockScope&) = delete;
+    NonBlockScope& operator=(const NonBlockScope&) = delete;
+
+private:
+    int Fd;
+};
 
 } // namespace
 
@@ -123,7 +127,8 @@ void Actor::Post(std::uint64_t id, CallRequest request)
         was_empty = Queue.empty();
         Queue.emplace_back(id, std::move(request));
     }
-    // The thread looks at the queue after every call: only an empty queue needs a wake-up.
+    // The thread takes the whole queue after every batch of calls: only an empty queue
+    // needs a wake-up.
     if (was_empty) {
         std::uint64_t one = 1;
         [[maybe_unused]] auto n = write(WakeFd.Get(), &one, sizeof one);
@@ -138,19 +143,21 @@ bool Actor::StopRequested()
 
 void Actor::Run()
 {
+    std::vector<std::pair<std::uint64_t, CallRequest>> batch;
     for (;;) {
-        std::pair<std::uint64_t, CallRequest> next;
         {
-            std::unique_lock lock(Mutex);
+            std::lock_guard lock(Mutex);
             if (Stopping)
-                return;
-            if (!Queue.empty()) {
-                next = std::move(Queue.front());
-                Queue.pop_front();
-            }
+                break;
+            batch.swap(Queue); // every call queued so far, for one lock
         }
-        if (next.first != 0) {
-            Execute(next.first, next.second);
+        for (auto& [id, request] : batch) {
+            if (Stopping.load(std::memory_order_relaxed))
+                break;
+            Execute(id, request);
+        }
+        if (!batch.empty()) {
+            batch.clear();
             continue;
         }
         pollfd pfd{WakeFd.Get(), POLLIN, 0};
@@ -219,6 +226,12 @@ std::string Actor::NewHandle(const std::string& wanted, const char* prefix)
     }
 }
 
+void Actor::Announce(CallEvent& call)
+{
+    Begin(call);
+    LabRef.Report(call);
+}
+
 void Actor::Finish(CallEvent& call, long result, int err)
 {
     call.Result = result;
@@ -229,7 +242,7 @@ void Actor::Finish(CallEvent& call, long result, int err)
                         : "the system has no file free (fs.file-max)";
     call.Phase = CallPhase::Finished;
     call.TEnd = MonotonicSeconds();
-    LabRef.Report(call);
+    LabRef.Report(std::move(call));
 }
 
 void Actor::Execute(std::uint64_t id, const CallRequest& request)
@@ -242,7 +255,8 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
     call.Handle = request.Fd.empty() ? "main" : request.Fd;
     call.TStart = MonotonicSeconds();
     static thread_local const int tid = gettid();
-    call.Pid = getpid();
+    static thread_local const int pid = getpid(); // an actor's thread never forks
+    call.Pid = pid;
     call.Tid = tid;
     const std::string& c = request.Call;
 
@@ -266,7 +280,7 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
         DoBind(call, request, fd);
     } else if (c == "listen") {
         call.Args = fd_arg + ", " + std::to_string(request.Backlog);
-        LabRef.Report(call);
+        Begin(call);
         long rc = listen(fd, request.Backlog);
         int err = errno;
         if (rc == 0)
@@ -283,15 +297,16 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
     } else if (c == "shutdown") {
         int how = request.How == "SHUT_RD" ? SHUT_RD : request.How == "SHUT_RDWR" ? SHUT_RDWR : SHUT_WR;
         call.Args = fd_arg + ", " + (how == SHUT_RD ? "SHUT_RD" : how == SHUT_RDWR ? "SHUT_RDWR" : "SHUT_WR");
-        LabRef.Report(call);
+        Begin(call);
         long rc = shutdown(fd, how);
         Finish(call, rc, errno);
     } else if (c == "close") {
-        LabRef.Report(call);
+        Announce(call);
         long rc = -1;
         int err = EBADF;
         auto it = Fds.find(call.Handle);
         if (it != Fds.end()) {
+            Gated.erase(it->second.Get());
             rc = ::close(it->second.Release());
             err = errno;
             Fds.erase(it);
@@ -309,7 +324,7 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
     } else if (c == "waitpid") {
         DoWaitpid(call);
     } else if (c == "getsockname" || c == "getpeername") {
-        LabRef.Report(call);
+        Begin(call);
         sockaddr_storage ss{};
         socklen_t len = sizeof ss;
         auto* sa = reinterpret_cast<sockaddr*>(&ss);
@@ -329,7 +344,7 @@ void Actor::DoSocket(CallEvent& call, const CallRequest& request)
     bool v6 = request.Family == "inet6";
     call.Args = std::string(v6 ? "AF_INET6" : "AF_INET") + ", SOCK_STREAM, 0";
     call.Phase = CallPhase::Started;
-    LabRef.Report(call);
+    Begin(call);
     int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int err = errno;
     if (fd >= 0) {
@@ -350,7 +365,7 @@ void Actor::DoSetsockopt(CallEvent& call, const CallRequest& request, int fd)
         linger lg{1, opt == "SO_LINGER0" ? 0 : request.Value};
         call.Args += ", SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=" + std::to_string(lg.l_linger) + "}, " +
                      std::to_string(sizeof lg);
-        LabRef.Report(call);
+        Begin(call);
         rc = setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     } else {
         int level = SOL_SOCKET, name = -1;
@@ -363,7 +378,7 @@ void Actor::DoSetsockopt(CallEvent& call, const CallRequest& request, int fd)
         int value = request.Value;
         call.Args += std::string(", ") + level_name + ", " + (opt.empty() ? "?" : opt) + ", &(int){" +
                      std::to_string(value) + "}, " + std::to_string(sizeof value);
-        LabRef.Report(call);
+        Begin(call);
         if (name < 0) {
             call.Note = "sockscope does not know the option '" + opt + "'";
             Finish(call, -1, ENOPROTOOPT);
@@ -378,7 +393,7 @@ void Actor::DoGate(CallEvent& call, const CallRequest& request, int fd)
 {
     if (call.Call == "ungate") {
         call.Args += ", SOL_SOCKET, SO_DETACH_FILTER, &(int){0}, 4";
-        LabRef.Report(call);
+        Begin(call);
         int err = DetachGate(fd);
         Finish(call, err == 0 ? 0 : -1, err);
         return;
@@ -390,13 +405,15 @@ void Actor::DoGate(CallEvent& call, const CallRequest& request, int fd)
     auto program = kind ? GateProgram(*kind, static_cast<std::uint16_t>(request.Port)) : std::vector<sock_filter>{};
     call.Args += ", SOL_SOCKET, SO_ATTACH_FILTER, &(struct sock_fprog){" + std::to_string(program.size()) +
                  ", /* drop " + what + " segments */}, " + std::to_string(sizeof(sock_fprog));
-    LabRef.Report(call);
+    Begin(call);
     if (!kind) {
         call.Note = "unknown gate '" + request.Option + "'";
         Finish(call, -1, EINVAL);
         return;
     }
     int err = AttachGate(fd, *kind, static_cast<std::uint16_t>(request.Port));
+    if (err == 0)
+        Gated.insert(fd);
     if (err == EPERM)
         call.Note = "since Linux 6.x a filter on a TCP socket needs CAP_NET_ADMIN: run sockscope as root, "
                     "or with --private-network";
@@ -407,7 +424,7 @@ void Actor::DoAwait(CallEvent& call, const CallRequest& request, int fd)
 {
     auto want = TcpStateFromName(request.Option);
     call.Args += ", IPPROTO_TCP, TCP_INFO, &info, &len /* until tcpi_state is " + request.Option + " */";
-    LabRef.Report(call);
+    Begin(call);
     if (!want) {
         call.Note = "unknown state '" + request.Option + "'";
         Finish(call, -1, EINVAL);
@@ -466,7 +483,7 @@ void Actor::DoBind(CallEvent& call, const CallRequest& request, int fd)
 {
     SockAddr sa = MakeSockAddr(request.Addr, request.Port);
     call.Args += ", " + SockAddrArg(request.Addr, request.Port, sa);
-    LabRef.Report(call);
+    Begin(call);
     if (!sa.Ok) {
         call.Note = "inet_pton cannot read the address '" + request.Addr + "'";
         Finish(call, -1, EINVAL);
@@ -489,7 +506,7 @@ void Actor::DoConnect(CallEvent& call, const CallRequest& request, int fd)
 {
     SockAddr sa = MakeSockAddr(request.Addr, request.Port);
     call.Args += ", " + SockAddrArg(request.Addr, request.Port, sa);
-    LabRef.Report(call);
+    Begin(call);
     if (!sa.Ok) {
         call.Note = "inet_pton cannot read the address '" + request.Addr + "'";
         Finish(call, -1, EINVAL);
@@ -498,16 +515,24 @@ void Actor::DoConnect(CallEvent& call, const CallRequest& request, int fd)
     call.Sockaddr = SockaddrLayout(sa.Get(), sa.Len);
     // Watch the port before the SYN leaves, so the probe can see SYN-SENT.
     LabRef.WatchPort(static_cast<std::uint16_t>(request.Port));
-    long rc = WithNonBlock(fd, [&] { return ::connect(fd, sa.Get(), sa.Len); });
+    NonBlockScope nonblock(fd);
+    long rc = ::connect(fd, sa.Get(), sa.Len);
     int err = errno;
     // What a blocking connect() does: wait for the handshake, then return its outcome.
     // The wait is poll() so a reset can wake it; the outcome comes from calling connect()
     // again, which is what leaves the socket exactly as a blocking connect() would
     // (SS_CONNECTED: a third connect() then fails with EISCONN, as it must).
+    // On loopback the handshake is usually over before the first connect() returns (the
+    // SYN-ACK and the ACK are processed inside that system call), and a blocking connect()
+    // would then return without sleeping: so ask again before reporting the call blocked.
+    if (rc < 0 && err == EINPROGRESS && !request.NonBlock) {
+        rc = ::connect(fd, sa.Get(), sa.Len);
+        err = errno;
+    }
     while (rc < 0 && (err == EINPROGRESS || err == EALREADY) && !request.NonBlock) {
         if (!BlockUntilReady(fd, POLLOUT, call))
             return;
-        rc = WithNonBlock(fd, [&] { return ::connect(fd, sa.Get(), sa.Len); });
+        rc = ::connect(fd, sa.Get(), sa.Len);
         err = errno;
     }
     call.Local = LocalOf(fd);
@@ -519,21 +544,21 @@ void Actor::DoConnect(CallEvent& call, const CallRequest& request, int fd)
 void Actor::DoAccept(CallEvent& call, const CallRequest& request, int fd)
 {
     call.Args += ", &addr, &addrlen";
-    LabRef.Report(call);
+    Begin(call);
+    NonBlockScope nonblock(fd);
     for (;;) {
         sockaddr_storage ss{};
         socklen_t len = sizeof ss;
-        int conn = WithNonBlock(fd, [&] {
-            return accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
-        });
+        int conn = accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
         int err = errno;
         if (conn >= 0) {
             std::string handle = NewHandle(request.As, "conn");
             // A child copies its listener's filter when its handshake completes (not at
             // accept()), so a connection made under a gate keeps it even after the
             // listener was ungated; left there it would drop the connection's ACKs.
-            // Gates hold one listener's handshake only: always detach (ENOENT: none).
-            if (DetachGate(conn) == 0)
+            // Gates hold one listener's handshake only: detach from every socket accepted
+            // on a listener that was ever gated (ENOENT: this one came through without).
+            if (Gated.count(fd) && DetachGate(conn) == 0)
                 call.Note = "the listener's gate was removed from the accepted socket";
             call.NewFd = DescribeFd(handle, conn);
             call.Remote = EndpointOf(ss);
@@ -559,7 +584,7 @@ void Actor::DoRecv(CallEvent& call, const CallRequest& request, int fd)
 {
     int len = std::max(0, request.Len);
     call.Args += ", buf, " + std::to_string(len) + (request.Call == "recv" ? ", 0" : "");
-    LabRef.Report(call);
+    Begin(call);
     std::string buffer(static_cast<std::size_t>(len), '\0');
     for (;;) {
         long n = recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
@@ -599,8 +624,9 @@ void Actor::DoSend(CallEvent& call, const CallRequest& request, int fd)
     };
     call.Args += ", \"" + EscapeBytes(from(0), 48) + "\", " + std::to_string(total) +
                  (request.Call == "send" ? ", MSG_NOSIGNAL" : "");
-    LabRef.Report(call);
+    Begin(call);
     std::size_t sent = 0;
+    bool announced = false;
     // A blocking write: keep going until every byte is in the send buffer. MSG_NOSIGNAL:
     // writing to a reset connection returns EPIPE instead of killing sockscope.
     while (sent < total || total == 0) {
@@ -611,6 +637,11 @@ void Actor::DoSend(CallEvent& call, const CallRequest& request, int fd)
             sent += static_cast<std::size_t>(n);
             if (total == 0)
                 break;
+            // A long send to a fast reader may never wait: show it running meanwhile.
+            if (!announced && MonotonicSeconds() - call.TStart > 0.002) {
+                LabRef.Report(call);
+                announced = true;
+            }
             continue;
         }
         if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
@@ -635,7 +666,7 @@ void Actor::DoSend(CallEvent& call, const CallRequest& request, int fd)
 void Actor::DoServe(CallEvent& call, const CallRequest& request)
 {
     call.Args = request.Model + " server on " + call.Handle;
-    LabRef.Report(call);
+    Announce(call);
     if (Server) {
         call.Note = "this actor already runs a server loop";
         Finish(call, -1, EBUSY);
@@ -677,7 +708,7 @@ void Actor::DoWaitpid(CallEvent& call)
 {
     if (!Server) {
         call.Args = kPeekArgs;
-        LabRef.Report(call);
+        Begin(call);
         int err = 0;
         long rc = PeekExitedChild(err);
         call.Note = "this actor runs no fork server: waitid() only looked, it reaps nothing";
@@ -688,7 +719,7 @@ void Actor::DoWaitpid(CallEvent& call)
     Lane lane(
         ActorName, Kind, [this](const CallEvent& c) { LabRef.Report(c); }, [this] { return LabRef.NewCallId(); });
     call.Args = "every exited child";
-    LabRef.Report(call);
+    Announce(call);
     int reaped = Server->ReapZombies(lane);
     call.Note = std::to_string(reaped) + " zombie(s) reaped";
     Finish(call, reaped, 0);
@@ -714,7 +745,7 @@ void Actor::DoGetaddrinfo(CallEvent& call, const CallRequest& request)
     call.Args = (host ? "\"" + request.Addr + "\"" : std::string("NULL")) + ", \"" + service + "\", {" +
                 (hints.ai_family == AF_INET ? "AF_INET" : hints.ai_family == AF_INET6 ? "AF_INET6" : "AF_UNSPEC") +
                 ", SOCK_STREAM, " + (flags.empty() ? "0" : flags) + "}, &list";
-    LabRef.Report(call);
+    Announce(call);
     addrinfo* list = nullptr;
     int rc = getaddrinfo(host, service.c_str(), &hints, &list);
     if (rc != 0) {

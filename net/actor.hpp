@@ -7,14 +7,16 @@
 
 #include "events.hpp"
 
+#include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace sockscope {
 
@@ -73,6 +75,14 @@ private:
     int WakePollTimeout() const; // poll()'s timeout on WakeFd: -1, or 10 ms if there is none
     int FdOf(const std::string& handle) const;
     std::string NewHandle(const std::string& wanted, const char* prefix);
+    // A call has begun (Started). That event is not sent by itself: the call's next one
+    // says all it would, microseconds later (Blocked if it must wait, else Finished), so a
+    // call that neither waits nor takes long is one event. Announce sends it at once, for
+    // calls that can take long without waiting in WaitFor (close with SO_LINGER,
+    // getaddrinfo, and those whose lanes report while they run: serve, waitpid).
+    static void Begin(CallEvent& call) { call.Phase = CallPhase::Started; }
+    void Announce(CallEvent& call);
+    // Sends the call's last event (moved from `call`, which is not to be read again).
     void Finish(CallEvent& call, long result, int err);
 
     void DoSocket(CallEvent& call, const CallRequest& request);
@@ -92,11 +102,13 @@ private:
     std::string Kind;
     Lab& LabRef;
     UniqueFd WakeFd;
-    std::mutex Mutex; // guards Queue and Stopping
-    std::deque<std::pair<std::uint64_t, CallRequest>> Queue;
-    bool Stopping = false;
+    std::mutex Mutex; // guards Queue; Stopping is set under it
+    // Taken whole by the thread (a deque would allocate a node per request: they are large).
+    std::vector<std::pair<std::uint64_t, CallRequest>> Queue;
+    std::atomic<bool> Stopping{false};
     std::map<std::string, UniqueFd> Fds; // actor thread only
     std::map<std::string, int> NextSuffix; // NewHandle's next number per name (actor thread only)
+    std::set<int> Gated; // descriptors that ever had a gate attached (actor thread only)
     std::unique_ptr<ServerLoop> Server; // after "serve": the server model's lanes (actor thread only)
     std::thread Thread;
 };

@@ -72,7 +72,9 @@ struct FdInfo {
 
 enum class CallPhase : std::uint8_t {
     Queued,   // accepted by the lab, waiting for the actor's previous call to end
-    Started,  // the actor is in the call now
+    Started,  // the actor is in the call now. Actors send it only for calls that may take
+              // long without waiting (close, getaddrinfo, serve, waitpid, a long send): any
+              // other call's next event (Blocked, Finished) follows within microseconds
     Blocked,  // the call is waiting for the kernel (accept on an empty queue, recv with nothing to read)
     Finished, // returned; Result and Errno are the kernel's
 };

@@ -19,8 +19,9 @@
 // - An accepted socket INHERITS the filter its listener had at the moment the handshake
 //   completed (the child is cloned from the listener then, not at accept()): a gate
 //   left on a listener keeps dropping on every connection it lets complete. So the lab
-//   calls DetachGate() on every socket accept() returns (one system call; ENOENT when
-//   there was nothing to remove). Before accept() the inherited gate changes nothing
+//   calls DetachGate() on every socket accept() returns from a listener that was ever
+//   gated (one system call; ENOENT when there was nothing to remove; a listener never
+//   gated has no filter to hand on). Before accept() the inherited gate changes nothing
 //   visible: a child without a descriptor sends nothing that needs an ACK. Making the
 //   program match "only the handshake" instead is not possible: the third ACK and a
 //   later pure ACK have the same header, and a classic BPF program has no per-socket

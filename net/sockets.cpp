@@ -87,9 +87,7 @@ std::string HexBytes(const void* data, std::size_t n)
     return out;
 }
 
-} // namespace
-
-std::string SockaddrLayout(const sockaddr* sa, socklen_t len)
+std::string Layout(const sockaddr* sa, socklen_t len)
 {
     char text[INET6_ADDRSTRLEN] = "";
     if (sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
@@ -109,6 +107,25 @@ std::string SockaddrLayout(const sockaddr* sa, socklen_t len)
                HexBytes(&sin6->sin6_addr, 16) + "]";
     }
     return {};
+}
+
+} // namespace
+
+std::string SockaddrLayout(const sockaddr* sa, socklen_t len)
+{
+    // A lab connects to one address thousands of times: each thread keeps its last answer.
+    thread_local sockaddr_storage last{};
+    thread_local socklen_t last_len = 0;
+    thread_local std::string last_layout;
+    if (len > 0 && len == last_len && std::memcmp(sa, &last, static_cast<std::size_t>(len)) == 0)
+        return last_layout;
+    std::string layout = Layout(sa, len);
+    if (len > 0 && static_cast<std::size_t>(len) <= sizeof last) {
+        std::memcpy(&last, sa, static_cast<std::size_t>(len));
+        last_len = len;
+        last_layout = layout;
+    }
+    return layout;
 }
 
 } // namespace sockscope
