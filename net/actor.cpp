@@ -155,17 +155,22 @@ void Actor::Run()
             if (Stopping.load(std::memory_order_relaxed))
                 break;
             Execute(id, request);
+            // Its events went out Soon: a long run of calls wakes the reader once per
+            // Lab::NotifyDelay, not once per call.
+            LabRef.NotifyIfDue();
         }
         if (!batch.empty()) {
             batch.clear();
             continue;
         }
+        LabRef.NotifyNow(); // nothing more to do: the reader sees the last calls now
         pollfd pfd{WakeFd.Get(), POLLIN, 0};
         if (poll(&pfd, 1, WakePollTimeout()) > 0) {
             std::uint64_t count;
             [[maybe_unused]] auto n = read(WakeFd.Get(), &count, sizeof count);
         }
     }
+    LabRef.NotifyNow();
 }
 
 int Actor::WakePollTimeout() const
@@ -178,10 +183,15 @@ int Actor::WakePollTimeout() const
 Actor::Wait Actor::WaitFor(int fd, short events, CallEvent& call)
 {
     call.Phase = CallPhase::Blocked;
-    LabRef.Report(call);
+    // Soon: a wait that ends within Lab::NotifyDelay (an accept in a busy lab) wakes no
+    // reader; a longer one is shown when the poll() below times out at that delay.
+    LabRef.Report(call, Lab::Notify::Soon);
     for (;;) {
         pollfd pfds[2] = {{fd, events, 0}, {WakeFd.Get(), POLLIN, 0}};
-        int n = poll(pfds, 2, WakePollTimeout());
+        int wake = WakePollTimeout(), due = LabRef.NotifyTimeoutMs();
+        int n = poll(pfds, 2, wake < 0 ? due : due < 0 ? wake : std::min(wake, due));
+        if (n == 0)
+            LabRef.NotifyIfDue();
         if (n < 0 && errno != EINTR)
             return Wait::Ready; // let the call itself report the error
         if ((pfds[1].revents & POLLIN) || WakeFd.Get() < 0) {
@@ -242,7 +252,7 @@ void Actor::Finish(CallEvent& call, long result, int err)
                         : "the system has no file free (fs.file-max)";
     call.Phase = CallPhase::Finished;
     call.TEnd = MonotonicSeconds();
-    LabRef.Report(std::move(call));
+    LabRef.Report(std::move(call), Lab::Notify::Soon); // Run() notifies within the delay
 }
 
 void Actor::Execute(std::uint64_t id, const CallRequest& request)

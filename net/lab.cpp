@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 
 namespace sockscope {
 
@@ -83,14 +84,18 @@ std::uint64_t Lab::Submit(CallRequest request)
     queued.Phase = CallPhase::Queued;
     queued.TStart = MonotonicSeconds();
     Pending.emplace_back(std::move(queued));
-    Queued.notify_all();
+    const bool wake = !Notified;
+    Notified = true;
+    QuietSince.store(0, std::memory_order_relaxed);
+    if (wake)
+        Queued.notify_all();
     auto& slot = Actors[request.Actor];
     if (!slot)
         slot = std::make_unique<Actor>(request.Actor, request.ActorKind, *this);
     slot->Post(id, std::move(request));
     if (ProbeThread)
         ProbeThread->Kick();
-    if (Wake)
+    if (wake && Wake)
         Wake();
     return id;
 }
@@ -117,6 +122,8 @@ void Lab::Reset()
     ResetAt.store(MonotonicSeconds());
     std::lock_guard lock(Mutex);
     Pending.clear();
+    Notified = false;
+    QuietSince.store(0, std::memory_order_relaxed);
 }
 
 std::vector<LabEvent> Lab::Drain()
@@ -124,6 +131,11 @@ std::vector<LabEvent> Lab::Drain()
     std::lock_guard lock(Mutex);
     std::vector<LabEvent> out;
     out.swap(Pending);
+    // Room for as many again: reporters then queue without growing the vector (and moving
+    // every event) under the lock.
+    Pending.reserve(std::max<std::size_t>(64, out.size()));
+    Notified = false;
+    QuietSince.store(0, std::memory_order_relaxed);
     return out;
 }
 
@@ -170,17 +182,16 @@ Snapshot Lab::DumpNow()
     return snap;
 }
 
-void Lab::Report(LabEvent event)
+void Lab::Report(LabEvent event, Notify notify)
 {
     // Only actors report calls, and they live strictly inside the probe's lifetime; the
     // probe's own snapshots must not read ProbeThread (it may still be being assigned).
     if (std::holds_alternative<CallEvent>(event) && ProbeThread)
         ProbeThread->Kick(); // a call returned or blocked: the kernel's view is about to move
     std::function<void()> wake;
-    bool was_empty;
+    bool wake_now = false;
     {
         std::lock_guard lock(Mutex);
-        was_empty = Pending.empty();
         // A snapshot not drained yet is superseded by a newer one, which goes after the calls
         // reported since: while the reader applies snapshots more slowly than the probe makes
         // them (thousands of sockets), one kernel view waits, not an ever longer line of them.
@@ -194,15 +205,56 @@ void Lab::Report(LabEvent event)
             }
         }
         Pending.push_back(std::move(event));
-        if (was_empty)
-            wake = Wake;
+        // Whoever drains takes everything queued: one wake-up between two drains is enough.
+        if (!Notified) {
+            if (notify == Notify::Now) {
+                Notified = wake_now = true;
+                QuietSince.store(0, std::memory_order_relaxed);
+                wake = Wake;
+            } else if (QuietSince.load(std::memory_order_relaxed) == 0) {
+                QuietSince.store(MonotonicSeconds(), std::memory_order_relaxed);
+            }
+        }
     }
-    // Whoever drains takes everything queued: only the first event needs to wake them.
-    if (was_empty) {
+    if (wake_now) {
         Queued.notify_all();
         if (wake)
             wake();
     }
+}
+
+void Lab::NotifyIfDue()
+{
+    double since = QuietSince.load(std::memory_order_relaxed);
+    if (since != 0 && MonotonicSeconds() - since >= NotifyDelay)
+        NotifyNow();
+}
+
+void Lab::NotifyNow()
+{
+    if (QuietSince.load(std::memory_order_relaxed) == 0)
+        return; // nothing the reader has not heard of (the fast path: no lock)
+    std::function<void()> wake;
+    {
+        std::lock_guard lock(Mutex);
+        if (Notified || QuietSince.load(std::memory_order_relaxed) == 0)
+            return;
+        Notified = true;
+        QuietSince.store(0, std::memory_order_relaxed);
+        wake = Wake;
+    }
+    Queued.notify_all();
+    if (wake)
+        wake();
+}
+
+int Lab::NotifyTimeoutMs() const
+{
+    double since = QuietSince.load(std::memory_order_relaxed);
+    if (since == 0)
+        return -1;
+    double left = since + NotifyDelay - MonotonicSeconds();
+    return left <= 0 ? 0 : static_cast<int>(std::ceil(left * 1000));
 }
 
 } // namespace sockscope

@@ -63,8 +63,23 @@ public:
     bool Capturing() const;
     std::string CaptureError() const;
 
-    // Called by actors (any thread): queue an event.
-    void Report(LabEvent event);
+    // How the reader hears of a queued event. Now: it is woken (WaitForEvents, the wake
+    // callback) unless it has been since it last drained. Soon: the reporter promises to
+    // call NotifyIfDue() within NotifyDelay, and to sleep no longer than
+    // NotifyTimeoutMs(), so a burst of calls (or a wait that ends quickly) costs the
+    // reader one wake-up, not one per event. The event is queued at once either way, in
+    // order; a Drain() in the meantime takes it.
+    enum class Notify { Now, Soon };
+    static constexpr double NotifyDelay = 0.001; // seconds
+
+    // Called by actors, lanes, the probe and the capture (any thread): queue an event.
+    void Report(LabEvent event, Notify notify = Notify::Now);
+    // Wake the reader for Soon events queued NotifyDelay ago or more / for any. Any thread.
+    void NotifyIfDue();
+    void NotifyNow();
+    // Milliseconds until the oldest Soon event the reader has not heard of is due (0 when
+    // it is), or -1 when there is none: the longest a Soon reporter may sleep. Any thread.
+    int NotifyTimeoutMs() const;
     // An id for a call no one submitted: one a server loop's lane makes on its own.
     std::uint64_t NewCallId();
 
@@ -75,6 +90,8 @@ private:
     mutable std::mutex Mutex; // guards everything below
     std::condition_variable Queued;
     std::vector<LabEvent> Pending;
+    bool Notified = false; // the reader was woken since it last drained
+    std::atomic<double> QuietSince{0}; // when the oldest Soon event it has not heard of came; 0: none
     std::function<void()> Wake;
     std::set<std::uint16_t> Ports;
     std::uint64_t NextId = 1;
