@@ -1,23 +1,49 @@
 #!/usr/bin/env bash
-# Builds the headless program and its tests with sanitizers and runs them:
-# AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer), then ThreadSanitizer.
-# Any report fails the run. The GUI tests run in scripts/test.sh.
+# Builds sockscope and its tests with sanitizers and runs them: the whole suite, GUI
+# included (its tests under Xvfb, as scripts/test.sh runs them), with AddressSanitizer +
+# UndefinedBehaviorSanitizer + LeakSanitizer; then the headless program and its tests with
+# ThreadSanitizer. Any report, from a test or from a process a test started, fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 jobs="$(nproc)"
-common=(-DCMAKE_BUILD_TYPE=Debug -DSOCKSCOPE_BUILD_GUI=OFF -DSOCKSCOPE_BUILD_BENCHMARKS=OFF)
+common=(-DCMAKE_BUILD_TYPE=Debug -DSOCKSCOPE_BUILD_BENCHMARKS=OFF)
 
 asan="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-cmake -S . -B build/sanitize-address "${common[@]}" -DCMAKE_CXX_FLAGS="$asan" -DCMAKE_C_FLAGS="$asan" >/dev/null
-cmake --build build/sanitize-address -j "$jobs"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build/sanitize-address -j "$jobs" --output-on-failure
+build=build/sanitize-address
+cmake -S . -B "$build" "${common[@]}" -DSOCKSCOPE_BUILD_GUI=ON -DCMAKE_CXX_FLAGS="$asan" -DCMAKE_C_FLAGS="$asan" >/dev/null
+cmake --build "$build" -j "$jobs"
+# Mesa's driver would otherwise be unloaded before the leak check (see the file).
+cc -shared -fPIC -O2 -o "$build/liblsan_keep_loaded.so" scripts/lsan_keep_loaded.c
+# Reports go to files, so that one from a process whose exit status no test looks at
+# (a fork server's worker, say) is not lost.
+reports="$PWD/$build/reports"
+rm -rf "$reports" && mkdir -p "$reports"
+display=()
+if [ -z "${DISPLAY:-}" ]; then
+  display=(xvfb-run -a -s "-screen 0 1920x1080x24 -noreset") # -noreset: see scripts/test.sh
+fi
+status=0
+# verify_asan_link_order=0: the preloaded library comes before ASan's runtime; it defines
+# nothing ASan intercepts but dlclose.
+"${display[@]}" env LD_PRELOAD="$PWD/$build/liblsan_keep_loaded.so" \
+  ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:verify_asan_link_order=0:log_path=$reports/asan" \
+  UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan" \
+  ctest --test-dir "$build" -j "$jobs" --output-on-failure || status=$?
+if [ -n "$(ls -A "$reports")" ]; then
+  for report in "$reports"/*; do
+    echo "== $report"
+    cat "$report"
+  done
+  echo "sanitize.sh: sanitizer reports above" >&2
+  status=1
+fi
+[ "$status" -eq 0 ] || exit "$status"
 
 # ThreadSanitizer runs a thread of its own, and unshare(CLONE_NEWUSER) refuses a
 # threaded process: the tests that enter a private user namespace cannot run under it.
 tsan="-fsanitize=thread"
-cmake -S . -B build/sanitize-thread "${common[@]}" -DCMAKE_CXX_FLAGS="$tsan" -DCMAKE_C_FLAGS="$tsan" \
+cmake -S . -B build/sanitize-thread "${common[@]}" -DSOCKSCOPE_BUILD_GUI=OFF -DCMAKE_CXX_FLAGS="$tsan" -DCMAKE_C_FLAGS="$tsan" \
   -DCMAKE_EXE_LINKER_FLAGS="$tsan" >/dev/null
 cmake --build build/sanitize-thread -j "$jobs"
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
