@@ -2,6 +2,8 @@
 if(SOCKSCOPE_BUILD_GUI)
   sockscope_add_test(gui_test gui_test.cpp gui_panels_test.cpp)
   target_link_libraries(gui_test PRIVATE sockscope_ui sockscope::imgui PNG::PNG)
+  # The queue panel's rows, bars and slides.
+  target_sources(gui_test PRIVATE gui_queues_test.cpp)
   # The smoke tests run the real binary.
   add_dependencies(gui_test sockscope)
   # Every step of every lesson in both languages, drawn by the real binary.
