@@ -49,8 +49,8 @@ void PrintCall(const CallEvent& c)
     } else {
         line += " ... " + std::string(CallPhaseName(c.Phase));
     }
-    if (!c.Note.empty())
-        line += "  (" + c.Note + ")";
+    if (!c.Note.Empty())
+        line += "  (" + c.Note.English() + ")";
     if (!c.Sockaddr.empty() && c.Phase == CallPhase::Finished)
         line += "\n" + std::string(12, ' ') + c.Sockaddr;
     std::cout << line << "\n";
@@ -80,8 +80,8 @@ void PrintKernelView(const World& world)
                   << Pad(queue.empty() ? "-" : queue, 6) << Pad(fd, 9) << Pad(std::to_string(s.K.RecvQ), 6)
                   << Pad(std::to_string(s.K.SendQ), 6) << cookie << "\n";
     }
-    if (!world.ProbeError().empty())
-        std::cout << "    probe error: " << world.ProbeError() << "\n";
+    if (!world.ProbeError().Empty())
+        std::cout << "    probe error: " << world.ProbeError().English() << "\n";
 }
 
 // Runs one lesson; returns true if every step passed.
@@ -122,7 +122,8 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
             line["status"] = StepStatusName(player.CurrentStatus());
             auto checks = nlohmann::json::array();
             for (const auto& r : player.Results())
-                checks.push_back({{"what", r.What}, {"claim", r.Claim}, {"ok", r.Ok}, {"seen", r.Seen}});
+                checks.push_back(
+                    {{"what", r.What}, {"claim", r.Claim.English()}, {"ok", r.Ok}, {"seen", r.Seen.English()}});
             line["checks"] = std::move(checks);
             if (!player.RetryLog().empty())
                 line["retries"] = player.RetryLog();
@@ -138,8 +139,8 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
             PrintKernelView(world);
             for (const auto& r : player.Results())
                 if (r.What != "call" || !r.Ok)
-                    std::cout << "  " << (r.Ok ? "ok    " : "FAILED") << " " << r.Claim
-                              << (r.Ok ? "" : "  (seen: " + r.Seen + ")") << "\n";
+                    std::cout << "  " << (r.Ok ? "ok    " : "FAILED") << " " << r.Claim.English()
+                              << (r.Ok ? "" : "  (seen: " + r.Seen.English() + ")") << "\n";
             if (!done)
                 std::cout << "  FAILED the step did not finish in time\n";
         }

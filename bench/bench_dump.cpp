@@ -96,7 +96,7 @@ void Collect(Cell& cell, std::uint16_t port, double budget, bool raw, int netlin
         Snapshot snap = DumpSockets(ports);
         cell.Dump.push_back(SecondsSince(t0));
         cell.Rows = snap.Sockets.size();
-        cell.Error = snap.Error;
+        cell.Error = snap.Error.English();
         if (raw) {
             auto one = [&](const std::vector<std::uint8_t>& request, std::vector<double>& out, std::size_t& rows) {
                 const double t = RawDump(netlink, request, rows);

@@ -209,7 +209,7 @@ bool Actor::BlockUntilReady(int fd, short events, CallEvent& call)
 {
     if (WaitFor(fd, events, call) == Wait::Ready)
         return true;
-    call.Note = "woken by reset";
+    call.Note = Say(PhraseId::WokenByReset);
     Finish(call, -1, EINTR);
     return false;
 }
@@ -246,10 +246,8 @@ void Actor::Finish(CallEvent& call, long result, int err)
 {
     call.Result = result;
     call.Errno = result < 0 ? err : 0;
-    if (call.Note.empty() && (call.Errno == EMFILE || call.Errno == ENFILE))
-        call.Note = call.Errno == EMFILE
-                        ? "sockscope has no descriptor free (RLIMIT_NOFILE, ulimit -n): close some or raise the limit"
-                        : "the system has no file free (fs.file-max)";
+    if (call.Note.Empty() && (call.Errno == EMFILE || call.Errno == ENFILE))
+        call.Note = Say(call.Errno == EMFILE ? PhraseId::NoDescriptorFree : PhraseId::NoFileFree);
     call.Phase = CallPhase::Finished;
     call.TEnd = MonotonicSeconds();
     LabRef.Report(std::move(call), Lab::Notify::Soon); // Run() notifies within the delay
@@ -279,7 +277,7 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
     int fd = FdOf(request.Fd);
     call.Fd = fd;
     if (fd < 0)
-        call.Note = "no descriptor named '" + call.Handle + "'";
+        call.Note = Say(PhraseId::NoDescriptorNamed, call.Handle);
     std::string fd_arg = std::to_string(fd);
     call.Phase = CallPhase::Started;
     call.Args = fd_arg;
@@ -344,7 +342,7 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
             (c == "getsockname" ? call.Local : call.Remote) = EndpointOf(ss);
         Finish(call, rc, err);
     } else {
-        call.Note = "sockscope does not know the call '" + c + "'";
+        call.Note = Say(PhraseId::UnknownCall, c);
         Finish(call, -1, ENOSYS);
     }
 }
@@ -390,7 +388,7 @@ void Actor::DoSetsockopt(CallEvent& call, const CallRequest& request, int fd)
                      std::to_string(value) + "}, " + std::to_string(sizeof value);
         Begin(call);
         if (name < 0) {
-            call.Note = "sockscope does not know the option '" + opt + "'";
+            call.Note = Say(PhraseId::UnknownOption, opt);
             Finish(call, -1, ENOPROTOOPT);
             return;
         }
@@ -417,7 +415,7 @@ void Actor::DoGate(CallEvent& call, const CallRequest& request, int fd)
                  ", /* drop " + what + " segments */}, " + std::to_string(sizeof(sock_fprog));
     Begin(call);
     if (!kind) {
-        call.Note = "unknown gate '" + request.Option + "'";
+        call.Note = Say(PhraseId::UnknownGate, request.Option);
         Finish(call, -1, EINVAL);
         return;
     }
@@ -425,8 +423,7 @@ void Actor::DoGate(CallEvent& call, const CallRequest& request, int fd)
     if (err == 0)
         Gated.insert(fd);
     if (err == EPERM)
-        call.Note = "since Linux 6.x a filter on a TCP socket needs CAP_NET_ADMIN: run sockscope as root, "
-                    "or with --private-network";
+        call.Note = Say(PhraseId::GateNeedsCapNetAdmin);
     Finish(call, err == 0 ? 0 : -1, err);
 }
 
@@ -436,7 +433,7 @@ void Actor::DoAwait(CallEvent& call, const CallRequest& request, int fd)
     call.Args += ", IPPROTO_TCP, TCP_INFO, &info, &len /* until tcpi_state is " + request.Option + " */";
     Begin(call);
     if (!want) {
-        call.Note = "unknown state '" + request.Option + "'";
+        call.Note = Say(PhraseId::UnknownState, request.Option);
         Finish(call, -1, EINVAL);
         return;
     }
@@ -460,13 +457,12 @@ void Actor::DoAwait(CallEvent& call, const CallRequest& request, int fd)
         if (!first)
             first = state;
         else if (state != *first) {
-            call.Note = std::string("went from ") + std::string(TcpStateName(*first)) + " to " +
-                        std::string(TcpStateName(state)) + ", not " + request.Option;
+            call.Note = Say(PhraseId::AwaitWentElsewhere, TcpStateName(*first), TcpStateName(state), request.Option);
             Finish(call, -1, ECANCELED);
             return;
         }
         if (MonotonicSeconds() > give_up) {
-            call.Note = std::string("still ") + std::string(TcpStateName(state)) + " after 10 s";
+            call.Note = Say(PhraseId::AwaitTimedOut, TcpStateName(state));
             Finish(call, -1, ETIMEDOUT);
             return;
         }
@@ -481,7 +477,7 @@ void Actor::DoAwait(CallEvent& call, const CallRequest& request, int fd)
             std::uint64_t count;
             [[maybe_unused]] auto n = read(WakeFd.Get(), &count, sizeof count);
             if (StopRequested()) {
-                call.Note = "woken by reset";
+                call.Note = Say(PhraseId::WokenByReset);
                 Finish(call, -1, EINTR);
                 return;
             }
@@ -495,7 +491,7 @@ void Actor::DoBind(CallEvent& call, const CallRequest& request, int fd)
     call.Args += ", " + SockAddrArg(request.Addr, request.Port, sa);
     Begin(call);
     if (!sa.Ok) {
-        call.Note = "inet_pton cannot read the address '" + request.Addr + "'";
+        call.Note = Say(PhraseId::BadAddress, request.Addr);
         Finish(call, -1, EINVAL);
         return;
     }
@@ -518,7 +514,7 @@ void Actor::DoConnect(CallEvent& call, const CallRequest& request, int fd)
     call.Args += ", " + SockAddrArg(request.Addr, request.Port, sa);
     Begin(call);
     if (!sa.Ok) {
-        call.Note = "inet_pton cannot read the address '" + request.Addr + "'";
+        call.Note = Say(PhraseId::BadAddress, request.Addr);
         Finish(call, -1, EINVAL);
         return;
     }
@@ -569,7 +565,7 @@ void Actor::DoAccept(CallEvent& call, const CallRequest& request, int fd)
             // Gates hold one listener's handshake only: detach from every socket accepted
             // on a listener that was ever gated (ENOENT: this one came through without).
             if (Gated.count(fd) && DetachGate(conn) == 0)
-                call.Note = "the listener's gate was removed from the accepted socket";
+                call.Note = Say(PhraseId::GateRemovedFromAccepted);
             call.NewFd = DescribeFd(handle, conn);
             call.Remote = EndpointOf(ss);
             call.Local = LocalOf(conn);
@@ -579,9 +575,7 @@ void Actor::DoAccept(CallEvent& call, const CallRequest& request, int fd)
         }
         if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
             if (err == EMFILE || err == ENFILE)
-                call.Note = std::string(err == EMFILE ? "this process has no descriptor free (RLIMIT_NOFILE)"
-                                                      : "the system has no file free (fs.file-max)") +
-                            ": the connection stays in the accept queue until a descriptor is closed";
+                call.Note = Say(err == EMFILE ? PhraseId::AcceptNoDescriptorFree : PhraseId::AcceptNoFileFree);
             Finish(call, -1, err);
             return;
         }
@@ -602,7 +596,7 @@ void Actor::DoRecv(CallEvent& call, const CallRequest& request, int fd)
         if (n >= 0) {
             call.Data.assign(buffer.data(), std::min(static_cast<std::size_t>(n), MaxCallData));
             if (n == 0 && len > 0)
-                call.Note = "end of stream: the peer sent FIN";
+                call.Note = Say(PhraseId::EndOfStream);
             Finish(call, n, 0);
             return;
         }
@@ -656,15 +650,14 @@ void Actor::DoSend(CallEvent& call, const CallRequest& request, int fd)
         }
         if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
             if (sent > 0) { // a partial write reports what went out, as write(2) does
-                call.Note = "only " + std::to_string(sent) + " of " + std::to_string(total) +
-                            " bytes went out, then " + ErrnoName(err);
+                call.Note = Say(PhraseId::PartialSend, sent, total, ErrnoName(err));
                 break;
             }
             Finish(call, -1, err);
             return;
         }
         if (WaitFor(fd, POLLOUT, call) == Wait::Stopped) {
-            call.Note = "woken by reset";
+            call.Note = Say(PhraseId::WokenByReset);
             Finish(call, sent > 0 ? static_cast<long>(sent) : -1, EINTR);
             return;
         }
@@ -678,18 +671,18 @@ void Actor::DoServe(CallEvent& call, const CallRequest& request)
     call.Args = request.Model + " server on " + call.Handle;
     Announce(call);
     if (Server) {
-        call.Note = "this actor already runs a server loop";
+        call.Note = Say(PhraseId::AlreadyServing);
         Finish(call, -1, EBUSY);
         return;
     }
     if (!IsServerModel(request.Model)) {
-        call.Note = "unknown server model '" + request.Model + "' (iterative, thread, fork, epoll)";
+        call.Note = Say(PhraseId::UnknownServerModel, request.Model);
         Finish(call, -1, EINVAL);
         return;
     }
     auto it = Fds.find(call.Handle);
     if (it == Fds.end()) {
-        call.Note = "no descriptor named '" + call.Handle + "'";
+        call.Note = Say(PhraseId::NoDescriptorNamed, call.Handle);
         Finish(call, -1, EBADF);
         return;
     }
@@ -699,7 +692,7 @@ void Actor::DoServe(CallEvent& call, const CallRequest& request)
     socklen_t llen = sizeof listening;
     if (getsockopt(it->second.Get(), SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
         getsockopt(it->second.Get(), SOL_SOCKET, SO_ACCEPTCONN, &listening, &llen) != 0 || !listening) {
-        call.Note = "a server loop needs a listening socket: call listen() first";
+        call.Note = Say(PhraseId::ServeNeedsListener);
         Finish(call, -1, EINVAL);
         return;
     }
@@ -710,7 +703,7 @@ void Actor::DoServe(CallEvent& call, const CallRequest& request)
     // The loop owns the listener from now on; it reports under this actor's name.
     Server = std::make_unique<ServerLoop>(LabRef, ActorName, call.Handle, std::move(it->second), std::move(spec));
     Fds.erase(it);
-    call.Note = "the " + request.Model + " server runs on its own lanes from now on";
+    call.Note = Say(PhraseId::ServerOnItsLanes, request.Model);
     Finish(call, 0, 0);
 }
 
@@ -721,7 +714,7 @@ void Actor::DoWaitpid(CallEvent& call)
         Begin(call);
         int err = 0;
         long rc = PeekExitedChild(err);
-        call.Note = "this actor runs no fork server: waitid() only looked, it reaps nothing";
+        call.Note = Say(PhraseId::NoForkServer);
         Finish(call, rc, err);
         return;
     }
@@ -731,7 +724,7 @@ void Actor::DoWaitpid(CallEvent& call)
     call.Args = "every exited child";
     Announce(call);
     int reaped = Server->ReapZombies(lane);
-    call.Note = std::to_string(reaped) + " zombie(s) reaped";
+    call.Note = Say(PhraseId::ZombiesReaped, reaped);
     Finish(call, reaped, 0);
 }
 
@@ -759,7 +752,7 @@ void Actor::DoGetaddrinfo(CallEvent& call, const CallRequest& request)
     addrinfo* list = nullptr;
     int rc = getaddrinfo(host, service.c_str(), &hints, &list);
     if (rc != 0) {
-        call.Note = std::string("getaddrinfo: ") + gai_strerror(rc);
+        call.Note = Say(PhraseId::GetaddrinfoFailed, gai_strerror(rc));
         Finish(call, -1, rc == EAI_SYSTEM ? errno : EINVAL);
         return;
     }
@@ -773,7 +766,8 @@ void Actor::DoGetaddrinfo(CallEvent& call, const CallRequest& request)
                  (ai->ai_family == AF_INET6 ? "AF_INET6 " : "AF_INET ") + (e ? e->ToString() : "?");
     }
     freeaddrinfo(list);
-    call.Note = found;
+    if (!found.empty())
+        call.Note = Say(PhraseId::Verbatim, found);
     Finish(call, n, 0);
 }
 

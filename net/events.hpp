@@ -4,6 +4,7 @@
 
 #include "kernel_types.hpp"
 #include "packet.hpp"
+#include "phrase.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -39,7 +40,8 @@ namespace sockscope {
 //   waitpid      reap the fork server's exited children (with Reap "later")
 //   getaddrinfo  Addr (host; "" for NULL), Port (service), Family ("inet", "inet6" or
 //                "unspec"), Option (flags: "AI_PASSIVE|AI_NUMERICSERV|..."): the
-//                addresses it returns, in order, in Note; the result is their number
+//                addresses it returns, in order, in Note (verbatim); the result is
+//                their number
 // Fd names the descriptor within the actor: "" means the actor's first socket ("main").
 struct CallRequest {
     std::string Actor;
@@ -91,7 +93,7 @@ struct CallEvent {
     CallPhase Phase = CallPhase::Queued;
     long Result = 0;
     int Errno = 0;               // 0 when the call succeeded
-    std::string Note;            // e.g. "woken by reset", "no such descriptor"
+    Phrase Note;                 // e.g. "woken by reset", "no descriptor named 'conn2'" (phrase.hpp)
     double TStart = 0, TEnd = 0; // seconds on the lab clock
     std::optional<FdInfo> NewFd; // socket() and accept() results
     bool Closed = false;         // close() released Handle

@@ -3,6 +3,8 @@
 // UI (which draws them). No system calls here.
 #pragma once
 
+#include "phrase.hpp"
+
 #include <array>
 #include <cstdint>
 #include <map>
@@ -82,7 +84,7 @@ struct KernelSocket {
 struct Snapshot {
     double T = 0;                     // seconds on the lab's clock
     std::vector<KernelSocket> Sockets;
-    std::string Error;                // non-empty when the dump failed (shown, not fatal)
+    Phrase Error;                     // said when the dump failed (shown, not fatal)
     // Kernel-wide TCP counters and settings read with the dump (kernel_stats.hpp); empty
     // when the producer did not read them.
     std::map<std::string, std::uint64_t> Counters;

@@ -46,9 +46,9 @@ bool Lab::Capturing() const
     return CaptureThread && CaptureThread->Ok();
 }
 
-std::string Lab::CaptureError() const
+Phrase Lab::CaptureError() const
 {
-    return Options.CaptureSegments ? CaptureProblem : "packet capture is off";
+    return Options.CaptureSegments ? CaptureProblem : Say(PhraseId::CaptureOff);
 }
 
 Lab::~Lab()

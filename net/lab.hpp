@@ -61,7 +61,7 @@ public:
     bool ProbeRunning() const { return ProbeThread != nullptr; }
     // Whether segments are captured (else the model infers them), and why not.
     bool Capturing() const;
-    std::string CaptureError() const;
+    Phrase CaptureError() const;
 
     // How the reader hears of a queued event. Now: it is woken (WaitForEvents, the wake
     // callback) unless it has been since it last drained. Soon: the reporter promises to
@@ -100,7 +100,7 @@ private:
     double LastSysctlRead = -1e9; // probe thread only
     std::unique_ptr<Probe> ProbeThread;
     std::unique_ptr<Capture> CaptureThread;
-    std::string CaptureProblem;
+    Phrase CaptureProblem;
 };
 
 } // namespace sockscope

@@ -27,13 +27,13 @@ Lane::Lane(std::string name, std::string kind, Sink sink, IdSource ids)
 }
 
 void Lane::Announce(const std::string& call, const std::string& parent, const std::string& lane_kind, long result,
-                    std::vector<FdInfo> inherited, const std::string& note)
+                    std::vector<FdInfo> inherited, Phrase note)
 {
     CallEvent c = Begin(call, "", -1, "");
     c.Parent = parent;
     c.LaneKind = lane_kind;
     c.Inherited = std::move(inherited);
-    c.Note = note;
+    c.Note = std::move(note);
     Finish(c, result, 0);
 }
 
@@ -71,10 +71,10 @@ void Lane::Finish(CallEvent& call, long result, int err)
 }
 
 CallEvent Lane::Done(const std::string& call, const std::string& handle, int fd, const std::string& args,
-                     long result, int err, const std::string& note)
+                     long result, int err, Phrase note)
 {
     CallEvent c = Begin(call, handle, fd, args);
-    c.Note = note;
+    c.Note = std::move(note);
     Finish(c, result, err);
     return c;
 }
@@ -123,7 +123,7 @@ EchoRound EchoOnce(Lane& lane, int fd, const std::string& handle, int len, int s
             reported = true;
         }
         if (!WaitReady(fd, POLLIN, stop_fd)) {
-            r.Note = "woken by reset";
+            r.Note = Say(PhraseId::WokenByReset);
             lane.Finish(r, -1, EINTR);
             return EchoRound::Stopped;
         }
@@ -131,9 +131,9 @@ EchoRound EchoOnce(Lane& lane, int fd, const std::string& handle, int len, int s
     std::string data(buffer.data(), static_cast<std::size_t>(n));
     r.Data = data;
     if (n == 0)
-        r.Note = "end of stream: the peer sent FIN";
+        r.Note = Say(PhraseId::EndOfStream);
     else if (data.find("bye") != std::string::npos)
-        r.Note = "\"bye\": the client is done, the server closes";
+        r.Note = Say(PhraseId::ClientSaidBye);
     lane.Finish(r, n, 0);
     if (n == 0)
         return EchoRound::Eof;
@@ -162,7 +162,7 @@ EchoRound EchoOnce(Lane& lane, int fd, const std::string& handle, int len, int s
             reported = true;
         }
         if (!WaitReady(fd, POLLOUT, stop_fd)) {
-            s.Note = "woken by reset";
+            s.Note = Say(PhraseId::WokenByReset);
             s.Data = data.substr(0, sent);
             lane.Finish(s, sent > 0 ? static_cast<long>(sent) : -1, EINTR);
             return EchoRound::Stopped;
@@ -209,6 +209,14 @@ std::string Unhex(const std::string& text)
     return out;
 }
 
+json NoteArgs(const Phrase& note)
+{
+    json args = json::array();
+    for (const auto& arg : note.Args)
+        args.push_back(Hex(arg));
+    return args;
+}
+
 json FdJson(const FdInfo& f)
 {
     return {{"handle", f.Handle}, {"fd", f.Fd}, {"inode", f.Inode}, {"cookie", f.Cookie}};
@@ -234,7 +242,8 @@ std::string EncodeEvent(const CallEvent& c)
     json j = {{"id", c.Id},        {"actor", c.Actor},   {"kind", c.ActorKind},
               {"call", c.Call},    {"handle", c.Handle}, {"fd", c.Fd},
               {"args", Hex(c.Args)}, {"phase", static_cast<int>(c.Phase)}, {"result", c.Result},
-              {"errno", c.Errno},  {"note", Hex(c.Note)}, {"t0", ToAbsolute(c.TStart)},
+              {"errno", c.Errno},  {"note", Hex(c.Note.Key)}, {"note_args", NoteArgs(c.Note)},
+              {"t0", ToAbsolute(c.TStart)},
               {"t1", c.TEnd > 0 ? ToAbsolute(c.TEnd) : 0.0}, {"closed", c.Closed},
               {"data", Hex(c.Data)}, {"pid", c.Pid}, {"tid", c.Tid}, {"parent", c.Parent},
               {"lane_kind", c.LaneKind}};
@@ -269,7 +278,9 @@ std::optional<CallEvent> DecodeEvent(const std::string& line)
         c.Phase = static_cast<CallPhase>(phase);
         c.Result = j.at("result").get<long>();
         c.Errno = j.at("errno").get<int>();
-        c.Note = Unhex(j.at("note").get<std::string>());
+        c.Note.Key = Unhex(j.at("note").get<std::string>());
+        for (const auto& arg : j.at("note_args"))
+            c.Note.Args.push_back(Unhex(arg.get<std::string>()));
         c.TStart = FromAbsolute(j.at("t0").get<double>());
         double t1 = j.at("t1").get<double>();
         c.TEnd = t1 > 0 ? FromAbsolute(t1) : 0.0;
@@ -333,12 +344,12 @@ int RunWorker(int argc, char** argv)
         inherited.push_back(DescribeFd(args["--listen-handle"], listen_fd));
     inherited.push_back(DescribeFd(args["--conn-handle"], conn));
     lane.Announce("fork", args["--parent"], "process", 0, inherited,
-                  "fork() returned 0: this is the child, with copies of the parent's descriptors");
+                  Say(PhraseId::ForkInChild));
     if (listen_fd >= 0)
         lane.Close(listen_fd, args["--listen-handle"]); // the child never accepts
     ServeEcho(lane, conn, args["--conn-handle"], len, -1);
     CallEvent bye = lane.Begin("exit", "", -1, "0");
-    bye.Note = "the child ends: a zombie until its parent calls waitpid()";
+    bye.Note = Say(PhraseId::ChildEnds);
     lane.Blocked(bye); // exit() does not return
     return 0;
 }

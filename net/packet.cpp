@@ -98,8 +98,7 @@ Capture::Capture(Sink sink) : SinkFn(std::move(sink))
 {
     Fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
     if (Fd < 0) {
-        ErrorText = std::string("no packet capture (") + std::strerror(errno) +
-                    "): it needs CAP_NET_RAW (run as root or with --private-network); segments are inferred";
+        ErrorText = Say(PhraseId::NoCaptureSocket, std::strerror(errno));
         return;
     }
     // Only TCP over IPv4 or IPv6, and only the headers (no payload is needed).
@@ -125,7 +124,7 @@ Capture::Capture(Sink sink) : SinkFn(std::move(sink))
     sll.sll_protocol = htons(ETH_P_ALL);
     sll.sll_ifindex = static_cast<int>(if_nametoindex("lo"));
     if (sll.sll_ifindex == 0 || bind(Fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) {
-        ErrorText = std::string("no packet capture on lo: ") + std::strerror(errno);
+        ErrorText = Say(PhraseId::NoCaptureOnLo, std::strerror(errno));
         close(Fd);
         Fd = -1;
         return;

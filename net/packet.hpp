@@ -5,6 +5,7 @@
 #pragma once
 
 #include "kernel_types.hpp"
+#include "phrase.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -55,7 +56,7 @@ public:
     Capture& operator=(const Capture&) = delete;
 
     bool Ok() const { return Fd >= 0; }
-    const std::string& Error() const { return ErrorText; }
+    const Phrase& Error() const { return ErrorText; }
     void SetPorts(std::set<std::uint16_t> ports);
     std::uint64_t Captured() const { return Count.load(); }
 
@@ -66,7 +67,7 @@ private:
     Sink SinkFn;
     int Fd = -1;
     int StopFd = -1;
-    std::string ErrorText;
+    Phrase ErrorText;
     std::mutex Mutex; // guards Ports
     std::set<std::uint16_t> Ports;
     std::atomic<std::uint64_t> Count{0};

@@ -167,7 +167,8 @@ std::string LessonPlayer::StatusLine() const
     case StepStatus::Failed: {
         for (const auto& c : Checks)
             if (!c.Ok)
-                return head + "NOT as expected: " + c.Claim + (c.Seen.empty() ? "" : " (seen: " + c.Seen + ")");
+                return head + "NOT as expected: " + c.Claim.English() +
+                       (c.Seen.Empty() ? "" : " (seen: " + c.Seen.English() + ")");
         return head + "failed";
     }
     case StepStatus::Idle: break;
@@ -201,32 +202,36 @@ bool LessonPlayer::CallSettled(const LessonCall& call, std::uint64_t id, double 
     bool finished = seen && seen->Phase == CallPhase::Finished;
     bool blocked = seen && seen->Phase == CallPhase::Blocked;
     result.What = "call";
-    result.Claim = call.Request.Actor + ": " + call.Request.Call + "()";
+    const std::string& actor = call.Request.Actor;
+    const std::string& function = call.Request.Call;
     if (!finished && !(call.Blocks && blocked)) {
         if (now < Deadline)
             return false;
+        result.Claim = Say(PhraseId::Verbatim, actor + ": " + function + "()");
         result.Ok = false;
-        result.Seen = seen && blocked ? "still blocked after " + std::to_string(Options.CallTimeout) + " s"
-                                      : "did not return in time";
+        result.Seen = seen && blocked ? Say(PhraseId::SeenStillBlocked, Options.CallTimeout)
+                                      : Say(PhraseId::SeenNoReturn);
         return true;
     }
     LastCallEnd = std::max(LastCallEnd, finished ? seen->TEnd : now);
-    std::string got = finished ? std::to_string(seen->Result) + (seen->Errno ? " " + ErrnoName(seen->Errno) : "")
-                               : "blocked";
+    Phrase got = finished ? Say(PhraseId::Verbatim, std::to_string(seen->Result) +
+                                                         (seen->Errno ? " " + ErrnoName(seen->Errno) : ""))
+                          : Say(PhraseId::SeenBlocked);
     if (call.Blocks) {
-        result.Claim += " blocks";
+        result.Claim = Say(PhraseId::ClaimBlocks, actor, function);
         result.Ok = blocked;
     } else if (call.ExpectFd) {
-        result.Claim += " returns a descriptor";
+        result.Claim = Say(PhraseId::ClaimReturnsDescriptor, actor, function);
         result.Ok = seen->Result >= 0;
     } else if (call.ExpectResult) {
-        result.Claim += " returns " + std::to_string(*call.ExpectResult);
+        result.Claim = Say(PhraseId::ClaimReturnsValue, actor, function, *call.ExpectResult);
         result.Ok = seen->Result == *call.ExpectResult;
     } else if (call.ExpectErrno) {
-        result.Claim += call.ExpectErrno->empty() ? " succeeds" : " fails with " + *call.ExpectErrno;
+        result.Claim = call.ExpectErrno->empty() ? Say(PhraseId::ClaimSucceeds, actor, function)
+                                                 : Say(PhraseId::ClaimFailsWith, actor, function, *call.ExpectErrno);
         result.Ok = call.ExpectErrno->empty() ? seen->Result >= 0 : ErrnoName(seen->Errno) == *call.ExpectErrno;
     } else {
-        result.Claim += " returns";
+        result.Claim = Say(PhraseId::ClaimReturns, actor, function);
         result.Ok = true;
     }
     if (!result.Ok)
@@ -251,13 +256,13 @@ void LessonPlayer::EvaluateChecks(bool final_attempt)
         }
         CheckResult r;
         r.What = check.What;
-        r.Claim = check.Says.En.empty() ? check.Match.dump() + " x" + std::to_string(check.Count) : check.Says.En;
+        r.Claim = Say(PhraseId::Verbatim, check.Says.En.empty() ? check.Match.dump() + " x" + std::to_string(check.Count)
+                                                                 : check.Says.En);
         int n = CountMatches(line, check, Vars());
         r.Ok = CountSatisfies(check, n);
         std::string wanted = check.CountRule.empty() ? std::to_string(check.Count) : check.CountRule;
         if (!r.Ok) {
             all_ok = false;
-            r.Seen = std::to_string(n) + " matching, not " + wanted;
             // Name what was there instead, field by field, so a failure explains itself.
             std::string entries;
             for (const auto& entry : line[check.What]) {
@@ -267,8 +272,8 @@ void LessonPlayer::EvaluateChecks(bool final_attempt)
                            (entry.contains(it.key()) ? entry[it.key()].dump() : "?");
                 entries += (entries.empty() ? "" : "; ") + one;
             }
-            if (!entries.empty())
-                r.Seen += " [" + entries + "]";
+            r.Seen = entries.empty() ? Say(PhraseId::SeenMatching, n, wanted)
+                                     : Say(PhraseId::SeenMatchingInstead, n, wanted, entries);
         }
         results.push_back(std::move(r));
     }
@@ -358,7 +363,8 @@ void LessonPlayer::AfterVerdict()
     std::string why;
     for (const auto& c : Checks)
         if (!c.Ok)
-            why += (why.empty() ? "" : "; ") + c.Claim + (c.Seen.empty() ? "" : " (seen: " + c.Seen + ")");
+            why += (why.empty() ? "" : "; ") + c.Claim.English() +
+                   (c.Seen.Empty() ? "" : " (seen: " + c.Seen.English() + ")");
     Retries.push_back("attempt " + std::to_string(AttemptNo) + ": " + why);
     ++AttemptNo;
     ReplayTarget = Step;

@@ -28,9 +28,9 @@ std::string_view StepStatusName(StepStatus s);
 
 struct CheckResult {
     std::string What;      // "call" or the check's What
-    std::string Claim;     // in words (the lesson's Says, or a description)
+    Phrase Claim;          // in words: a call's verdict, or verbatim the lesson's Says.En (or a description)
     bool Ok = false;
-    std::string Seen;      // what was seen instead, when not Ok
+    Phrase Seen;           // what was seen instead, when not Ok
 };
 
 struct PlayerOptions {

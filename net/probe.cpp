@@ -34,8 +34,7 @@ public:
     DiagSocket& operator=(const DiagSocket&) = delete;
 
     // Fills `rows` (sorted) with the sockets of both families on `ports`.
-    bool Dump(std::span<const std::uint16_t> ports, std::vector<KernelSocket>& rows,
-              std::string& error)
+    bool Dump(std::span<const std::uint16_t> ports, std::vector<KernelSocket>& rows, Phrase& error)
     {
         rows.clear();
         for (std::size_t first = 0; first < ports.size(); first += kMaxDiagPorts) {
@@ -44,7 +43,7 @@ public:
             // legacy request; otherwise (or if it ever fails) one request per family.
             if (OneWalk) {
                 const std::size_t before = rows.size();
-                std::string ignored;
+                Phrase ignored;
                 if (DumpFamily(AF_UNSPEC, chunk, rows, ignored))
                     continue;
                 rows.resize(before);
@@ -74,14 +73,13 @@ public:
 private:
     bool OneWalk = true; // TCPDIAG_GETSOCK works here (until it fails once)
 
-    bool Open(std::string& error)
+    bool Open(Phrase& error)
     {
         Fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
         if (Fd < 0) {
             const int err = errno;
-            error = "cannot open a NETLINK_SOCK_DIAG socket: " + DescribeErrno(err);
-            if (err == EPROTONOSUPPORT)
-                error += "; this kernel has no sock_diag support";
+            error = Say(err == EPROTONOSUPPORT ? PhraseId::ProbeNoSockDiag : PhraseId::ProbeNoSocket,
+                        DescribeErrno(err));
             return false;
         }
         setsockopt(Fd, SOL_SOCKET, SO_RCVTIMEO, &kReplyTimeout, sizeof kReplyTimeout);
@@ -96,7 +94,7 @@ private:
     }
 
     bool DumpFamily(int family, std::span<const std::uint16_t> ports,
-                    std::vector<KernelSocket>& rows, std::string& error)
+                    std::vector<KernelSocket>& rows, Phrase& error)
     {
         for (int attempt = 0; attempt < kDumpAttempts; ++attempt) {
             if (Fd < 0 && !Open(error))
@@ -113,12 +111,12 @@ private:
             if (status != ParseStatus::Interrupted)
                 return false;
         }
-        error = "the dump was interrupted " + std::to_string(kDumpAttempts) + " times in a row";
+        error = Say(PhraseId::ProbeInterrupted, kDumpAttempts);
         return false;
     }
 
     ParseStatus DumpOnce(int family, std::span<const std::uint16_t> ports,
-                         std::vector<KernelSocket>& rows, std::string& error)
+                         std::vector<KernelSocket>& rows, Phrase& error)
     {
         const std::uint32_t seq = ++Seq;
         const std::vector<std::uint8_t> request = BuildDiagRequest(family, ports, seq);
@@ -133,7 +131,7 @@ private:
                           reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel);
         } while (sent < 0 && errno == EINTR);
         if (sent < 0) {
-            error = "cannot send the sock_diag request: " + DescribeErrno(errno);
+            error = Say(PhraseId::ProbeCannotSend, DescribeErrno(errno));
             return ParseStatus::Error;
         }
 
@@ -150,20 +148,24 @@ private:
                 if (errno == EINTR)
                     continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK)
-                    error = "no reply to the sock_diag request within 1 s";
+                    error = Say(PhraseId::ProbeNoReply);
                 else
-                    error = "cannot read the sock_diag reply: " + DescribeErrno(errno);
+                    error = Say(PhraseId::ProbeCannotRead, DescribeErrno(errno));
                 return ParseStatus::Error;
             }
             if (msg.msg_flags & MSG_TRUNC) {
-                error = "a sock_diag reply did not fit the receive buffer";
+                error = Say(PhraseId::ProbeReplyTooLarge);
                 return ParseStatus::Error;
             }
             if (from.nl_pid != 0)
                 continue; // only the kernel speaks for the kernel
+            // The parser's reasons name netlink's own fields: shown as they are.
+            std::string parse_error;
             const ParseStatus status = ParseDiagReply(
                 std::span<const std::uint8_t>(Buffer.data(), static_cast<std::size_t>(got)), seq,
-                rows, error);
+                rows, parse_error);
+            if (!parse_error.empty())
+                error = Say(PhraseId::Verbatim, parse_error);
             if (status != ParseStatus::More)
                 return status;
         }
@@ -196,7 +198,7 @@ Snapshot DumpSockets(std::span<const std::uint16_t> ports, std::string* error)
     DiagSocket diag;
     Snapshot snap = DumpWith(diag, ports);
     if (error != nullptr)
-        *error = snap.Error;
+        *error = snap.Error.English();
     return snap;
 }
 

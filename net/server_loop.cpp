@@ -31,13 +31,19 @@ void CloseWithReset(int fd)
     ::close(fd);
 }
 
-std::string StatusText(int status)
+// What waitpid() reaped, `in_handler` (the SIGCHLD handler) or for a lesson's waitpid
+// step: "the zombie is reaped: child 42 exited with status 0, reaped".
+Phrase ReapedPhrase(bool in_handler, bool reaped, int pid, int status)
 {
+    if (!reaped)
+        return Say(in_handler ? PhraseId::ReapedInHandler : PhraseId::ZombieReaped);
     if (WIFEXITED(status))
-        return "exited with status " + std::to_string(WEXITSTATUS(status));
+        return Say(in_handler ? PhraseId::ReapedInHandlerExited : PhraseId::ZombieReapedExited, pid,
+                   WEXITSTATUS(status));
     if (WIFSIGNALED(status))
-        return std::string("killed by signal ") + strsignal(WTERMSIG(status));
-    return "status " + std::to_string(status);
+        return Say(in_handler ? PhraseId::ReapedInHandlerKilled : PhraseId::ZombieReapedKilled, pid,
+                   strsignal(WTERMSIG(status)));
+    return Say(in_handler ? PhraseId::ReapedInHandlerStatus : PhraseId::ZombieReapedStatus, pid, status);
 }
 
 // The sockscope binary to exec as the fork server's child: $SOCKSCOPE_WORKER, this
@@ -176,7 +182,7 @@ int ServerLoop::TryAccept(Lane& lane, CallEvent& call, std::string& handle)
     if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
         return -1;
     if (err == EMFILE || err == ENFILE)
-        call.Note = "out of descriptors: the connection stays in the accept queue";
+        call.Note = Say(PhraseId::OutOfDescriptors);
     lane.Finish(call, -1, err);
     return -2;
 }
@@ -200,7 +206,7 @@ int ServerLoop::AcceptBlocking(Lane& lane, std::string& handle)
             reported = true;
         }
         if (!WaitReady(lfd, POLLIN, StopFd.Get())) {
-            call.Note = "woken by reset";
+            call.Note = Say(PhraseId::WokenByReset);
             lane.Finish(call, -1, EINTR);
             return -2;
         }
@@ -252,14 +258,13 @@ void ServerLoop::RunThreads(Lane& lane)
                 [lab] { return lab->NewCallId(); });
             int fd = w->Fd.load();
             mine.Announce("start", parent, "thread", 0, {DescribeFd(handle, fd)},
-                          "a thread of the same process: it shares every descriptor and serves fd " +
-                              std::to_string(fd));
+                          Say(PhraseId::ThreadStarts, fd));
             if (ServeEcho(mine, fd, handle, len, stop) != EchoRound::Stopped) {
                 w->Fd = -1; // ServeEcho closed it
-                mine.Done("return", "", -1, "NULL", 0, 0, "the thread ends");
+                mine.Done("return", "", -1, "NULL", 0, 0, Say(PhraseId::ThreadEnds));
             }
         });
-        create.Note = "a new thread serves " + handle;
+        create.Note = Say(PhraseId::NewThreadServes, handle);
         lane.Finish(create, 0, 0);
     }
 }
@@ -269,7 +274,7 @@ void ServerLoop::ForkChild(Lane& lane, int conn, const std::string& handle)
     int lfd = Listener.Get();
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) {
-        lane.Done("fork", "", -1, "", -1, errno, "sockscope could not make the child's report pipe");
+        lane.Done("fork", "", -1, "", -1, errno, Say(PhraseId::NoReportPipe));
         lane.Close(conn, handle);
         return;
     }
@@ -289,7 +294,7 @@ void ServerLoop::ForkChild(Lane& lane, int conn, const std::string& handle)
     if (Spec.WorkerPath.empty()) {
         ::close(p[0]);
         ::close(p[1]);
-        call.Note = "sockscope cannot find its own binary to run the child (set SOCKSCOPE_WORKER)";
+        call.Note = Say(PhraseId::NoWorkerBinary);
         lane.Finish(call, -1, ENOENT);
         lane.Close(conn, handle);
         return;
@@ -319,7 +324,7 @@ void ServerLoop::ForkChild(Lane& lane, int conn, const std::string& handle)
         std::lock_guard lock(Mutex);
         Children.push_back(std::move(child));
     }
-    call.Note = "fork() returned the child's pid here, and 0 in the child";
+    call.Note = Say(PhraseId::ForkInParent);
     lane.Finish(call, pid, 0);
     // The parent's copy of the connection: closed, or the connection would never end.
     lane.Close(conn, handle);
@@ -364,17 +369,17 @@ void ServerLoop::ReportZombie(int pid)
     c.Pid = pid;
     c.Phase = CallPhase::Finished;
     c.TStart = c.TEnd = MonotonicSeconds();
-    c.Note = "exited; the kernel keeps its entry (exit status) until the parent calls waitpid()";
+    c.Note = Say(PhraseId::ChildIsZombie);
     LabRef.Report(c);
 }
 
-void ServerLoop::ReapChild(Lane& lane, int pid, const std::string& why)
+void ServerLoop::ReapChild(Lane& lane, int pid, bool in_handler)
 {
     CallEvent call = lane.Begin("waitpid", "", -1, std::to_string(pid) + ", &status, 0");
     int status = 0;
     long rc = waitpid(pid, &status, 0);
     int err = errno;
-    call.Note = why + (rc == pid ? ": child " + std::to_string(pid) + " " + StatusText(status) + ", reaped" : "");
+    call.Note = ReapedPhrase(in_handler, rc == pid, pid, status);
     lane.Finish(call, rc, err);
 }
 
@@ -389,12 +394,13 @@ int ServerLoop::ReapZombies(Lane& lane)
         CallEvent call = lane.Begin("waitid", "", -1, kPeekArgs);
         int err = 0;
         long rc = PeekExitedChild(err);
-        call.Note = rc == 0 ? "no child of this server has exited" : "";
+        if (rc == 0)
+            call.Note = Say(PhraseId::NoChildExited);
         lane.Finish(call, rc, err);
         return 0;
     }
     for (int pid : zombies)
-        ReapChild(lane, pid, "the zombie is reaped");
+        ReapChild(lane, pid, false);
     return static_cast<int>(zombies.size());
 }
 
@@ -437,7 +443,7 @@ void ServerLoop::RunFork(Lane& lane)
             if (poll(pfds.data(), pfds.size(), -1) < 0 && errno != EINTR)
                 continue;
             if (pfds[1].revents & POLLIN) {
-                call.Note = "woken by reset";
+                call.Note = Say(PhraseId::WokenByReset);
                 lane.Finish(call, -1, EINTR);
                 return;
             }
@@ -466,9 +472,9 @@ void ServerLoop::RunFork(Lane& lane)
                 }
                 ReportZombie(exited->Pid);
                 // SIGCHLD interrupts the blocked accept(); the handler reaps the child.
-                call.Note = "interrupted by SIGCHLD (child " + std::to_string(exited->Pid) + " exited)";
+                call.Note = Say(PhraseId::InterruptedBySigchld, exited->Pid);
                 lane.Finish(call, -1, EINTR);
-                ReapChild(lane, exited->Pid, "in the SIGCHLD handler");
+                ReapChild(lane, exited->Pid, true);
                 break; // accept() again, as a server must after EINTR
             }
         }
@@ -506,7 +512,7 @@ void ServerLoop::RunEpoll(Lane& lane)
         if (n == 0) {
             lane.Blocked(wait);
             if (!WaitReady(ep, POLLIN, StopFd.Get())) {
-                wait.Note = "woken by reset";
+                wait.Note = Say(PhraseId::WokenByReset);
                 lane.Finish(wait, -1, EINTR);
                 break;
             }

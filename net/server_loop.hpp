@@ -73,7 +73,7 @@ private:
     std::string NextHandle();
     void ForkChild(Lane& lane, int conn, const std::string& handle);
     bool PumpChild(Child& child);     // false at EOF
-    void ReapChild(Lane& lane, int pid, const std::string& why);
+    void ReapChild(Lane& lane, int pid, bool in_handler); // in the SIGCHLD handler, or a waitpid step
     void ReportZombie(int pid);
     bool Stopped() const;
 

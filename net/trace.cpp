@@ -99,8 +99,8 @@ json CallToJson(const CallEvent& call)
               {"handle", call.Handle},
               {"t_start", call.TStart},
               {"t_end", call.TEnd}};
-    if (!call.Note.empty())
-        j["note"] = call.Note;
+    if (!call.Note.Empty())
+        j["note"] = call.Note.English();
     if (call.NewFd)
         j["new_fd"] = {{"handle", call.NewFd->Handle}, {"fd", call.NewFd->Fd}, {"inode", call.NewFd->Inode},
                        {"cookie", CookieText(call.NewFd->Cookie)}};
@@ -192,8 +192,8 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
     for (const auto& c : calls)
         call_list.push_back(CallToJson(c));
     line["calls"] = std::move(call_list);
-    if (!world.ProbeError().empty())
-        line["probe_error"] = world.ProbeError();
+    if (!world.ProbeError().Empty())
+        line["probe_error"] = world.ProbeError().English();
     return line;
 }
 

@@ -238,7 +238,7 @@ void World::Apply(const Snapshot& snap)
     LastSnapshotT = snap.T;
     bool error_changed = LastProbeError != snap.Error;
     LastProbeError = snap.Error;
-    if (snap.Error.empty())
+    if (snap.Error.Empty())
         Rows = snap.Sockets;
     bool counters_changed = false;
     if (!snap.Counters.empty()) {

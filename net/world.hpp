@@ -105,7 +105,7 @@ public:
     // Time of the latest snapshot applied (lab clock), and the probe's error if any.
     double SnapshotTime() const { return LastSnapshotT; }
     std::uint64_t SnapshotCount() const { return Snapshots; }
-    const std::string& ProbeError() const { return LastProbeError; }
+    const Phrase& ProbeError() const { return LastProbeError; }
 
     // Kernel-wide TCP counters: the latest values and how much each moved since the
     // first snapshot after Clear() (the lesson's start). And the TCP sysctls.
@@ -162,7 +162,7 @@ private:
     std::uint64_t VersionCounter = 0;
     double LastSnapshotT = 0;
     std::uint64_t Snapshots = 0;
-    std::string LastProbeError;
+    Phrase LastProbeError;
     std::map<std::string, std::uint64_t> CountersNow, CountersAtStart;
     std::map<std::string, std::string> SysctlValues;
 };

@@ -86,7 +86,7 @@ TEST(Packets, CapturedSegmentsAreTheOnesTsharkSeesOnTheSamePort)
 {
     Lab probe_only;
     if (!probe_only.Capturing())
-        GTEST_SKIP() << probe_only.CaptureError();
+        GTEST_SKIP() << probe_only.CaptureError().English();
     if (sockscope::test::Run("command -v tshark").Status != 0)
         GTEST_SKIP() << "tshark is not installed (scripts/setup.sh --test installs it)";
     int port = PickFreePort();

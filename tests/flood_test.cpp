@@ -53,18 +53,18 @@ TEST(Flood, OutOfDescriptorsAcceptSaysEmfileAndRecoversWhenOneIsFreed)
             CallEvent accept = b.Do("server", "accept", As("conn"));
             EXPECT_EQ(accept.Result, -1);
             EXPECT_EQ(ErrnoName(accept.Errno), "EMFILE");
-            EXPECT_NE(accept.Note.find("RLIMIT_NOFILE"), std::string::npos) << accept.Note;
-            EXPECT_NE(accept.Note.find("accept queue"), std::string::npos) << accept.Note;
+            EXPECT_NE(accept.Note.English().find("RLIMIT_NOFILE"), std::string::npos) << accept.Note;
+            EXPECT_NE(accept.Note.English().find("accept queue"), std::string::npos) << accept.Note;
 
             // The kernel cannot be asked either (a netlink socket is a descriptor), and that is said.
             Snapshot snap = b.TheLab.DumpNow();
-            EXPECT_NE(snap.Error.find("EMFILE"), std::string::npos) << snap.Error;
+            EXPECT_NE(snap.Error.English().find("EMFILE"), std::string::npos) << snap.Error;
 
             // An actor made now gets no eventfd to be woken through: its calls still run.
             CallEvent sock = b.Do("client9", "socket");
             EXPECT_EQ(sock.Result, -1);
             EXPECT_EQ(ErrnoName(sock.Errno), "EMFILE");
-            EXPECT_NE(sock.Note.find("RLIMIT_NOFILE"), std::string::npos) << sock.Note;
+            EXPECT_NE(sock.Note.English().find("RLIMIT_NOFILE"), std::string::npos) << sock.Note;
 
             // One descriptor freed: the next accept() takes that number, the one after fails again.
             close(spare);
@@ -80,7 +80,7 @@ TEST(Flood, OutOfDescriptorsAcceptSaysEmfileAndRecoversWhenOneIsFreed)
         // Recovered: the rest of the queue is accepted, and the kernel can be asked again.
         EXPECT_GE(b.Do("server", "accept", As("conn")).Result, 0);
         Snapshot snap = b.TheLab.DumpNow();
-        EXPECT_TRUE(snap.Error.empty()) << snap.Error;
+        EXPECT_TRUE(snap.Error.Empty()) << snap.Error;
         b.TheWorld.Apply(snap);
         ASSERT_NE(b.Listener(port), nullptr);
         EXPECT_EQ(b.Listener(port)->AcceptQueue, 1u);
@@ -180,7 +180,7 @@ TEST(Flood, TenThousandConnectionsFromAnotherProcess)
             return b.TheWorld.SnapshotCount() >= snapshots + (CheckMemory ? 8 : 3);
         }, 60s)) << "the probe went quiet: " << b.TheWorld.SnapshotCount() - snapshots << " snapshots";
         auto more_snapshots = b.TheWorld.SnapshotCount() - snapshots;
-        EXPECT_TRUE(b.TheWorld.ProbeError().empty()) << b.TheWorld.ProbeError();
+        EXPECT_TRUE(b.TheWorld.ProbeError().Empty()) << b.TheWorld.ProbeError();
         long rss_sat = RssKb();
         std::size_t model_sockets = b.TheWorld.Sockets().size();
 
@@ -194,7 +194,7 @@ TEST(Flood, TenThousandConnectionsFromAnotherProcess)
             if (c.Result >= 0) {
                 ++accepted;
             } else if (failed++ == 0) {
-                first_failure = ErrnoName(c.Errno) + " " + c.Note;
+                first_failure = ErrnoName(c.Errno) + " " + c.Note.English();
             }
         };
         auto t_accept = std::chrono::steady_clock::now();

@@ -182,7 +182,7 @@ struct Bench {
             }, timeout)) {
             ADD_FAILURE() << "call " << id << " did not finish within " << timeout.count() << " ms";
             out.Result = -2;
-            out.Note = "did not finish";
+            out.Note = Say(PhraseId::Verbatim, "did not finish");
         }
         return out;
     }

@@ -204,6 +204,77 @@ TEST(Translations, EveryPairKeepsItsPrintfSpecifiers)
     EXPECT_STREQ(Tr(Lang::Zh, "a string nobody translated"), "a string nobody translated");
 }
 
+// What the lab says (call notes, verdicts, capture and probe errors) reaches the GUI as a
+// key and its arguments: every key net/ can produce has Chinese, and nothing else is in
+// the table of net/'s phrases.
+TEST(Translations, EveryPhraseTheLabCanSayHasChinese)
+{
+    std::set<std::string> keys;
+    for (std::string_view key : PhraseKeys()) {
+        keys.insert(std::string(key));
+        if (key == "%s")
+            continue; // data only: the same in every language
+        std::string english(key);
+        EXPECT_STRNE(Tr(Lang::Zh, english.c_str()), english.c_str()) << "no Chinese for: " << english;
+    }
+    EXPECT_EQ(keys.size(), PhraseKeys().size()) << "a key is listed twice";
+    for (const auto& t : NetTranslations())
+        EXPECT_TRUE(keys.count(t.En)) << "translated, but net/ never says it: " << t.En;
+    // The words a lane's status takes (world.cpp) are phrase keys too.
+    for (const char* status : {"running", "zombie", "exiting", "exited", "reaped"})
+        EXPECT_TRUE(keys.count(status)) << status;
+    // A key means one thing: the UI's table and net/'s agree where they share one.
+    std::map<std::string, std::string> first;
+    for (const auto& t : Translations())
+        if (!first.emplace(t.En, t.Zh).second) {
+            EXPECT_EQ(first[t.En], t.Zh) << t.En;
+        }
+}
+
+TEST(Translations, APhraseIsFilledInAfterItsKeyIsTranslated)
+{
+    Phrase note = Say(PhraseId::AwaitWentElsewhere, "FIN-WAIT-1", "TIME-WAIT", "CLOSING");
+    EXPECT_EQ(note.English(), "went from FIN-WAIT-1 to TIME-WAIT, not CLOSING") << "the trace's words";
+    EXPECT_EQ(Tr(Lang::En, note), note.English());
+    EXPECT_EQ(Tr(Lang::Zh, note), "从 FIN-WAIT-1 变成了 TIME-WAIT，而不是 CLOSING");
+    EXPECT_EQ(Tr(Lang::Zh, Say(PhraseId::PartialSend, 4096, 65536, "EPIPE")), "只发出了 4096 / 65536 字节，随后 EPIPE");
+    EXPECT_EQ(Tr(Lang::Zh, Say(PhraseId::Verbatim, "AF_INET 127.0.0.1:80")), "AF_INET 127.0.0.1:80");
+    EXPECT_EQ(Tr(Lang::Zh, Phrase{}), "");
+    EXPECT_EQ(FillIn("100%% of %s, then %s", {"3"}), "100% of 3, then %s") << "a missing argument stays visible";
+
+    // A failed check: the call's verdict and what was seen, in Chinese.
+    CheckResult failed{"call", Say(PhraseId::ClaimFailsWith, "client1", "connect", "ECONNREFUSED"), false,
+                       Say(PhraseId::SeenNoReturn)};
+    LessonView view;
+    EXPECT_EQ(ClaimText(view, failed, Lang::Zh), "client1：connect() 失败，错误为 ECONNREFUSED");
+    EXPECT_EQ(ClaimText(view, failed, Lang::En), "client1: connect() fails with ECONNREFUSED");
+}
+
+// net/ makes its phrases only with Say(PhraseId, ...): a Phrase spelled out by hand (or
+// a key set directly) would be a sentence no translator sees. The worker's pipe decoder
+// in lane.cpp is the one place a key is read back.
+TEST(Translations, NetMakesPhrasesOnlyFromTheCatalog)
+{
+    namespace fs = std::filesystem;
+    int files = 0;
+    for (const auto& entry : fs::directory_iterator(std::string(SOCKSCOPE_SOURCE_DIR) + "/net")) {
+        std::string name = entry.path().filename().string();
+        if (name.rfind("phrase.", 0) == 0 || (entry.path().extension() != ".cpp" && entry.path().extension() != ".hpp"))
+            continue;
+        ++files;
+        std::ifstream in(entry.path());
+        std::string line;
+        for (int number = 1; std::getline(in, line); ++number) {
+            EXPECT_EQ(line.find("Phrase{"), std::string::npos) << name << ":" << number << ": " << line;
+            bool decoder = name == "lane.cpp" && line.find("Note.Key = Unhex(") != std::string::npos;
+            if (!decoder) {
+                EXPECT_EQ(line.find(".Key ="), std::string::npos) << name << ":" << number << ": " << line;
+            }
+        }
+    }
+    EXPECT_GT(files, 10);
+}
+
 TEST(Claims, ChecksAreShownInTheChosenLanguage)
 {
     auto lesson = NoAcceptLesson();
@@ -212,7 +283,7 @@ TEST(Claims, ChecksAreShownInTheChosenLanguage)
     view.Data = &*lesson;
     view.StepIndex = 2;
     const Check& check = lesson->Steps[2].Expect[0];
-    CheckResult result{"listeners", check.Says.En, true, ""};
+    CheckResult result{"listeners", Say(PhraseId::Verbatim, check.Says.En), true, {}};
     EXPECT_EQ(ClaimText(view, result, Lang::Zh), check.Says.Zh);
     EXPECT_EQ(ClaimText(view, result, Lang::En), check.Says.En);
 }
@@ -230,7 +301,8 @@ TEST_F(ImGuiFrames, TheWholeLayoutDrawsTheWorld)
     view.StepsDone = 3;
     view.Status = StepStatus::Passed;
     view.Port = kPort;
-    view.Results = {{"call", "client2: connect()", true, ""}, {"listeners", "three wait", false, "two"}};
+    view.Results = {{"call", Say(PhraseId::ClaimReturnsValue, "client2", "connect", 0), true, {}},
+                    {"listeners", Say(PhraseId::Verbatim, "three wait"), false, Say(PhraseId::Verbatim, "two")}};
     UiFrame frame{world, view, 30.0, true};
 
     int vertices = 0;
@@ -284,6 +356,16 @@ TEST_F(ImGuiFrames, ChineseGlyphsLoadOrTheOptionIsHiddenWithAReason)
     EXPECT_NE(fonts.Body->FindGlyphNoFallback(0x63E1), nullptr); // 握, from the lesson text
     EXPECT_NE(fonts.Title->FindGlyphNoFallback(0x63E1), nullptr);
     EXPECT_NE(fonts.Body->FindGlyphNoFallback(0x961F), nullptr); // 队, from the UI's words
+    // Every character of every translation, net/'s phrases included, has its glyph.
+    std::string all = AllTranslatedText();
+    for (std::size_t i = 0; i < all.size();) {
+        unsigned int c = 0;
+        int n = ImTextCharFromUtf8(&c, all.c_str() + i, all.c_str() + all.size());
+        i += static_cast<std::size_t>(std::max(n, 1));
+        if (c > 0x7f) {
+            EXPECT_NE(fonts.Body->FindGlyphNoFallback(static_cast<ImWchar>(c)), nullptr) << "U+" << std::hex << c;
+        }
+    }
 
     setenv("SOCKSCOPE_CJK_FONT", "/nonexistent/font.ttc", 1);
     FontReport none = LoadFonts(18.0f, {});

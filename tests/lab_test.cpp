@@ -110,7 +110,7 @@ struct LessonRun {
         std::string out;
         for (const auto& r : Player.Results())
             if (!r.Ok)
-                out += r.Claim + " (seen: " + r.Seen + "); ";
+                out += r.Claim.English() + " (seen: " + r.Seen.English() + "); ";
         return out;
     }
 };
@@ -633,6 +633,6 @@ TEST(Lab, AwaitSaysAtOnceWhenTheSocketWentToAnotherState)
     ASSERT_NE(c, nullptr);
     EXPECT_EQ(c->Result, -1);
     EXPECT_EQ(ErrnoName(c->Errno), "ECANCELED");
-    EXPECT_EQ(c->Note, "went from ESTABLISHED to CLOSE-WAIT, not CLOSING");
+    EXPECT_EQ(c->Note.English(), "went from ESTABLISHED to CLOSE-WAIT, not CLOSING");
     EXPECT_LT(MonotonicSeconds() - start, 5.0) << "await gave up at once, not at its 10 s limit";
 }

@@ -223,7 +223,8 @@ TEST(Peers, APeerThatResetsDuringALargeSendGivesAnErrorNotSigpipe)
         CallEvent sent = b.Await(id, 10s);
         bool failed = sent.Result == -1 && (sent.Errno == ECONNRESET || sent.Errno == EPIPE);
         bool partial = sent.Result > 0 && sent.Result < Total &&
-                       (sent.Note.find("ECONNRESET") != std::string::npos || sent.Note.find("EPIPE") != std::string::npos);
+                       (sent.Note.English().find("ECONNRESET") != std::string::npos ||
+                        sent.Note.English().find("EPIPE") != std::string::npos);
         EXPECT_TRUE(failed || partial) << "send() = " << sent.Result << " " << ErrnoName(sent.Errno) << ": " << sent.Note;
         EXPECT_LE(sent.Data.size(), MaxCallData);
 
@@ -254,7 +255,7 @@ TEST(Peers, APeerThatResetsDuringALargeSendGivesAnErrorNotSigpipe)
 
         std::printf("[ figures  ] reset during a 100 MB send: send() = %ld (%s%s), RSS %ld KiB before, %ld while "
                     "blocked\n",
-                    sent.Result, ErrnoName(sent.Errno).c_str(), sent.Note.c_str(), rss_before, rss_blocked);
+                    sent.Result, ErrnoName(sent.Errno).c_str(), sent.Note.English().c_str(), rss_before, rss_blocked);
         b.TheLab.Reset();
         EXPECT_TRUE(WaitUntil([&] { return SsRows(port).empty(); }));
     }
@@ -293,7 +294,7 @@ TEST(Peers, ALessonSendsGeneratedBytesWithLen)
         std::string failures;
         for (const auto& r : player.Results())
             if (!r.Ok)
-                failures += r.Claim + " (seen: " + r.Seen + "); ";
+                failures += r.Claim.English() + " (seen: " + r.Seen.English() + "); ";
         ASSERT_EQ(player.CurrentStatus(), StepStatus::Passed) << "step " << i + 1 << ": " << failures;
     }
 

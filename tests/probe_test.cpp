@@ -196,7 +196,7 @@ const KernelSocket* FindListener(const Snapshot& snap, const Endpoint& local)
 std::string Describe(const Snapshot& snap)
 {
     std::ostringstream out;
-    if (!snap.Error.empty())
+    if (!snap.Error.Empty())
         out << "error: " << snap.Error << '\n';
     for (const KernelSocket& k : snap.Sockets) {
         out << TcpStateName(k.State) << ' ' << k.RecvQ << ' ' << k.SendQ << ' '
@@ -241,7 +241,7 @@ void CheckHandshakeWithoutAccept(int family)
                }) == 3;
     };
     Snapshot snap = DumpUntil(ports, children_ready);
-    ASSERT_TRUE(snap.Error.empty()) << snap.Error;
+    ASSERT_TRUE(snap.Error.Empty()) << snap.Error;
     ASSERT_TRUE(children_ready(snap));
     EXPECT_EQ(snap.Sockets.size(), 7u) << Describe(snap); // the listener, 3 children, 3 clients
 
@@ -354,7 +354,7 @@ TEST(Probe, FilterKeepsOnlyTheLabsPorts)
     ASSERT_EQ(touching(all, q), 3) << Describe(all);
 
     const Snapshot only_lab = DumpSockets(std::span(&p, 1));
-    EXPECT_TRUE(only_lab.Error.empty()) << only_lab.Error;
+    EXPECT_TRUE(only_lab.Error.Empty()) << only_lab.Error;
     EXPECT_EQ(only_lab.Sockets.size(), 3u);
     EXPECT_EQ(touching(only_lab, p), 3);
     EXPECT_EQ(touching(only_lab, q), 0);
@@ -372,7 +372,7 @@ TEST(Probe, FilterKeepsOnlyTheLabsPorts)
             std::vector<std::uint16_t> ports = filler;
             ports.insert(ports.begin() + static_cast<std::ptrdiff_t>(at), p);
             const Snapshot snap = DumpSockets(ports);
-            EXPECT_TRUE(snap.Error.empty()) << snap.Error;
+            EXPECT_TRUE(snap.Error.Empty()) << snap.Error;
             EXPECT_EQ(touching(snap, p), 3) << count << " ports, lab's at " << at;
             EXPECT_EQ(touching(snap, q), 0) << count << " ports, lab's at " << at;
         }
@@ -393,7 +393,7 @@ TEST(Probe, BoundSocketShowsAsClosedOnNewKernels)
     ASSERT_EQ(bind(fd.Get(), reinterpret_cast<const sockaddr*>(&addr), len), 0);
     const Endpoint local = LocalOf(fd);
     const Snapshot snap = DumpSockets(std::span(&local.Port, 1));
-    EXPECT_TRUE(snap.Error.empty()) << snap.Error;
+    EXPECT_TRUE(snap.Error.Empty()) << snap.Error;
     const KernelSocket* bound = Find(snap, local, Endpoint::V4(0, 0));
     if (bound == nullptr)
         GTEST_SKIP() << "this kernel does not dump bound-only sockets";

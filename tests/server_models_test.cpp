@@ -40,7 +40,7 @@ struct Run3 {
             std::string failures;
             for (const auto& r : Player.Results())
                 if (!r.Ok)
-                    failures += r.Claim + " (seen: " + r.Seen + "); ";
+                    failures += r.Claim.English() + " (seen: " + r.Seen.English() + "); ";
             ASSERT_EQ(Player.CurrentStatus(), StepStatus::Passed) << "step " << Player.StepsDone() << ": " << failures;
         }
     }

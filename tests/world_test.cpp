@@ -154,7 +154,7 @@ TEST(World, ProbeErrorsKeepTheLastViewAndAreShown)
     auto count = w.Sockets().size();
     Snapshot failed;
     failed.T = 6;
-    failed.Error = "netlink: Operation not permitted";
+    failed.Error = Say(PhraseId::Verbatim, "netlink: Operation not permitted");
     w.Apply(failed);
     EXPECT_EQ(w.ProbeError(), failed.Error);
     EXPECT_EQ(w.Sockets().size(), count);

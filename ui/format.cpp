@@ -441,15 +441,17 @@ std::vector<std::string> WrapText(const std::string& text, float width,
 
 std::string ClaimText(const LessonView& lesson, const CheckResult& result, Lang lang)
 {
+    // A call's verdict is one of the lab's phrases; a check's claim is the lesson's own
+    // English words, whose translation the lesson carries.
     if (lang == Lang::En || !lesson.Data || result.What == "call")
-        return result.Claim;
+        return Tr(lang, result.Claim);
     const auto& steps = lesson.Data->Steps;
-    if (lesson.StepIndex < 0 || lesson.StepIndex >= static_cast<int>(steps.size()))
-        return result.Claim;
-    for (const auto& check : steps[lesson.StepIndex].Expect)
-        if (check.Says.En == result.Claim)
-            return check.Says.Get(lang);
-    return result.Claim;
+    std::string english = result.Claim.English();
+    if (lesson.StepIndex >= 0 && lesson.StepIndex < static_cast<int>(steps.size()))
+        for (const auto& check : steps[lesson.StepIndex].Expect)
+            if (check.Says.En == english)
+                return check.Says.Get(lang);
+    return Tr(lang, result.Claim);
 }
 
 std::string StepCounterLabel(const LessonView& lesson, Lang lang)

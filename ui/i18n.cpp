@@ -216,6 +216,8 @@ const std::unordered_map<std::string_view, const char*>& Index()
         std::unordered_map<std::string_view, const char*> map;
         for (const auto& t : kTable)
             map.emplace(t.En, t.Zh);
+        for (const auto& t : NetTranslations())
+            map.emplace(t.En, t.Zh);
         return map;
     }();
     return index;
@@ -237,6 +239,8 @@ std::string AllTranslatedText()
     std::string all;
     for (const auto& t : kTable)
         all += t.Zh;
+    for (const auto& t : NetTranslations())
+        all += t.Zh;
     return all;
 }
 
@@ -246,7 +250,10 @@ namespace sockscope {
 
 std::vector<TranslationPair> Translations()
 {
-    return std::vector<TranslationPair>(std::begin(kTable), std::end(kTable));
+    std::vector<TranslationPair> all(std::begin(kTable), std::end(kTable));
+    for (const auto& t : NetTranslations())
+        all.push_back(t);
+    return all;
 }
 
 } // namespace sockscope

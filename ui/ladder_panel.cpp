@@ -60,9 +60,9 @@ void DrawMadeCall(const CallEvent& call, const UiFrame& frame, const UiState& st
         ImGui::TextUnformatted(result.c_str());
         ImGui::PopStyleColor();
     }
-    if (!call.Note.empty()) {
+    if (!call.Note.Empty()) {
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
-        WrappedText(call.Note);
+        WrappedText(Tr(lang, call.Note));
         ImGui::PopStyleColor();
     }
     if (!call.Sockaddr.empty()) {
@@ -87,7 +87,7 @@ void DrawPendingCall(const PendingCall& pending, const UiState& state)
         ImGui::SetTooltip("%s", pending.Code.c_str());
 }
 
-std::string ColumnTitle(const ActorColumn& column, const World& world)
+std::string ColumnTitle(const ActorColumn& column, const World& world, Lang lang)
 {
     std::string title = column.Name;
     if (!column.Kind.empty() && column.Kind != column.Name)
@@ -96,7 +96,8 @@ std::string ColumnTitle(const ActorColumn& column, const World& world)
         // A lane of a server model: which thread or process it is, and whether it lives.
         // (its name says "child <pid>" or "thread <tid>").
         if (!actor->LaneKind.empty())
-            title = column.Name + (actor->Status != "running" ? " [" + actor->Status + "]" : "");
+            title = column.Name +
+                    (actor->Status != "running" ? std::string(" [") + Tr(lang, actor->Status.c_str()) + "]" : "");
         else if (actor->Pid != 0 && column.Kind == "server")
             title += " pid " + std::to_string(actor->Pid);
         std::vector<int> numbers;
@@ -134,7 +135,7 @@ void DrawLadderPanel(const UiFrame& frame, UiState& state)
     if (!ImGui::BeginTable("ladder", count, flags, ImVec2(0, 0)))
         return;
     for (int i = 0; i < count; ++i)
-        ImGui::TableSetupColumn(ColumnTitle(columns[i], frame.Model).c_str(),
+        ImGui::TableSetupColumn(ColumnTitle(columns[i], frame.Model, lang).c_str(),
                                 wide ? ImGuiTableColumnFlags_WidthFixed : ImGuiTableColumnFlags_WidthStretch,
                                 wide ? min_width : 0.0f);
     ImGui::TableSetupScrollFreeze(0, 1);

@@ -204,10 +204,10 @@ void DrawResults(const LessonView& lesson, const UiState& state)
             continue;
         Mark(result.Ok ? colors::Green : colors::Red);
         WrappedText(ClaimText(lesson, result, lang));
-        if (!result.Ok && !result.Seen.empty()) {
+        if (!result.Ok && !result.Seen.Empty()) {
             ImGui::Indent(ImGui::GetFontSize() * 1.3f);
             ImGui::PushStyleColor(ImGuiCol_Text, colors::Red);
-            WrappedText(Format(Tr(lang, "Seen: %s"), result.Seen.c_str()));
+            WrappedText(Format(Tr(lang, "Seen: %s"), Tr(lang, result.Seen).c_str()));
             ImGui::PopStyleColor();
             ImGui::Unindent(ImGui::GetFontSize() * 1.3f);
         }

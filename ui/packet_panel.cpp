@@ -55,7 +55,7 @@ void DrawPacketPanel(const UiFrame& frame, UiState& state)
         ImGui::TextUnformatted(Tr(lang, "Captured on the loopback interface (AF_PACKET): real seq, ack, flags and lengths."));
     } else {
         ImGui::PushStyleColor(ImGuiCol_Text, colors::AmberText);
-        WrappedText(frame.CaptureError.empty() ? Tr(lang, "No packet capture.") : frame.CaptureError);
+        WrappedText(frame.CaptureError.Empty() ? Tr(lang, "No packet capture.") : Tr(lang, frame.CaptureError));
         ImGui::PopStyleColor();
     }
     if (segments.empty()) {

@@ -82,9 +82,9 @@ void DrawStatusBar(const UiFrame& frame, const UiState& state, std::vector<UiCom
 {
     Lang lang = state.Language;
     const World& world = frame.Model;
-    if (!world.ProbeError().empty()) {
+    if (!world.ProbeError().Empty()) {
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Red);
-        ImGui::Text(Tr(lang, "probe error: %s"), world.ProbeError().c_str());
+        ImGui::Text(Tr(lang, "probe error: %s"), Tr(lang, world.ProbeError()).c_str());
         ImGui::PopStyleColor();
     } else if (frame.ProbeRunning) {
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Green);

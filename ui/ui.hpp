@@ -124,7 +124,7 @@ struct UiFrame {
     double Now = 0;                     // the lab's clock (MonotonicSeconds), for elapsed times
     bool ProbeRunning = false;
     bool Capturing = false;             // segments captured (else inferred)
-    std::string CaptureError;           // why not
+    Phrase CaptureError;                // why not
     bool Animate = true;                // false: draw every motion finished (screenshots)
 };
 
