@@ -32,9 +32,11 @@ Lab::Lab(LabOptions options) : Options(options)
             probe_options);
     }
     if (Options.CaptureSegments) {
-        CaptureThread = std::make_unique<Capture>([this](Segment&& s) {
-            if (s.T >= ResetAt.load())
-                Report(std::move(s));
+        CaptureThread = std::make_unique<Capture>([this](std::vector<Segment>&& burst) {
+            for (auto& s : burst)
+                if (s.T >= ResetAt.load())
+                    Report(std::move(s), Notify::Soon);
+            NotifyNow(); // one wake-up for the reader per burst (about one per CaptureBurst)
         });
         if (!CaptureThread->Ok())
             CaptureProblem = CaptureThread->Error();
