@@ -8,9 +8,24 @@
 
 #include <algorithm>
 #include <atomic>
+#include <set>
 #include <cmath>
 
 namespace sockscope {
+namespace {
+
+// Calls after which a socket may exist that the probe's lookups cannot know of: a bound
+// one, a listener, a client and its server end, a server loop's. The others only move
+// sockets the probe already sees (accept's socket was in the listener's queue).
+bool MayMakeSocket(const std::string& call)
+{
+    static const std::set<std::string, std::less<>> only_moves = {
+        "socket", "setsockopt", "accept", "send", "write", "recv", "read", "shutdown", "close",
+        "getsockname", "getpeername", "gate", "ungate", "await", "waitpid", "getaddrinfo"};
+    return only_moves.count(call) == 0;
+}
+
+} // namespace
 
 Lab::Lab(LabOptions options) : Options(options)
 {
@@ -188,8 +203,15 @@ void Lab::Report(LabEvent event, Notify notify)
 {
     // Only actors report calls, and they live strictly inside the probe's lifetime; the
     // probe's own snapshots must not read ProbeThread (it may still be being assigned).
-    if (std::holds_alternative<CallEvent>(event) && ProbeThread)
-        ProbeThread->Kick(); // a call returned or blocked: the kernel's view is about to move
+    if (const auto* call = std::get_if<CallEvent>(&event); call && ProbeThread) {
+        // A call returned or blocked: the kernel's view is about to move. Between sweeps
+        // the probe follows the sockets it knows; a call that may have made a new one
+        // asks for a sweep.
+        if (MayMakeSocket(call->Call))
+            ProbeThread->Discover();
+        else
+            ProbeThread->Kick();
+    }
     std::function<void()> wake;
     bool wake_now = false;
     {

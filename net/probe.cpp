@@ -1,180 +1,16 @@
-// The probe's I/O: a NETLINK_SOCK_DIAG socket, the dump conversation, the thread.
-// The bytes themselves are built and parsed by diag_parse.cpp.
+// The probe's thread, and one-off dumps. How a snapshot is taken (a dump, or lookups
+// of the sockets already known) is tracker.cpp's business; the netlink conversation is
+// diag_socket.cpp's.
 #include "probe.hpp"
 
 #include "clock.hpp"
-#include "diag_parse.hpp"
-
-#include <linux/netlink.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
+#include "diag_socket.hpp"
+#include "tracker.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <tuple>
 
 namespace sockscope {
 namespace {
-
-// Dumps are tiny and the kernel answers at once; a missing reply means something is
-// badly wrong, and the thread must not hang on it.
-constexpr timeval kReplyTimeout{1, 0};
-// The kernel fills each datagram up to about 32 KiB; twice that leaves room.
-constexpr std::size_t kReceiveBuffer = 64 * 1024;
-// NLM_F_DUMP_INTR says the tables changed under the dump; retry a few times.
-constexpr int kDumpAttempts = 3;
-
-// One netlink socket and the dump conversation over it. Not thread-safe: one per thread.
-class DiagSocket {
-public:
-    DiagSocket() : Buffer(kReceiveBuffer) {}
-    ~DiagSocket() { Close(); }
-    DiagSocket(const DiagSocket&) = delete;
-    DiagSocket& operator=(const DiagSocket&) = delete;
-
-    // Fills `rows` (sorted) with the sockets of both families on `ports`.
-    bool Dump(std::span<const std::uint16_t> ports, std::vector<KernelSocket>& rows, Phrase& error)
-    {
-        rows.clear();
-        for (std::size_t first = 0; first < ports.size(); first += kMaxDiagPorts) {
-            const auto chunk = ports.subspan(first, std::min(kMaxDiagPorts, ports.size() - first));
-            // One walk of the kernel's tables for both families when the kernel takes the
-            // legacy request; otherwise (or if it ever fails) one request per family.
-            if (OneWalk) {
-                const std::size_t before = rows.size();
-                Phrase ignored;
-                if (DumpFamily(AF_UNSPEC, chunk, rows, ignored))
-                    continue;
-                rows.resize(before);
-                OneWalk = false;
-            }
-            for (const int family : {AF_INET, AF_INET6}) {
-                if (!DumpFamily(family, chunk, rows, error)) {
-                    rows.clear();
-                    return false;
-                }
-            }
-        }
-        std::sort(rows.begin(), rows.end(), [](const KernelSocket& a, const KernelSocket& b) {
-            return std::tie(a.Local, a.Remote, a.Cookie) < std::tie(b.Local, b.Remote, b.Cookie);
-        });
-        // With several chunks, a socket whose local port is in one and remote port in
-        // another comes twice.
-        rows.erase(std::unique(rows.begin(), rows.end(),
-                               [](const KernelSocket& a, const KernelSocket& b) {
-                                   return a.Cookie == b.Cookie && a.Local == b.Local &&
-                                          a.Remote == b.Remote;
-                               }),
-                   rows.end());
-        return true;
-    }
-
-private:
-    bool OneWalk = true; // TCPDIAG_GETSOCK works here (until it fails once)
-
-    bool Open(Phrase& error)
-    {
-        Fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-        if (Fd < 0) {
-            const int err = errno;
-            error = Say(err == EPROTONOSUPPORT ? PhraseId::ProbeNoSockDiag : PhraseId::ProbeNoSocket,
-                        DescribeErrno(err));
-            return false;
-        }
-        setsockopt(Fd, SOL_SOCKET, SO_RCVTIMEO, &kReplyTimeout, sizeof kReplyTimeout);
-        return true;
-    }
-
-    void Close()
-    {
-        if (Fd >= 0)
-            close(Fd);
-        Fd = -1;
-    }
-
-    bool DumpFamily(int family, std::span<const std::uint16_t> ports,
-                    std::vector<KernelSocket>& rows, Phrase& error)
-    {
-        for (int attempt = 0; attempt < kDumpAttempts; ++attempt) {
-            if (Fd < 0 && !Open(error))
-                return false;
-            std::vector<KernelSocket> part;
-            const ParseStatus status = DumpOnce(family, ports, part, error);
-            if (status == ParseStatus::Done) {
-                rows.insert(rows.end(), part.begin(), part.end());
-                return true;
-            }
-            // The kernel refuses a new dump (EBUSY) while an abandoned one is still
-            // pending on the socket; a fresh socket is the simplest way out.
-            Close();
-            if (status != ParseStatus::Interrupted)
-                return false;
-        }
-        error = Say(PhraseId::ProbeInterrupted, kDumpAttempts);
-        return false;
-    }
-
-    ParseStatus DumpOnce(int family, std::span<const std::uint16_t> ports,
-                         std::vector<KernelSocket>& rows, Phrase& error)
-    {
-        const std::uint32_t seq = ++Seq;
-        const std::vector<std::uint8_t> request = BuildDiagRequest(family, ports, seq);
-        if (request.empty())
-            return ParseStatus::Done;
-
-        sockaddr_nl kernel{};
-        kernel.nl_family = AF_NETLINK;
-        ssize_t sent;
-        do {
-            sent = sendto(Fd, request.data(), request.size(), 0,
-                          reinterpret_cast<const sockaddr*>(&kernel), sizeof kernel);
-        } while (sent < 0 && errno == EINTR);
-        if (sent < 0) {
-            error = Say(PhraseId::ProbeCannotSend, DescribeErrno(errno));
-            return ParseStatus::Error;
-        }
-
-        for (;;) {
-            sockaddr_nl from{};
-            iovec iov{Buffer.data(), Buffer.size()};
-            msghdr msg{};
-            msg.msg_name = &from;
-            msg.msg_namelen = sizeof from;
-            msg.msg_iov = &iov;
-            msg.msg_iovlen = 1;
-            const ssize_t got = recvmsg(Fd, &msg, 0);
-            if (got < 0) {
-                if (errno == EINTR)
-                    continue;
-                if (errno == EAGAIN || errno == EWOULDBLOCK)
-                    error = Say(PhraseId::ProbeNoReply);
-                else
-                    error = Say(PhraseId::ProbeCannotRead, DescribeErrno(errno));
-                return ParseStatus::Error;
-            }
-            if (msg.msg_flags & MSG_TRUNC) {
-                error = Say(PhraseId::ProbeReplyTooLarge);
-                return ParseStatus::Error;
-            }
-            if (from.nl_pid != 0)
-                continue; // only the kernel speaks for the kernel
-            // The parser's reasons name netlink's own fields: shown as they are.
-            std::string parse_error;
-            const ParseStatus status = ParseDiagReply(
-                std::span<const std::uint8_t>(Buffer.data(), static_cast<std::size_t>(got)), seq,
-                rows, parse_error);
-            if (!parse_error.empty())
-                error = Say(PhraseId::Verbatim, parse_error);
-            if (status != ParseStatus::More)
-                return status;
-        }
-    }
-
-    int Fd = -1;
-    std::uint32_t Seq = 0;
-    std::vector<std::uint8_t> Buffer;
-};
 
 bool AnyTimer(const Snapshot& s)
 {
@@ -301,6 +137,12 @@ void Probe::Kick()
         WakeUp.notify_all();
 }
 
+void Probe::Discover()
+{
+    SweepWanted.store(true, std::memory_order_relaxed);
+    Kick();
+}
+
 bool Probe::Paused() const
 {
     std::lock_guard lock(Mutex);
@@ -310,7 +152,9 @@ bool Probe::Paused() const
 void Probe::Run()
 {
     using Clock = std::chrono::steady_clock;
-    DiagSocket diag; // kept open between dumps: one socket() call per error, not per tick
+    // Kept between snapshots: its netlink socket (one socket() call per error, not per
+    // tick) and what the last snapshot found, which it follows with lookups.
+    SocketTracker tracker(TrackerOptions{std::chrono::duration<double>(Options.SweepEvery).count()});
     Snapshot last;
     bool delivered_any = false;
     auto next_tick = Clock::now();
@@ -324,12 +168,16 @@ void Probe::Run()
         }
         const std::vector<std::uint16_t> ports = PortSet;
         const bool force = ForceDelivery;
+        // A new port set or a forced delivery: whatever is there now, found by a sweep.
+        const bool sweep = SweepWanted.exchange(false, std::memory_order_relaxed) || force;
         Wake = ForceDelivery = false;
         lock.unlock();
 
         // Nothing here may end the thread: a failed dump is a snapshot with Error set.
         try {
-            Snapshot snap = DumpWith(diag, ports);
+            Snapshot snap = tracker.Take(ports, sweep);
+            if (tracker.LastKind() == SnapshotKind::Sweep)
+                SweepCount.fetch_add(1, std::memory_order_relaxed);
             DumpCount.fetch_add(1, std::memory_order_relaxed);
             const double refresh = std::chrono::duration<double>(Options.TimerRefresh).count();
             const bool deliver = force || !delivered_any || !SameSockets(snap, last) ||

@@ -29,6 +29,11 @@ struct ProbeOptions {
     // While some socket has a timer running, a snapshot whose only news is moving
     // countdowns is still delivered this often, so the UI's countdowns move.
     std::chrono::milliseconds TimerRefresh{100};
+    // Between sweeps (dumps, which walk every TCP socket of the machine) the probe
+    // follows the sockets it knows with lookups (tracker.hpp); it sweeps when told that
+    // something new may exist (Discover, SetPorts, Refresh), when what it sees gives
+    // away a socket it does not know, and at least this often.
+    std::chrono::milliseconds SweepEvery{1000};
 };
 
 // Dumps the TCP sockets (IPv4 and IPv6) whose local or remote port is in `ports`, the
@@ -70,6 +75,9 @@ public:
     // Something is happening in the lab (a call was made or returned): probe at the
     // busy pace, starting now if the probe was idle. Cheap; safe from any thread.
     void Kick();
+    // Something new may exist that the probe does not know of (a call that makes a socket:
+    // bind, listen, connect, a server loop): the next snapshot is a sweep. Implies Kick().
+    void Discover();
     // The current port set, sorted. Safe from any thread.
     std::vector<std::uint16_t> Ports() const;
 
@@ -81,6 +89,8 @@ public:
     // Dumps made by the background thread / snapshots handed to the sink. Any thread.
     std::uint64_t Dumps() const { return DumpCount.load(std::memory_order_relaxed); }
     std::uint64_t Delivered() const { return DeliveredCount.load(std::memory_order_relaxed); }
+    // Of Dumps(), those that were sweeps (the rest followed known sockets). Any thread.
+    std::uint64_t Sweeps() const { return SweepCount.load(std::memory_order_relaxed); }
 
     // While paused the thread makes no dumps (the last snapshot stays on screen). Any thread.
     void Pause(bool paused);
@@ -104,6 +114,8 @@ private:
 
     std::atomic<std::uint64_t> DumpCount{0};
     std::atomic<std::uint64_t> DeliveredCount{0};
+    std::atomic<std::uint64_t> SweepCount{0};
+    std::atomic<bool> SweepWanted{false};
 
     std::thread Worker; // last: starts after every member above is ready
 };
