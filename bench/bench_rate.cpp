@@ -3,13 +3,17 @@
 // What is fair: the lab's work is done when the last accept's Finished event has been
 // drained by the thread that owns the model, so that is where its clock stops; the
 // events are part of the price. The bare loop is the plain C version: one thread,
-// socket + connect + accept, nothing reported. Between the two, loops that add one
-// ingredient of the lab at a time, so the gap can be split into its causes: every other
-// system call the actors make, the events they queue (through a real Lab::Report), and
-// two threads instead of one. What remains is the lab's own hand-off between threads.
+// socket + connect + accept, nothing reported, no packet capture. Between the two, loops
+// that add one ingredient of the lab at a time, so the gap can be split into its causes:
+// every other system call the actors make, the events they queue (through a real
+// Lab::Report), and two threads instead of one. The lab itself runs as a user gets it:
+// with its packet capture on lo when the process may open one (CAP_NET_RAW), which makes
+// the kernel copy every segment for it; one variant turns the capture off to show what
+// that costs. What remains is the lab's own hand-off between threads.
 #include "bench.hpp"
 
 #include "lab.hpp"
+#include "sockets.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -37,7 +41,8 @@ struct RateRun {
     std::string Error;
     // The lab only:
     double SubmitSeconds = 0;
-    std::size_t Events = 0, Snapshots = 0;
+    std::size_t Events = 0, Snapshots = 0, Segments = 0;
+    bool Capturing = false;
     double ClientBusy = 0, ServerBusy = 0; // sum of (TEnd - TStart) of the actors' calls
     long Overflows = 0;                    // TcpExt ListenOverflows during the run
     long Switches = 0;                     // context switches of this process during the run
@@ -47,8 +52,9 @@ struct RateRun {
 enum class Extra { None, Calls, CallsAndEvents };
 
 // socket + connect + accept, `n` times on one thread. With Extra::Calls, also every
-// other system call the actors make around them; with CallsAndEvents, also the events
-// they report, queued through a real Lab::Report and drained at the end.
+// other system call the actors make around them (net/actor.cpp); with CallsAndEvents,
+// also the events the lab queues for them, through a real Lab::Report (no probe, no
+// capture), drained at the end.
 RateRun BareLoop(int n, Extra extra)
 {
     const bool lab_calls = extra != Extra::None;
@@ -60,20 +66,34 @@ RateRun BareLoop(int n, Extra extra)
         return run;
     const sockaddr_in to = LoopbackAddress(port);
 
-    LabOptions quiet;
-    quiet.StartProbe = false;
-    Lab lab(quiet);
+    std::optional<Lab> lab; // only for the events: a Lab's packet capture would tax every loop
+    if (events) {
+        LabOptions quiet;
+        quiet.StartProbe = false;
+        quiet.CaptureSegments = false;
+        lab.emplace(quiet);
+    }
     UniqueFd wake(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    // As long as the actors' events: the text of the call, the sockaddr as it lies in
+    // memory (connect), the new descriptor (socket, accept).
     CallEvent event;
     event.Actor = "client";
     event.ActorKind = "client";
-    event.Args = "3, {AF_INET, 127.0.0.1:40000}, 16"; // as long as the actors' text
-    auto report = [&](const char* call, CallPhase phase) {
+    event.Args = "3, {AF_INET, 127.0.0.1:40000}, 16";
+    const std::string layout = SockaddrLayout(reinterpret_cast<const sockaddr*>(&to), sizeof to);
+    // Per connection, as the lab reports them: three Queued (Submit), and one Finished
+    // per call (a call that neither waits nor takes long sends no Started). The accept
+    // of this loop never waits; the lab's does when it is ahead of the client (Blocked).
+    auto report = [&](const char* call, CallPhase phase, bool fd) {
         if (!events)
             return;
         event.Call = call;
         event.Phase = phase;
-        lab.Report(event);
+        event.Sockaddr = std::string_view(call) == "connect" && phase == CallPhase::Finished ? layout : "";
+        event.NewFd.reset();
+        if (fd)
+            event.NewFd = FdInfo{"c", 3, 12345, 67890};
+        lab->Report(event, phase == CallPhase::Finished ? Lab::Notify::Soon : Lab::Notify::Now);
     };
     auto describe = [](int fd) { // what the actors do to every new descriptor
         struct stat st{};
@@ -82,10 +102,7 @@ RateRun BareLoop(int n, Extra extra)
         socklen_t len = sizeof cookie;
         getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len);
     };
-    auto nonblock = [](int fd, bool on) {
-        int flags = fcntl(fd, F_GETFL);
-        fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
-    };
+    auto nonblock = [](int fd, bool on) { fcntl(fd, F_SETFL, on ? O_NONBLOCK : 0); };
 
     std::vector<UniqueFd> fds;
     fds.reserve(2 * static_cast<std::size_t>(n));
@@ -93,8 +110,9 @@ RateRun BareLoop(int n, Extra extra)
     const auto start = Clock::now();
     for (int i = 0; i < n; ++i) {
         if (lab_calls) {
-            report("socket", CallPhase::Queued);
-            report("socket", CallPhase::Started);
+            report("socket", CallPhase::Queued, false);
+            report("connect", CallPhase::Queued, false);
+            report("accept", CallPhase::Queued, false);
         }
         int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (c < 0) {
@@ -104,38 +122,30 @@ RateRun BareLoop(int n, Extra extra)
         fds.emplace_back(c);
         if (lab_calls) {
             describe(c);
-            report("socket", CallPhase::Finished);
-            report("connect", CallPhase::Queued);
-            report("connect", CallPhase::Started);
-            // As net/actor.cpp's DoConnect: a non-blocking connect, poll() until the
-            // handshake is over, then connect() again for the outcome.
-            auto try_connect = [&] {
-                nonblock(c, true);
-                int r = connect(c, reinterpret_cast<const sockaddr*>(&to), sizeof to);
-                int err = errno;
-                nonblock(c, false);
-                errno = err;
-                return r;
-            };
-            int rc = try_connect();
-            if (rc < 0 && errno == EINPROGRESS) {
-                report("connect", CallPhase::Blocked);
+            report("socket", CallPhase::Finished, true);
+            // As net/actor.cpp's DoConnect: non-blocking for the whole call; connect(),
+            // once more at once (on loopback the handshake is over by then), and only if
+            // it is not, poll() until it is and connect() again for the outcome.
+            nonblock(c, true);
+            int rc = connect(c, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+            if (rc < 0 && errno == EINPROGRESS)
+                rc = connect(c, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+            while (rc < 0 && (errno == EINPROGRESS || errno == EALREADY)) {
                 pollfd pfds[2] = {{c, POLLOUT, 0}, {wake.Get(), POLLIN, 0}};
                 poll(pfds, 2, -1);
-                rc = try_connect();
+                rc = connect(c, reinterpret_cast<const sockaddr*>(&to), sizeof to);
             }
+            nonblock(c, false);
             sockaddr_storage ss{};
             socklen_t len = sizeof ss;
             getsockname(c, reinterpret_cast<sockaddr*>(&ss), &len);
             len = sizeof ss;
             getpeername(c, reinterpret_cast<sockaddr*>(&ss), &len);
-            report("connect", CallPhase::Finished);
+            report("connect", CallPhase::Finished, false);
             if (rc != 0) {
                 run.Error = "connect failed";
                 break;
             }
-            report("accept", CallPhase::Queued);
-            report("accept", CallPhase::Started);
             nonblock(lfd.Get(), true);
             len = sizeof ss;
             int s = accept4(lfd.Get(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
@@ -148,7 +158,7 @@ RateRun BareLoop(int n, Extra extra)
             describe(s);
             len = sizeof ss;
             getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len);
-            report("accept", CallPhase::Finished);
+            report("accept", CallPhase::Finished, true);
         } else {
             if (connect(c, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0) {
                 run.Error = std::string("connect: ") + std::strerror(errno);
@@ -164,7 +174,7 @@ RateRun BareLoop(int n, Extra extra)
         ++run.Connections;
     }
     if (events)
-        run.Events = lab.Drain().size(); // the consumer's side of the same queue
+        run.Events = lab->Drain().size(); // the consumer's side of the same queue
     run.Seconds = SecondsSince(start);
     run.Cpu = CpuSeconds() - cpu;
     for (auto& fd : fds)
@@ -236,12 +246,15 @@ std::map<std::uint64_t, CallEvent> WaitForCalls(Lab& lab, std::uint64_t last, do
 // at once; the clock stops when the last Finished event has been drained. Each
 // descriptor gets its own name ("c17", "a17") unless `name_accepts` is false: then the
 // actor names them itself ("conn", "conn2", ...), as a lesson that omits "as" does.
-RateRun LabLoop(int n, bool probe, bool name_accepts = true)
+// `capture` false turns the packet capture off (else it runs when the process may).
+RateRun LabLoop(int n, bool probe, bool name_accepts = true, bool capture = true)
 {
     RateRun run;
     LabOptions lab_options;
     lab_options.StartProbe = probe;
+    lab_options.CaptureSegments = capture;
     auto lab = std::make_unique<Lab>(lab_options);
+    run.Capturing = lab->Capturing();
     CallRequest setup;
     setup.Actor = "server";
     setup.ActorKind = "server";
@@ -290,7 +303,7 @@ RateRun LabLoop(int n, bool probe, bool name_accepts = true)
             ++run.Events;
             const auto* c = std::get_if<CallEvent>(&e);
             if (!c) {
-                ++run.Snapshots;
+                ++(std::holds_alternative<Segment>(e) ? run.Segments : run.Snapshots);
                 continue;
             }
             if (c->Phase != CallPhase::Finished)
@@ -360,8 +373,9 @@ void RunRateSection(Report& report, const Options& options)
     };
     variant("bare loop: socket, connect, accept (1 thread)", [n] { return BareLoop(n, Extra::None); });
     variant("  + the actors' other system calls", [n] { return BareLoop(n, Extra::Calls); });
-    variant("  + their 10 events per connection (Lab::Report)", [n] { return BareLoop(n, Extra::CallsAndEvents); });
+    variant("  + their 6 events per connection (Lab::Report)", [n] { return BareLoop(n, Extra::CallsAndEvents); });
     variant("bare, 2 threads: connect | accept", [n] { return BareTwoThreads(n); });
+    variant("lab: client + server actor, no probe, no capture", [n] { return LabLoop(n, false, true, false); });
     variant("lab: client actor + server actor, no probe", [n] { return LabLoop(n, false); }, true);
     variant("lab: the same, probe every 15 ms (default)", [n] { return LabLoop(n, true); }, true);
     variant("lab, " + FormatCount(small) + " connections, accepts named", [small] { return LabLoop(small, false); });
@@ -392,16 +406,18 @@ void RunRateSection(Report& report, const Options& options)
     for (const auto& v : variants) {
         overflows += v.Overflows;
         const RateRun& r = v.Best;
-        if (!v.Judged || !r.Error.empty())
+        if (v.What.rfind("lab:", 0) != 0 || !r.Error.empty())
             continue;
-        char line[400];
+        char line[500];
         std::snprintf(line, sizeof line,
                       "%s: submitting took %s; inside their calls: client actor %s, server actor %s (of %s); "
-                      "%s events (%s snapshots); %.1f context switches per connection; ~Lab %s",
+                      "%s events (%s snapshots, %s segments: capture %s); %.1f context switches per connection; "
+                      "~Lab %s",
                       v.What.c_str() + 5, FormatSeconds(r.SubmitSeconds).c_str(), FormatSeconds(r.ClientBusy).c_str(),
                       FormatSeconds(r.ServerBusy).c_str(), FormatSeconds(r.Seconds).c_str(),
                       FormatCount(static_cast<double>(r.Events)).c_str(),
                       FormatCount(static_cast<double>(r.Snapshots)).c_str(),
+                      FormatCount(static_cast<double>(r.Segments)).c_str(), r.Capturing ? "on" : "off",
                       static_cast<double>(r.Switches) / std::max(1, r.Connections), FormatSeconds(r.Teardown).c_str());
         report.Note(line);
     }
