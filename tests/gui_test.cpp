@@ -175,6 +175,11 @@ TEST(Wrapping, BreaksAtSpacesAndBetweenChineseCharactersOnly)
     EXPECT_EQ(WrapText("connect(14, 127.0.0.1:60355)", 18, chars),
               (std::vector<std::string>{"connect(14,", "127.0.0.1:60355)"}));
     EXPECT_EQ(WrapText("a\nb", 80, chars), (std::vector<std::string>{"a", "b"}));
+    // A word wider than a line (an IPv6 address in a narrow ladder column) is broken
+    // where it must be, after its ':' or ',' first: no line is wider than the column.
+    EXPECT_EQ(WrapText("connect(3, [::ffff:127.0.0.1]:4000)", 12, chars),
+              (std::vector<std::string>{"connect(3,", "[::ffff:", "127.0.0.1]:", "4000)"}));
+    EXPECT_EQ(WrapText("abcdefghij", 4, chars), (std::vector<std::string>{"abcd", "efgh", "ij"}));
     auto lines = WrapText("服务器从不调用accept()，连接停在队列里。", 8, chars);
     ASSERT_GT(lines.size(), 2u);
     for (const auto& line : lines) {

@@ -386,6 +386,37 @@ std::vector<Token> Tokenize(std::string_view text)
     return tokens;
 }
 
+// A word wider than `width`, in pieces that each fit: broken after the last ':' or ','
+// that fits (an address keeps its port on the next line), else after a '.' or '/', else
+// between two characters. A piece is at least one character, even one wider than `width`.
+std::vector<std::string_view> SplitWord(std::string_view word, float width,
+                                        const std::function<float(std::string_view)>& measure)
+{
+    std::vector<std::string_view> pieces;
+    while (!word.empty()) {
+        if (measure(word) <= width) {
+            pieces.push_back(word);
+            break;
+        }
+        std::size_t fit = 0, soft = 0, softer = 0;
+        for (std::size_t at = 0; at < word.size();) {
+            char32_t cp = 0;
+            std::size_t next = at + CodePointAt(word, at, cp);
+            if (at > 0 && measure(word.substr(0, next)) > width)
+                break;
+            fit = at = next;
+            if (cp == ':' || cp == ',')
+                soft = at;
+            else if (cp == '.' || cp == '/')
+                softer = at;
+        }
+        std::size_t cut = soft ? soft : softer ? softer : fit;
+        pieces.push_back(word.substr(0, cut));
+        word.remove_prefix(cut);
+    }
+    return pieces;
+}
+
 } // namespace
 
 std::vector<std::string> WrapText(const std::string& text, float width,
@@ -413,6 +444,20 @@ std::vector<std::string> WrapText(const std::string& text, float width,
             continue;
         }
         float w = measure(token.Text);
+        if (token.Kind == TokenKind::Word && w > width) {
+            // Too wide for any line: a line of its own, broken where it must be.
+            if (!line.empty())
+                lines.push_back(line);
+            auto pieces = SplitWord(token.Text, width, measure);
+            for (std::size_t i = 0; i + 1 < pieces.size(); ++i)
+                lines.emplace_back(pieces[i]);
+            line.assign(pieces.back());
+            line_width = measure(pieces.back());
+            pending_space = false;
+            previous = token.Text;
+            previous_kind = token.Kind;
+            continue;
+        }
         float gap = pending_space ? space_width : 0.0f;
         bool may_break = !line.empty() &&
                          (pending_space || token.Kind == TokenKind::Wide || previous_kind == TokenKind::Wide) &&

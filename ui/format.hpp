@@ -97,8 +97,9 @@ std::string CompactCallLabel(const CallEvent& call);
 // '\n' (always), and between two Chinese characters, but never before closing
 // punctuation ("，", "。", ")") or after opening punctuation ("（"). Dear ImGui's own
 // wrapping cannot break Chinese text that has no spaces, and breaks "127.0.0.1" after a
-// '.'. A word wider than `width` gets a line of its own. `measure` gives the width of a
-// piece of text (widths are taken as additive: Dear ImGui does not kern).
+// '.'. A word wider than `width` gets lines of its own, broken after a ':' or ',' (else
+// a '.' or '/', else anywhere) so that no line is wider than `width`. `measure` gives the
+// width of a piece of text (widths are taken as additive: Dear ImGui does not kern).
 std::vector<std::string> WrapText(const std::string& text, float width,
                                   const std::function<float(std::string_view)>& measure);
 

@@ -21,7 +21,26 @@ void PushMono(const UiState& state)
     ImGui::PushFont(state.MonoFont ? state.MonoFont : ImGui::GetFont());
 }
 
-// The call on the left (wrapped), its result on the right of the first line.
+// Lines of `text` in the current font, drawn as one item (WrappedText, with the lines
+// already broken).
+void DrawLines(const std::vector<std::string>& lines)
+{
+    ImGui::BeginGroup();
+    for (const auto& line : lines)
+        ImGui::TextUnformatted(line.c_str());
+    ImGui::EndGroup();
+}
+
+std::vector<std::string> WrapHere(const std::string& text, float width)
+{
+    return WrapText(text, std::max(width, 1.0f), [](std::string_view piece) {
+        return ImGui::CalcTextSize(piece.data(), piece.data() + piece.size()).x;
+    });
+}
+
+// The call on the left (wrapped), its result on the right of the first line; when the
+// column is too narrow for both (a long errno beside a long call), the result gets a
+// line of its own under the call. The two never overlap.
 void DrawMadeCall(const CallEvent& call, const UiFrame& frame, const UiState& state)
 {
     Lang lang = state.Language;
@@ -37,27 +56,40 @@ void DrawMadeCall(const CallEvent& call, const UiFrame& frame, const UiState& st
     ImVec2 start = ImGui::GetCursorPos();
     float avail = ImGui::GetContentRegionAvail().x;
     float result_w = returned ? ImGui::CalcTextSize(result.c_str()).x : 0.0f;
-    float gap = returned ? ImGui::GetStyle().ItemSpacing.x : 0.0f;
+    float gap = ImGui::GetStyle().ItemSpacing.x;
+    std::string label = CompactCallLabel(call);
+    std::vector<std::string> lines = WrapHere(label, avail - result_w - gap);
+    bool beside = returned && avail - result_w - gap >= ImGui::GetFontSize() * 4.0f &&
+                  ImGui::CalcTextSize(lines.front().c_str()).x + gap + result_w <= avail;
+    if (!beside)
+        lines = WrapHere(label, avail);
     ImU32 call_color = look == CallLook::Failed ? colors::Red : look == CallLook::Queued ? colors::Muted : colors::Text;
     ImGui::PushStyleColor(ImGuiCol_Text, call_color);
-    WrappedText(CompactCallLabel(call), std::max(avail - result_w - gap, avail * 0.4f));
+    DrawLines(lines);
     ImGui::PopStyleColor();
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip("%s", CallLabel(call).c_str());
     float end_y = ImGui::GetCursorPosY();
     if (returned) {
-        ImGui::SetCursorPos(ImVec2(start.x + avail - result_w, start.y));
+        if (beside)
+            ImGui::SetCursorPos(ImVec2(start.x + avail - result_w, start.y));
+        else // right-aligned on a line of its own, or wrapped from the left when even that is too narrow
+            ImGui::SetCursorPosX(start.x + std::max(avail - result_w, 0.0f));
         ImGui::PushStyleColor(ImGuiCol_Text, look == CallLook::Failed ? colors::Red : colors::Green);
-        ImGui::TextUnformatted(result.c_str());
+        if (result_w <= avail)
+            ImGui::TextUnformatted(result.c_str());
+        else
+            DrawLines(WrapHere(result, avail));
         ImGui::PopStyleColor();
-        ImGui::SetCursorPosY(std::max(end_y, ImGui::GetCursorPosY()));
+        if (beside)
+            ImGui::SetCursorPosY(std::max(end_y, ImGui::GetCursorPosY()));
     }
     ImGui::PopFont();
 
     if (!returned) {
         // Blocked, running, queued: a line of its own, so it reads as a state, not a result.
         ImGui::PushStyleColor(ImGuiCol_Text, look == CallLook::Blocked ? colors::Text : colors::Muted);
-        ImGui::TextUnformatted(result.c_str());
+        WrappedText(result);
         ImGui::PopStyleColor();
     }
     if (!call.Note.Empty()) {
@@ -139,11 +171,21 @@ void DrawLadderPanel(const UiFrame& frame, UiState& state)
                                 wide ? ImGuiTableColumnFlags_WidthFixed : ImGuiTableColumnFlags_WidthStretch,
                                 wide ? min_width : 0.0f);
     ImGui::TableSetupScrollFreeze(0, 1);
-    ImGui::TableHeadersRow();
+    // The headers wrap rather than cut "server pid 4242  fd 3, 4" at the column's edge.
+    ImGui::TableNextRow(ImGuiTableRowFlags_Headers);
+    for (int i = 0; i < count; ++i) {
+        ImGui::TableSetColumnIndex(i);
+        WrappedText(ImGui::TableGetColumnName(i));
+    }
 
     // Keep the newest calls in view: whenever calls come or go, and otherwise unless the
-    // user scrolled up to read older ones.
+    // user scrolled up to read older ones. Sideways too, when the columns scroll: the
+    // newest call made (or else the next one) is brought into view.
     bool changed = cells.size() != state.LadderCellsSeen;
+    const LadderCell* newest = nullptr;
+    for (const auto& cell : cells)
+        if (cell.Column < count && (cell.Call || !newest))
+            newest = &cell;
     state.LadderCellsSeen = cells.size();
     bool at_bottom = changed || ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 1.0f;
     // Only the newest rows are laid out: wrapping thousands of calls every frame cost more
@@ -172,6 +214,8 @@ void DrawLadderPanel(const UiFrame& frame, UiState& state)
             DrawMadeCall(*cell.Call, frame, state);
         else if (cell.Pending)
             DrawPendingCall(*cell.Pending, state);
+        if (changed && wide && &cell == newest)
+            ImGui::SetScrollHereX(0.5f);
         ImGui::PopID();
     }
     if (cells.empty()) {
@@ -179,8 +223,14 @@ void DrawLadderPanel(const UiFrame& frame, UiState& state)
         ImGui::TableSetColumnIndex(0);
         ImGui::TextDisabled("%s", Tr(lang, "No calls yet."));
     }
-    if (at_bottom)
+    if (at_bottom) {
+        // Below the tallest cell of the last row (a result drawn beside its call's first
+        // line would otherwise be what is scrolled to, leaving the call's last lines out).
+        ImGui::TableNextRow();
+        ImGui::TableSetColumnIndex(0);
+        ImGui::Dummy(ImVec2(0.0f, 0.0f));
         ImGui::SetScrollHereY(1.0f);
+    }
     ImGui::EndTable();
 }
 
