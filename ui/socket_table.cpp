@@ -13,9 +13,11 @@
 namespace sockscope {
 namespace {
 
+// The hold toggles come before owner and cookie: at a large font the table scrolls
+// sideways, and what a teacher clicks should be in the first screenful.
 enum Column {
-    ColRole, ColLocal, ColRemote, ColState, ColQueue, ColFd, ColRecvQ, ColSendQ, ColTimer, ColOwner, ColCookie,
-    ColGate, ColumnCount
+    ColRole, ColLocal, ColRemote, ColState, ColQueue, ColFd, ColRecvQ, ColSendQ, ColTimer, ColGate, ColOwner,
+    ColCookie, ColumnCount
 };
 
 void Cell(const std::string& text, ImFont* font = nullptr)
@@ -62,7 +64,7 @@ void DrawGateCell(const SocketView& s, const UiFrame& frame, const UiState& stat
     if (GateChoices(s).empty())
         return;
     ImGui::PushStyleVar(ImGuiStyleVar_FramePadding, ImVec2(ImGui::GetStyle().FramePadding.x, 0));
-    GateStatus gate = DrawGateToggles(frame.Model, s, frame.Lesson.Busy, lang, commands);
+    GateStatus gate = DrawGateToggles(frame.Model, s, frame.Lesson.Busy, lang, commands, false);
     ImGui::PopStyleVar();
     if (!gate.Held.empty())
         ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, colors::Amber);
@@ -140,23 +142,21 @@ void DrawSocketTable(const UiFrame& frame, const UiState& state, std::vector<UiC
 {
     Lang lang = state.Language;
     const auto& sockets = frame.Model.Sockets();
+    // Every column as wide as its widest cell, so no address, timer or toggle is ever cut
+    // (at 200 % or in Chinese); when they do not all fit, the table scrolls sideways with
+    // the role column kept in view.
     ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
-                            ImGuiTableFlags_SizingStretchProp;
+                            ImGuiTableFlags_ScrollX | ImGuiTableFlags_SizingFixedFit;
     if (!ImGui::BeginTable("sockets", ColumnCount, flags, ImVec2(0, 0)))
         return;
-    ImGui::TableSetupColumn(Tr(lang, "role"), ImGuiTableColumnFlags_WidthStretch, 0.7f);
-    ImGui::TableSetupColumn(Tr(lang, "local"), ImGuiTableColumnFlags_WidthStretch, 1.4f);
-    ImGui::TableSetupColumn(Tr(lang, "remote"), ImGuiTableColumnFlags_WidthStretch, 1.4f);
-    ImGui::TableSetupColumn(Tr(lang, "state"), ImGuiTableColumnFlags_WidthStretch, 1.1f);
-    ImGui::TableSetupColumn(Tr(lang, "queue"), ImGuiTableColumnFlags_WidthStretch, 0.6f);
-    ImGui::TableSetupColumn(Tr(lang, "fd"), ImGuiTableColumnFlags_WidthStretch, 1.1f);
-    ImGui::TableSetupColumn("Recv-Q", ImGuiTableColumnFlags_WidthStretch, 1.1f);
-    ImGui::TableSetupColumn("Send-Q", ImGuiTableColumnFlags_WidthStretch, 0.9f);
-    ImGui::TableSetupColumn(Tr(lang, "timer"), ImGuiTableColumnFlags_WidthStretch, 1.1f);
-    ImGui::TableSetupColumn(Tr(lang, "owner"), ImGuiTableColumnFlags_WidthStretch, 0.6f);
-    ImGui::TableSetupColumn(Tr(lang, "cookie"), ImGuiTableColumnFlags_WidthStretch, 0.8f);
-    ImGui::TableSetupColumn(Tr(lang, "hold segments"), ImGuiTableColumnFlags_WidthStretch, 1.6f);
-    ImGui::TableSetupScrollFreeze(0, 1);
+    for (const char* name : {"role", "local", "remote", "state", "queue", "fd"})
+        ImGui::TableSetupColumn(Tr(lang, name));
+    ImGui::TableSetupColumn("Recv-Q");
+    ImGui::TableSetupColumn("Send-Q");
+    for (const char* name : {"timer", "hold segments", "owner"})
+        ImGui::TableSetupColumn(Tr(lang, name));
+    ImGui::TableSetupColumn(Tr(lang, "cookie"));
+    ImGui::TableSetupScrollFreeze(1, 1);
     ImGui::TableHeadersRow();
 
     if (sockets.empty()) {

@@ -43,8 +43,26 @@ void Mark(ImU32 color)
 
 namespace sockscope {
 
+namespace {
+
+// SameLine() unless `wrap` and an item `width` wide would run past the window's edge.
+void NextOnLine(bool wrap, float width)
+{
+    float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    if (!wrap || ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x + width <= right)
+        ImGui::SameLine();
+}
+
+float CheckboxWidth(const std::string& label)
+{
+    const ImGuiStyle& style = ImGui::GetStyle();
+    return ImGui::GetFrameHeight() + style.ItemInnerSpacing.x + ImGui::CalcTextSize(label.c_str(), nullptr, true).x;
+}
+
+} // namespace
+
 GateStatus DrawGateToggles(const World& world, const SocketView& socket, bool busy, Lang lang,
-                           std::vector<UiCommand>& commands)
+                           std::vector<UiCommand>& commands, bool wrap)
 {
     GateStatus gate = GateOf(world, socket.Actor, socket.Handle);
     auto choices = GateChoices(socket);
@@ -54,15 +72,15 @@ GateStatus DrawGateToggles(const World& world, const SocketView& socket, bool bu
         const std::string& kind = choices[i];
         bool held = gate.Held == kind;
         bool value = held;
+        std::string label = GateToggleLabel(kind, held, lang) + "###" + kind;
         if (i > 0)
-            ImGui::SameLine();
+            NextOnLine(wrap, CheckboxWidth(label));
         ImGui::BeginDisabled(busy || gate.Changing);
         if (held) {
             ImGui::PushStyleColor(ImGuiCol_FrameBg, colors::Amber);
             ImGui::PushStyleColor(ImGuiCol_CheckMark, colors::Text);
             ImGui::PushStyleColor(ImGuiCol_Text, colors::AmberText);
         }
-        std::string label = GateToggleLabel(kind, held, lang) + "###" + kind;
         if (ImGui::Checkbox(label.c_str(), &value))
             commands.push_back(GateCommand(world, socket, kind, value));
         if (held)
@@ -75,9 +93,10 @@ GateStatus DrawGateToggles(const World& world, const SocketView& socket, bool bu
         ImGui::SameLine();
         ImGui::TextDisabled("\xe2\x80\xa6"); // …
     } else if (!gate.Failure.empty()) {
-        ImGui::SameLine();
+        std::string failed = Format(Tr(lang, "gate failed: %s"), gate.Failure.c_str());
+        NextOnLine(wrap, ImGui::CalcTextSize(failed.c_str()).x);
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Red);
-        ImGui::Text(Tr(lang, "gate failed: %s"), gate.Failure.c_str());
+        ImGui::TextUnformatted(failed.c_str());
         ImGui::PopStyleColor();
     }
     ImGui::PopID();

@@ -22,11 +22,13 @@ void Heading(const std::string& text, const UiState& state);
 // A filled square in `color`, the height of a line of text, followed by SameLine().
 void Mark(ImU32 color);
 
-// One checkbox per gate the socket may take (GateChoices), on one line: "hold FIN",
-// checked and amber while the socket holds that gate ("holding FIN"). A click adds the
-// gate (or ungate) command to `commands`. Disabled while `busy` (a lesson step runs) or
-// while a gate call for the socket is on its way. Returns the socket's gate status.
+// One checkbox per gate the socket may take (GateChoices): "hold FIN", checked and amber
+// while the socket holds that gate ("holding FIN"). A click adds the gate (or ungate)
+// command to `commands`. Disabled while `busy` (a lesson step runs) or while a gate call
+// for the socket is on its way. Returns the socket's gate status. `wrap`: a checkbox
+// that would run past the right edge goes to the next line (never cut); false keeps
+// them on one line (a table column that fits its contents).
 GateStatus DrawGateToggles(const World& world, const SocketView& socket, bool busy, Lang lang,
-                           std::vector<UiCommand>& commands);
+                           std::vector<UiCommand>& commands, bool wrap = true);
 
 } // namespace sockscope
