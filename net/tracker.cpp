@@ -119,8 +119,8 @@ bool SocketTracker::Follow(std::span<const std::uint16_t> ports, Snapshot& snap)
     }
 
     const auto start = std::chrono::steady_clock::now();
-    std::vector<KernelSocket> rows;
-    rows.reserve(Known.size());
+    std::vector<KernelSocket>& rows = Found; // kept between follows: no allocation per tick
+    rows.clear();
     if (!Diag.Lookup(Targets, rows, Outcomes)) {
         Reason = "lookup failed";
         return false;
@@ -144,8 +144,8 @@ bool SocketTracker::Follow(std::span<const std::uint16_t> ports, Snapshot& snap)
         Reason = "queue";
         return false;
     }
-    Known = rows;
-    snap.Sockets = std::move(rows);
+    Known.swap(rows);
+    snap.Sockets = Known;
     Kind = SnapshotKind::Follow;
     Reason = {};
     ++FollowCount;

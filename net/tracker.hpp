@@ -72,6 +72,7 @@ private:
     std::uint64_t SweepCount = 0, FollowCount = 0;
     std::vector<LookupTarget> Targets;
     std::vector<LookupOutcome> Outcomes;
+    std::vector<KernelSocket> Found;
 };
 
 } // namespace sockscope
