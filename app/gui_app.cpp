@@ -246,6 +246,7 @@ private:
     UiState Ui;
     std::atomic<bool> WakePosted{false}; // before the lab: its threads use it until joined
     Lab LabInstance;
+    std::vector<LabEvent> Drained; // one buffer, handed back and forth with the lab
     World Model;
     LessonPlayer Player{LabInstance, Model};
     TraceWriter Trace;
@@ -313,7 +314,8 @@ bool GuiSession::OpenTrace()
 void GuiSession::ApplyLabEvents()
 {
     WakePosted = false;
-    for (auto& event : LabInstance.Drain())
+    LabInstance.Drain(Drained);
+    for (auto& event : Drained)
         Model.Apply(event);
     double now = MonotonicSeconds();
     Player.Tick(now);

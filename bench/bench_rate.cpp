@@ -297,9 +297,11 @@ RateRun LabLoop(int n, bool probe, bool name_accepts = true, bool capture = true
     }
     run.SubmitSeconds = SecondsSince(start);
     int connected = 0, accepted = 0;
+    std::vector<LabEvent> events; // drained into one buffer, as the GUI and the player do
     while ((connected < n || accepted < n) && SecondsSince(start) < 60) {
         lab->WaitForEvents(std::chrono::milliseconds(100));
-        for (auto& e : lab->Drain()) {
+        lab->Drain(events);
+        for (auto& e : events) {
             ++run.Events;
             const auto* c = std::get_if<CallEvent>(&e);
             if (!c) {

@@ -145,15 +145,21 @@ void Lab::Reset()
 
 std::vector<LabEvent> Lab::Drain()
 {
-    std::lock_guard lock(Mutex);
     std::vector<LabEvent> out;
+    Drain(out);
+    return out;
+}
+
+void Lab::Drain(std::vector<LabEvent>& out)
+{
+    out.clear();
+    std::lock_guard lock(Mutex);
     out.swap(Pending);
-    // Room for as many again: reporters then queue without growing the vector (and moving
-    // every event) under the lock.
+    // Reporters go on in the storage `out` had, with room for as many events as came this
+    // time: no growing the vector (moving every event) under the lock.
     Pending.reserve(std::max<std::size_t>(64, out.size()));
     Notified = false;
     QuietSince.store(0, std::memory_order_relaxed);
-    return out;
 }
 
 bool Lab::WaitForEvents(std::chrono::milliseconds timeout)

@@ -48,6 +48,10 @@ public:
     // Everything reported since the previous Drain(), in order, except that only the newest
     // snapshot is kept (after every call reported before it). Safe from any thread.
     std::vector<LabEvent> Drain();
+    // The same into `out` (cleared first), whose storage the lab keeps for the events to
+    // come: a reader that drains into one vector all along makes the reporters allocate
+    // (and fault in) nothing. Safe from any thread.
+    void Drain(std::vector<LabEvent>& out);
     // Block until something is queued or the timeout passes. Returns true if queued.
     bool WaitForEvents(std::chrono::milliseconds timeout);
     // Called on the reporting thread after each event is queued (GUI: glfwPostEmptyEvent).

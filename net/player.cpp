@@ -380,8 +380,10 @@ bool DriveUntilIdle(Lab& lab, World& world, LessonPlayer& player, double timeout
                     const std::function<void()>& after_tick)
 {
     double end = MonotonicSeconds() + timeout;
+    std::vector<LabEvent> events; // one buffer, handed back and forth with the lab
     for (;;) {
-        for (auto& event : lab.Drain())
+        lab.Drain(events);
+        for (auto& event : events)
             world.Apply(event);
         double now = MonotonicSeconds();
         player.Tick(now);
