@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -106,7 +107,7 @@ private:
     // Taken whole by the thread (a deque would allocate a node per request: they are large).
     std::vector<std::pair<std::uint64_t, CallRequest>> Queue;
     std::atomic<bool> Stopping{false};
-    std::map<std::string, UniqueFd> Fds; // actor thread only
+    std::unordered_map<std::string, UniqueFd> Fds; // actor thread only (thousands after a flood)
     std::map<std::string, int> NextSuffix; // NewHandle's next number per name (actor thread only)
     std::set<int> Gated; // descriptors that ever had a gate attached (actor thread only)
     std::unique_ptr<ServerLoop> Server; // after "serve": the server model's lanes (actor thread only)

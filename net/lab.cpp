@@ -90,16 +90,16 @@ void Lab::AddKernelStats(Snapshot& snap, bool sysctls)
 
 std::uint64_t Lab::Submit(CallRequest request)
 {
-    std::lock_guard lock(Mutex);
-    std::uint64_t id = NextId++;
-    CallEvent queued;
-    queued.Id = id;
+    CallEvent queued; // made before taking the lock the reporters wait for
     queued.Actor = request.Actor;
     queued.ActorKind = request.ActorKind;
     queued.Call = request.Call;
     queued.Handle = request.Fd.empty() ? "main" : request.Fd;
     queued.Phase = CallPhase::Queued;
     queued.TStart = MonotonicSeconds();
+    std::lock_guard lock(Mutex);
+    std::uint64_t id = NextId++;
+    queued.Id = id;
     Pending.emplace_back(std::move(queued));
     const bool wake = !Notified;
     Notified = true;
