@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds sockscope and its tests with sanitizers and runs them: the whole suite, GUI
 # included (its tests under Xvfb, as scripts/test.sh runs them), with AddressSanitizer +
-# UndefinedBehaviorSanitizer + LeakSanitizer; then the headless program and its tests with
-# ThreadSanitizer. Any report, from a test or from a process a test started, fails the run.
+# UndefinedBehaviorSanitizer + LeakSanitizer, where a report from any process (a test or
+# a program it started) fails the run; then the headless program and its tests with
+# ThreadSanitizer, where a report fails the test that made it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
