@@ -154,7 +154,10 @@ void Probe::Run()
     using Clock = std::chrono::steady_clock;
     // Kept between snapshots: its netlink socket (one socket() call per error, not per
     // tick) and what the last snapshot found, which it follows with lookups.
-    SocketTracker tracker(TrackerOptions{std::chrono::duration<double>(Options.SweepEvery).count()});
+    TrackerOptions tracking;
+    tracking.SweepEvery = std::chrono::duration<double>(Options.SweepEvery).count();
+    tracking.PreferCheaper = Options.PreferCheaper;
+    SocketTracker tracker(tracking);
     Snapshot last;
     bool delivered_any = false;
     auto next_tick = Clock::now();

@@ -34,6 +34,9 @@ struct ProbeOptions {
     // something new may exist (Discover, SetPorts, Refresh), when what it sees gives
     // away a socket it does not know, and at least this often.
     std::chrono::milliseconds SweepEvery{1000};
+    // Sweep instead of following when the last sweep took less time than the lookups
+    // would (few sockets on the machine). Tests that count sweeps turn it off.
+    bool PreferCheaper = true;
 };
 
 // Dumps the TCP sockets (IPv4 and IPv6) whose local or remote port is in `ports`, the
