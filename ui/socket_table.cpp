@@ -9,6 +9,10 @@
 #include "widgets.hpp"
 
 #include <imgui.h>
+#include <imgui_internal.h> // the table's columns: how wide their contents were
+
+#include <algorithm>
+#include <cmath>
 
 namespace sockscope {
 namespace {
@@ -147,15 +151,22 @@ void DrawSocketTable(const UiFrame& frame, const UiState& state, std::vector<UiC
     // the role column kept in view.
     ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
                             ImGuiTableFlags_ScrollX | ImGuiTableFlags_SizingFixedFit;
+    // ImGui fits a column to the cells it drew in the last frame, but the widest may be
+    // scrolled out of view: a table that then narrows loses its horizontal scrollbar,
+    // shows one more row and widens again, every other frame. So each column keeps the
+    // widest it has been (for this language and font size) in the window's storage.
+    ImGuiStorage* storage = ImGui::GetStateStorage();
+    float font_size = ImGui::GetFontSize();
+    ImGuiID widths = ImGui::GetID("sockets widths") ^ ImHashData(&font_size, sizeof font_size, static_cast<ImU32>(lang));
     if (!ImGui::BeginTable("sockets", ColumnCount, flags, ImVec2(0, 0)))
         return;
-    for (const char* name : {"role", "local", "remote", "state", "queue", "fd"})
-        ImGui::TableSetupColumn(Tr(lang, name));
-    ImGui::TableSetupColumn("Recv-Q");
-    ImGui::TableSetupColumn("Send-Q");
-    for (const char* name : {"timer", "hold segments", "owner"})
-        ImGui::TableSetupColumn(Tr(lang, name));
-    ImGui::TableSetupColumn(Tr(lang, "cookie"));
+    ImGuiTable* table = ImGui::GetCurrentTable();
+    const char* names[ColumnCount] = {Tr(lang, "role"), Tr(lang, "local"), Tr(lang, "remote"), Tr(lang, "state"),
+                                      Tr(lang, "queue"), Tr(lang, "fd"), "Recv-Q", "Send-Q", Tr(lang, "timer"),
+                                      Tr(lang, "hold segments"), Tr(lang, "owner"), Tr(lang, "cookie")};
+    for (int i = 0; i < ColumnCount; ++i)
+        ImGui::TableSetupColumn(names[i], ImGuiTableColumnFlags_WidthFixed, storage->GetFloat(widths + i, 0.0f));
+    ImGui::TableSetColumnWidthAutoAll(table); // every column, on screen or not, to the width above
     ImGui::TableSetupScrollFreeze(1, 1);
     ImGui::TableHeadersRow();
 
@@ -173,6 +184,13 @@ void DrawSocketTable(const UiFrame& frame, const UiState& state, std::vector<UiC
             ImGui::PopID();
         }
     ImGui::EndTable();
+    for (int i = 0; i < ColumnCount; ++i) {
+        const ImGuiTableColumn& c = table->Columns[i];
+        float cells = std::max(c.ContentMaxXFrozen, c.ContentMaxXUnfrozen) - c.WorkMinX;
+        float wanted = std::max(cells, c.ContentMaxXHeadersIdeal - c.WorkMinX);
+        if (wanted > storage->GetFloat(widths + i, 0.0f))
+            storage->SetFloat(widths + i, std::ceil(wanted));
+    }
 }
 
 } // namespace sockscope
