@@ -1,6 +1,6 @@
 # The GUI's tests (included by tests/CMakeLists.txt). Only with the GUI.
 if(SOCKSCOPE_BUILD_GUI)
-  sockscope_add_test(gui_test gui_test.cpp gui_panels_test.cpp)
+  sockscope_add_test(gui_test gui_test.cpp gui_panels_test.cpp gui_layout_test.cpp)
   target_link_libraries(gui_test PRIVATE sockscope_ui sockscope::imgui PNG::PNG)
   # The queue panel's rows, bars and slides.
   target_sources(gui_test PRIVATE gui_queues_test.cpp)

@@ -20,12 +20,15 @@
 #include <imgui.h>
 #include <imgui_internal.h> // FindWindowByName
 #include <png.h>
+#include <algorithm>
 #include <cstdlib>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <numeric>
+#include <sstream>
 #include <regex>
 #include <set>
 #include <unistd.h>
@@ -168,5 +171,109 @@ inline CallEvent GateCall(std::uint64_t id, const char* actor, const char* handl
     return c;
 }
 
+// --- what a frame drew: glyphs, for overlap and clipping checks ----------------------------
+
+// One glyph of the frame last rendered: where it was drawn, the part its draw command's
+// clipping rectangle lets show, and the window whose draw list holds it.
+struct Glyph {
+    ImRect Drawn;
+    ImRect Shown;
+    std::string Window;
+};
+
+// Every glyph in ImGui::GetDrawData(): a textured quad (two triangles over four vertices,
+// as ImDrawList::PrimRectUV writes them) whose texture is not the atlas's white pixel.
+inline std::vector<Glyph> FrameGlyphs()
+{
+    std::vector<Glyph> glyphs;
+    ImDrawData* data = ImGui::GetDrawData();
+    if (!data)
+        return glyphs;
+    ImVec2 white = ImGui::GetIO().Fonts->TexUvWhitePixel;
+    std::map<const ImDrawList*, std::string> owners;
+    for (ImGuiWindow* window : ImGui::GetCurrentContext()->Windows)
+        owners[window->DrawList] = window->Name;
+    for (int l = 0; l < data->CmdListsCount; ++l) {
+        const ImDrawList* list = data->CmdLists[l];
+        for (const ImDrawCmd& cmd : list->CmdBuffer) {
+            if (cmd.UserCallback)
+                continue;
+            ImRect clip(cmd.ClipRect.x, cmd.ClipRect.y, cmd.ClipRect.z, cmd.ClipRect.w);
+            unsigned end = cmd.IdxOffset + cmd.ElemCount;
+            for (unsigned e = cmd.IdxOffset; e + 3 <= end;) {
+                const ImDrawIdx* i = &list->IdxBuffer[static_cast<int>(e)];
+                bool quad = e + 6 <= end && i[1] == i[0] + 1 && i[2] == i[0] + 2 && i[3] == i[0] &&
+                            i[4] == i[0] + 2 && i[5] == i[0] + 3;
+                if (quad) {
+                    const ImDrawVert* v = &list->VtxBuffer[static_cast<int>(cmd.VtxOffset + i[0])];
+                    bool textured = v[0].uv.x != white.x || v[0].uv.y != white.y;
+                    bool rect = v[0].pos.y == v[1].pos.y && v[1].pos.x == v[2].pos.x && v[2].pos.y == v[3].pos.y &&
+                                v[3].pos.x == v[0].pos.x;
+                    if (textured && rect) {
+                        Glyph g;
+                        g.Drawn = ImRect(v[0].pos, v[2].pos);
+                        g.Shown = g.Drawn;
+                        g.Shown.ClipWithFull(clip);
+                        g.Window = owners.count(list) ? owners[list] : "?";
+                        glyphs.push_back(std::move(g));
+                        e += 6;
+                        continue;
+                    }
+                }
+                e += 3;
+            }
+        }
+    }
+    return glyphs;
+}
+
+inline float Area(const ImRect& r)
+{
+    return std::max(r.Max.x - r.Min.x, 0.0f) * std::max(r.Max.y - r.Min.y, 0.0f);
+}
+
+// Pairs of visible glyphs that cover each other by more than a third of the smaller one
+// (neighbours in a word may touch; text drawn over text covers much more), described.
+inline std::vector<std::string> OverlappingGlyphs(std::vector<Glyph> glyphs)
+{
+    glyphs.erase(std::remove_if(glyphs.begin(), glyphs.end(), [](const Glyph& g) { return Area(g.Shown) <= 0; }),
+                 glyphs.end());
+    std::sort(glyphs.begin(), glyphs.end(), [](const Glyph& a, const Glyph& b) { return a.Shown.Min.x < b.Shown.Min.x; });
+    std::vector<std::string> found;
+    for (std::size_t a = 0; a < glyphs.size() && found.size() < 10; ++a)
+        for (std::size_t b = a + 1; b < glyphs.size() && glyphs[b].Shown.Min.x < glyphs[a].Shown.Max.x; ++b) {
+            ImRect both = glyphs[a].Shown;
+            both.ClipWithFull(glyphs[b].Shown);
+            if (Area(both) > std::min(Area(glyphs[a].Shown), Area(glyphs[b].Shown)) / 3.0f) {
+                std::ostringstream what;
+                what << glyphs[a].Window << " (" << glyphs[a].Shown.Min.x << ", " << glyphs[a].Shown.Min.y << ") and "
+                     << glyphs[b].Window << " (" << glyphs[b].Shown.Min.x << ", " << glyphs[b].Shown.Min.y << ")";
+                found.push_back(what.str());
+            }
+        }
+    return found;
+}
+
+// Glyphs cut at the left or right by their clipping rectangle (a word running past the
+// edge of its panel, cell or child window), in windows whose name contains `window`.
+// Only for windows that do not scroll sideways: there a cut glyph is simply scrolled.
+inline std::vector<std::string> CutGlyphs(const std::vector<Glyph>& glyphs, const std::string& window)
+{
+    std::vector<std::string> found;
+    for (const auto& g : glyphs) {
+        if (g.Window.find(window) == std::string::npos || Area(g.Shown) <= 0)
+            continue;
+        // A glyph may hang a pixel past its pen position (its bearing): not a cut.
+        float slack = std::max(1.5f, (g.Drawn.Max.x - g.Drawn.Min.x) * 0.15f);
+        bool cut = g.Shown.Min.x > g.Drawn.Min.x + slack || g.Shown.Max.x < g.Drawn.Max.x - slack;
+        if (cut && found.size() < 10) {
+            std::ostringstream what;
+            what << g.Window << " at (" << g.Drawn.Min.x << ", " << g.Drawn.Min.y << ")-(" << g.Drawn.Max.x << ", "
+                 << g.Drawn.Max.y << "), shown from " << g.Shown.Min.x << " to " << g.Shown.Max.x;
+            found.push_back(what.str());
+        }
+    }
+    return found;
+}
 
 } // namespace sockscope::guitest

@@ -114,6 +114,11 @@ constexpr TranslationPair kTable[] = {
     // layout tabs
     {"TCP state machine", "TCP 状态机"},
     {"Kernel settings and counters", "内核参数与计数器"},
+    // the narrow layout's short tab labels (a large font on a small display)
+    {"Queues", "队列"},
+    {"Sockets", "套接字"},
+    {"States", "状态机"},
+    {"Kernel", "内核"},
     // packet gates
     {"hold %s", "拦截 %s"},
     {"holding %s", "正在拦截 %s"},

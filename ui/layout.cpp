@@ -1,8 +1,11 @@
-// The projector layout: fixed windows filling the display. Lesson controls across the
-// top, the call ladder and the queues side by side, then tabs: the socket table (as
-// tall as its rows), the TCP state machine or the kernel's settings and counters (these
-// two take more height, from the ladder), and a status line.
+// The projector layout: fixed windows filling the display, placed by PlanLayout from the
+// display and the font size. Wide: the lesson across the top (as tall as its text needs,
+// within limits), the call ladder and the queues side by side, then tabs: the socket
+// table (as tall as its rows), the TCP state machine or the kernel's settings and
+// counters (these two take more height, from the ladder), and a status line. Narrow (a
+// large font on a small display): the lesson on top and every other panel a tab.
 #include "i18n.hpp"
+#include "layout_plan.hpp"
 #include "presenter.hpp"
 #include "ui.hpp"
 
@@ -26,10 +29,10 @@ std::string Title(Lang lang, const char* english, const char* id)
     return std::string(Tr(lang, english)) + "###" + id;
 }
 
-bool BeginPanel(const std::string& title, ImVec2 pos, ImVec2 size, ImGuiWindowFlags extra = 0)
+bool BeginPanel(const std::string& title, const PanelRect& rect, ImGuiWindowFlags extra = 0)
 {
-    ImGui::SetNextWindowPos(pos);
-    ImGui::SetNextWindowSize(size);
+    ImGui::SetNextWindowPos(rect.Pos);
+    ImGui::SetNextWindowSize(rect.Size);
     return ImGui::Begin(title.c_str(), nullptr, kPanelFlags | extra);
 }
 
@@ -64,7 +67,64 @@ std::optional<LowerTab> LowerTabFromName(std::string_view name)
         return LowerTab::Code;
     if (name == "packets")
         return LowerTab::Packets;
+    if (name == "calls")
+        return LowerTab::Calls;
+    if (name == "queues")
+        return LowerTab::Queues;
     return std::nullopt;
+}
+
+LayoutMode ChooseLayoutMode(ImVec2 display, float font_size)
+{
+    float em = std::max(font_size, 1.0f);
+    return display.x / em >= kWideMinEms && display.y / em >= kWideMinHeightEms ? LayoutMode::Wide
+                                                                                 : LayoutMode::Narrow;
+}
+
+LayoutPlan PlanLayout(const LayoutNeeds& needs)
+{
+    LayoutPlan plan;
+    plan.Mode = ChooseLayoutMode(needs.Display, needs.FontSize);
+    float width = needs.Display.x;
+    float line = std::max(needs.LineHeight, 1.0f);
+    float status_h = std::min(needs.StatusHeight, needs.Display.y);
+    float body_h = std::max(needs.Display.y - status_h, 1.0f);
+    plan.Status = {ImVec2(0, body_h), ImVec2(width, status_h)};
+
+    // The lesson panel: what its text needs, at least eight lines and its controls (which
+    // never scroll), at most a share of the height; its narration scrolls beyond that. (A
+    // short display in the wide layout, 1280x720 or 150 % on 1080 lines, gives a little
+    // less, for the socket table's rows.)
+    float lesson_share = plan.Mode == LayoutMode::Narrow ? 0.45f
+                         : needs.Display.y / std::max(needs.FontSize, 1.0f) < 50.0f ? 0.34f
+                                                                                     : 0.36f;
+    float lesson_min = std::floor(std::min(std::max(line * 8.0f, needs.LessonControlsHeight), body_h * 0.45f));
+    float lesson_max = std::max(std::floor(body_h * lesson_share), lesson_min);
+    float top_h = std::floor(std::clamp(needs.LessonHeight, lesson_min, lesson_max));
+    plan.Lesson = {ImVec2(0, 0), ImVec2(width, top_h)};
+
+    if (plan.Mode == LayoutMode::Narrow) {
+        // Every other panel is a tab of the whole width and the rest of the height.
+        plan.Lower = {ImVec2(0, top_h), ImVec2(width, body_h - top_h)};
+        return plan;
+    }
+    // The socket table as tall as its rows (within limits): the unaccepted connections,
+    // last in the table, must not be scrolled out of sight. The state machine and the
+    // counters need more height.
+    float rest = body_h - top_h;
+    float bottom_h = std::clamp(needs.TableHeight, body_h * 0.22f, body_h * 0.42f);
+    if (needs.Tab != LowerTab::Sockets)
+        bottom_h = std::max(bottom_h, body_h * 0.5f);
+    // The ladder and the queues keep eight lines: their newest calls and the accept queue.
+    bottom_h = std::floor(std::min(bottom_h, rest - std::min(line * 8.0f, rest * 0.5f)));
+    float middle_h = rest - bottom_h;
+    // The queues need room for a backlog-5 queue's six places on one row.
+    float queues_w = std::clamp(width * 0.36f, std::min(needs.FontSize * 27.0f, width * 0.5f), width * 0.5f);
+    float ladder_w = std::floor(width - queues_w);
+    plan.Ladder = {ImVec2(0, top_h), ImVec2(ladder_w, middle_h)};
+    plan.Queues = {ImVec2(ladder_w, top_h), ImVec2(width - ladder_w, middle_h)};
+    plan.Lower = {ImVec2(0, top_h + middle_h), ImVec2(width, bottom_h)};
+    return plan;
 }
 
 std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state)
@@ -72,53 +132,65 @@ std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state)
     std::vector<UiCommand> commands;
     Lang lang = state.Language;
     const ImGuiStyle& style = ImGui::GetStyle();
-    ImVec2 display = ImGui::GetIO().DisplaySize;
-    float status_h = ImGui::GetFrameHeight() + style.WindowPadding.y * 2.0f;
-    float body_h = std::max(display.y - status_h, 1.0f);
-    float top_h = std::floor(body_h * 0.30f);
-    // The socket table is as tall as its rows (within limits): the unaccepted
-    // connections, last in the table, must not be scrolled out of sight.
+    LayoutNeeds needs;
+    needs.Display = ImGui::GetIO().DisplaySize;
+    needs.FontSize = ImGui::GetFontSize();
+    needs.LineHeight = ImGui::GetTextLineHeightWithSpacing();
+    needs.StatusHeight = ImGui::GetFrameHeight() + style.WindowPadding.y * 2.0f;
+    needs.Tab = state.Tab;
+    state.Layout = ChooseLayoutMode(needs.Display, needs.FontSize);
+    bool narrow = state.Layout == LayoutMode::Narrow;
+    if (!narrow && (state.Tab == LowerTab::Calls || state.Tab == LowerTab::Queues)) {
+        state.Tab = LowerTab::Sockets; // those tabs are panels of their own here
+        state.SelectTab = true;
+    }
+    needs.LessonHeight = LessonPanelHeight(frame, state, needs.Display.x);
+    needs.LessonControlsHeight = LessonControlsHeight(frame, state, needs.Display.x);
+    // The tab bar, the table's header and rows (at least three), the window's padding.
     float row_h = ImGui::GetTextLineHeight() + style.CellPadding.y * 2.0f + 1.0f;
     float rows = static_cast<float>(std::max<std::size_t>(frame.Model.Sockets().size(), 3) + 1);
-    // The tab bar: a row of tabs, its line and the spacing below it.
     float tabs_h = ImGui::GetFrameHeight() + style.ItemSpacing.y + 1.0f;
-    float table_h = tabs_h + style.WindowPadding.y * 2.0f + row_h * rows + 4.0f;
-    float bottom_h = std::floor(std::clamp(table_h, body_h * 0.22f, body_h * 0.40f));
-    if (state.Tab != LowerTab::Sockets) // the diagram and the counters need the height
-        bottom_h = std::floor(std::max(bottom_h, body_h * 0.50f));
-    float middle_h = body_h - top_h - bottom_h;
-    // The queues need room for a backlog-5 queue's six places on one row.
-    float queues_w = std::max(display.x * 0.36f, ImGui::GetFontSize() * 29.0f);
-    float ladder_w = std::floor(std::max(display.x - queues_w, display.x * 0.5f));
+    needs.TableHeight = tabs_h + style.WindowPadding.y * 2.0f + row_h * rows + style.ScrollbarSize + 4.0f;
+    LayoutPlan plan = PlanLayout(needs);
 
-    if (BeginPanel(Title(lang, "Lesson", "lesson"), ImVec2(0, 0), ImVec2(display.x, top_h)))
+    // No title bar over the lesson: its picker says "Lesson", and the line is worth more
+    // to the narration at 200 % or on 720 lines.
+    if (BeginPanel(Title(lang, "Lesson", "lesson"), plan.Lesson, ImGuiWindowFlags_NoTitleBar))
         DrawLessonPanel(frame, state, commands);
     ImGui::End();
 
-    if (BeginPanel(Title(lang, "System calls", "ladder"), ImVec2(0, top_h), ImVec2(ladder_w, middle_h)))
-        DrawLadderPanel(frame, state);
-    ImGui::End();
+    if (plan.Ladder.Shown()) {
+        if (BeginPanel(Title(lang, "System calls", "ladder"), plan.Ladder))
+            DrawLadderPanel(frame, state);
+        ImGui::End();
+    }
+    if (plan.Queues.Shown()) {
+        if (BeginPanel(Title(lang, "Listen queues (from the kernel)", "queues"), plan.Queues))
+            DrawQueuePanel(frame, state, commands);
+        ImGui::End();
+    }
 
-    if (BeginPanel(Title(lang, "Listen queues (from the kernel)", "queues"), ImVec2(ladder_w, top_h),
-                   ImVec2(display.x - ladder_w, middle_h)))
-        DrawQueuePanel(frame, state, commands);
-    ImGui::End();
-
-    if (BeginPanel("##lower", ImVec2(0, top_h + middle_h), ImVec2(display.x, bottom_h),
-                   ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar) &&
-        ImGui::BeginTabBar("lower")) {
-        DrawTab(LowerTab::Sockets, "Sockets (from the kernel)", state,
+    if (BeginPanel("##lower", plan.Lower, ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar) &&
+        ImGui::BeginTabBar("lower", ImGuiTabBarFlags_FittingPolicyScroll)) {
+        // Narrow: the ladder and the queues come first, and every label is short enough
+        // for seven tabs on one row at 200 %.
+        if (narrow) {
+            DrawTab(LowerTab::Calls, "System calls", state, [&] { DrawLadderPanel(frame, state); });
+            DrawTab(LowerTab::Queues, "Queues", state, [&] { DrawQueuePanel(frame, state, commands); });
+        }
+        DrawTab(LowerTab::Sockets, narrow ? "Sockets" : "Sockets (from the kernel)", state,
                 [&] { DrawSocketTable(frame, state, commands); });
-        DrawTab(LowerTab::StateMachine, "TCP state machine", state, [&] { DrawStatePanel(frame, state); });
-        DrawTab(LowerTab::Kernel, "Kernel settings and counters", state, [&] { DrawKernelPanel(frame, state); });
+        DrawTab(LowerTab::StateMachine, narrow ? "States" : "TCP state machine", state,
+                [&] { DrawStatePanel(frame, state); });
+        DrawTab(LowerTab::Kernel, narrow ? "Kernel" : "Kernel settings and counters", state,
+                [&] { DrawKernelPanel(frame, state); });
         DrawTab(LowerTab::Code, "Code", state, [&] { DrawCodePanel(frame, state); });
         DrawTab(LowerTab::Packets, "Packets", state, [&] { DrawPacketPanel(frame, state); });
         ImGui::EndTabBar();
     }
     ImGui::End();
 
-    if (BeginPanel("##status", ImVec2(0, body_h), ImVec2(display.x, status_h),
-                   ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar))
+    if (BeginPanel("##status", plan.Status, ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar))
         DrawStatusBar(frame, state, commands);
     ImGui::End();
     HandlePresenterKeys(state, commands);

@@ -2,6 +2,7 @@
 // language, and the current step's title, narration and check results.
 #include "format.hpp"
 #include "i18n.hpp"
+#include "layout_plan.hpp"
 #include "theme.hpp"
 #include "ui.hpp"
 #include "widgets.hpp"
@@ -9,6 +10,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 
 namespace sockscope {
@@ -38,13 +40,15 @@ ImU32 StatusColor(StepStatus status)
     return colors::Muted;
 }
 
-void DrawLessonPicker(const LessonView& lesson, const UiState& state, std::vector<UiCommand>& commands)
+// `width` > 0: the combo that wide (the narrow layout's row); else to the panel's edge.
+void DrawLessonPicker(const LessonView& lesson, const UiState& state, std::vector<UiCommand>& commands,
+                      float width = 0.0f)
 {
     Lang lang = state.Language;
     const char* current = lesson.Data ? lesson.Data->Name.c_str() : "-";
     ImGui::TextUnformatted(Tr(lang, "Lesson"));
     ImGui::SameLine();
-    ImGui::SetNextItemWidth(-1);
+    ImGui::SetNextItemWidth(width > 0.0f ? width : -1.0f);
     if (ImGui::BeginCombo("##lesson", current)) {
         for (const auto& name : state.LessonNames) {
             bool selected = lesson.Data && lesson.Data->Name == name;
@@ -78,13 +82,33 @@ void DrawLessonPicker(const LessonView& lesson, const UiState& state, std::vecto
     }
 }
 
-void DrawStepAndReset(const LessonView& lesson, UiState& state, std::vector<UiCommand>& commands)
+// SameLine() when an item `width` wide still fits on the current line, so a row of
+// controls wraps instead of running past the panel's edge at a large font.
+void SameLineIfFits(float width)
+{
+    float spacing = ImGui::GetStyle().ItemSpacing.x;
+    float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    if (ImGui::GetItemRectMax().x + spacing + width <= right)
+        ImGui::SameLine();
+}
+
+float TextButtonWidth(const char* text)
+{
+    return ImGui::CalcTextSize(text, nullptr, true).x + ImGui::GetStyle().FramePadding.x * 2.0f;
+}
+
+// `inline_step`: the Step button as wide as its label, the rest of the row after it
+// (the narrow layout's one row of controls); else a wide button of its own.
+void DrawStepAndReset(const LessonView& lesson, UiState& state, std::vector<UiCommand>& commands,
+                      bool inline_step = false)
 {
     Lang lang = state.Language;
     bool can_step = lesson.Data && !lesson.Busy && !lesson.AtEnd;
     ImGui::BeginDisabled(!can_step);
     std::string step_label = std::string(Tr(lang, "Step")) + "  \xe2\x96\xb6  (Space)###step";
-    bool clicked = ImGui::Button(step_label.c_str(), ImVec2(-1, ImGui::GetFrameHeight() * 1.4f));
+    if (inline_step)
+        SameLineIfFits(TextButtonWidth(step_label.c_str()));
+    bool clicked = ImGui::Button(step_label.c_str(), ImVec2(inline_step ? 0.0f : -1.0f, ImGui::GetFrameHeight() * 1.4f));
     ImGui::EndDisabled();
     if (can_step && (clicked || StepKeyPressed())) {
         UiCommand step;
@@ -93,6 +117,8 @@ void DrawStepAndReset(const LessonView& lesson, UiState& state, std::vector<UiCo
     }
 
     ImGui::BeginDisabled(!lesson.Data);
+    if (inline_step)
+        SameLineIfFits(TextButtonWidth(Tr(lang, "Reset")));
     if (ImGui::Button(Tr(lang, "Reset"))) {
         UiCommand reset;
         reset.What = UiCommand::Reset;
@@ -100,22 +126,28 @@ void DrawStepAndReset(const LessonView& lesson, UiState& state, std::vector<UiCo
         commands.push_back(reset);
     }
     ImGui::EndDisabled();
+    const char* onto = Tr(lang, "onto port");
+    float port_w = ImGui::GetFontSize() * 5.0f;
+    SameLineIfFits(ImGui::CalcTextSize(onto).x + ImGui::GetStyle().ItemSpacing.x + port_w);
+    ImGui::TextUnformatted(onto);
     ImGui::SameLine();
-    ImGui::TextUnformatted(Tr(lang, "onto port"));
-    ImGui::SameLine();
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5.0f);
+    ImGui::SetNextItemWidth(port_w);
     if (ImGui::InputInt("##port", &state.ResetPort, 0, 0))
         state.ResetPort = std::clamp(state.ResetPort, 0, 65535);
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip("%s", Tr(lang, "0 keeps the current port; another number resets onto that port"));
-    ImGui::SameLine();
-    ImGui::TextDisabled(Tr(lang, "(now %d)"), lesson.Port);
+    std::string now = Format(Tr(lang, "(now %d)"), lesson.Port);
+    SameLineIfFits(ImGui::CalcTextSize(now.c_str()).x);
+    ImGui::TextDisabled("%s", now.c_str());
 }
 
-void DrawLanguage(const UiState& state, std::vector<UiCommand>& commands)
+void DrawLanguage(const UiState& state, std::vector<UiCommand>& commands, bool same_row = false)
 {
     if (!state.CjkAvailable)
         return;
+    if (same_row)
+        SameLineIfFits(ImGui::GetFrameHeight() * 2.0f + ImGui::GetStyle().ItemInnerSpacing.x * 2.0f +
+                       ImGui::GetStyle().ItemSpacing.x + ImGui::CalcTextSize("English").x * 2.0f);
     auto option = [&](const char* label, Lang lang) {
         if (ImGui::RadioButton(label, state.Language == lang) && state.Language != lang) {
             UiCommand set;
@@ -125,20 +157,31 @@ void DrawLanguage(const UiState& state, std::vector<UiCommand>& commands)
         }
     };
     option("English", Lang::En);
-    ImGui::SameLine();
+    SameLineIfFits(ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x +
+                   ImGui::CalcTextSize("\xe7\xae\x80\xe4\xbd\x93\xe4\xb8\xad\xe6\x96\x87").x);
     option("\xe7\xae\x80\xe4\xbd\x93\xe4\xb8\xad\xe6\x96\x87", Lang::Zh); // 简体中文
 }
 
-void DrawProgress(const LessonView& lesson, const UiState& state)
+// "Step 5 of 6  passed  the kernel shows what the lesson says" (the status line on the
+// same row when it fits). `same_row`: after the controls when there is room (the narrow
+// layout's row); else at the top of the narration.
+void DrawProgress(const LessonView& lesson, const UiState& state, bool same_row = false)
 {
     Lang lang = state.Language;
-    ImGui::TextUnformatted(StepCounterLabel(lesson, lang).c_str());
+    std::string counter = StepCounterLabel(lesson, lang);
+    const char* status = Tr(lang, std::string(StepStatusName(lesson.Status)).c_str());
+    if (same_row)
+        SameLineIfFits(ImGui::CalcTextSize(counter.c_str()).x + ImGui::GetStyle().ItemSpacing.x +
+                       ImGui::CalcTextSize(status).x);
+    ImGui::TextUnformatted(counter.c_str());
     ImGui::SameLine();
     ImGui::PushStyleColor(ImGuiCol_Text, StatusColor(lesson.Status));
-    ImGui::TextUnformatted(Tr(lang, std::string(StepStatusName(lesson.Status)).c_str()));
+    ImGui::TextUnformatted(status);
     ImGui::PopStyleColor();
     ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
-    WrappedText(StatusLineLabel(lesson, lang));
+    std::string line = StatusLineLabel(lesson, lang);
+    SameLineIfFits(ImGui::CalcTextSize(line.c_str()).x);
+    WrappedText(line);
     ImGui::PopStyleColor();
 }
 
@@ -214,29 +257,181 @@ void DrawResults(const LessonView& lesson, const UiState& state)
     }
 }
 
+// --- the heights the texts take, for LessonPanelHeight (the same texts as drawn above) ---
+
+// The lines `text` takes in `font` at `width`, as WrappedText breaks them.
+float WrappedLines(const std::string& text, float width, ImFont* font)
+{
+    auto measure = [font](std::string_view piece) {
+        return font->CalcTextSizeA(font->FontSize, FLT_MAX, 0.0f, piece.data(), piece.data() + piece.size()).x;
+    };
+    return static_cast<float>(WrapText(text, std::max(width, 1.0f), measure).size());
+}
+
+float ControlsWidth(float avail)
+{
+    return std::min(ImGui::GetFontSize() * 22.0f, avail * 0.4f);
+}
+
+float NarrationWidth(float avail)
+{
+    return std::floor(avail * 0.62f);
+}
+
+float NarrationHeight(const LessonView& lesson, const UiState& state, float width)
+{
+    Lang lang = state.Language;
+    ImFont* body = ImGui::GetFont();
+    ImFont* title_font = state.TitleFont ? state.TitleFont : body;
+    float spacing = ImGui::GetStyle().ItemSpacing.y;
+    float line = body->FontSize + spacing;
+    if (!lesson.Data)
+        return WrappedLines(Tr(lang, "No lesson loaded. Pick one on the left."), width, body) * line;
+    const Lesson& data = *lesson.Data;
+    int count = static_cast<int>(data.Steps.size());
+    bool in_step = lesson.StepIndex >= 0 && lesson.StepIndex < count;
+    const Text& title = in_step ? data.Steps[lesson.StepIndex].Title : data.Title;
+    const Text& text = in_step ? data.Steps[lesson.StepIndex].Narration : data.Summary;
+    float h = WrappedLines(title.Get(lang), width, title_font) * (title_font->FontSize + spacing);
+    h += WrappedLines(text.Get(lang), width, body) * line;
+    if (lesson.Attempt > 1 && in_step)
+        h += WrappedLines(Format(Tr(lang, "Attempt %d. %s"), lesson.Attempt,
+                                 data.Steps[lesson.StepIndex].RetryWhy.Get(lang).c_str()),
+                          width, body) *
+             line;
+    int next = lesson.StepIndex + 1;
+    if (!lesson.Busy && next < count)
+        h += WrappedLines(Format(Tr(lang, "Next (step %d): %s"), next + 1, data.Steps[next].Title.Get(lang).c_str()),
+                          width, body) *
+             line;
+    else if (lesson.AtEnd)
+        h += WrappedLines(Tr(lang, "End of the lesson. Reset to run it again."), width, body) * line;
+    return h;
+}
+
+// DrawProgress's lines at `width`: one, or more when the status line goes under the
+// counter and wraps.
+float ProgressHeight(const LessonView& lesson, const UiState& state, float width)
+{
+    Lang lang = state.Language;
+    float spacing = ImGui::GetStyle().ItemSpacing.x;
+    float line = ImGui::GetTextLineHeightWithSpacing();
+    float first = ImGui::CalcTextSize(StepCounterLabel(lesson, lang).c_str()).x + spacing +
+                  ImGui::CalcTextSize(Tr(lang, std::string(StepStatusName(lesson.Status)).c_str())).x;
+    std::string status = StatusLineLabel(lesson, lang);
+    if (first + spacing + ImGui::CalcTextSize(status.c_str()).x <= width)
+        return line;
+    return line + WrappedLines(status, width, ImGui::GetFont()) * line;
+}
+
+float ResultsHeight(const LessonView& lesson, const UiState& state, float width)
+{
+    Lang lang = state.Language;
+    ImFont* body = ImGui::GetFont();
+    float line = ImGui::GetTextLineHeightWithSpacing();
+    if (lesson.Results.empty())
+        return lesson.Busy ? line : 0.0f;
+    float marked = width - ImGui::GetFontSize() * 0.8f - ImGui::GetStyle().ItemSpacing.x; // after Mark()
+    float h = line;
+    int calls_ok = 0;
+    for (const auto& result : lesson.Results) {
+        if (result.What == "call" && result.Ok) {
+            ++calls_ok;
+            continue;
+        }
+        h += WrappedLines(ClaimText(lesson, result, lang), marked, body) * line;
+        if (!result.Ok && !result.Seen.Empty())
+            h += WrappedLines(Format(Tr(lang, "Seen: %s"), Tr(lang, result.Seen).c_str()),
+                              width - ImGui::GetFontSize() * 1.3f, body) *
+                 line;
+    }
+    if (calls_ok > 0)
+        h += WrappedLines(calls_ok == 1 ? Tr(lang, "The system call returned what the lesson expects")
+                                        : Format(Tr(lang, "%d system calls returned what the lesson expects"), calls_ok),
+                          marked, body) *
+             line;
+    return h;
+}
+
 } // namespace
 
 void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand>& commands)
 {
     const LessonView& lesson = frame.Lesson;
-    float controls_width = std::min(ImGui::GetFontSize() * 22.0f, ImGui::GetContentRegionAvail().x * 0.4f);
+    if (state.Layout == LayoutMode::Narrow) {
+        // The controls in a row across the top, the story below them at the whole width:
+        // a side column would leave the narration a few words a line at 200 %.
+        float picker_w = std::min(ImGui::GetFontSize() * 14.0f, ImGui::GetContentRegionAvail().x * 0.45f);
+        DrawLessonPicker(lesson, state, commands, picker_w);
+        DrawStepAndReset(lesson, state, commands, true);
+        DrawLanguage(state, commands, true);
+        DrawProgress(lesson, state, true);
+        ImGui::Separator();
+        if (ImGui::BeginChild("story", ImVec2(0, 0), false)) {
+            DrawNarration(lesson, state);
+            ImGui::Spacing();
+            DrawResults(lesson, state);
+        }
+        ImGui::EndChild();
+        return;
+    }
+    float controls_width = ControlsWidth(ImGui::GetContentRegionAvail().x);
     if (ImGui::BeginChild("controls", ImVec2(controls_width, 0))) {
         DrawLessonPicker(lesson, state, commands);
         DrawStepAndReset(lesson, state, commands);
         DrawLanguage(state, commands);
-        ImGui::Separator();
-        DrawProgress(lesson, state);
     }
     ImGui::EndChild();
     ImGui::SameLine();
-    float narration_width = std::floor(ImGui::GetContentRegionAvail().x * 0.62f);
-    if (ImGui::BeginChild("narration", ImVec2(narration_width, 0), false))
+    // The progress heads the narration: the controls stay four rows, short enough never
+    // to scroll at 150 % or on 720 lines.
+    float narration_width = NarrationWidth(ImGui::GetContentRegionAvail().x);
+    if (ImGui::BeginChild("narration", ImVec2(narration_width, 0), false)) {
+        DrawProgress(lesson, state);
         DrawNarration(lesson, state);
+    }
     ImGui::EndChild();
     ImGui::SameLine();
     if (ImGui::BeginChild("results", ImVec2(0, 0), false))
         DrawResults(lesson, state);
     ImGui::EndChild();
+}
+
+float LessonControlsHeight(const UiFrame& frame, const UiState& state, float width)
+{
+    const ImGuiStyle& style = ImGui::GetStyle();
+    float frame_h = ImGui::GetFrameHeight();
+    float line = ImGui::GetTextLineHeightWithSpacing();
+    float invalid = state.InvalidLessons.empty() ? 0.0f : line;
+    float chrome = style.WindowPadding.y * 2.0f; // the window's padding (it has no title bar)
+    if (state.Layout == LayoutMode::Narrow) {
+        // Two rows (the Step button's is taller), the progress on the second (or a third
+        // when it does not fit), a separator.
+        float inner = std::max(width - style.WindowPadding.x * 2.0f, 1.0f);
+        float progress = ProgressHeight(frame.Lesson, state, inner) - line;
+        return chrome + frame_h * 2.4f + style.ItemSpacing.y * 4.0f + progress + invalid;
+    }
+    // The picker, Step, Reset and its port, the language: a row each.
+    return chrome + frame_h * 4.4f + style.ItemSpacing.y * 3.0f + invalid;
+}
+
+float LessonPanelHeight(const UiFrame& frame, const UiState& state, float width)
+{
+    const ImGuiStyle& style = ImGui::GetStyle();
+    const LessonView& lesson = frame.Lesson;
+    float inner = std::max(width - style.WindowPadding.x * 2.0f, 1.0f);
+    float controls = LessonControlsHeight(frame, state, width);
+    if (state.Layout == LayoutMode::Narrow) // the story under the controls
+        return controls + NarrationHeight(lesson, state, inner) + style.ItemSpacing.y +
+               ResultsHeight(lesson, state, inner);
+    float chrome = style.WindowPadding.y * 2.0f;
+    float controls_w = ControlsWidth(inner);
+    float rest = std::max(inner - controls_w - style.ItemSpacing.x, 1.0f);
+    float narration_w = NarrationWidth(rest);
+    float results_w = std::max(rest - narration_w - style.ItemSpacing.x, 1.0f);
+    float narration = ProgressHeight(lesson, state, narration_w) + NarrationHeight(lesson, state, narration_w);
+    float text = std::max(narration, ResultsHeight(lesson, state, results_w));
+    return std::max(controls, chrome + text);
 }
 
 } // namespace sockscope

@@ -42,9 +42,11 @@ struct UiCommand {
     ThemeKind Theme = ThemeKind::Normal;
 };
 
-// The tabs of the lower area.
-enum class LowerTab : std::uint8_t { Sockets, StateMachine, Kernel, Code, Packets };
-// "sockets", "state", "kernel" (what $SOCKSCOPE_TAB may say); nullopt for anything else.
+// The tabs of the lower area. Calls and Queues are tabs only in the narrow layout
+// (elsewhere the ladder and the queues have panels of their own).
+enum class LowerTab : std::uint8_t { Sockets, StateMachine, Kernel, Code, Packets, Calls, Queues };
+// "sockets", "state", "kernel", "code", "packets", "calls", "queues" (what $SOCKSCOPE_TAB
+// may say); nullopt for anything else.
 std::optional<LowerTab> LowerTabFromName(std::string_view name);
 
 // The queue panel's memory of the previous frame (queue_model.hpp): where it drew each
@@ -69,6 +71,11 @@ struct QueueMotion {
     std::vector<QueueBarSeen> Bars;
 };
 
+// How the main layout arranges the panels (layout_plan.hpp): Wide puts the ladder and
+// the queues side by side above the tabs; Narrow (a large font on a small display) gives
+// the lesson the top and every other panel a tab of the whole width.
+enum class LayoutMode : std::uint8_t { Wide, Narrow };
+
 // UI-only state that outlives a frame. Owned by the app; panels may edit the fields
 // that are purely about the UI (the port being typed), everything else goes through
 // commands.
@@ -88,6 +95,7 @@ struct UiState {
     ImFont* TitleFont = nullptr;        // may be null: the default font is used
     ImFont* MonoFont = nullptr;
     LowerTab Tab = LowerTab::Sockets;   // the lower area's tab; the layout keeps it up to date
+    LayoutMode Layout = LayoutMode::Wide; // chosen by the layout each frame from the display and font size
     bool SelectTab = true;              // make Tab the selected tab (set it after changing Tab);
                                         // the layout clears it once that tab shows
     float Scale = 1.0f;                 // the presenter's scale (kScaleSteps), applied by the app
