@@ -24,13 +24,37 @@ display=()
 if [ -z "${DISPLAY:-}" ]; then
   display=(xvfb-run -a -s "-screen 0 1920x1080x24 -noreset") # -noreset: see scripts/test.sh
 fi
-status=0
 # verify_asan_link_order=0: the preloaded library comes before ASan's runtime; it defines
 # nothing ASan intercepts but dlclose.
-"${display[@]}" env LD_PRELOAD="$PWD/$build/liblsan_keep_loaded.so" \
-  ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:verify_asan_link_order=0:log_path=$reports/asan" \
-  UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan" \
-  ctest --test-dir "$build" -j "$jobs" --output-on-failure || status=$?
+run_asan() {
+  "${display[@]}" env LD_PRELOAD="$PWD/$build/liblsan_keep_loaded.so" \
+    ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:verify_asan_link_order=0:log_path=$reports/asan" \
+    UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan" \
+    ctest --test-dir "$build" --output-on-failure "$@"
+}
+# True when every report is LeakSanitizer's own stop-the-world tracer crashing at exit
+# ("Tracer caught signal 11", google/sanitizers#1353): no finding, the leak check of that
+# process simply did not happen. Seen once in CI, in a GUI process under load.
+only_tracer_crashes() {
+  local report
+  for report in "$reports"/*; do
+    grep -q "Tracer caught signal" "$report" || return 1
+    ! grep -qE "ERROR: (AddressSanitizer|LeakSanitizer: detected)|runtime error" "$report" || return 1
+  done
+}
+status=0
+run_asan -j "$jobs" || status=$?
+if [ -n "$(ls -A "$reports")" ] && only_tracer_crashes; then
+  # Run what failed again, once, so that its leak check does happen this time.
+  crashed="$PWD/$build/reports-tracer-crash"
+  rm -rf "$crashed" && mv "$reports" "$crashed" && mkdir -p "$reports"
+  echo "sanitize.sh: LeakSanitizer's tracer crashed (no report of a finding); running any failed test again:" >&2
+  cat "$crashed"/* >&2
+  if [ "$status" -ne 0 ]; then # else no test failed: the crash was in a process no test waits for
+    status=0
+    run_asan --rerun-failed || status=$?
+  fi
+fi
 if [ -n "$(ls -A "$reports")" ]; then
   for report in "$reports"/*; do
     echo "== $report"
