@@ -71,8 +71,8 @@ int MemoryChildMain(int argc, char** argv)
             if (const auto* snap = std::get_if<Snapshot>(&e)) {
                 ++snapshots;
                 last_rows = snap->Sockets.size();
-            } else if (on_call) {
-                on_call(std::get<CallEvent>(e));
+            } else if (const auto* call = std::get_if<CallEvent>(&e); call && on_call) {
+                on_call(*call); // not the other kinds (captured segments, lanes)
             }
             if (with_world && !out_of_time) {
                 const double t0 = MonotonicSeconds();
