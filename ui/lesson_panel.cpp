@@ -169,7 +169,9 @@ void DrawProgress(const LessonView& lesson, const UiState& state, bool same_row 
 {
     Lang lang = state.Language;
     std::string counter = StepCounterLabel(lesson, lang);
-    const char* status = Tr(lang, std::string(StepStatusName(lesson.Status)).c_str());
+    // Tr() gives back its argument when it has no translation: the name must outlive it.
+    const std::string status_name(StepStatusName(lesson.Status));
+    const char* status = Tr(lang, status_name.c_str());
     if (same_row)
         SameLineIfFits(ImGui::CalcTextSize(counter.c_str()).x + ImGui::GetStyle().ItemSpacing.x +
                        ImGui::CalcTextSize(status).x);
