@@ -370,8 +370,10 @@ void GuiSession::Execute(const std::vector<UiCommand>& commands)
             break;
         case UiCommand::Reset:
             Player.Reset(command.Port);
+            Ui.Play = AutoPlay{false, Ui.Play.Speed, 0};
             break;
         case UiCommand::LoadLesson: {
+            Ui.Play = AutoPlay{false, Ui.Play.Speed, 0};
             std::string error;
             if (auto lesson = FindLesson(command.Lesson, error)) {
                 Player.Load(std::move(*lesson), Options.Port);
@@ -425,10 +427,19 @@ int GuiSession::InteractiveLoop()
         bool busy = Player.Busy() || steps_to_run > 0;
         if (bench.Busy)
             frames_left = std::max(frames_left, 1);
+        // Play: a frame when the next step is due (the lesson panel asks for it then).
+        double wait = busy ? kBusyWait : kIdleWait;
+        if (Ui.Play.On && !Player.Busy() && !glfwGetWindowAttrib(Window, GLFW_ICONIFIED)) {
+            double until = Ui.Play.NextAt - MonotonicSeconds();
+            if (Ui.Play.NextAt == 0 || until <= 0)
+                frames_left = std::max(frames_left, 1);
+            else
+                wait = std::min(wait, until);
+        }
         if (frames_left > 0)
             glfwPollEvents();
         else
-            glfwWaitEventsTimeout(busy ? kBusyWait : kIdleWait);
+            glfwWaitEventsTimeout(wait);
 
         ApplyLabEvents();
         if (steps_to_run > 0 && !Player.Busy()) {

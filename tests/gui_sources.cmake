@@ -4,6 +4,8 @@ if(SOCKSCOPE_BUILD_GUI)
   target_link_libraries(gui_test PRIVATE sockscope_ui sockscope::imgui PNG::PNG)
   # The queue panel's rows, bars and slides.
   target_sources(gui_test PRIVATE gui_queues_test.cpp)
+  # Play: the lesson stepping itself.
+  target_sources(gui_test PRIVATE gui_play_test.cpp)
   # The smoke tests run the real binary.
   add_dependencies(gui_test sockscope)
   # Every step of every lesson in both languages, drawn by the real binary.

@@ -3,6 +3,7 @@
 #include "format.hpp"
 #include "i18n.hpp"
 #include "layout_plan.hpp"
+#include "presenter.hpp"
 #include "theme.hpp"
 #include "ui.hpp"
 #include "widgets.hpp"
@@ -99,22 +100,74 @@ float TextButtonWidth(const char* text)
 
 // `inline_step`: the Step button as wide as its label, the rest of the row after it
 // (the narrow layout's one row of controls); else a wide button of its own.
-void DrawStepAndReset(const LessonView& lesson, UiState& state, std::vector<UiCommand>& commands,
+bool PlayKeyPressed()
+{
+    const ImGuiIO& io = ImGui::GetIO();
+    return !io.WantTextInput && !io.KeyCtrl && !io.KeyAlt && ImGui::IsKeyPressed(keys::P, false);
+}
+
+// Play (P) and its speed, after the Step button on its row.
+void DrawPlay(const LessonView& lesson, double now, UiState& state, float height)
+{
+    Lang lang = state.Language;
+    const ImGuiStyle& style = ImGui::GetStyle();
+    std::string play = std::string(Tr(lang, "Play")) + " (P)";
+    std::string pause = std::string(Tr(lang, "Pause")) + " (P)";
+    float play_w = std::max(TextButtonWidth(play.c_str()), TextButtonWidth(pause.c_str()));
+    SameLineIfFits(play_w);
+    bool can_play = lesson.Data && !lesson.AtEnd;
+    ImGui::BeginDisabled(!can_play && !state.Play.On);
+    std::string label = (state.Play.On ? pause : play) + "###play";
+    if ((ImGui::Button(label.c_str(), ImVec2(play_w, height)) || PlayKeyPressed()) && (can_play || state.Play.On))
+        TogglePlay(state.Play, now);
+    ImGui::EndDisabled();
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+        ImGui::SetTooltip(Tr(lang, "Steps by itself, %.0f s apart; stops at the end and when a step does not show what it claims"),
+                          kPlayPauseSeconds / state.Play.Speed);
+    float speed_w = ImGui::CalcTextSize("0.5x").x + ImGui::GetFrameHeight() + style.FramePadding.x * 2.0f;
+    SameLineIfFits(speed_w);
+    ImGui::SetNextItemWidth(speed_w);
+    std::string current = Format("%gx", static_cast<double>(state.Play.Speed));
+    if (ImGui::BeginCombo("##speed", current.c_str(), ImGuiComboFlags_NoArrowButton)) {
+        for (float speed : kPlaySpeeds) {
+            std::string name = Format("%gx", static_cast<double>(speed));
+            if (ImGui::Selectable(name.c_str(), speed == state.Play.Speed))
+                state.Play.Speed = speed;
+        }
+        ImGui::EndCombo();
+    }
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("%s", Tr(lang, "Play speed: the pause between steps and the motions"));
+}
+
+void DrawStepAndReset(const LessonView& lesson, double now, UiState& state, std::vector<UiCommand>& commands,
                       bool inline_step = false)
 {
     Lang lang = state.Language;
+    const ImGuiStyle& style = ImGui::GetStyle();
     bool can_step = lesson.Data && !lesson.Busy && !lesson.AtEnd;
     ImGui::BeginDisabled(!can_step);
     std::string step_label = std::string(Tr(lang, "Step")) + "  \xe2\x96\xb6  (Space)###step";
-    if (inline_step)
+    float height = ImGui::GetFrameHeight() * 1.4f;
+    float step_w = 0.0f; // as wide as its label in the narrow layout's row
+    if (inline_step) {
         SameLineIfFits(TextButtonWidth(step_label.c_str()));
-    bool clicked = ImGui::Button(step_label.c_str(), ImVec2(inline_step ? 0.0f : -1.0f, ImGui::GetFrameHeight() * 1.4f));
+    } else { // what Play and its speed leave of the column
+        float play_w = std::max(TextButtonWidth((std::string(Tr(lang, "Play")) + " (P)").c_str()),
+                                TextButtonWidth((std::string(Tr(lang, "Pause")) + " (P)").c_str()));
+        float speed_w = ImGui::CalcTextSize("0.5x").x + ImGui::GetFrameHeight() + style.FramePadding.x * 2.0f;
+        step_w = std::max(ImGui::GetContentRegionAvail().x - play_w - speed_w - style.ItemSpacing.x * 2.0f,
+                          TextButtonWidth(step_label.c_str()));
+    }
+    bool clicked = ImGui::Button(step_label.c_str(), ImVec2(step_w, height));
     ImGui::EndDisabled();
-    if (can_step && (clicked || StepKeyPressed())) {
+    bool due = PlayTick(state.Play, lesson, now);
+    if (can_step && (clicked || StepKeyPressed() || due)) {
         UiCommand step;
         step.What = UiCommand::StepForward;
         commands.push_back(step);
     }
+    DrawPlay(lesson, now, state, height);
 
     ImGui::BeginDisabled(!lesson.Data);
     if (inline_step)
@@ -136,9 +189,9 @@ void DrawStepAndReset(const LessonView& lesson, UiState& state, std::vector<UiCo
         state.ResetPort = std::clamp(state.ResetPort, 0, 65535);
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip("%s", Tr(lang, "0 keeps the current port; another number resets onto that port"));
-    std::string now = Format(Tr(lang, "(now %d)"), lesson.Port);
-    SameLineIfFits(ImGui::CalcTextSize(now.c_str()).x);
-    ImGui::TextDisabled("%s", now.c_str());
+    std::string port_now = Format(Tr(lang, "(now %d)"), lesson.Port);
+    SameLineIfFits(ImGui::CalcTextSize(port_now.c_str()).x);
+    ImGui::TextDisabled("%s", port_now.c_str());
 }
 
 void DrawLanguage(const UiState& state, std::vector<UiCommand>& commands, bool same_row = false)
@@ -365,7 +418,7 @@ void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand
         // a side column would leave the narration a few words a line at 200 %.
         float picker_w = std::min(ImGui::GetFontSize() * 14.0f, ImGui::GetContentRegionAvail().x * 0.45f);
         DrawLessonPicker(lesson, state, commands, picker_w);
-        DrawStepAndReset(lesson, state, commands, true);
+        DrawStepAndReset(lesson, frame.Now, state, commands, true);
         DrawLanguage(state, commands, true);
         DrawProgress(lesson, state, true);
         ImGui::Separator();
@@ -380,7 +433,7 @@ void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand
     float controls_width = ControlsWidth(ImGui::GetContentRegionAvail().x);
     if (ImGui::BeginChild("controls", ImVec2(controls_width, 0))) {
         DrawLessonPicker(lesson, state, commands);
-        DrawStepAndReset(lesson, state, commands);
+        DrawStepAndReset(lesson, frame.Now, state, commands);
         DrawLanguage(state, commands);
     }
     ImGui::EndChild();

@@ -106,7 +106,7 @@ void DrawPacketPanel(const UiFrame& frame, UiState& state)
         // The newest segment flies across; a paused lesson is a still picture (the time
         // since the segment only grows, so every arrow ends up drawn in full).
         float progress =
-            frame.Animate ? std::clamp(static_cast<float>((frame.Now - s.T) / kFlightSeconds), 0.0f, 1.0f) : 1.0f;
+            frame.Animate ? std::clamp(static_cast<float>((frame.Now - s.T) / FlightSeconds(state)), 0.0f, 1.0f) : 1.0f;
         float xe = x0 + (x1 - x0) * progress, ye = y0 + (y1 - y0) * progress;
         ImU32 colour = s.Inferred ? colors::Muted
                        : (s.Flags & (FlagSyn | FlagFin | FlagRst)) ? (s.Flags & FlagRst ? colors::Red : colors::Blue)

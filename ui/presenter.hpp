@@ -34,6 +34,7 @@ namespace keys {
 inline constexpr int Zero = 48;        // GLFW_KEY_0
 inline constexpr int Minus = 45;       // GLFW_KEY_MINUS
 inline constexpr int Equal = 61;       // GLFW_KEY_EQUAL ('=' and, with Shift, '+')
+inline constexpr int P = 80;           // GLFW_KEY_P
 inline constexpr int S = 83;           // GLFW_KEY_S
 inline constexpr int F11 = 300;        // GLFW_KEY_F11
 inline constexpr int F12 = 301;        // GLFW_KEY_F12

@@ -124,11 +124,11 @@ public:
         std::vector<QueueBoxPlace> places;
         for (const auto& box : Boxes)
             places.push_back(box.Place);
-        auto points = StepBoxes(State.Queues, Listener.Cookie, places, Frame.Now, Frame.Animate);
+        auto points = StepBoxes(State.Queues, Listener.Cookie, places, Frame.Now, Frame.Animate, EaseSeconds(State));
         std::vector<QueueBarCount> counts;
         for (const auto& bar : Bars)
             counts.push_back({bar.Row, bar.Count});
-        auto shown = StepBars(State.Queues, Listener.Cookie, counts, Frame.Now, Frame.Animate);
+        auto shown = StepBars(State.Queues, Listener.Cookie, counts, Frame.Now, Frame.Animate, EaseSeconds(State));
 
         ImDrawList* draw = ImGui::GetWindowDrawList();
         for (std::size_t i = 0; i < Bars.size(); ++i)

@@ -88,12 +88,14 @@ void DrawRow(const SocketView& s, const UiFrame& frame, const UiState& state, st
     Cell(EndpointLabel(s.K.Remote), mono);
     ImGui::TableSetColumnIndex(ColState);
     // A state the socket has just entered eases in: its cell glows and fades over
-    // kEaseSeconds (a screenshot, or a paused lesson, shows it settled).
+    // kEaseSeconds, less at a Play speed above 1x (a screenshot, or a paused lesson, shows
+    // it settled).
     if (!s.History.empty() && frame.Animate) {
         double age = frame.Now - s.History.back().T;
-        if (age >= 0 && age < kEaseSeconds) {
+        double ease = EaseSeconds(state);
+        if (age >= 0 && age < ease) {
             ImVec4 glow = ImGui::ColorConvertU32ToFloat4(colors::Amber);
-            glow.w = static_cast<float>(1.0 - age / kEaseSeconds);
+            glow.w = static_cast<float>(1.0 - age / ease);
             ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, ImGui::ColorConvertFloat4ToU32(glow));
         }
     }

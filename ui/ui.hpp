@@ -76,6 +76,16 @@ struct QueueMotion {
 // the lesson the top and every other panel a tab of the whole width.
 enum class LayoutMode : std::uint8_t { Wide, Narrow };
 
+// Play: the lesson steps itself, a pause to read between steps. Speed divides the pause
+// and the motions (kEaseSeconds, kFlightSeconds) when above 1.
+inline constexpr float kPlaySpeeds[] = {0.5f, 1.0f, 2.0f, 4.0f};
+inline constexpr double kPlayPauseSeconds = 6.0; // after a step, before the next, at 1x
+struct AutoPlay {
+    bool On = false;
+    float Speed = 1.0f; // one of kPlaySpeeds
+    double NextAt = 0;  // when the next step starts (UiFrame::Now's clock); 0: not yet known
+};
+
 // UI-only state that outlives a frame. Owned by the app; panels may edit the fields
 // that are purely about the UI (the port being typed), everything else goes through
 // commands.
@@ -91,6 +101,7 @@ struct UiState {
     std::size_t SegmentsSeen = 0;        // the packet ladder's segments
     std::pair<const Lesson*, int> CodeStepSeen{nullptr, -2}; // the code view's lesson and step
     QueueMotion Queues;                 // the queue panel's boxes and bars, to slide what moved
+    AutoPlay Play;                      // the lesson stepping itself (PlayTick)
     int ResetPort = 0;                  // the port field next to Reset (0: keep the port)
     ImFont* TitleFont = nullptr;        // may be null: the default font is used
     ImFont* MonoFont = nullptr;
@@ -153,6 +164,18 @@ inline constexpr double kFlightSeconds = 0.3;
 // A socket's new state eases in (the socket table), and a connection's box slides from
 // one queue to the next (the queue panel), over this long.
 inline constexpr double kEaseSeconds = 0.3;
+// How long a motion takes now: kEaseSeconds, or less while playing faster than 1x.
+double EaseSeconds(const UiState& state);
+double FlightSeconds(const UiState& state);
+
+// Once a frame: true when Play is on and the next step is due at `now`. The next step
+// is due kPlayPauseSeconds / Speed after the current one ended (at once when Play was
+// just pressed). Play stops by itself at the end of the lesson and when a step did not
+// show what it claims (the class should look at that), and with no lesson.
+bool PlayTick(AutoPlay& play, const LessonView& lesson, double now);
+// Play pressed: on, the next step at once (or off).
+void TogglePlay(AutoPlay& play, double now);
+
 // Whether something on screen is still moving at `now` (the frame loop keeps drawing).
 bool Animating(const World& world, LowerTab tab, double now);
 // Whether a box still slides, or a bar still fills, in the queue panel at `now`.
