@@ -15,7 +15,7 @@ TEST(Peers, APeerSending100MBNobodyReadsCostsKernelBuffersNotMemory)
     Watchdog dog(120s, "APeerSending100MB");
     std::thread([] {}).join();
     int fds_before = OpenFds();
-    int threads_before = Threads();
+    const std::set<int> threads_before = ThreadIds();
     long rss_before = RssKb();
     {
         Bench b;
@@ -94,7 +94,7 @@ TEST(Peers, APeerSending100MBNobodyReadsCostsKernelBuffersNotMemory)
         b.TheLab.Reset();
         EXPECT_TRUE(WaitUntil([&] { return SsRows(port).empty() && SsRows(port2).empty(); }));
     }
-    EXPECT_TRUE(WaitUntil([&] { return Threads() == threads_before; })) << Threads() << " vs " << threads_before;
+    EXPECT_TRUE(WaitUntil([&] { return NewThreads(threads_before).empty(); })) << "threads left: " << NewThreads(threads_before);
     EXPECT_EQ(OpenFds(), fds_before);
 }
 
@@ -191,7 +191,7 @@ TEST(Peers, APeerThatResetsDuringALargeSendGivesAnErrorNotSigpipe)
     Watchdog dog(60s, "APeerThatResets");
     std::thread([] {}).join();
     int fds_before = OpenFds();
-    int threads_before = Threads();
+    const std::set<int> threads_before = ThreadIds();
     long rss_before = RssKb();
     {
         Bench b;
@@ -259,7 +259,7 @@ TEST(Peers, APeerThatResetsDuringALargeSendGivesAnErrorNotSigpipe)
         b.TheLab.Reset();
         EXPECT_TRUE(WaitUntil([&] { return SsRows(port).empty(); }));
     }
-    EXPECT_TRUE(WaitUntil([&] { return Threads() == threads_before; })) << Threads() << " vs " << threads_before;
+    EXPECT_TRUE(WaitUntil([&] { return NewThreads(threads_before).empty(); })) << "threads left: " << NewThreads(threads_before);
     EXPECT_EQ(OpenFds(), fds_before);
 }
 

@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <dirent.h>
 #include <functional>
 #include <sstream>
+#include <set>
 #include <string>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -131,6 +133,31 @@ struct PortHolder {
 };
 
 inline int OpenFds() { return CountEntries("/proc/self/fd"); }
-inline int Threads() { return CountEntries("/proc/self/task"); }
+
+// The ids of this process's threads.
+inline std::set<int> ThreadIds()
+{
+    std::set<int> ids;
+    if (DIR* d = opendir("/proc/self/task")) {
+        while (const dirent* e = readdir(d))
+            if (e->d_name[0] != '.')
+                ids.insert(std::atoi(e->d_name));
+        closedir(d);
+    }
+    return ids;
+}
+
+// The threads running now that were not in `before` ("" when none): a leak. Not a count:
+// a thread joined just before `before` was taken may still be listed in /proc for a
+// moment (the kernel wakes the joiner before it is done with the thread), and its going
+// away later is no leak.
+inline std::string NewThreads(const std::set<int>& before)
+{
+    std::string out;
+    for (int id : ThreadIds())
+        if (!before.count(id))
+            out += (out.empty() ? "" : " ") + std::to_string(id);
+    return out;
+}
 
 } // namespace sockscope::test
