@@ -107,6 +107,18 @@ TEST(Packets, CapturedSegmentsAreTheOnesTsharkSeesOnTheSamePort)
     ASSERT_TRUE(WaitUntil([&] { return read(err).find("Capturing on") != std::string::npos; }, std::chrono::seconds(30)))
         << "tshark did not start: " << read(err);
     int tshark = std::stoi(read(pid_file));
+    // Whatever way the test ends (an ASSERT returns early), tshark stops and the files go:
+    // a failed run once left tshark and dumpcap capturing for good.
+    struct Cleanup {
+        int Pid;
+        std::string Dir;
+        ~Cleanup()
+        {
+            if (Pid > 0)
+                kill(Pid, SIGINT);
+            sockscope::test::Run("rm -rf " + Dir);
+        }
+    } cleanup{tshark, dir};
     // "Capturing on" comes a little before the capture does: knock on the port (nobody
     // listens yet: SYN, RST) until tshark has seen a knock. Knocks come from ports noted
     // here, and their lines are left out below.
@@ -153,7 +165,7 @@ TEST(Packets, CapturedSegmentsAreTheOnesTsharkSeesOnTheSamePort)
         for (std::size_t i = 0; i < lesson->Steps.size(); ++i) {
             player.StepForward();
             ASSERT_TRUE(DriveUntilIdle(lab, world, player, 60.0));
-            ASSERT_EQ(player.CurrentStatus(), StepStatus::Passed);
+            ASSERT_EQ(player.CurrentStatus(), StepStatus::Passed) << "step " << i + 1 << ": " << player.StatusLine();
         }
         // Both have seen the same number of segments (tshark prints one line each).
         auto count_lines = [&] { return lab_lines().size(); };
@@ -168,6 +180,7 @@ TEST(Packets, CapturedSegmentsAreTheOnesTsharkSeesOnTheSamePort)
         }
     }
     kill(tshark, SIGINT);
+    cleanup.Pid = 0; // stopped: its pid may be another process's before long
     std::multiset<Key> theirs;
     for (const auto& line : lab_lines()) {
         std::stringstream in(line);
@@ -194,7 +207,6 @@ TEST(Packets, CapturedSegmentsAreTheOnesTsharkSeesOnTheSamePort)
             ours_no_rst.insert(k);
     EXPECT_GE(ours_no_rst.size(), 8u) << "a handshake, data both ways and two FINs";
     EXPECT_EQ(ours_no_rst, theirs_before_reset);
-    sockscope::test::Run(std::string("rm -rf ") + dir);
 }
 
 TEST(Sockaddr, EveryFieldAndTheNetworkByteOrderOfThePortAreShown)
