@@ -153,11 +153,17 @@ std::vector<LabEvent> Lab::Drain()
 void Lab::Drain(std::vector<LabEvent>& out)
 {
     out.clear();
+    std::vector<LabEvent> spare; // freed after the lock is released
     std::lock_guard lock(Mutex);
     out.swap(Pending);
     // Reporters go on in the storage `out` had, with room for as many events as came this
-    // time: no growing the vector (moving every event) under the lock.
-    Pending.reserve(std::max<std::size_t>(64, out.size()));
+    // time: no growing the vector (moving every event) under the lock. Storage far beyond
+    // that is a burst that is over (592 bytes an event: 35 MB stayed resident after 10,000
+    // connections): given back.
+    const std::size_t want = std::max<std::size_t>(64, out.size());
+    if (Pending.capacity() > 4 * want)
+        spare.swap(Pending);
+    Pending.reserve(want);
     Notified = false;
     QuietSince.store(0, std::memory_order_relaxed);
 }
