@@ -211,6 +211,12 @@ Snapshot Lab::DumpNow()
     return snap;
 }
 
+void Lab::RefreshProbe()
+{
+    if (ProbeThread)
+        ProbeThread->Refresh();
+}
+
 void Lab::Report(LabEvent event, Notify notify)
 {
     // Only actors report calls, and they live strictly inside the probe's lifetime; the

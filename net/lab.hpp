@@ -60,8 +60,13 @@ public:
     // Ports the probe dumps (bind and connect add theirs automatically).
     void WatchPort(std::uint16_t port);
     std::vector<std::uint16_t> WatchedPorts() const;
-    // A synchronous dump of the watched ports (tests, headless checks).
+    // A synchronous dump of the watched ports (tests). Not for a reader that also takes
+    // the probe's snapshots: this one may be older than the probe's last, and the probe,
+    // which delivers only changes, would not correct the view it replaced.
     Snapshot DumpNow();
+    // Ask the probe for a fresh sweep, delivered even if nothing changed, at once and in
+    // order with its others. Nothing without a probe.
+    void RefreshProbe();
     bool ProbeRunning() const { return ProbeThread != nullptr; }
     // Whether segments are captured (else the model infers them), and why not.
     bool Capturing() const;

@@ -324,10 +324,13 @@ void LessonPlayer::Tick(double now)
         CheckedVersion = ~0ull;
         Deadline = now + std::max(Options.CheckTimeout, step.Timeout);
         LastCallEnd = std::max(LastCallEnd, now);
-        // The probe reports only changes; ask for one fresh view now so a step that
-        // changes nothing in the kernel is judged at once, not at the deadline.
-        if (LabRef.ProbeRunning())
-            LabRef.Report(LabRef.DumpNow());
+        // The probe reports only changes; ask it for one fresh view now so a step that
+        // changes nothing in the kernel is judged at once, not at the deadline. Through
+        // the probe, not a dump of our own: under load such a dump could reach the model
+        // after a newer probe view (an ACK just arrived) and put the older state back,
+        // and the probe, having delivered the newer one already, saw no change to report
+        // (half-close stayed FIN-WAIT-1 until the deadline, 1 run in 5 on a busy host).
+        LabRef.RefreshProbe();
         return;
     }
     if (Status == StepStatus::Checking) {
