@@ -32,6 +32,7 @@ Lab::Lab(LabOptions options) : Options(options)
     if (Options.StartProbe) {
         ProbeOptions probe_options;
         probe_options.Interval = Options.ProbeInterval;
+        probe_options.PromptGap = Options.ProbePromptGap;
         ProbeThread = std::make_unique<Probe>(
             [this](Snapshot&& snap) {
                 // A dump that began before the last reset describes the old lab: drop it.
@@ -222,13 +223,12 @@ void Lab::Report(LabEvent event, Notify notify)
     // Only actors report calls, and they live strictly inside the probe's lifetime; the
     // probe's own snapshots must not read ProbeThread (it may still be being assigned).
     if (const auto* call = std::get_if<CallEvent>(&event); call && ProbeThread) {
-        // A call returned or blocked: the kernel's view is about to move. Between sweeps
-        // the probe follows the sockets it knows; a call that may have made a new one
-        // asks for a sweep.
+        // A call returned or blocked: the kernel's view has moved, and the probe looks now
+        // (within its prompt gap) rather than at its next tick. Between sweeps it follows
+        // the sockets it knows; a call that may have made a new one asks for a sweep.
         if (MayMakeSocket(call->Call))
             ProbeThread->Discover();
-        else
-            ProbeThread->Kick();
+        ProbeThread->Prompt();
     }
     std::function<void()> wake;
     bool wake_now = false;

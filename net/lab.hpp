@@ -27,6 +27,9 @@ struct LabOptions {
     bool StartProbe = true;
     bool CaptureSegments = true; // AF_PACKET on lo, when permitted (CAP_NET_RAW)
     std::chrono::milliseconds ProbeInterval{15};
+    // ProbeOptions::PromptGap: after a call returns, the probe looks at once (0: only at
+    // its ticks, every ProbeInterval).
+    std::chrono::microseconds ProbePromptGap{2000};
 };
 
 class Lab {

@@ -143,6 +143,19 @@ void Probe::Discover()
     Kick();
 }
 
+void Probe::Prompt()
+{
+    Kick();
+    if (Options.PromptGap.count() <= 0 || PromptWanted.exchange(true, std::memory_order_acq_rel))
+        return; // the thread has been told already
+    {
+        // The flag was set outside the lock: taking it once orders the flag before the
+        // thread's next look at it (it is either about to look, or waiting and notified).
+        std::lock_guard lock(Mutex);
+    }
+    WakeUp.notify_all();
+}
+
 bool Probe::Paused() const
 {
     std::lock_guard lock(Mutex);
@@ -161,6 +174,9 @@ void Probe::Run()
     Snapshot last;
     bool delivered_any = false;
     auto next_tick = Clock::now();
+    // When the last snapshot ended and how long it took: a prompted one waits for both.
+    auto last_end = Clock::now();
+    Clock::duration last_took{};
 
     std::unique_lock lock(Mutex);
     while (!Stopping) {
@@ -174,7 +190,9 @@ void Probe::Run()
         // A new port set or a forced delivery: whatever is there now, found by a sweep.
         const bool sweep = SweepWanted.exchange(false, std::memory_order_relaxed) || force;
         Wake = ForceDelivery = false;
+        PromptWanted.store(false, std::memory_order_release); // a call returning from now on asks again
         lock.unlock();
+        const auto began = Clock::now();
 
         // Nothing here may end the thread: a failed dump is a snapshot with Error set.
         try {
@@ -203,6 +221,8 @@ void Probe::Run()
             // Out of memory while copying rows: skip this tick, try again at the next.
         }
 
+        last_end = Clock::now();
+        last_took = last_end - began;
         lock.lock();
         // A fixed cadence, but after a stall (a debugger, a suspended laptop) start
         // afresh instead of firing a burst of catch-up dumps.
@@ -211,7 +231,17 @@ void Probe::Run()
         next_tick += interval;
         if (next_tick < now || next_tick > now + interval)
             next_tick = now + interval;
-        WakeUp.wait_until(lock, next_tick, [this] { return Stopping || Wake; });
+        const auto rest = std::chrono::duration_cast<Clock::duration>(last_took * Options.RestFactor);
+        next_tick = std::max(next_tick, last_end + rest);
+        // Prompted: as soon as the gap after the last snapshot has passed.
+        const auto prompt_at = last_end + std::max<Clock::duration>(Options.PromptGap, rest);
+        while (!Stopping && !Wake) {
+            const bool prompted = PromptWanted.load(std::memory_order_acquire);
+            const auto until = prompted ? std::min(next_tick, prompt_at) : next_tick;
+            if (Clock::now() >= until)
+                break;
+            WakeUp.wait_until(lock, until);
+        }
     }
 }
 

@@ -37,6 +37,15 @@ struct ProbeOptions {
     // Sweep instead of following when the last sweep took less time than the lookups
     // would (few sockets on the machine). Tests that count sweeps turn it off.
     bool PreferCheaper = true;
+    // After Prompt() (a call returned), the next snapshot is taken at once rather than at
+    // the next tick, but never sooner than this after the previous one ended. Zero: no
+    // prompting (snapshots only at the ticks).
+    std::chrono::microseconds PromptGap{2000};
+    // After each snapshot the thread rests at least this many times as long as that
+    // snapshot took, whatever the interval or a prompt asks: a lab of 10,000 connections
+    // (about 30 ms a snapshot) is looked at less often, and the probe never takes more
+    // than 1 / (1 + RestFactor) of a core from the lab it watches.
+    double RestFactor = 4;
 };
 
 // Dumps the TCP sockets (IPv4 and IPv6) whose local or remote port is in `ports`, the
@@ -81,6 +90,11 @@ public:
     // Something new may exist that the probe does not know of (a call that makes a socket:
     // bind, listen, connect, a server loop): the next snapshot is a sweep. Implies Kick().
     void Discover();
+    // A call has just returned or blocked: what the kernel shows has moved. The next
+    // snapshot is taken now, or as soon as ProbeOptions::PromptGap allows, instead of at
+    // the next tick, so the view follows the call within a snapshot's time. Implies
+    // Kick(). Cheap (an atomic flag) while a prompted snapshot is already pending.
+    void Prompt();
     // The current port set, sorted. Safe from any thread.
     std::vector<std::uint16_t> Ports() const;
 
@@ -119,6 +133,7 @@ private:
     std::atomic<std::uint64_t> DeliveredCount{0};
     std::atomic<std::uint64_t> SweepCount{0};
     std::atomic<bool> SweepWanted{false};
+    std::atomic<bool> PromptWanted{false};
 
     std::thread Worker; // last: starts after every member above is ready
 };

@@ -662,6 +662,55 @@ TEST(ProbeThread, SleepingThreadWakesForNewPortsAndForStop)
     EXPECT_LT(Clock::now() - start, 1s);
 }
 
+// A call that returns prompts a snapshot at once: with ticks ten minutes apart, the view
+// still follows each connect within a snapshot's time.
+TEST(ProbeThread, APromptedSnapshotFollowsACallAtOnce)
+{
+    Inbox inbox;
+    ProbeOptions slow;
+    slow.Interval = slow.IdleInterval = std::chrono::minutes(10);
+    Probe probe(inbox.Sink(), slow);
+    const Fd listener = Listen(AF_INET, 5);
+    const Endpoint server = LocalOf(listener);
+    probe.SetPorts({server.Port});
+    auto queued = [&](std::uint32_t n) {
+        return [&server, n](const Snapshot& s) {
+            const KernelSocket* l = FindListener(s, server);
+            return l != nullptr && l->RecvQ == n;
+        };
+    };
+    ASSERT_TRUE(inbox.WaitFor(queued(0), 2s));
+    // The first prompt finds the probe idle (any Kick wakes it then); the second comes
+    // while it is busy, waiting for a tick ten minutes away: only the prompt brings it.
+    const Fd first = Connect(AF_INET, server.Port);
+    probe.Prompt();
+    ASSERT_TRUE(inbox.WaitFor(queued(1), 2s));
+    const Fd second = Connect(AF_INET, server.Port);
+    probe.Prompt();
+    EXPECT_TRUE(inbox.WaitFor(queued(2), 2s));
+}
+
+// A burst of prompts (a lab making thousands of calls) is served at most once per gap.
+TEST(ProbeThread, PromptsAreSpacedByTheGap)
+{
+    Inbox inbox;
+    ProbeOptions options;
+    options.Interval = options.IdleInterval = std::chrono::minutes(10);
+    options.PromptGap = 20ms;
+    Probe probe(inbox.Sink(), options);
+    const Fd listener = Listen(AF_INET, 5);
+    probe.SetPorts({LocalOf(listener).Port});
+    ASSERT_TRUE(WaitUntil([&] { return probe.Dumps() >= 1; }, 2s));
+    const std::uint64_t before = probe.Dumps();
+    const auto start = Clock::now();
+    while (Clock::now() - start < 300ms)
+        probe.Prompt();
+    const double gaps = std::chrono::duration<double>(Clock::now() - start) / 20ms;
+    const std::uint64_t dumps = probe.Dumps() - before;
+    EXPECT_LE(static_cast<double>(dumps), gaps + 2) << "prompts must not make the probe dump back to back";
+    EXPECT_GE(dumps, 2u) << "prompted snapshots came (ticks are ten minutes apart)";
+}
+
 TEST(ProbeThread, QuietLabDeliversNothingNew)
 {
     Inbox inbox;
