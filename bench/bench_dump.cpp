@@ -30,9 +30,10 @@ namespace {
 // The same filter as DumpSockets, sent as the legacy TCPDIAG_GETSOCK request, which the
 // kernel answers with ONE walk of its tables for both families (sdiag_family AF_UNSPEC)
 // instead of one walk per family. Replies come back with nlmsg_type TCPDIAG_GETSOCK.
-std::vector<std::uint8_t> OneWalkRequest(std::span<const std::uint16_t> ports, std::uint32_t seq)
+std::vector<std::uint8_t> OneWalkRequest(std::span<const std::uint16_t> ports, std::uint32_t seq,
+                                         bool tcp_info = false)
 {
-    const std::vector<std::uint8_t> v2 = BuildDiagRequest(AF_INET, ports, seq);
+    const std::vector<std::uint8_t> v2 = BuildDiagRequest(AF_INET, ports, seq, tcp_info);
     inet_diag_req_v2 modern{};
     std::memcpy(&modern, v2.data() + NLMSG_HDRLEN, sizeof modern);
     inet_diag_req legacy{};
@@ -79,13 +80,13 @@ double RawDump(int fd, const std::vector<std::uint8_t>& request, std::size_t& ro
 
 // Samples of one cell of the table: a lab size, with or without the second process.
 struct Cell {
-    std::vector<double> Dump, Follow, Ss, V4, V6, OneWalk;
-    std::size_t Rows = 0, FollowRows = 0, SsRows = 0, RowsV4 = 0, RowsV6 = 0, RowsOneWalk = 0;
+    std::vector<double> Dump, Follow, Ss, V4, V6, OneWalk, OneWalkInfo;
+    std::size_t Rows = 0, FollowRows = 0, SsRows = 0, RowsV4 = 0, RowsV6 = 0, RowsOneWalk = 0, RowsOneWalkInfo = 0;
     std::string Error, SsError, FollowError; // FollowError: a follow that swept instead
     bool RawOk = true;
 };
 
-// One block of samples for `port`: DumpSockets (and, with `raw`, the three bare kernel
+// One block of samples for `port`: DumpSockets (and, with `raw`, the four bare kernel
 // requests, round-robin with it so that a busy moment of the machine hits them all
 // alike), then `ss` as a whole process.
 void Collect(Cell& cell, std::uint16_t port, double budget, bool raw, int netlink)
@@ -120,6 +121,7 @@ void Collect(Cell& cell, std::uint16_t port, double budget, bool raw, int netlin
             one(BuildDiagRequest(AF_INET, ports, ++seq), cell.V4, cell.RowsV4);
             one(BuildDiagRequest(AF_INET6, ports, ++seq), cell.V6, cell.RowsV6);
             one(OneWalkRequest(ports, ++seq), cell.OneWalk, cell.RowsOneWalk);
+            one(OneWalkRequest(ports, ++seq, true), cell.OneWalkInfo, cell.RowsOneWalkInfo);
         }
     } while (SecondsSince(start) < budget && cell.Dump.size() < 2000);
 
@@ -175,7 +177,10 @@ void AddRawRows(Report& report, const Cell& c, const std::string& label)
     report.Add({"  kernel's share: AF_INET6 request" + label, FormatSeconds(Summarize(c.V6).Median), "", Verdict::Info,
                 std::to_string(c.RowsV6) + " rows: the same tables walked a second time"});
     report.Add({"  one walk for both: TCPDIAG_GETSOCK" + label, FormatSeconds(Summarize(c.OneWalk).Median), "",
-                Verdict::Info, std::to_string(c.RowsOneWalk) + " rows; the request suggested for net/probe.cpp"});
+                Verdict::Info, std::to_string(c.RowsOneWalk) + " rows; the request DumpSockets makes"});
+    report.Add({"  the same with tcp_info (INET_DIAG_INFO)" + label, FormatSeconds(Summarize(c.OneWalkInfo).Median),
+                "", Verdict::Info,
+                std::to_string(c.RowsOneWalkInfo) + " rows; the probe asked for it until 2026-11-22, unused"});
 }
 
 std::string SocketsLabel(int sockets)

@@ -145,8 +145,9 @@ std::vector<std::uint8_t> BuildPortFilter(std::span<const std::uint16_t> ports)
 }
 
 std::vector<std::uint8_t> BuildDiagRequest(int family, std::span<const std::uint16_t> ports,
-                                           std::uint32_t seq)
+                                           std::uint32_t seq, bool tcp_info)
 {
+    const std::uint8_t ext = tcp_info ? 1u << (INET_DIAG_INFO - 1) : 0;
     if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC)
         return {};
     const std::vector<std::uint8_t> bc = BuildPortFilter(ports);
@@ -171,14 +172,14 @@ std::vector<std::uint8_t> BuildDiagRequest(int family, std::span<const std::uint
     if (both) {
         inet_diag_req req{};
         req.idiag_family = AF_UNSPEC;
-        req.idiag_ext = 1u << (INET_DIAG_INFO - 1);
+        req.idiag_ext = ext;
         req.idiag_states = kDiagAllStates;
         Put(buf, req_at, req);
     } else {
         inet_diag_req_v2 req{};
         req.sdiag_family = static_cast<std::uint8_t>(family);
         req.sdiag_protocol = IPPROTO_TCP;
-        req.idiag_ext = 1u << (INET_DIAG_INFO - 1);
+        req.idiag_ext = ext;
         req.idiag_states = kDiagAllStates;
         Put(buf, req_at, req);
     }
@@ -269,12 +270,12 @@ ParseStatus ParseDiagReply(std::span<const std::uint8_t> bytes, std::uint32_t ex
 }
 
 void AppendLookupRequest(std::vector<std::uint8_t>& out, const Endpoint& local,
-                         const Endpoint& remote, std::uint64_t cookie, std::uint32_t seq)
+                         const Endpoint& remote, std::uint64_t cookie, std::uint32_t seq, bool tcp_info)
 {
     inet_diag_req_v2 req{};
     req.sdiag_family = static_cast<std::uint8_t>(local.Family);
     req.sdiag_protocol = IPPROTO_TCP;
-    req.idiag_ext = 1u << (INET_DIAG_INFO - 1);
+    req.idiag_ext = tcp_info ? 1u << (INET_DIAG_INFO - 1) : 0;
     req.idiag_states = kDiagAllStates;
     req.id.idiag_sport = htons(local.Port);
     req.id.idiag_dport = htons(remote.Port);

@@ -122,7 +122,7 @@ ParseStatus DiagSocket::DumpOnce(int family, std::span<const std::uint16_t> port
                                  std::vector<KernelSocket>& rows, Phrase& error)
 {
     const std::uint32_t seq = ++Seq;
-    const std::vector<std::uint8_t> request = BuildDiagRequest(family, ports, seq);
+    const std::vector<std::uint8_t> request = BuildDiagRequest(family, ports, seq, TcpInfo);
     if (request.empty())
         return ParseStatus::Done;
 
@@ -196,7 +196,7 @@ bool DiagSocket::LookupBatch(std::span<const LookupTarget> targets, std::vector<
     Requests.clear();
     const std::uint32_t first_seq = Seq + 1;
     for (const LookupTarget& t : targets)
-        AppendLookupRequest(Requests, t.Local, t.Remote, t.Cookie, ++Seq);
+        AppendLookupRequest(Requests, t.Local, t.Remote, t.Cookie, ++Seq, TcpInfo);
 
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;

@@ -41,6 +41,10 @@ public:
     bool Lookup(std::span<const LookupTarget> targets, std::vector<KernelSocket>& rows,
                 std::vector<LookupOutcome>& outcomes);
 
+    // Also ask for tcp_info (KernelSocket::HasInfo and its counters). Off by default:
+    // nothing on screen uses it, and the kernel would fill it for every socket reported.
+    void AskTcpInfo(bool on) { TcpInfo = on; }
+
 private:
     bool Open(Phrase& error);
     void Close();
@@ -54,6 +58,7 @@ private:
     int Fd = -1;
     std::uint32_t Seq = 0;
     bool OneWalk = true; // TCPDIAG_GETSOCK works here (until it fails once)
+    bool TcpInfo = false;
     std::vector<std::uint8_t> Buffer;
     std::vector<std::uint8_t> Requests;
 };

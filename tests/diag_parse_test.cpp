@@ -115,9 +115,16 @@ TEST(DiagRequest, NothingToAskWithoutPorts)
     EXPECT_TRUE(BuildDiagRequest(AF_INET, too_many, 1).empty());
 }
 
-TEST(DiagRequest, AsksForAllTcpStatesWithTcpInfoAndAFilter)
+TEST(DiagRequest, AsksForAllTcpStatesWithAFilterAndTcpInfoOnlyWhenAsked)
 {
     const std::vector<std::uint16_t> ports{4000, 4001};
+    for (const bool info : {false, true}) {
+        const Bytes req = BuildDiagRequest(AF_INET6, ports, 77, info);
+        ASSERT_GE(req.size(), NLMSG_HDRLEN + sizeof(inet_diag_req_v2));
+        inet_diag_req_v2 body;
+        std::memcpy(&body, req.data() + NLMSG_HDRLEN, sizeof body);
+        EXPECT_EQ(body.idiag_ext, info ? 1u << (INET_DIAG_INFO - 1) : 0u) << info;
+    }
     const Bytes req = BuildDiagRequest(AF_INET6, ports, 77);
     ASSERT_GE(req.size(), NLMSG_HDRLEN + sizeof(inet_diag_req_v2) + sizeof(rtattr));
 
@@ -132,7 +139,7 @@ TEST(DiagRequest, AsksForAllTcpStatesWithTcpInfoAndAFilter)
     std::memcpy(&body, req.data() + NLMSG_HDRLEN, sizeof body);
     EXPECT_EQ(body.sdiag_family, AF_INET6);
     EXPECT_EQ(body.sdiag_protocol, IPPROTO_TCP);
-    EXPECT_EQ(body.idiag_ext, 1u << (INET_DIAG_INFO - 1));
+    EXPECT_EQ(body.idiag_ext, 0u) << "no tcp_info unless asked";
     for (int state = 1; state <= 12; ++state)
         EXPECT_TRUE(body.idiag_states & (1u << state)) << state;
 
@@ -148,7 +155,7 @@ TEST(DiagRequest, AsksForAllTcpStatesWithTcpInfoAndAFilter)
 TEST(DiagRequest, OneWalkForBothFamiliesUsesTheLegacyRequest)
 {
     const std::vector<std::uint16_t> ports{4000};
-    const Bytes req = BuildDiagRequest(AF_UNSPEC, ports, 9);
+    const Bytes req = BuildDiagRequest(AF_UNSPEC, ports, 9, true);
     ASSERT_GE(req.size(), NLMSG_HDRLEN + sizeof(inet_diag_req) + sizeof(rtattr));
     nlmsghdr header;
     std::memcpy(&header, req.data(), sizeof header);
@@ -634,7 +641,7 @@ TEST(DiagLookup, RequestNamesTheSocketInNetworkOrderWithItsCookie)
     Bytes out;
     const Endpoint local = Endpoint::V4(0x7f000001, 4000);
     const Endpoint remote = Endpoint::V4(0x7f000002, 51000);
-    AppendLookupRequest(out, local, remote, 0x0123456789abcdefULL, 7);
+    AppendLookupRequest(out, local, remote, 0x0123456789abcdefULL, 7, true);
     AppendLookupRequest(out, *Endpoint::Parse("[::1]:4000"), *Endpoint::Parse("[::1]:0"), 0, 8);
     ASSERT_EQ(out.size(), 2 * NLMSG_SPACE(sizeof(inet_diag_req_v2)));
 
@@ -659,6 +666,7 @@ TEST(DiagLookup, RequestNamesTheSocketInNetworkOrderWithItsCookie)
     EXPECT_EQ(header.nlmsg_seq, 8u);
     std::memcpy(&req, out.data() + NLMSG_SPACE(sizeof req) + NLMSG_HDRLEN, sizeof req);
     EXPECT_EQ(req.sdiag_family, AF_INET6);
+    EXPECT_EQ(req.idiag_ext, 0u) << "no tcp_info unless asked";
     EXPECT_EQ(req.id.idiag_src[3], htonl(1));
     EXPECT_EQ(req.id.idiag_dport, 0);
     EXPECT_EQ(req.id.idiag_cookie[0], INET_DIAG_NOCOOKIE) << "cookie 0 matches any socket";

@@ -5,6 +5,7 @@
 #include "test_util.hpp"
 
 #include "diag_parse.hpp"
+#include "diag_socket.hpp"
 
 #include <gtest/gtest.h>
 
@@ -260,7 +261,7 @@ void CheckHandshakeWithoutAccept(int family)
         EXPECT_EQ(end->State, TcpState::Established);
         EXPECT_EQ(end->Inode, InodeOf(client));
         EXPECT_EQ(end->Cookie, CookieOf(client));
-        EXPECT_TRUE(end->HasInfo);
+        EXPECT_FALSE(end->HasInfo) << "the probe does not ask for tcp_info";
 
         const KernelSocket* child = Find(snap, peer, local);
         ASSERT_NE(child, nullptr) << local.ToString();
@@ -326,6 +327,40 @@ TEST(Probe, HandshakeCompletesWithoutAcceptIpv6)
     const Snapshot snap = DumpSockets(std::span(&port, 1));
     ASSERT_EQ(snap.Sockets.size(), 1u);
     EXPECT_EQ(snap.Sockets[0].Local.ToString(), "[::1]:" + std::to_string(port));
+}
+
+// ---- tcp_info: only when asked ------------------------------------------------
+
+// The probe leaves tcp_info out (the kernel would fill it for every socket of every
+// snapshot); a DiagSocket asked for it gets it, from a dump and from a lookup alike.
+TEST(Probe, TcpInfoComesOnlyWhenAskedFor)
+{
+    const Fd listener = Listen(AF_INET, 5);
+    const Endpoint server = LocalOf(listener);
+    const Fd client = Connect(AF_INET, server.Port);
+    const Endpoint local = LocalOf(client);
+    const std::uint16_t ports[] = {server.Port};
+    for (const bool asked : {false, true}) {
+        DiagSocket diag;
+        diag.AskTcpInfo(asked);
+        std::vector<KernelSocket> rows;
+        Phrase error;
+        ASSERT_TRUE(diag.Dump(ports, rows, error)) << error;
+        Snapshot dumped;
+        dumped.Sockets = rows;
+        const KernelSocket* end = Find(dumped, local, server);
+        ASSERT_NE(end, nullptr);
+        EXPECT_EQ(end->HasInfo, asked);
+        if (asked)
+            EXPECT_GE(end->SegsOut, 2u) << "SYN and the handshake's ACK, at least";
+
+        const LookupTarget target{local, server, end->Cookie};
+        std::vector<KernelSocket> found;
+        std::vector<LookupOutcome> outcomes;
+        ASSERT_TRUE(diag.Lookup(std::span(&target, 1), found, outcomes));
+        ASSERT_EQ(found.size(), 1u);
+        EXPECT_EQ(found[0].HasInfo, asked);
+    }
 }
 
 // ---- the filter runs in the kernel ---------------------------------------------
