@@ -147,7 +147,7 @@ void RunLagSection(Report& report, const Options& options)
                    "Lab + World on one thread that drains and applies as soon as events are queued; random pauses "
                    "between trials");
     {
-        Lab lab; // the default: a snapshot as soon as a call returns (2 ms apart at least), else every 15 ms
+        Lab lab; // the default: a snapshot as soon as a call returns (5 ms apart at least), else every 15 ms
         AddLagRows(report, "probe prompted by each call (default)", MeasureLag(lab, options.LagTrials), true);
     }
     {

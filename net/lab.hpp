@@ -29,7 +29,7 @@ struct LabOptions {
     std::chrono::milliseconds ProbeInterval{15};
     // ProbeOptions::PromptGap: after a call returns, the probe looks at once (0: only at
     // its ticks, every ProbeInterval).
-    std::chrono::microseconds ProbePromptGap{2000};
+    std::chrono::microseconds ProbePromptGap{5000};
 };
 
 class Lab {

@@ -351,8 +351,9 @@ TEST(Probe, TcpInfoComesOnlyWhenAskedFor)
         const KernelSocket* end = Find(dumped, local, server);
         ASSERT_NE(end, nullptr);
         EXPECT_EQ(end->HasInfo, asked);
-        if (asked)
+        if (asked) {
             EXPECT_GE(end->SegsOut, 2u) << "SYN and the handshake's ACK, at least";
+        }
 
         const LookupTarget target{local, server, end->Cookie};
         std::vector<KernelSocket> found;
