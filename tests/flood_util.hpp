@@ -26,21 +26,9 @@
 extern char** environ;
 
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SOCKSCOPE_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-#define SOCKSCOPE_SANITIZED 1
-#endif
-#endif
-#ifdef SOCKSCOPE_SANITIZED
-inline constexpr bool Sanitized = true;
-#else
-inline constexpr bool Sanitized = false;
-#endif
 // A sanitizer's quarantine and shadow memory make resident memory say little about
 // sockscope's own: the memory bounds are checked in plain builds only (the tests run).
-inline constexpr bool CheckMemory = !Sanitized;
+inline constexpr bool CheckMemory = !sockscope::test::Sanitized;
 
 namespace sockscope::flood {
 

@@ -284,6 +284,15 @@ TEST(NoAcceptLesson, PortInUseShowsEaddrinuseAndResetMovesOn)
     EXPECT_EQ(run.Player.CurrentStatus(), StepStatus::Passed) << run.Failures();
 }
 
+namespace {
+
+// A reset ends within a second, blocked calls and all: what a teacher waits for at most.
+// Under a sanitizer, several times slower, one took 1.24 s in CI's ASan stage on a
+// 2-core machine that other guests were slowing down.
+std::chrono::milliseconds ResetLimit() { return std::chrono::milliseconds(Sanitized ? 3000 : 1000); }
+
+} // namespace
+
 TEST(Lab, BlockedAcceptIsShownAndResetWakesItWithoutLeaks)
 {
     // A sanitizer's runtime starts a helper thread of its own at the first
@@ -319,7 +328,7 @@ TEST(Lab, BlockedAcceptIsShownAndResetWakesItWithoutLeaks)
         for (int i = 0; i < 20; ++i) {
             auto start = std::chrono::steady_clock::now();
             lab.Reset();
-            EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+            EXPECT_LT(std::chrono::steady_clock::now() - start, ResetLimit());
             world.Clear();
             submit("socket");
             submit("bind");
@@ -436,7 +445,7 @@ TEST(Lab, TwoHundredResetsWithAcceptRecvAndConnectBlockedLeaveNothingBehind)
             world.Clear();
         }
     }
-    EXPECT_LT(slowest, 1.0) << "the slowest reset took " << slowest << " s";
+    EXPECT_LT(slowest, std::chrono::duration<double>(ResetLimit()).count()) << "the slowest reset took " << slowest << " s";
     EXPECT_TRUE(WaitUntil([&] { return NewThreads(threads_before).empty(); })) << "threads left: " << NewThreads(threads_before);
     EXPECT_EQ(OpenFds(), fds_before);
 }

@@ -18,7 +18,23 @@
 #include <thread>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SOCKSCOPE_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define SOCKSCOPE_SANITIZED 1
+#endif
+#endif
+
 namespace sockscope::test {
+
+// Built with a sanitizer: everything runs several times slower, so a bound on wall time
+// that a user is promised (a reset within 1 s) gets more room there.
+#ifdef SOCKSCOPE_SANITIZED
+inline constexpr bool Sanitized = true;
+#else
+inline constexpr bool Sanitized = false;
+#endif
 
 // Polls `condition` every millisecond until it holds or `timeout` passes.
 inline bool WaitUntil(const std::function<bool()>& condition,
