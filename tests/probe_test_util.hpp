@@ -25,7 +25,7 @@ namespace sockscope::probe_test {
 
 using namespace std::chrono_literals;
 
-// A descriptor closed when it goes.
+// A descriptor closed when it goes (or on Reset).
 class Fd {
 public:
     explicit Fd(int fd = -1) : Value(fd) {}
@@ -35,12 +35,14 @@ public:
         std::swap(Value, other.Value);
         return *this;
     }
-    ~Fd()
+    ~Fd() { Reset(); }
+    int Get() const { return Value; }
+    void Reset()
     {
         if (Value >= 0)
             close(Value);
+        Value = -1;
     }
-    int Get() const { return Value; }
 
 private:
     int Value;

@@ -2,6 +2,7 @@
 // sweep (a dump) shows, and must hand over to a sweep whenever it could miss something.
 // Real sockets on loopback; every wait polls a condition with a deadline.
 #include "probe.hpp"
+#include "probe_test_util.hpp"
 #include "test_util.hpp"
 #include "tracker.hpp"
 
@@ -24,27 +25,7 @@ using namespace sockscope;
 using namespace std::chrono_literals;
 using test::WaitUntil;
 
-class Fd {
-public:
-    explicit Fd(int fd = -1) : Value(fd) {}
-    Fd(Fd&& other) noexcept : Value(std::exchange(other.Value, -1)) {}
-    Fd& operator=(Fd&& other) noexcept
-    {
-        std::swap(Value, other.Value);
-        return *this;
-    }
-    ~Fd() { Reset(); }
-    int Get() const { return Value; }
-    void Reset()
-    {
-        if (Value >= 0)
-            close(Value);
-        Value = -1;
-    }
-
-private:
-    int Value;
-};
+using probe_test::Fd;
 
 sockaddr_in Loopback(std::uint16_t port)
 {
