@@ -12,45 +12,17 @@
 #include "probe.hpp"
 #include "tracker.hpp"
 
-#include <linux/inet_diag.h>
 #include <linux/netlink.h>
-#include <linux/sock_diag.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
 
 namespace sockscope::bench {
 namespace {
 
 // ---- where a dump's time goes: the kernel's share, per request ----------------------
-
-// The same filter as DumpSockets, sent as the legacy TCPDIAG_GETSOCK request, which the
-// kernel answers with ONE walk of its tables for both families (sdiag_family AF_UNSPEC)
-// instead of one walk per family. Replies come back with nlmsg_type TCPDIAG_GETSOCK.
-std::vector<std::uint8_t> OneWalkRequest(std::span<const std::uint16_t> ports, std::uint32_t seq,
-                                         bool tcp_info = false)
-{
-    const std::vector<std::uint8_t> v2 = BuildDiagRequest(AF_INET, ports, seq, tcp_info);
-    inet_diag_req_v2 modern{};
-    std::memcpy(&modern, v2.data() + NLMSG_HDRLEN, sizeof modern);
-    inet_diag_req legacy{};
-    legacy.idiag_family = AF_INET;
-    legacy.idiag_ext = modern.idiag_ext;
-    legacy.idiag_states = modern.idiag_states;
-    const std::size_t attrs = v2.size() - NLMSG_HDRLEN - sizeof modern;
-    std::vector<std::uint8_t> out(NLMSG_HDRLEN + NLMSG_ALIGN(sizeof legacy) + attrs);
-    nlmsghdr header{};
-    std::memcpy(&header, v2.data(), sizeof header);
-    header.nlmsg_type = TCPDIAG_GETSOCK;
-    header.nlmsg_len = static_cast<std::uint32_t>(out.size());
-    std::memcpy(out.data(), &header, sizeof header);
-    std::memcpy(out.data() + NLMSG_HDRLEN, &legacy, sizeof legacy);
-    std::memcpy(out.data() + NLMSG_HDRLEN + NLMSG_ALIGN(sizeof legacy), v2.data() + NLMSG_HDRLEN + sizeof modern, attrs);
-    return out;
-}
 
 // Sends `request` and reads the replies up to NLMSG_DONE without parsing them: the
 // kernel's walk plus the copy out. Returns seconds, or -1 on any error.
@@ -120,8 +92,8 @@ void Collect(Cell& cell, std::uint16_t port, double budget, bool raw, int netlin
             };
             one(BuildDiagRequest(AF_INET, ports, ++seq), cell.V4, cell.RowsV4);
             one(BuildDiagRequest(AF_INET6, ports, ++seq), cell.V6, cell.RowsV6);
-            one(OneWalkRequest(ports, ++seq), cell.OneWalk, cell.RowsOneWalk);
-            one(OneWalkRequest(ports, ++seq, true), cell.OneWalkInfo, cell.RowsOneWalkInfo);
+            one(BuildDiagRequest(AF_UNSPEC, ports, ++seq), cell.OneWalk, cell.RowsOneWalk);
+            one(BuildDiagRequest(AF_UNSPEC, ports, ++seq, true), cell.OneWalkInfo, cell.RowsOneWalkInfo);
         }
     } while (SecondsSince(start) < budget && cell.Dump.size() < 2000);
 

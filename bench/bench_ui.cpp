@@ -13,6 +13,8 @@
 //     (SOCKSCOPE_BENCH_BUSY=1: no waiting, no vsync; Mesa's software renderer here).
 #include "bench.hpp"
 
+#include "clock.hpp"
+
 #include "lesson.hpp"
 #include "theme.hpp"
 #include "ui.hpp"
@@ -37,13 +39,6 @@ constexpr double kFrameTarget = 0.002;   // frame build at 1,000 connections
 constexpr double kIdleTarget = 0.01;     // share of one core while idle
 constexpr double kFirstFrameTarget = 0.5; // seconds from start to the first frame
 constexpr int kFirstPort = 20000;        // the clients' ports: 20000, 20001, ...
-
-double ThreadCpuSeconds()
-{
-    timespec t{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + t.tv_nsec * 1e-9;
-}
 
 Endpoint Loopback(int port)
 {

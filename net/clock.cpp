@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include <time.h>
+
 namespace sockscope {
 namespace {
 
@@ -28,6 +30,13 @@ double MonotonicSeconds()
 long long ClockOriginNs()
 {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Origin().time_since_epoch()).count();
+}
+
+double ThreadCpuSeconds()
+{
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
 } // namespace sockscope

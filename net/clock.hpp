@@ -11,5 +11,8 @@ double MonotonicSeconds();
 // The origin on the system-wide monotonic clock (CLOCK_MONOTONIC), in nanoseconds: the
 // same clock in every process, so another process's times can be put on this one's.
 long long ClockOriginNs();
+// CPU time the calling thread has used, in seconds (CLOCK_THREAD_CPUTIME_ID): what a
+// piece of work cost, whatever else the machine was doing meanwhile.
+double ThreadCpuSeconds();
 
 } // namespace sockscope

@@ -19,6 +19,12 @@
 namespace sockscope {
 namespace {
 
+// The extensions a request asks for: tcp_info or nothing.
+std::uint8_t DiagExtensions(bool tcp_info)
+{
+    return tcp_info ? 1u << (INET_DIAG_INFO - 1) : 0;
+}
+
 constexpr std::size_t kOpSize = sizeof(inet_diag_bc_op);
 constexpr std::size_t kCondSize = 2 * kOpSize; // the comparison, then an op holding the port
 constexpr std::size_t kStepSize = kCondSize + kOpSize; // a condition and its JMP
@@ -147,7 +153,7 @@ std::vector<std::uint8_t> BuildPortFilter(std::span<const std::uint16_t> ports)
 std::vector<std::uint8_t> BuildDiagRequest(int family, std::span<const std::uint16_t> ports,
                                            std::uint32_t seq, bool tcp_info)
 {
-    const std::uint8_t ext = tcp_info ? 1u << (INET_DIAG_INFO - 1) : 0;
+    const std::uint8_t ext = DiagExtensions(tcp_info);
     if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC)
         return {};
     const std::vector<std::uint8_t> bc = BuildPortFilter(ports);
@@ -275,7 +281,7 @@ void AppendLookupRequest(std::vector<std::uint8_t>& out, const Endpoint& local,
     inet_diag_req_v2 req{};
     req.sdiag_family = static_cast<std::uint8_t>(local.Family);
     req.sdiag_protocol = IPPROTO_TCP;
-    req.idiag_ext = tcp_info ? 1u << (INET_DIAG_INFO - 1) : 0;
+    req.idiag_ext = DiagExtensions(tcp_info);
     req.idiag_states = kDiagAllStates;
     req.id.idiag_sport = htons(local.Port);
     req.id.idiag_dport = htons(remote.Port);

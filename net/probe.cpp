@@ -174,9 +174,6 @@ void Probe::Run()
     Snapshot last;
     bool delivered_any = false;
     auto next_tick = Clock::now();
-    // When the last snapshot ended and how long it took: a prompted one waits for both.
-    auto last_end = Clock::now();
-    Clock::duration last_took{};
 
     std::unique_lock lock(Mutex);
     while (!Stopping) {
@@ -192,7 +189,7 @@ void Probe::Run()
         Wake = ForceDelivery = false;
         PromptWanted.store(false, std::memory_order_release); // a call returning from now on asks again
         lock.unlock();
-        const auto began = Clock::now();
+        const double cpu_before = ThreadCpuSeconds();
 
         // Nothing here may end the thread: a failed dump is a snapshot with Error set.
         try {
@@ -221,8 +218,10 @@ void Probe::Run()
             // Out of memory while copying rows: skip this tick, try again at the next.
         }
 
-        last_end = Clock::now();
-        last_took = last_end - began;
+        const auto ended = Clock::now();
+        // What the snapshot cost this thread (the kernel's walk runs in its system calls),
+        // not its wall time: a snapshot the host merely paused is no reason to rest longer.
+        const std::chrono::duration<double> cost(ThreadCpuSeconds() - cpu_before);
         lock.lock();
         // A fixed cadence, but after a stall (a debugger, a suspended laptop) start
         // afresh instead of firing a burst of catch-up dumps.
@@ -231,10 +230,11 @@ void Probe::Run()
         next_tick += interval;
         if (next_tick < now || next_tick > now + interval)
             next_tick = now + interval;
-        const auto rest = std::chrono::duration_cast<Clock::duration>(last_took * Options.RestFactor);
-        next_tick = std::max(next_tick, last_end + rest);
-        // Prompted: as soon as the gap after the last snapshot has passed.
-        const auto prompt_at = last_end + std::max<Clock::duration>(Options.PromptGap, rest);
+        // Rest in proportion to what this snapshot took; prompted, wake as soon as the
+        // gap after it has passed.
+        const auto rest = std::chrono::duration_cast<Clock::duration>(cost * Options.RestFactor);
+        next_tick = std::max(next_tick, ended + rest);
+        const auto prompt_at = ended + std::max<Clock::duration>(Options.PromptGap, rest);
         while (!Stopping && !Wake) {
             const bool prompted = PromptWanted.load(std::memory_order_acquire);
             const auto until = prompted ? std::min(next_tick, prompt_at) : next_tick;

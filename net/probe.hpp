@@ -43,7 +43,7 @@ struct ProbeOptions {
     // third of a 60 Hz frame, and a burst of 10,000 connects loses nothing measurable
     // to the extra snapshots (bench [4]; at 2 ms it lost 4-16 %).
     std::chrono::microseconds PromptGap{5000};
-    // After each snapshot the thread rests at least this many times as long as that
+    // After each snapshot the thread rests at least this many times the CPU time that
     // snapshot took, whatever the interval or a prompt asks: a lab of 10,000 connections
     // (about 30 ms a snapshot) is looked at less often, and the probe never takes more
     // than 1 / (1 + RestFactor) of a core from the lab it watches.
