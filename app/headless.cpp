@@ -35,24 +35,24 @@ std::string Pad(std::string s, std::size_t width)
 
 void PrintCall(const CallEvent& c)
 {
-    std::string line = "  " + Pad(c.Actor, 8) + std::string(CallFunctionName(c.Call)) + "(" + c.Args + ")";
+    std::string line = "  " + Pad(c.Actor, 8) + FormatCall(c);
     if (c.Phase == CallPhase::Finished) {
         line += " = " + std::to_string(c.Result);
         if (c.Errno)
             line += " " + ErrnoName(c.Errno);
-        if (!c.Data.empty() && (c.Call == "recv" || c.Call == "read"))
+        if (!c.Data.empty() && RowOf(c.Call).Has(Receives))
             line += "  \"" + EscapeBytes(c.Data, 64) + "\"";
-        if (c.Call == "getsockname" && c.Local)
+        if (c.Call == CallId::Getsockname && c.Local)
             line += "  -> " + c.Local->ToString();
-        if ((c.Call == "getpeername" || c.Call == "accept") && c.Remote)
+        if ((c.Call == CallId::Getpeername || c.Call == CallId::Accept) && c.Remote)
             line += "  -> peer " + c.Remote->ToString();
     } else {
         line += " ... " + std::string(CallPhaseName(c.Phase));
     }
     if (!c.Note.Empty())
         line += "  (" + c.Note.English() + ")";
-    if (!c.Sockaddr.empty() && c.Phase == CallPhase::Finished)
-        line += "\n" + std::string(12, ' ') + c.Sockaddr;
+    if (std::string layout = SockaddrLayoutOf(c); !layout.empty() && c.Phase == CallPhase::Finished)
+        line += "\n" + std::string(12, ' ') + layout;
     std::cout << line << "\n";
 }
 

@@ -63,11 +63,11 @@ LagFigures MeasureLag(Lab& lab, int trials, const std::function<void(std::uint16
     CallRequest setup;
     setup.Actor = "server";
     setup.ActorKind = "server";
-    setup.Call = "socket";
+    setup.Call = CallId::Socket;
     lab.Submit(setup);
-    setup.Call = "bind";
+    setup.Call = CallId::Bind;
     auto bound = Await(lab, world, lab.Submit(setup), 5);
-    setup.Call = "listen";
+    setup.Call = CallId::Listen;
     setup.Backlog = 128;
     auto listening = Await(lab, world, lab.Submit(setup), 5);
     if (!bound || !bound->Local || !listening || listening->Result != 0) {
@@ -86,7 +86,7 @@ LagFigures MeasureLag(Lab& lab, int trials, const std::function<void(std::uint16
 
         CallRequest c;
         c.Actor = "client";
-        c.Call = "socket";
+        c.Call = CallId::Socket;
         c.As = Numbered("t", i);
         auto made = Await(lab, world, lab.Submit(c), 2);
         if (!made || !made->NewFd) {
@@ -94,7 +94,7 @@ LagFigures MeasureLag(Lab& lab, int trials, const std::function<void(std::uint16
             continue;
         }
         const std::uint64_t cookie = made->NewFd->Cookie;
-        c.Call = "connect";
+        c.Call = CallId::Connect;
         c.Fd = c.As;
         c.As.clear();
         c.Port = bound->Local->Port;
@@ -102,7 +102,7 @@ LagFigures MeasureLag(Lab& lab, int trials, const std::function<void(std::uint16
         CallRequest a;
         a.Actor = "server";
         a.ActorKind = "server";
-        a.Call = "accept";
+        a.Call = CallId::Accept;
         lab.Submit(a);
 
         double returned = -1, shown = -1;

@@ -86,11 +86,11 @@ int MemoryChildMain(int argc, char** argv)
     CallRequest setup;
     setup.Actor = "server";
     setup.ActorKind = "server";
-    setup.Call = "socket";
+    setup.Call = CallId::Socket;
     lab.Submit(setup);
-    setup.Call = "bind";
+    setup.Call = CallId::Bind;
     lab.Submit(setup);
-    setup.Call = "listen";
+    setup.Call = CallId::Listen;
     setup.Backlog = 4096;
     const std::uint64_t listen_id = lab.Submit(setup);
     int port = 0;
@@ -98,7 +98,7 @@ int MemoryChildMain(int argc, char** argv)
     const double setup_end = MonotonicSeconds() + 5;
     while (!listening && MonotonicSeconds() < setup_end)
         pump(std::chrono::milliseconds(20), [&](const CallEvent& c) {
-            if (c.Phase == CallPhase::Finished && c.Call == "bind" && c.Local)
+            if (c.Phase == CallPhase::Finished && c.Call == CallId::Bind && c.Local)
                 port = c.Local->Port;
             if (c.Phase == CallPhase::Finished && c.Id == listen_id)
                 listening = c.Result == 0;
@@ -116,10 +116,10 @@ int MemoryChildMain(int argc, char** argv)
         for (int i = held; i < target; ++i) {
             CallRequest c;
             c.Actor = "client";
-            c.Call = "socket";
+            c.Call = CallId::Socket;
             c.As = Numbered("c", i);
             lab.Submit(c);
-            c.Call = "connect";
+            c.Call = CallId::Connect;
             c.Fd = c.As;
             c.As.clear();
             c.Port = port;
@@ -127,7 +127,7 @@ int MemoryChildMain(int argc, char** argv)
             CallRequest a;
             a.Actor = "server";
             a.ActorKind = "server";
-            a.Call = "accept";
+            a.Call = CallId::Accept;
             a.As = Numbered("a", i); // the actor's own names (conn, conn2, ...) cost O(n) each: see [4]
             lab.Submit(std::move(a));
         }
@@ -136,7 +136,7 @@ int MemoryChildMain(int argc, char** argv)
         // Until every accept is applied and a snapshot showing all the rows has come.
         while ((accepted < target - held || last_rows < expected_rows) && !out_of_time) {
             pump(std::chrono::milliseconds(20), [&](const CallEvent& c) {
-                if (c.Phase == CallPhase::Finished && c.Call == "accept" && c.Result >= 0)
+                if (c.Phase == CallPhase::Finished && c.Call == CallId::Accept && c.Result >= 0)
                     ++accepted;
             });
             out_of_time = out_of_time || MonotonicSeconds() > deadline;

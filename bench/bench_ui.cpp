@@ -48,8 +48,8 @@ Endpoint Loopback(int port)
     return e;
 }
 
-CallEvent Call(std::uint64_t id, const char* actor, const char* kind, const char* call, const std::string& handle,
-               int fd, std::string args, long result = 0)
+CallEvent Call(std::uint64_t id, const char* actor, const char* kind, CallId call, const std::string& handle,
+               int fd, CallArgs args, long result = 0)
 {
     CallEvent c;
     c.Id = id;
@@ -87,14 +87,13 @@ World BacklogWorld(int n, int port)
     World world;
     const Endpoint listen_at = Loopback(port);
     std::uint64_t id = 1;
-    CallEvent socket = Call(id++, "server", "server", "socket", "main", 3, "AF_INET, SOCK_STREAM, 0", 3);
+    CallEvent socket = Call(id++, "server", "server", CallId::Socket, "main", 3, {.Family = AF_INET, .Type = SOCK_STREAM}, 3);
     socket.NewFd = FdInfo{"main", 3, 1003, 0x100};
     world.Apply(socket);
-    CallEvent bind = Call(id++, "server", "server", "bind", "main", 3,
-                          "3, {AF_INET, " + listen_at.ToString() + "}, 16");
+    CallEvent bind = Call(id++, "server", "server", CallId::Bind, "main", 3, {.AddrLen = 16, .Addr = listen_at});
     bind.Local = listen_at;
     world.Apply(bind);
-    world.Apply(Call(id++, "server", "server", "listen", "main", 3, "3, " + std::to_string(n)));
+    world.Apply(Call(id++, "server", "server", CallId::Listen, "main", 3, {.Value = n}));
 
     Snapshot snap;
     snap.T = 1;
@@ -106,11 +105,10 @@ World BacklogWorld(int n, int port)
         const auto inode = static_cast<std::uint32_t>(2000 + i);
         const std::uint64_t client_cookie = 0x10000 + static_cast<std::uint64_t>(i);
         const std::uint64_t server_cookie = 0x80000 + static_cast<std::uint64_t>(i);
-        CallEvent s = Call(id++, "client", "client", "socket", handle, fd, "AF_INET, SOCK_STREAM, 0", fd);
+        CallEvent s = Call(id++, "client", "client", CallId::Socket, handle, fd, {.Family = AF_INET, .Type = SOCK_STREAM}, fd);
         s.NewFd = FdInfo{handle, fd, inode, client_cookie};
         world.Apply(s);
-        CallEvent c = Call(id++, "client", "client", "connect", handle, fd,
-                           std::to_string(fd) + ", {AF_INET, " + listen_at.ToString() + "}, 16");
+        CallEvent c = Call(id++, "client", "client", CallId::Connect, handle, fd, {.AddrLen = 16, .Addr = listen_at});
         const Endpoint client_at = Loopback(kFirstPort + i);
         c.Local = client_at;
         c.Remote = listen_at;

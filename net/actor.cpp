@@ -54,12 +54,15 @@ SockAddr MakeSockAddr(const std::string& addr, int port)
     return out;
 }
 
-std::string SockAddrArg(const std::string& addr, int port, const SockAddr& sa)
+// The address goes into the call's arguments; false when the text was no address.
+bool PassAddress(CallEvent& call, const SockAddr& sa)
 {
-    const char* family = sa.Storage.ss_family == AF_INET6 ? "AF_INET6" : "AF_INET";
-    std::string shown = sa.Storage.ss_family == AF_INET6 ? "[" + addr + "]" : addr;
-    return std::string("{") + family + ", " + shown + ":" + std::to_string(port) + "}, " +
-           std::to_string(sa.Len);
+    if (!sa.Ok)
+        return false;
+    if (auto e = EndpointOf(sa.Storage))
+        call.Args.Addr = *e;
+    call.Args.AddrLen = static_cast<std::int32_t>(sa.Len);
+    return true;
 }
 
 // O_NONBLOCK on `fd` for as long as the scope lasts, so that a call that would block
@@ -266,11 +269,17 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
     static thread_local const int pid = getpid(); // an actor's thread never forks
     call.Pid = pid;
     call.Tid = tid;
-    const std::string& c = request.Call;
-
-    if (c == "socket") {
-        DoSocket(call, request);
-        return;
+    const CallRow& row = RowOf(request.Call);
+    if (!row.Has(TakesFd)) {
+        switch (request.Call) {
+        case CallId::Socket: DoSocket(call, request); return;
+        case CallId::Getaddrinfo: DoGetaddrinfo(call, request); return;
+        case CallId::Waitpid: DoWaitpid(call); return;
+        default:
+            call.Note = Say(PhraseId::UnknownCall, std::string(row.Name));
+            Finish(call, -1, ENOSYS);
+            return;
+        }
     }
     // Every other call names a descriptor. A handle the actor does not hold is passed as
     // -1, so the kernel itself answers EBADF: calls in the wrong order show real errors.
@@ -278,37 +287,39 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
     call.Fd = fd;
     if (fd < 0)
         call.Note = Say(PhraseId::NoDescriptorNamed, call.Handle);
-    std::string fd_arg = std::to_string(fd);
     call.Phase = CallPhase::Started;
-    call.Args = fd_arg;
 
-    if (c == "setsockopt") {
-        DoSetsockopt(call, request, fd);
-    } else if (c == "bind") {
-        DoBind(call, request, fd);
-    } else if (c == "listen") {
-        call.Args = fd_arg + ", " + std::to_string(request.Backlog);
+    switch (request.Call) {
+    case CallId::Setsockopt: DoSetsockopt(call, request, fd); return;
+    case CallId::Getsockopt: DoGetsockopt(call, request, fd); return;
+    case CallId::Bind: DoBind(call, request, fd); return;
+    case CallId::Listen: {
+        call.Args.Value = request.Backlog;
         Begin(call);
         long rc = listen(fd, request.Backlog);
         int err = errno;
         if (rc == 0)
             call.Local = LocalOf(fd);
         Finish(call, rc, err);
-    } else if (c == "connect") {
-        DoConnect(call, request, fd);
-    } else if (c == "accept") {
-        DoAccept(call, request, fd);
-    } else if (c == "recv" || c == "read") {
-        DoRecv(call, request, fd);
-    } else if (c == "send" || c == "write") {
-        DoSend(call, request, fd);
-    } else if (c == "shutdown") {
+        return;
+    }
+    case CallId::Connect: DoConnect(call, request, fd); return;
+    case CallId::Accept: DoAccept(call, request, fd); return;
+    case CallId::Recv:
+    case CallId::Read:
+    case CallId::Recvfrom: DoRecv(call, request, fd); return;
+    case CallId::Send:
+    case CallId::Write:
+    case CallId::Sendto: DoSend(call, request, fd); return;
+    case CallId::Shutdown: {
         int how = request.How == "SHUT_RD" ? SHUT_RD : request.How == "SHUT_RDWR" ? SHUT_RDWR : SHUT_WR;
-        call.Args = fd_arg + ", " + (how == SHUT_RD ? "SHUT_RD" : how == SHUT_RDWR ? "SHUT_RDWR" : "SHUT_WR");
+        call.Args.Value = how;
         Begin(call);
         long rc = shutdown(fd, how);
         Finish(call, rc, errno);
-    } else if (c == "close") {
+        return;
+    }
+    case CallId::Close: {
         Announce(call);
         long rc = -1;
         int err = EBADF;
@@ -321,39 +332,41 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
             call.Closed = true;
         }
         Finish(call, rc, err);
-    } else if (c == "gate" || c == "ungate") {
-        DoGate(call, request, fd);
-    } else if (c == "await") {
-        DoAwait(call, request, fd);
-    } else if (c == "getaddrinfo") {
-        DoGetaddrinfo(call, request);
-    } else if (c == "serve") {
-        DoServe(call, request);
-    } else if (c == "waitpid") {
-        DoWaitpid(call);
-    } else if (c == "getsockname" || c == "getpeername") {
+        return;
+    }
+    case CallId::Gate:
+    case CallId::Ungate: DoGate(call, request, fd); return;
+    case CallId::Await: DoAwait(call, request, fd); return;
+    case CallId::Serve: DoServe(call, request); return;
+    case CallId::Getsockname:
+    case CallId::Getpeername: {
         Begin(call);
         sockaddr_storage ss{};
         socklen_t len = sizeof ss;
         auto* sa = reinterpret_cast<sockaddr*>(&ss);
-        long rc = c == "getsockname" ? getsockname(fd, sa, &len) : getpeername(fd, sa, &len);
+        bool local = request.Call == CallId::Getsockname;
+        long rc = local ? getsockname(fd, sa, &len) : getpeername(fd, sa, &len);
         int err = errno;
         if (rc == 0)
-            (c == "getsockname" ? call.Local : call.Remote) = EndpointOf(ss);
+            (local ? call.Local : call.Remote) = EndpointOf(ss);
         Finish(call, rc, err);
-    } else {
-        call.Note = Say(PhraseId::UnknownCall, c);
+        return;
+    }
+    default:
+        call.Note = Say(PhraseId::UnknownCall, std::string(row.Name));
         Finish(call, -1, ENOSYS);
+        return;
     }
 }
 
 void Actor::DoSocket(CallEvent& call, const CallRequest& request)
 {
     bool v6 = request.Family == "inet6";
-    call.Args = std::string(v6 ? "AF_INET6" : "AF_INET") + ", SOCK_STREAM, 0";
+    call.Args.Family = v6 ? AF_INET6 : AF_INET;
+    call.Args.Type = request.Type == "SOCK_DGRAM" ? SOCK_DGRAM : SOCK_STREAM;
     call.Phase = CallPhase::Started;
     Begin(call);
-    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(call.Args.Family, call.Args.Type | SOCK_CLOEXEC, 0);
     int err = errno;
     if (fd >= 0) {
         std::string handle = NewHandle(request.As, "main");
@@ -367,52 +380,67 @@ void Actor::DoSocket(CallEvent& call, const CallRequest& request)
 
 void Actor::DoSetsockopt(CallEvent& call, const CallRequest& request, int fd)
 {
-    const std::string& opt = request.Option;
+    const SockOptRow* opt = SockOptByName(request.Option);
+    if (!opt || !opt->Settable) {
+        Begin(call);
+        call.Note = Say(PhraseId::UnknownOption, request.Option);
+        Finish(call, -1, ENOPROTOOPT);
+        return;
+    }
+    call.Args.Level = opt->Level;
+    call.Args.Option = opt->Option;
+    Begin(call);
     long rc;
-    if (opt == "SO_LINGER0" || opt == "SO_LINGER") {
-        linger lg{1, opt == "SO_LINGER0" ? 0 : request.Value};
-        call.Args += ", SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=" + std::to_string(lg.l_linger) + "}, " +
-                     std::to_string(sizeof lg);
-        Begin(call);
-        rc = setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    if (opt->Value != OptValue::Int) {
+        linger lg{1, opt->Value == OptValue::LingerZero ? 0 : request.Value};
+        call.Args.Value = lg.l_linger;
+        call.Args.Len = sizeof lg;
+        rc = setsockopt(fd, opt->Level, opt->Option, &lg, sizeof lg);
     } else {
-        int level = SOL_SOCKET, name = -1;
-        const char* level_name = "SOL_SOCKET";
-        if (opt == "SO_REUSEADDR") name = SO_REUSEADDR;
-        else if (opt == "SO_REUSEPORT") name = SO_REUSEPORT;
-        else if (opt == "SO_KEEPALIVE") name = SO_KEEPALIVE;
-        else if (opt == "TCP_NODELAY") { level = IPPROTO_TCP; level_name = "IPPROTO_TCP"; name = TCP_NODELAY; }
-        else if (opt == "IPV6_V6ONLY") { level = IPPROTO_IPV6; level_name = "IPPROTO_IPV6"; name = IPV6_V6ONLY; }
         int value = request.Value;
-        call.Args += std::string(", ") + level_name + ", " + (opt.empty() ? "?" : opt) + ", &(int){" +
-                     std::to_string(value) + "}, " + std::to_string(sizeof value);
-        Begin(call);
-        if (name < 0) {
-            call.Note = Say(PhraseId::UnknownOption, opt);
-            Finish(call, -1, ENOPROTOOPT);
-            return;
-        }
-        rc = setsockopt(fd, level, name, &value, sizeof value);
+        call.Args.Value = value;
+        call.Args.Len = sizeof value;
+        rc = setsockopt(fd, opt->Level, opt->Option, &value, sizeof value);
     }
     Finish(call, rc, errno);
 }
 
+void Actor::DoGetsockopt(CallEvent& call, const CallRequest& request, int fd)
+{
+    const SockOptRow* opt = SockOptByName(request.Option);
+    Begin(call);
+    if (!opt || !opt->Gettable) {
+        call.Note = Say(PhraseId::UnknownOption, request.Option);
+        Finish(call, -1, ENOPROTOOPT);
+        return;
+    }
+    call.Args.Level = opt->Level;
+    call.Args.Option = opt->Option;
+    int value = 0;
+    socklen_t len = sizeof value;
+    long rc = getsockopt(fd, opt->Level, opt->Option, &value, &len);
+    int err = errno;
+    call.Args.Value = value;
+    call.Args.Len = len;
+    if (rc == 0 && opt->Level == SOL_SOCKET && opt->Option == SO_ERROR && value != 0)
+        call.Note = Say(PhraseId::PendingError, ErrnoName(value));
+    Finish(call, rc, err);
+}
+
 void Actor::DoGate(CallEvent& call, const CallRequest& request, int fd)
 {
-    if (call.Call == "ungate") {
-        call.Args += ", SOL_SOCKET, SO_DETACH_FILTER, &(int){0}, 4";
+    if (call.Call == CallId::Ungate) {
         Begin(call);
         int err = DetachGate(fd);
         Finish(call, err == 0 ? 0 : -1, err);
         return;
     }
     auto kind = GateKindFromName(request.Option);
-    if (kind)
+    if (kind) {
         call.Gate = std::string(GateKindName(*kind));
-    std::string what = kind ? std::string(GateKindName(*kind)) : request.Option;
-    auto program = kind ? GateProgram(*kind, static_cast<std::uint16_t>(request.Port)) : std::vector<sock_filter>{};
-    call.Args += ", SOL_SOCKET, SO_ATTACH_FILTER, &(struct sock_fprog){" + std::to_string(program.size()) +
-                 ", /* drop " + what + " segments */}, " + std::to_string(sizeof(sock_fprog));
+        call.Args.Option = static_cast<int>(*kind);
+        call.Args.Value = static_cast<std::int64_t>(GateProgram(*kind, static_cast<std::uint16_t>(request.Port)).size());
+    }
     Begin(call);
     if (!kind) {
         call.Note = Say(PhraseId::UnknownGate, request.Option);
@@ -430,7 +458,8 @@ void Actor::DoGate(CallEvent& call, const CallRequest& request, int fd)
 void Actor::DoAwait(CallEvent& call, const CallRequest& request, int fd)
 {
     auto want = TcpStateFromName(request.Option);
-    call.Args += ", IPPROTO_TCP, TCP_INFO, &info, &len /* until tcpi_state is " + request.Option + " */";
+    if (want)
+        call.Args.Option = static_cast<int>(*want);
     Begin(call);
     if (!want) {
         call.Note = Say(PhraseId::UnknownState, request.Option);
@@ -485,17 +514,18 @@ void Actor::DoAwait(CallEvent& call, const CallRequest& request, int fd)
     }
 }
 
+void Actor::FinishBadAddress(CallEvent& call, const std::string& addr)
+{
+    call.Note = Say(PhraseId::BadAddress, addr);
+    Finish(call, -1, EINVAL);
+}
+
 void Actor::DoBind(CallEvent& call, const CallRequest& request, int fd)
 {
     SockAddr sa = MakeSockAddr(request.Addr, request.Port);
-    call.Args += ", " + SockAddrArg(request.Addr, request.Port, sa);
     Begin(call);
-    if (!sa.Ok) {
-        call.Note = Say(PhraseId::BadAddress, request.Addr);
-        Finish(call, -1, EINVAL);
-        return;
-    }
-    call.Sockaddr = SockaddrLayout(sa.Get(), sa.Len);
+    if (!PassAddress(call, sa))
+        return FinishBadAddress(call, request.Addr);
     long rc = bind(fd, sa.Get(), sa.Len);
     int err = errno;
     if (rc == 0) {
@@ -511,14 +541,9 @@ void Actor::DoBind(CallEvent& call, const CallRequest& request, int fd)
 void Actor::DoConnect(CallEvent& call, const CallRequest& request, int fd)
 {
     SockAddr sa = MakeSockAddr(request.Addr, request.Port);
-    call.Args += ", " + SockAddrArg(request.Addr, request.Port, sa);
     Begin(call);
-    if (!sa.Ok) {
-        call.Note = Say(PhraseId::BadAddress, request.Addr);
-        Finish(call, -1, EINVAL);
-        return;
-    }
-    call.Sockaddr = SockaddrLayout(sa.Get(), sa.Len);
+    if (!PassAddress(call, sa))
+        return FinishBadAddress(call, request.Addr);
     // Watch the port before the SYN leaves, so the probe can see SYN-SENT.
     LabRef.WatchPort(static_cast<std::uint16_t>(request.Port));
     NonBlockScope nonblock(fd);
@@ -549,7 +574,6 @@ void Actor::DoConnect(CallEvent& call, const CallRequest& request, int fd)
 
 void Actor::DoAccept(CallEvent& call, const CallRequest& request, int fd)
 {
-    call.Args += ", &addr, &addrlen";
     Begin(call);
     NonBlockScope nonblock(fd);
     for (;;) {
@@ -587,13 +611,23 @@ void Actor::DoAccept(CallEvent& call, const CallRequest& request, int fd)
 void Actor::DoRecv(CallEvent& call, const CallRequest& request, int fd)
 {
     int len = std::max(0, request.Len);
-    call.Args += ", buf, " + std::to_string(len) + (request.Call == "recv" ? ", 0" : "");
+    call.Args.Len = len;
     Begin(call);
     std::string buffer(static_cast<std::size_t>(len), '\0');
     for (;;) {
-        long n = recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+        sockaddr_storage from{};
+        socklen_t from_len = sizeof from;
+        long n = recvfrom(fd, buffer.data(), buffer.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from),
+                          &from_len);
         int err = errno;
         if (n >= 0) {
+            // recvfrom on a datagram socket learns the sender (a stream socket leaves it empty).
+            if (request.Call == CallId::Recvfrom && from_len > 0) {
+                if (auto e = EndpointOf(from)) {
+                    call.Args.Addr = *e;
+                    call.Args.AddrLen = static_cast<std::int32_t>(from_len);
+                }
+            }
             call.Data.assign(buffer.data(), std::min(static_cast<std::size_t>(n), MaxCallData));
             if (n == 0 && len > 0)
                 call.Note = Say(PhraseId::EndOfStream);
@@ -626,8 +660,17 @@ void Actor::DoSend(CallEvent& call, const CallRequest& request, int fd)
             return std::string_view(request.Data).substr(at);
         return std::string_view(pattern).substr(at % 26, std::min<std::size_t>(65536, total - at));
     };
-    call.Args += ", \"" + EscapeBytes(from(0), 48) + "\", " + std::to_string(total) +
-                 (request.Call == "send" ? ", MSG_NOSIGNAL" : "");
+    call.Args.Len = static_cast<std::int64_t>(total);
+    // The bytes passed, as strace shows the buffer at entry (Result says how many went out).
+    call.Data = std::string(from(0).substr(0, std::min(total, MaxCallData)));
+    SockAddr to;
+    if (request.Call == CallId::Sendto) {
+        to = MakeSockAddr(request.Addr, request.Port);
+        if (!PassAddress(call, to))
+            return FinishBadAddress(call, request.Addr);
+        if (request.Port > 0)
+            LabRef.WatchPort(static_cast<std::uint16_t>(request.Port));
+    }
     Begin(call);
     std::size_t sent = 0;
     bool announced = false;
@@ -635,7 +678,9 @@ void Actor::DoSend(CallEvent& call, const CallRequest& request, int fd)
     // writing to a reset connection returns EPIPE instead of killing sockscope.
     while (sent < total || total == 0) {
         std::string_view next = from(sent);
-        long n = send(fd, next.data(), next.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        long n = request.Call == CallId::Sendto
+                      ? sendto(fd, next.data(), next.size(), MSG_DONTWAIT | MSG_NOSIGNAL, to.Get(), to.Len)
+                      : send(fd, next.data(), next.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
         int err = errno;
         if (n >= 0) {
             sent += static_cast<std::size_t>(n);
@@ -658,17 +703,22 @@ void Actor::DoSend(CallEvent& call, const CallRequest& request, int fd)
         }
         if (WaitFor(fd, POLLOUT, call) == Wait::Stopped) {
             call.Note = Say(PhraseId::WokenByReset);
+            if (sent > 0)
+                call.Data.resize(std::min(sent, call.Data.size()));
             Finish(call, sent > 0 ? static_cast<long>(sent) : -1, EINTR);
             return;
         }
     }
-    call.Data = std::string(from(0).substr(0, std::min(sent, MaxCallData)));
+    // Data keeps what went out (the World counts the bytes waiting in the kernel from it);
+    // a call that sent nothing keeps the bytes it was passed, to show them.
+    if (sent > 0)
+        call.Data.resize(std::min(sent, call.Data.size()));
     Finish(call, static_cast<long>(sent), 0);
 }
 
 void Actor::DoServe(CallEvent& call, const CallRequest& request)
 {
-    call.Args = request.Model + " server on " + call.Handle;
+    call.Args.Text = request.Model;
     Announce(call);
     if (Server) {
         call.Note = Say(PhraseId::AlreadyServing);
@@ -710,7 +760,6 @@ void Actor::DoServe(CallEvent& call, const CallRequest& request)
 void Actor::DoWaitpid(CallEvent& call)
 {
     if (!Server) {
-        call.Args = kPeekArgs;
         Begin(call);
         int err = 0;
         long rc = PeekExitedChild(err);
@@ -721,7 +770,7 @@ void Actor::DoWaitpid(CallEvent& call)
     // The server's lane makes the waitpid() calls; this call reports how many it reaped.
     Lane lane(
         ActorName, Kind, [this](const CallEvent& c) { LabRef.Report(c); }, [this] { return LabRef.NewCallId(); });
-    call.Args = "every exited child";
+    call.Args.Value = -1; // every exited child
     Announce(call);
     int reaped = Server->ReapZombies(lane);
     call.Note = Say(PhraseId::ZombiesReaped, reaped);
@@ -733,21 +782,19 @@ void Actor::DoGetaddrinfo(CallEvent& call, const CallRequest& request)
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_family = request.Family == "inet" ? AF_INET : request.Family == "inet6" ? AF_INET6 : AF_UNSPEC;
-    std::string flags;
     for (const auto& [name, bit] : {std::pair{"AI_PASSIVE", AI_PASSIVE}, {"AI_NUMERICHOST", AI_NUMERICHOST},
                                     {"AI_NUMERICSERV", AI_NUMERICSERV}, {"AI_ADDRCONFIG", AI_ADDRCONFIG},
                                     {"AI_V4MAPPED", AI_V4MAPPED}}) {
-        if (request.Option.find(name) != std::string::npos) {
+        if (request.Option.find(name) != std::string::npos)
             hints.ai_flags |= bit;
-            flags += (flags.empty() ? "" : "|") + std::string(name);
-        }
     }
     std::string service = std::to_string(request.Port);
     const char* host = request.Addr.empty() ? nullptr : request.Addr.c_str();
     call.Handle.clear();
-    call.Args = (host ? "\"" + request.Addr + "\"" : std::string("NULL")) + ", \"" + service + "\", {" +
-                (hints.ai_family == AF_INET ? "AF_INET" : hints.ai_family == AF_INET6 ? "AF_INET6" : "AF_UNSPEC") +
-                ", SOCK_STREAM, " + (flags.empty() ? "0" : flags) + "}, &list";
+    call.Args.Text = request.Addr;
+    call.Args.Addr.Port = static_cast<std::uint16_t>(request.Port);
+    call.Args.Family = hints.ai_family;
+    call.Args.Flags = hints.ai_flags;
     Announce(call);
     addrinfo* list = nullptr;
     int rc = getaddrinfo(host, service.c_str(), &hints, &list);

@@ -88,6 +88,9 @@ private:
 
     void DoSocket(CallEvent& call, const CallRequest& request);
     void DoSetsockopt(CallEvent& call, const CallRequest& request, int fd);
+    void DoGetsockopt(CallEvent& call, const CallRequest& request, int fd);
+    // The text was no address inet_pton reads: EINVAL, said so.
+    void FinishBadAddress(CallEvent& call, const std::string& addr);
     void DoBind(CallEvent& call, const CallRequest& request, int fd);
     void DoGate(CallEvent& call, const CallRequest& request, int fd);
     void DoAwait(CallEvent& call, const CallRequest& request, int fd);

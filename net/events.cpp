@@ -44,13 +44,6 @@ std::string EscapeBytes(std::string_view bytes, std::size_t max)
     return out;
 }
 
-std::string_view CallFunctionName(std::string_view call)
-{
-    if (call == "gate" || call == "ungate")
-        return "setsockopt";
-    return call == "await" ? "getsockopt" : call;
-}
-
 std::string ErrnoName(int err)
 {
     if (err == 0)

@@ -2,6 +2,7 @@
 // Value types only: safe to copy between threads.
 #pragma once
 
+#include "calls.hpp"
 #include "kernel_types.hpp"
 #include "packet.hpp"
 #include "phrase.hpp"
@@ -14,9 +15,12 @@
 
 namespace sockscope {
 
-// One system call that an actor is asked to make. Which fields matter depends on Call:
-//   socket       Family ("inet" | "inet6"), As (handle name, default "main")
-//   setsockopt   Option ("SO_REUSEADDR" | "SO_LINGER0" | "TCP_NODELAY"), Value
+// One system call that an actor is asked to make. Which fields matter depends on Call (the
+// catalogue's row lists them as the lesson file's fields, with the values they allow):
+//   socket       Family ("inet" | "inet6"), Type ("SOCK_STREAM" | "SOCK_DGRAM"), As
+//                (handle name, default "main")
+//   setsockopt   Option (a settable row of SockOpts(): "SO_REUSEADDR", "SO_LINGER0"...), Value
+//   getsockopt   Option (a gettable row of SockOpts(): "SO_RCVBUF", "TCP_MAXSEG"...)
 //   bind         Addr, Port (0: the kernel picks)
 //   listen       Backlog
 //   connect      Addr, Port; NonBlock makes it return EINPROGRESS at once
@@ -46,10 +50,11 @@ namespace sockscope {
 struct CallRequest {
     std::string Actor;
     std::string ActorKind = "client"; // "server" or "client": how the UI lays the actor out
-    std::string Call;
+    CallId Call = CallId::None;
     std::string Fd;
     std::string As;
     std::string Family = "inet";
+    std::string Type = "SOCK_STREAM";
     std::string Addr = "127.0.0.1";
     int Port = 0;
     int Backlog = 5;
@@ -86,10 +91,10 @@ struct CallEvent {
     std::uint64_t Id = 0;        // the id Lab::Submit returned
     std::string Actor;
     std::string ActorKind;
-    std::string Call;
+    CallId Call = CallId::None;
     std::string Handle;          // which descriptor of the actor
     int Fd = -1;                 // its number, -1 if none
-    std::string Args;            // as a C programmer would write them: "fd=3, 127.0.0.1:4000"
+    CallArgs Args;               // typed; FormatArgs writes them where they are shown
     CallPhase Phase = CallPhase::Queued;
     long Result = 0;
     int Errno = 0;               // 0 when the call succeeded
@@ -108,9 +113,6 @@ struct CallEvent {
     std::string Parent;
     std::string LaneKind;        // "thread" | "process" (a lane's first call), else ""
     std::vector<FdInfo> Inherited; // descriptors a lane starts with (fork: copies; thread: handed over)
-    // bind, connect: the sockaddr passed, field by field and byte by byte, as it lies in
-    // memory (the port in network order after htons, the address from inet_pton).
-    std::string Sockaddr;
 };
 
 // A call event keeps at most this many of the bytes it sent or received (its Result says
@@ -121,8 +123,8 @@ inline constexpr std::size_t MaxCallData = 4096;
 // (\n, \r, \t, \\, \", \xNN). Longer than `max` bytes: cut, with "..." appended.
 std::string EscapeBytes(std::string_view bytes, std::size_t max = 64);
 
-// The C function a call really is: "setsockopt" for sockscope's gate/ungate, else Call.
-std::string_view CallFunctionName(std::string_view call);
+// waitid()'s arguments when it only looks for an exited child.
+inline constexpr const char* kWaitidArgs = "P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT";
 
 // "EADDRINUSE", or "" for 0.
 std::string ErrnoName(int err);

@@ -17,14 +17,6 @@ namespace {
 // Calls after which a socket may exist that the probe's lookups cannot know of: a bound
 // one, a listener, a client and its server end, a server loop's. The others only move
 // sockets the probe already sees (accept's socket was in the listener's queue).
-bool MayMakeSocket(const std::string& call)
-{
-    static const std::set<std::string, std::less<>> only_moves = {
-        "socket", "setsockopt", "accept", "send", "write", "recv", "read", "shutdown", "close",
-        "getsockname", "getpeername", "gate", "ungate", "await", "waitpid", "getaddrinfo"};
-    return only_moves.count(call) == 0;
-}
-
 } // namespace
 
 Lab::Lab(LabOptions options) : Options(options)
@@ -226,7 +218,7 @@ void Lab::Report(LabEvent event, Notify notify)
         // A call returned or blocked: the kernel's view has moved, and the probe looks now
         // (within its prompt gap) rather than at its next tick. Between sweeps it follows
         // the sockets it knows; a call that may have made a new one asks for a sweep.
-        if (MayMakeSocket(call->Call))
+        if (RowOf(call->Call).Has(MayMakeSocket))
             ProbeThread->Discover();
         ProbeThread->Prompt();
     }

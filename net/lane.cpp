@@ -26,10 +26,10 @@ Lane::Lane(std::string name, std::string kind, Sink sink, IdSource ids)
 {
 }
 
-void Lane::Announce(const std::string& call, const std::string& parent, const std::string& lane_kind, long result,
+void Lane::Announce(CallId call, const std::string& parent, const std::string& lane_kind, long result,
                     std::vector<FdInfo> inherited, Phrase note)
 {
-    CallEvent c = Begin(call, "", -1, "");
+    CallEvent c = Begin(call, "", -1);
     c.Parent = parent;
     c.LaneKind = lane_kind;
     c.Inherited = std::move(inherited);
@@ -37,7 +37,7 @@ void Lane::Announce(const std::string& call, const std::string& parent, const st
     Finish(c, result, 0);
 }
 
-CallEvent Lane::Begin(const std::string& call, const std::string& handle, int fd, const std::string& args)
+CallEvent Lane::Begin(CallId call, const std::string& handle, int fd, CallArgs args)
 {
     CallEvent c;
     c.Id = Ids();
@@ -46,7 +46,7 @@ CallEvent Lane::Begin(const std::string& call, const std::string& handle, int fd
     c.Call = call;
     c.Handle = handle;
     c.Fd = fd;
-    c.Args = args;
+    c.Args = std::move(args);
     c.Phase = CallPhase::Started;
     c.TStart = MonotonicSeconds();
     c.Pid = Pid;
@@ -70,10 +70,10 @@ void Lane::Finish(CallEvent& call, long result, int err)
     SinkFn(call);
 }
 
-CallEvent Lane::Done(const std::string& call, const std::string& handle, int fd, const std::string& args,
-                     long result, int err, Phrase note)
+CallEvent Lane::Done(CallId call, const std::string& handle, int fd, CallArgs args, long result, int err,
+                     Phrase note)
 {
-    CallEvent c = Begin(call, handle, fd, args);
+    CallEvent c = Begin(call, handle, fd, std::move(args));
     c.Note = std::move(note);
     Finish(c, result, err);
     return c;
@@ -81,7 +81,7 @@ CallEvent Lane::Done(const std::string& call, const std::string& handle, int fd,
 
 void Lane::Close(int fd, const std::string& handle)
 {
-    CallEvent c = Begin("close", handle, fd, std::to_string(fd));
+    CallEvent c = Begin(CallId::Close, handle, fd);
     long rc = ::close(fd);
     int err = errno;
     c.Closed = rc == 0;
@@ -105,7 +105,9 @@ bool WaitReady(int fd, short events, int stop_fd)
 EchoRound EchoOnce(Lane& lane, int fd, const std::string& handle, int len, int stop_fd)
 {
     len = std::max(1, len);
-    CallEvent r = lane.Begin("recv", handle, fd, std::to_string(fd) + ", buf, " + std::to_string(len) + ", 0");
+    CallArgs recv_args;
+    recv_args.Len = len;
+    CallEvent r = lane.Begin(CallId::Recv, handle, fd, recv_args);
     std::string buffer(static_cast<std::size_t>(len), '\0');
     long n;
     bool reported = false;
@@ -140,9 +142,10 @@ EchoRound EchoOnce(Lane& lane, int fd, const std::string& handle, int len, int s
     if (data.find("bye") != std::string::npos)
         return EchoRound::Bye;
 
-    CallEvent s = lane.Begin("send", handle, fd,
-                             std::to_string(fd) + ", \"" + EscapeBytes(data, 48) + "\", " + std::to_string(n) +
-                                 ", MSG_NOSIGNAL");
+    CallArgs send_args;
+    send_args.Len = n;
+    CallEvent s = lane.Begin(CallId::Send, handle, fd, send_args);
+    s.Data = data.substr(0, MaxCallData);
     std::size_t sent = 0;
     reported = false;
     while (sent < data.size()) {
@@ -153,7 +156,8 @@ EchoRound EchoOnce(Lane& lane, int fd, const std::string& handle, int len, int s
         }
         int err = errno;
         if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
-            s.Data = data.substr(0, sent);
+            if (sent > 0)
+                s.Data.resize(std::min(sent, s.Data.size()));
             lane.Finish(s, sent > 0 ? static_cast<long>(sent) : -1, err);
             return EchoRound::Error;
         }
@@ -163,12 +167,12 @@ EchoRound EchoOnce(Lane& lane, int fd, const std::string& handle, int len, int s
         }
         if (!WaitReady(fd, POLLOUT, stop_fd)) {
             s.Note = Say(PhraseId::WokenByReset);
-            s.Data = data.substr(0, sent);
+            if (sent > 0)
+                s.Data.resize(std::min(sent, s.Data.size()));
             lane.Finish(s, sent > 0 ? static_cast<long>(sent) : -1, EINTR);
             return EchoRound::Stopped;
         }
     }
-    s.Data = data;
     lane.Finish(s, static_cast<long>(sent), 0);
     return EchoRound::Again;
 }
@@ -232,6 +236,30 @@ FdInfo FdFromJson(const json& j)
     return f;
 }
 
+json ArgsJson(const CallArgs& a)
+{
+    return {{"family", a.Family}, {"type", a.Type},   {"level", a.Level},     {"option", a.Option},
+            {"value", a.Value},   {"len", a.Len},     {"flags", a.Flags},     {"addr_len", a.AddrLen},
+            {"addr", a.Addr.ToString()}, {"text", Hex(a.Text)}};
+}
+
+CallArgs ArgsFromJson(const json& j)
+{
+    CallArgs a;
+    a.Family = j.at("family").get<std::int32_t>();
+    a.Type = j.at("type").get<std::int32_t>();
+    a.Level = j.at("level").get<std::int32_t>();
+    a.Option = j.at("option").get<std::int32_t>();
+    a.Value = j.at("value").get<std::int64_t>();
+    a.Len = j.at("len").get<std::int64_t>();
+    a.Flags = j.at("flags").get<std::int32_t>();
+    a.AddrLen = j.at("addr_len").get<std::int32_t>();
+    if (auto e = Endpoint::Parse(j.at("addr").get<std::string>()))
+        a.Addr = *e;
+    a.Text = Unhex(j.at("text").get<std::string>());
+    return a;
+}
+
 double ToAbsolute(double t) { return t + static_cast<double>(ClockOriginNs()) / 1e9; }
 double FromAbsolute(double t) { return t - static_cast<double>(ClockOriginNs()) / 1e9; }
 
@@ -240,8 +268,8 @@ double FromAbsolute(double t) { return t - static_cast<double>(ClockOriginNs()) 
 std::string EncodeEvent(const CallEvent& c)
 {
     json j = {{"id", c.Id},        {"actor", c.Actor},   {"kind", c.ActorKind},
-              {"call", c.Call},    {"handle", c.Handle}, {"fd", c.Fd},
-              {"args", Hex(c.Args)}, {"phase", static_cast<int>(c.Phase)}, {"result", c.Result},
+              {"call", CallName(c.Call)}, {"handle", c.Handle}, {"fd", c.Fd},
+              {"args", ArgsJson(c.Args)}, {"phase", static_cast<int>(c.Phase)}, {"result", c.Result},
               {"errno", c.Errno},  {"note", Hex(c.Note.Key)}, {"note_args", NoteArgs(c.Note)},
               {"t0", ToAbsolute(c.TStart)},
               {"t1", c.TEnd > 0 ? ToAbsolute(c.TEnd) : 0.0}, {"closed", c.Closed},
@@ -268,10 +296,13 @@ std::optional<CallEvent> DecodeEvent(const std::string& line)
         c.Id = j.at("id").get<std::uint64_t>();
         c.Actor = j.at("actor").get<std::string>();
         c.ActorKind = j.at("kind").get<std::string>();
-        c.Call = j.at("call").get<std::string>();
+        auto call = CallFromName(j.at("call").get<std::string>());
+        if (!call)
+            return std::nullopt;
+        c.Call = *call;
         c.Handle = j.at("handle").get<std::string>();
         c.Fd = j.at("fd").get<int>();
-        c.Args = Unhex(j.at("args").get<std::string>());
+        c.Args = ArgsFromJson(j.at("args"));
         int phase = j.at("phase").get<int>();
         if (phase < 0 || phase > static_cast<int>(CallPhase::Finished))
             return std::nullopt;
@@ -343,12 +374,12 @@ int RunWorker(int argc, char** argv)
     if (listen_fd >= 0)
         inherited.push_back(DescribeFd(args["--listen-handle"], listen_fd));
     inherited.push_back(DescribeFd(args["--conn-handle"], conn));
-    lane.Announce("fork", args["--parent"], "process", 0, inherited,
+    lane.Announce(CallId::Fork, args["--parent"], "process", 0, inherited,
                   Say(PhraseId::ForkInChild));
     if (listen_fd >= 0)
         lane.Close(listen_fd, args["--listen-handle"]); // the child never accepts
     ServeEcho(lane, conn, args["--conn-handle"], len, -1);
-    CallEvent bye = lane.Begin("exit", "", -1, "0");
+    CallEvent bye = lane.Begin(CallId::Exit, "", -1);
     bye.Note = Say(PhraseId::ChildEnds);
     lane.Blocked(bye); // exit() does not return
     return 0;

@@ -26,15 +26,15 @@ public:
     const std::string& Name() const { return LaneName; }
     // Report that this lane exists: its first event (fork's return in the child, the
     // start of a thread), with the descriptors it starts with.
-    void Announce(const std::string& call, const std::string& parent, const std::string& lane_kind,
+    void Announce(CallId call, const std::string& parent, const std::string& lane_kind,
                   long result, std::vector<FdInfo> inherited, Phrase note);
     // A call: Begin reports it Started, Blocked and Finish as they happen.
-    CallEvent Begin(const std::string& call, const std::string& handle, int fd, const std::string& args);
+    CallEvent Begin(CallId call, const std::string& handle, int fd, CallArgs args = {});
     void Blocked(CallEvent& call);
     void Finish(CallEvent& call, long result, int err);
     // A call that returns at once (already made): Begin + Finish.
-    CallEvent Done(const std::string& call, const std::string& handle, int fd, const std::string& args,
-                   long result, int err, Phrase note = {});
+    CallEvent Done(CallId call, const std::string& handle, int fd, CallArgs args, long result, int err,
+                   Phrase note = {});
     // close(fd), reported, with the handle released.
     void Close(int fd, const std::string& handle);
 

@@ -28,6 +28,7 @@ namespace sockscope {
     X(NoDescriptorNamed, "no descriptor named '%s'")                                                               \
     X(UnknownCall, "sockscope does not know the call '%s'")                                                        \
     X(UnknownOption, "sockscope does not know the option '%s'")                                                    \
+    X(PendingError, "the socket had the error %s pending: reading SO_ERROR clears it")                            \
     X(UnknownGate, "unknown gate '%s'")                                                                            \
     X(GateNeedsCapNetAdmin, "since Linux 6.x a filter on a TCP socket needs CAP_NET_ADMIN: run sockscope as "      \
                             "root, or with --private-network")                                                     \

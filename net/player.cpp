@@ -118,7 +118,7 @@ LessonVars LessonPlayer::Vars() const
     if (backlog < 0 && LessonData)
         for (const auto& step : LessonData->Steps)
             for (const auto& call : step.Calls)
-                if (backlog < 0 && call.Request.Call == "listen")
+                if (backlog < 0 && call.Request.Call == CallId::Listen)
                     backlog = call.Request.Backlog;
     return {{"port", LessonPort}, {"backlog", backlog}};
 }
@@ -182,9 +182,9 @@ void LessonPlayer::SubmitNext(double now)
     CallRequest request = call.Request;
     if (call.PortFromLab)
         request.Port = LessonPort;
-    if (request.Call == "listen" && BacklogOverride >= 0)
+    if (request.Call == CallId::Listen && BacklogOverride >= 0)
         request.Backlog = BacklogOverride;
-    if (BindAll && request.Call == "bind" && request.ActorKind == "server") {
+    if (BindAll && request.Call == CallId::Bind && request.ActorKind == "server") {
         if (request.Addr == "127.0.0.1")
             request.Addr = "0.0.0.0";
         else if (request.Addr == "::1")
@@ -203,7 +203,7 @@ bool LessonPlayer::CallSettled(const LessonCall& call, std::uint64_t id, double 
     bool blocked = seen && seen->Phase == CallPhase::Blocked;
     result.What = "call";
     const std::string& actor = call.Request.Actor;
-    const std::string& function = call.Request.Call;
+    const std::string function(CallName(call.Request.Call));
     if (!finished && !(call.Blocks && blocked)) {
         if (now < Deadline)
             return false;

@@ -190,7 +190,7 @@ int ServerLoop::TryAccept(Lane& lane, CallEvent& call, std::string& handle)
 int ServerLoop::AcceptBlocking(Lane& lane, std::string& handle)
 {
     int lfd = Listener.Get();
-    CallEvent call = lane.Begin("accept", ListenHandle, lfd, std::to_string(lfd) + ", &addr, &addrlen");
+    CallEvent call = lane.Begin(CallId::Accept, ListenHandle, lfd);
     bool reported = false;
     for (;;) {
         int conn = TryAccept(lane, call, handle);
@@ -240,7 +240,9 @@ void ServerLoop::RunThreads(Lane& lane)
             return;
         if (conn < 0)
             continue;
-        CallEvent create = lane.Begin("pthread_create", "", -1, "&tid, NULL, serve, (void *)(long)" + std::to_string(conn));
+        CallArgs create_args;
+        create_args.Value = conn;
+        CallEvent create = lane.Begin(CallId::PthreadCreate, "", -1, create_args);
         auto worker = std::make_unique<Worker>();
         worker->Fd = conn;
         Worker* w = worker.get();
@@ -257,11 +259,11 @@ void ServerLoop::RunThreads(Lane& lane)
                 "thread " + std::to_string(gettid()), "server", [lab](const CallEvent& c) { lab->Report(c); },
                 [lab] { return lab->NewCallId(); });
             int fd = w->Fd.load();
-            mine.Announce("start", parent, "thread", 0, {DescribeFd(handle, fd)},
+            mine.Announce(CallId::Start, parent, "thread", 0, {DescribeFd(handle, fd)},
                           Say(PhraseId::ThreadStarts, fd));
             if (ServeEcho(mine, fd, handle, len, stop) != EchoRound::Stopped) {
                 w->Fd = -1; // ServeEcho closed it
-                mine.Done("return", "", -1, "NULL", 0, 0, Say(PhraseId::ThreadEnds));
+                mine.Done(CallId::Return, "", -1, {}, 0, 0, Say(PhraseId::ThreadEnds));
             }
         });
         create.Note = Say(PhraseId::NewThreadServes, handle);
@@ -274,7 +276,7 @@ void ServerLoop::ForkChild(Lane& lane, int conn, const std::string& handle)
     int lfd = Listener.Get();
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) {
-        lane.Done("fork", "", -1, "", -1, errno, Say(PhraseId::NoReportPipe));
+        lane.Done(CallId::Fork, "", -1, {}, -1, errno, Say(PhraseId::NoReportPipe));
         lane.Close(conn, handle);
         return;
     }
@@ -290,7 +292,7 @@ void ServerLoop::ForkChild(Lane& lane, int conn, const std::string& handle)
     for (auto& a : args)
         argv.push_back(a.data());
     argv.push_back(nullptr);
-    CallEvent call = lane.Begin("fork", "", -1, "");
+    CallEvent call = lane.Begin(CallId::Fork, "", -1);
     if (Spec.WorkerPath.empty()) {
         ::close(p[0]);
         ::close(p[1]);
@@ -365,7 +367,7 @@ void ServerLoop::ReportZombie(int pid)
     c.Id = LabRef.NewCallId();
     c.Actor = "child " + std::to_string(pid);
     c.ActorKind = "server";
-    c.Call = "zombie";
+    c.Call = CallId::Zombie;
     c.Pid = pid;
     c.Phase = CallPhase::Finished;
     c.TStart = c.TEnd = MonotonicSeconds();
@@ -375,7 +377,9 @@ void ServerLoop::ReportZombie(int pid)
 
 void ServerLoop::ReapChild(Lane& lane, int pid, bool in_handler)
 {
-    CallEvent call = lane.Begin("waitpid", "", -1, std::to_string(pid) + ", &status, 0");
+    CallArgs wait_args;
+    wait_args.Value = pid;
+    CallEvent call = lane.Begin(CallId::Waitpid, "", -1, wait_args);
     int status = 0;
     long rc = waitpid(pid, &status, 0);
     int err = errno;
@@ -391,7 +395,7 @@ int ServerLoop::ReapZombies(Lane& lane)
         zombies.swap(Zombies);
     }
     if (zombies.empty()) {
-        CallEvent call = lane.Begin("waitid", "", -1, kPeekArgs);
+        CallEvent call = lane.Begin(CallId::Waitid, "", -1);
         int err = 0;
         long rc = PeekExitedChild(err);
         if (rc == 0)
@@ -408,7 +412,7 @@ void ServerLoop::RunFork(Lane& lane)
 {
     int lfd = Listener.Get();
     for (;;) {
-        CallEvent call = lane.Begin("accept", ListenHandle, lfd, std::to_string(lfd) + ", &addr, &addrlen");
+        CallEvent call = lane.Begin(CallId::Accept, ListenHandle, lfd);
         bool reported = false;
         int conn = -1;
         std::string handle;
@@ -488,7 +492,7 @@ void ServerLoop::RunEpoll(Lane& lane)
     int lfd = Listener.Get();
     int ep = epoll_create1(EPOLL_CLOEXEC);
     int err = errno;
-    lane.Done("epoll_create1", "", -1, "EPOLL_CLOEXEC", ep, err);
+    lane.Done(CallId::EpollCreate1, "", -1, {}, ep, err);
     if (ep < 0)
         return;
     UniqueFd epoll_fd(ep);
@@ -497,16 +501,16 @@ void ServerLoop::RunEpoll(Lane& lane)
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.fd = fd;
-        const char* name = op == EPOLL_CTL_ADD ? "EPOLL_CTL_ADD" : "EPOLL_CTL_DEL";
         long rc = epoll_ctl(ep, op, fd, &ev);
         int e = errno;
-        lane.Done("epoll_ctl", handle, fd,
-                  std::to_string(ep) + ", " + name + ", " + std::to_string(fd) + (op == EPOLL_CTL_ADD ? ", {EPOLLIN}" : ", NULL"),
-                  rc, e);
+        CallArgs ctl_args;
+        ctl_args.Option = op;
+        ctl_args.Value = ep;
+        lane.Done(CallId::EpollCtl, handle, fd, ctl_args, rc, e);
     };
     ctl(EPOLL_CTL_ADD, lfd, ListenHandle);
     for (;;) {
-        CallEvent wait = lane.Begin("epoll_wait", "", ep, std::to_string(ep) + ", events, 64, -1");
+        CallEvent wait = lane.Begin(CallId::EpollWait, "", ep);
         epoll_event events[64];
         int n = epoll_wait(ep, events, 64, 0);
         if (n == 0) {
@@ -522,7 +526,7 @@ void ServerLoop::RunEpoll(Lane& lane)
         for (int i = 0; i < n; ++i) {
             int fd = events[i].data.fd;
             if (fd == lfd) {
-                CallEvent acc = lane.Begin("accept", ListenHandle, lfd, std::to_string(lfd) + ", &addr, &addrlen");
+                CallEvent acc = lane.Begin(CallId::Accept, ListenHandle, lfd);
                 std::string handle;
                 int conn = TryAccept(lane, acc, handle);
                 if (conn >= 0) {

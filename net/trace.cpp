@@ -91,14 +91,17 @@ json SegmentToJson(const Segment& s)
 json CallToJson(const CallEvent& call)
 {
     json j = {{"actor", call.Actor},
-              {"call", call.Call},
-              {"args", call.Args},
+              {"call", CallName(call.Call)},
+              {"args", FormatArgs(call)},
               {"result", call.Result},
               {"errno", call.Errno ? json(ErrnoName(call.Errno)) : json(nullptr)},
               {"fd", call.Fd >= 0 ? json(call.Fd) : json(nullptr)},
               {"handle", call.Handle},
               {"t_start", call.TStart},
-              {"t_end", call.TEnd}};
+              {"t_end", call.TEnd},
+              {"pid", call.Pid},
+              {"tid", call.Tid},
+              {"source", "lab"}};
     if (!call.Note.Empty())
         j["note"] = call.Note.English();
     if (call.NewFd)
@@ -110,8 +113,8 @@ json CallToJson(const CallEvent& call)
         j["remote"] = call.Remote->ToString();
     if (!call.Data.empty())
         j["data"] = EscapeBytes(call.Data, 256);
-    if (!call.Sockaddr.empty())
-        j["sockaddr"] = call.Sockaddr;
+    if (std::string layout = SockaddrLayoutOf(call); !layout.empty())
+        j["sockaddr"] = std::move(layout);
     return j;
 }
 
@@ -139,7 +142,10 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
     json sockets = json::array();
     for (const auto& s : world.Sockets()) {
         std::string_view queue = QueueKindName(s.Queue);
-        sockets.push_back({{"cookie", CookieText(s.Cookie)},
+        const ActorView* holder = s.Fd ? world.FindActor(s.Actor) : nullptr;
+        sockets.push_back({{"proto", "tcp"},
+                           {"pid", holder && holder->Pid ? json(holder->Pid) : json(nullptr)},
+                           {"cookie", CookieText(s.Cookie)},
                            {"local", s.K.Local.ToString()},
                            {"remote", s.K.Remote.ToString()},
                            {"state", TcpStateName(s.State())},
@@ -172,7 +178,7 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
                          {"tid", a.Tid != 0 ? json(a.Tid) : json(nullptr)},
                          {"parent", a.Parent.empty() ? json(nullptr) : json(a.Parent)},
                          {"status", a.Status},
-                         {"in", now ? json(now->Call) : json(nullptr)},
+                         {"in", now ? json(CallName(now->Call)) : json(nullptr)},
                          {"blocked", now && now->Phase == CallPhase::Blocked},
                          {"fds", std::move(fds)}});
     }

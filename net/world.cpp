@@ -129,7 +129,7 @@ void World::Apply(const CallEvent& call)
     // Only a call that changes who holds which socket, or what the lab knows of its
     // addresses, changes the socket list; the ladder itself is read from Actors().
     bool sockets_change = call.Phase == CallPhase::Finished &&
-                          (call.NewFd || call.Closed || call.Local || call.Remote || call.Call == "listen" ||
+                          (call.NewFd || call.Closed || call.Local || call.Remote || call.Call == CallId::Listen ||
                            !call.Inherited.empty());
     if (call.Pid != 0)
         actor.Pid = call.Pid;
@@ -141,13 +141,13 @@ void World::Apply(const CallEvent& call)
         actor.LaneKind = call.LaneKind;
     // The process has exited (its parent saw the pidfd, i.e. SIGCHLD): a zombie until
     // reaped. (Its own exit() call comes first and never returns.)
-    if (call.Call == "zombie" && actor.Status != "reaped")
+    if (call.Call == CallId::Zombie && actor.Status != "reaped")
         actor.Status = "zombie";
-    if (call.Call == "exit" && actor.LaneKind == "process" && actor.Status == "running")
+    if (call.Call == CallId::Exit && actor.LaneKind == "process" && actor.Status == "running")
         actor.Status = "exiting";
-    if (call.Phase == CallPhase::Finished && call.Call == "return" && actor.LaneKind == "thread")
+    if (call.Phase == CallPhase::Finished && call.Call == CallId::Return && actor.LaneKind == "thread")
         actor.Status = "exited";
-    if (call.Phase == CallPhase::Finished && call.Call == "waitpid" && call.Result > 0)
+    if (call.Phase == CallPhase::Finished && call.Call == CallId::Waitpid && call.Result > 0)
         for (auto& lane : ActorsList)
             if (lane.LaneKind == "process" && lane.Pid == call.Result)
                 lane.Status = "reaped";
@@ -171,7 +171,7 @@ void World::Apply(const CallEvent& call)
                 LabInodes[call.NewFd->Inode] = call.NewFd->Cookie;
             EverHeld.insert(call.NewFd->Cookie);
             FirstSeenByCookie.emplace(call.NewFd->Cookie, call.TEnd);
-            if (call.Call == "accept")
+            if (call.Call == CallId::Accept)
                 LabRoles[call.NewFd->Cookie] = SocketRole::Server;
         }
         std::uint64_t cookie = 0;
@@ -182,12 +182,12 @@ void World::Apply(const CallEvent& call)
                 LabLocal[cookie] = *call.Local;
             if (call.Remote)
                 LabRemote[cookie] = *call.Remote;
-            if (call.Result == 0 && call.Call == "listen")
+            if (call.Result == 0 && call.Call == CallId::Listen)
                 LabRoles[cookie] = SocketRole::Listener;
-            if (call.Call == "connect")
+            if (call.Call == CallId::Connect)
                 LabRoles.emplace(cookie, SocketRole::Client);
         }
-        if (cookie != 0 && (call.Call == "send" || call.Call == "write") && call.Result > 0) {
+        if (cookie != 0 && (call.Call == CallId::Send || call.Call == CallId::Write) && call.Result > 0) {
             auto local = LabLocal.find(cookie), remote = LabRemote.find(cookie);
             if (InferSegments && local != LabLocal.end() && remote != LabRemote.end()) {
                 Segment s;

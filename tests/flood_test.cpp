@@ -189,7 +189,7 @@ TEST(Flood, TenThousandConnectionsFromAnotherProcess)
         int accepted = 0, failed = 0;
         std::string first_failure;
         b.OnCall = [&](const CallEvent& c) {
-            if (c.Call != "accept" || c.Phase != CallPhase::Finished)
+            if (c.Call != CallId::Accept || c.Phase != CallPhase::Finished)
                 return;
             if (c.Result >= 0) {
                 ++accepted;

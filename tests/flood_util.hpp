@@ -146,7 +146,7 @@ struct Bench {
         CallRequest r;
         r.Actor = actor;
         r.ActorKind = actor.rfind("server", 0) == 0 ? "server" : "client";
-        r.Call = call;
+        r.Call = CallFromName(call).value();
         if (more)
             more(r);
         return TheLab.Submit(r);

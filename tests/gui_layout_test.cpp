@@ -20,17 +20,17 @@ World BacklogOverflowAfterAccept()
 {
     World w;
     w.Apply(NewSocket(1, "server", "server", 11, 0x100));
-    w.Apply(Finished(2, "server", "server", "setsockopt", "11, SOL_SOCKET, SO_REUSEADDR, &(int){1}, 4"));
-    CallEvent bind = Finished(3, "server", "server", "bind", "11, {AF_INET, 127.0.0.1:32943}, 16");
+    w.Apply(Finished(2, "server", "server", "setsockopt", {.Level = SOL_SOCKET, .Option = SO_REUSEADDR, .Value = 1, .Len = 4}, 0, 11));
+    CallEvent bind = Finished(3, "server", "server", "bind", To("127.0.0.1:32943"), 0, 11);
     bind.Local = Ep("127.0.0.1:32943");
     w.Apply(bind);
-    w.Apply(Finished(4, "server", "server", "listen", "11, 2"));
+    w.Apply(Finished(4, "server", "server", "listen", {.Value = 2}, 0, 11));
     std::uint64_t id = 5;
     for (int i = 1; i <= 6; ++i) {
         std::string actor = "client" + std::to_string(i);
         w.Apply(NewSocket(id++, actor.c_str(), "client", 12 + 2 * i, 0x200 + i));
-        CallEvent connect = Finished(id++, actor.c_str(), "client", "connect",
-                                     "14, {AF_INET, 127.0.0.1:32943}, 16", i == 5 ? -1 : 0);
+        CallEvent connect = Finished(id++, actor.c_str(), "client", "connect", To("127.0.0.1:32943"),
+                                     i == 5 ? -1 : 0, 12 + 2 * i);
         connect.Remote = Ep("127.0.0.1:32943");
         if (i == 5) {
             connect.Errno = ECONNREFUSED;
@@ -40,11 +40,11 @@ World BacklogOverflowAfterAccept()
             connect.Phase = CallPhase::Blocked;
         w.Apply(connect);
     }
-    CallEvent await = Finished(id++, "client1", "client", "await", "14, IPPROTO_TCP, TCP_INFO, &info, &len", -1);
+    CallEvent await = Finished(id++, "client1", "client", "await", {.Option = static_cast<int>(TcpState::Established)}, -1, 14);
     await.Errno = ECANCELED;
     await.Note = Say(PhraseId::AwaitWentElsewhere, "FIN-WAIT-1", "TIME-WAIT", "CLOSING");
     w.Apply(await);
-    CallEvent accept = Finished(id++, "server", "server", "accept", "11, &addr, &addrlen", 25);
+    CallEvent accept = Finished(id++, "server", "server", "accept", {}, 25, 11);
     accept.NewFd = FdInfo{"conn", 25, 2025, 0x301};
     accept.Remote = Ep("127.0.0.1:50001");
     w.Apply(accept);

@@ -65,7 +65,7 @@ TEST(GuiStateMachine, ArrowsTakenInTheLastTwoSecondsAreRecent)
 {
     World world;
     world.Apply(NewSocket(1, "server", "server", 3, 0x100));
-    CallEvent listen = Finished(2, "server", "server", "listen", "3, 5");
+    CallEvent listen = Finished(2, "server", "server", "listen", {.Value = 5}, 0, 3);
     listen.Local = Ep("127.0.0.1:4000");
     world.Apply(listen);
     world.Apply(NewSocket(3, "client1", "client", 4, 0x201));
@@ -132,7 +132,7 @@ TEST(GuiGates, TheGateIsReadBackFromTheActorsCalls)
     // A new descriptor under the same name starts without a gate.
     world.Apply(GateCall(34, "client1", "main", "fin"));
     EXPECT_EQ(GateOf(world, "client1", "main").Held, "fin");
-    CallEvent close = Finished(35, "client1", "client", "close", "4");
+    CallEvent close = Finished(35, "client1", "client", "close", {}, 0, 4);
     close.Closed = true;
     world.Apply(close);
     EXPECT_EQ(GateOf(world, "client1", "main").Held, "");
@@ -153,13 +153,13 @@ TEST(GuiGates, AToggleSubmitsGateOrUngateForTheSocketsDescriptor)
     EXPECT_EQ(hold.What, UiCommand::Submit);
     EXPECT_EQ(hold.Request.Actor, "server");
     EXPECT_EQ(hold.Request.ActorKind, "server");
-    EXPECT_EQ(hold.Request.Call, "gate");
+    EXPECT_EQ(hold.Request.Call, CallId::Gate);
     EXPECT_EQ(hold.Request.Option, "syn");
     EXPECT_EQ(hold.Request.Fd, "main");
     UiCommand release = GateCommand(world, *client, "fin", false);
     EXPECT_EQ(release.Request.Actor, client->Actor);
     EXPECT_EQ(release.Request.ActorKind, "client");
-    EXPECT_EQ(release.Request.Call, "ungate");
+    EXPECT_EQ(release.Request.Call, CallId::Ungate);
     EXPECT_EQ(release.Request.Fd, "main");
 
     EXPECT_EQ(GateToggleLabel("handshake-ack", false, Lang::En), "hold handshake ACK");
@@ -183,7 +183,7 @@ TEST_F(ImGuiFrames, ClickingHoldSynSubmitsTheGateAndClickingAgainReleasesIt)
     EXPECT_EQ(commands[0].What, UiCommand::Submit);
     EXPECT_EQ(r.Actor, "server");
     EXPECT_EQ(r.ActorKind, "server");
-    EXPECT_EQ(r.Call, "gate");
+    EXPECT_EQ(r.Call, CallId::Gate);
     EXPECT_EQ(r.Option, "syn");
     EXPECT_EQ(r.Fd, "main");
 
@@ -194,7 +194,7 @@ TEST_F(ImGuiFrames, ClickingHoldSynSubmitsTheGateAndClickingAgainReleasesIt)
     world.Apply(GateCall(30, "server", "main", "syn"));
     commands = Click(world, listener, false, box);
     ASSERT_EQ(commands.size(), 1u);
-    EXPECT_EQ(commands[0].Request.Call, "ungate");
+    EXPECT_EQ(commands[0].Request.Call, CallId::Ungate);
     EXPECT_EQ(commands[0].Request.Fd, "main");
 }
 

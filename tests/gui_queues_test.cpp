@@ -22,10 +22,10 @@ World QueuesWorld(std::uint32_t backlog, int accepted, int queued, int syn)
 {
     World w;
     w.Apply(NewSocket(1, "server", "server", 3, kListenerCookie));
-    CallEvent bind = Finished(2, "server", "server", "bind", "3, {AF_INET, 127.0.0.1:4000}, 16");
+    CallEvent bind = Finished(2, "server", "server", "bind", To("127.0.0.1:4000"), 0, 3);
     bind.Local = Ep("127.0.0.1:4000");
     w.Apply(bind);
-    w.Apply(Finished(3, "server", "server", "listen", ("3, " + std::to_string(backlog)).c_str()));
+    w.Apply(Finished(3, "server", "server", "listen", {.Value = backlog}, 0, 3));
     Snapshot snap;
     snap.T = 20;
     snap.Sockets.push_back(Row(TcpState::Listen, "127.0.0.1:4000", "0.0.0.0:0", kListenerCookie, 1003,
@@ -35,7 +35,7 @@ World QueuesWorld(std::uint32_t backlog, int accepted, int queued, int syn)
         std::string client = "127.0.0.1:" + std::to_string(port);
         std::uint64_t cookie = 0x10000 + static_cast<std::uint64_t>(i);
         if (i < accepted) {
-            CallEvent accept = Finished(10 + i, "server", "server", "accept", "3, &addr, &addrlen", 10 + i);
+            CallEvent accept = Finished(10 + i, "server", "server", "accept", {}, 10 + i, 3);
             accept.NewFd = FdInfo{"conn" + std::to_string(i), 10 + i, static_cast<std::uint32_t>(5000 + i), cookie};
             w.Apply(accept);
         }
@@ -282,7 +282,7 @@ TEST_F(ImGuiFrames, AConnectionSlidesFromTheSynQueueToTheAcceptQueueToTheAccepte
     EXPECT_LT(SeenBox(state, 40000)->Start, 0.0);
 
     // accept() returns fd 10 for it: the same socket, now with a descriptor.
-    CallEvent accept = Finished(50, "server", "server", "accept", "3, &addr, &addrlen", 10);
+    CallEvent accept = Finished(50, "server", "server", "accept", {}, 10, 3);
     accept.NewFd = FdInfo{"conn", 10, 6000, 0x20000};
     world.Apply(accept);
     Snapshot accepted = done;

@@ -86,22 +86,24 @@ TEST(SocketTable, UnacceptedConnectionsHaveNoFdYet)
 
 TEST(Ladder, CallsReadAsCWithTheirResults)
 {
-    CallEvent connect = Finished(1, "client1", "client", "connect", "4, {AF_INET, 127.0.0.1:4000}, 16", -1);
+    CallEvent connect = Finished(1, "client1", "client", "connect", To("127.0.0.1:4000"), -1, 4);
     connect.Errno = ECONNREFUSED;
     EXPECT_EQ(LookOf(connect), CallLook::Failed);
     EXPECT_EQ(CompactCallLabel(connect), "connect(4, 127.0.0.1:4000)");
     EXPECT_EQ(CallLabel(connect), "connect(4, {AF_INET, 127.0.0.1:4000}, 16)");
     EXPECT_EQ(CallResultLabel(connect, 0, Lang::En), "= -1 ECONNREFUSED");
 
-    CallEvent accept = Finished(2, "server", "server", "accept", "3, &addr, &addrlen");
+    CallEvent accept = Finished(2, "server", "server", "accept", {}, 0, 3);
     accept.Phase = CallPhase::Blocked;
     accept.TStart = 10.0;
     EXPECT_EQ(LookOf(accept), CallLook::Blocked);
     EXPECT_EQ(CallResultLabel(accept, 13.4, Lang::En), "blocked in accept() for 3 s");
-    EXPECT_EQ(CompactArgs("3, &addr, &addrlen"), "3, &addr, &addrlen");
-    EXPECT_EQ(CompactArgs("5, {AF_INET6, [::1]:80}, 28"), "5, [::1]:80");
+    EXPECT_EQ(CompactCallLabel(accept), "accept(3, &addr, &addrlen)");
+    CallEvent connect6 = Finished(4, "client1", "client", "connect", To("[::1]:80"), 0, 5);
+    EXPECT_EQ(CompactCallLabel(connect6), "connect(5, [::1]:80)");
+    EXPECT_EQ(CallLabel(connect6), "connect(5, {AF_INET6, [::1]:80}, 28)");
 
-    EXPECT_EQ(CallResultLabel(Finished(3, "server", "server", "listen", "3, 5"), 0, Lang::En), "= 0");
+    EXPECT_EQ(CallResultLabel(Finished(3, "server", "server", "listen", {.Value = 5}, 0, 3), 0, Lang::En), "= 0");
 }
 
 TEST(Ladder, BeforeStepOneTheServersFourCallsAreNext)

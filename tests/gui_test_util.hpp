@@ -3,6 +3,7 @@
 #pragma once
 
 #include "format.hpp"
+#include "gate.hpp"
 #include "gate_model.hpp"
 #include "i18n.hpp"
 #include "kernel_model.hpp"
@@ -48,16 +49,16 @@ inline World NoAcceptAfterThreeConnects()
 {
     World w;
     w.Apply(NewSocket(1, "server", "server", 3, 0x100));
-    w.Apply(Finished(2, "server", "server", "setsockopt", "3, SOL_SOCKET, SO_REUSEADDR, &(int){1}, 4"));
-    CallEvent bind = Finished(3, "server", "server", "bind", "3, {AF_INET, 127.0.0.1:4000}, 16");
+    w.Apply(Finished(2, "server", "server", "setsockopt", {.Level = SOL_SOCKET, .Option = SO_REUSEADDR, .Value = 1, .Len = 4}, 0, 3));
+    CallEvent bind = Finished(3, "server", "server", "bind", To("127.0.0.1:4000"), 0, 3);
     bind.Local = Ep("127.0.0.1:4000");
     w.Apply(bind);
-    w.Apply(Finished(4, "server", "server", "listen", "3, 5"));
+    w.Apply(Finished(4, "server", "server", "listen", {.Value = 5}, 0, 3));
     std::uint64_t id = 5;
     for (int i = 1; i <= 3; ++i) {
         std::string actor = "client" + std::to_string(i);
         w.Apply(NewSocket(id++, actor.c_str(), "client", 3 + i, 0x200 + i));
-        CallEvent connect = Finished(id++, actor.c_str(), "client", "connect", "4, {AF_INET, 127.0.0.1:4000}, 16");
+        CallEvent connect = Finished(id++, actor.c_str(), "client", "connect", To("127.0.0.1:4000"), 0, 3 + i);
         connect.Remote = Ep("127.0.0.1:4000");
         w.Apply(connect);
     }
@@ -158,10 +159,12 @@ inline CallEvent GateCall(std::uint64_t id, const char* actor, const char* handl
                    CallPhase phase = CallPhase::Finished, long result = 0)
 {
     bool ungate = std::string(kind).empty();
-    std::string args = ungate ? "3, SOL_SOCKET, SO_DETACH_FILTER, &(int){0}, 4"
-                              : std::string("3, SOL_SOCKET, SO_ATTACH_FILTER, &(struct sock_fprog){11, /* drop ") +
-                                    kind + " segments */}, 16";
-    CallEvent c = Finished(id, actor, "server", ungate ? "ungate" : "gate", args.c_str(), result);
+    CallArgs args;
+    if (!ungate) {
+        args.Option = static_cast<int>(GateKindFromName(kind).value_or(GateKind::Syn));
+        args.Value = 11;
+    }
+    CallEvent c = Finished(id, actor, "server", ungate ? "ungate" : "gate", args, result, 3);
     c.Handle = handle;
     c.Phase = phase;
     if (!ungate)

@@ -204,7 +204,7 @@ TEST(NoAcceptLesson, HandshakeCompletesWithoutAccept)
         ASSERT_NE(actor, nullptr);
         const CallEvent* connect = nullptr;
         for (const auto& c : actor->Calls)
-            if (c.Call == "connect")
+            if (c.Call == CallId::Connect)
                 connect = &c;
         ASSERT_NE(connect, nullptr);
         ASSERT_EQ(connect->Result, 0);
@@ -252,7 +252,7 @@ TEST(NoAcceptLesson, BytesWaitBeforeAcceptAndTheCookieSurvivesAccept)
     ASSERT_TRUE(run.Step() && run.Player.CurrentStatus() == StepStatus::Passed) << run.Failures();
     const CallEvent* read = nullptr;
     for (const auto& c : run.TheWorld.FindActor("server")->Calls)
-        if (c.Call == "read")
+        if (c.Call == CallId::Read)
             read = &c;
     ASSERT_NE(read, nullptr);
     EXPECT_EQ(read->Data, "hello before accept\n");
@@ -271,7 +271,7 @@ TEST(NoAcceptLesson, PortInUseShowsEaddrinuseAndResetMovesOn)
     EXPECT_EQ(run.Player.CurrentStatus(), StepStatus::Failed);
     const CallEvent* bind_call = nullptr;
     for (const auto& c : run.TheWorld.FindActor("server")->Calls)
-        if (c.Call == "bind")
+        if (c.Call == CallId::Bind)
             bind_call = &c;
     ASSERT_NE(bind_call, nullptr);
     EXPECT_EQ(bind_call->Result, -1);
@@ -308,7 +308,7 @@ TEST(Lab, BlockedAcceptIsShownAndResetWakesItWithoutLeaks)
             CallRequest r;
             r.Actor = "server";
             r.ActorKind = "server";
-            r.Call = std::move(call);
+            r.Call = CallFromName(std::move(call)).value();
             r.Port = port;
             return lab.Submit(r);
         };
@@ -323,7 +323,7 @@ TEST(Lab, BlockedAcceptIsShownAndResetWakesItWithoutLeaks)
             return c && c->Phase == CallPhase::Blocked;
         };
         ASSERT_TRUE(WaitUntil(blocked)) << "accept() on an empty queue must be shown as blocked";
-        EXPECT_EQ(world.FindActor("server")->Current()->Call, "accept");
+        EXPECT_EQ(world.FindActor("server")->Current()->Call, CallId::Accept);
 
         for (int i = 0; i < 20; ++i) {
             auto start = std::chrono::steady_clock::now();
@@ -348,7 +348,7 @@ TEST(Lab, CallsInTheWrongOrderShowTheKernelsErrors)
     auto call = [&](const char* actor, const char* name, std::string fd = "") {
         CallRequest r;
         r.Actor = actor;
-        r.Call = name;
+        r.Call = CallFromName(name).value();
         r.Fd = std::move(fd);
         r.Port = 1; // nobody may bind it unprivileged... only used by connect below
         std::uint64_t id = lab.Submit(r);
@@ -381,7 +381,7 @@ std::uint64_t Call(Lab& lab, const char* actor, const char* kind, const char* ca
     CallRequest r;
     r.Actor = actor;
     r.ActorKind = kind;
-    r.Call = call;
+    r.Call = CallFromName(call).value();
     r.Port = port;
     r.Option = option;
     return lab.Submit(r);
@@ -604,7 +604,7 @@ TEST(Lab, AwaitSaysAtOnceWhenTheSocketWentToAnotherState)
                       int port = 0, const char* option = "") {
         CallRequest r;
         r.Actor = actor;
-        r.Call = name;
+        r.Call = CallFromName(name).value();
         r.Fd = fd;
         r.As = as;
         r.Port = port;

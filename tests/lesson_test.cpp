@@ -57,7 +57,7 @@ TEST(Lesson, TheNoAcceptLessonSaysWhatItDoes)
     auto lesson = FindLesson("no-accept", error);
     ASSERT_TRUE(lesson) << error;
     ASSERT_EQ(lesson->Steps.size(), 6u);
-    EXPECT_EQ(lesson->Steps[0].Calls[3].Request.Call, "listen");
+    EXPECT_EQ(lesson->Steps[0].Calls[3].Request.Call, CallId::Listen);
     EXPECT_EQ(lesson->Steps[0].Calls[3].Request.Backlog, 5);
     EXPECT_TRUE(lesson->Steps[0].Calls[2].PortFromLab);
     EXPECT_TRUE(lesson->Steps[0].Calls[0].ExpectFd);

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+
 namespace sockscope::fixtures {
 
 inline Endpoint Ep(const char* text)
@@ -16,16 +18,24 @@ inline Endpoint Ep(const char* text)
     return e ? *e : Endpoint{};
 }
 
-// A call on the actor's "main" descriptor that finished with `result`.
+inline CallId Named(const char* call)
+{
+    auto id = CallFromName(call);
+    EXPECT_TRUE(id) << call;
+    return id.value_or(CallId::None);
+}
+
+// A call on the actor's "main" descriptor (number `fd`) that finished with `result`.
 inline CallEvent Finished(std::uint64_t id, const char* actor, const char* kind, const char* call,
-                          const char* args = "", long result = 0)
+                          CallArgs args = {}, long result = 0, int fd = -1)
 {
     CallEvent c;
     c.Id = id;
     c.Actor = actor;
     c.ActorKind = kind;
-    c.Call = call;
-    c.Args = args;
+    c.Call = Named(call);
+    c.Args = std::move(args);
+    c.Fd = fd;
     c.Handle = "main";
     c.Phase = CallPhase::Finished;
     c.Result = result;
@@ -37,10 +47,16 @@ inline CallEvent Finished(std::uint64_t id, const char* actor, const char* kind,
 inline CallEvent NewSocket(std::uint64_t id, const char* actor, const char* kind, int fd, std::uint64_t cookie,
                            std::uint32_t inode = 0)
 {
-    CallEvent c = Finished(id, actor, kind, "socket", "AF_INET, SOCK_STREAM, 0", fd);
-    c.Fd = fd;
+    CallEvent c = Finished(id, actor, kind, "socket", {.Family = AF_INET, .Type = SOCK_STREAM}, fd, fd);
     c.NewFd = FdInfo{"main", fd, inode != 0 ? inode : static_cast<std::uint32_t>(1000 + fd), cookie};
     return c;
+}
+
+// bind, connect, sendto: the address a call passed, as a sockaddr_in of 16 bytes (28: in6).
+inline CallArgs To(const char* endpoint)
+{
+    Endpoint e = Ep(endpoint);
+    return {.AddrLen = e.Family == AF_INET6 ? 28 : 16, .Addr = e};
 }
 
 inline KernelSocket Row(TcpState state, const char* local, const char* remote, std::uint64_t cookie,

@@ -149,7 +149,7 @@ TEST(Peers, GarbageFromAPeerIsShownEscapedAndHarmsNothing)
         r.Data = garbage;
     });
     EXPECT_EQ(echo.Result, static_cast<long>(garbage.size()));
-    EXPECT_TRUE(AllPrintable(echo.Args)) << echo.Args;
+    EXPECT_TRUE(AllPrintable(FormatArgs(echo))) << FormatArgs(echo);
     std::string back(garbage.size(), '\0');
     std::size_t have = 0;
     while (have < back.size()) {
@@ -209,7 +209,7 @@ TEST(Peers, APeerThatResetsDuringALargeSendGivesAnErrorNotSigpipe)
         });
         ASSERT_TRUE(WaitUntil([&] { return b.Phase(id) == CallPhase::Blocked; }, 10s))
             << "the send must block once the buffers are full, not " << CallPhaseName(b.Phase(id));
-        std::string args = b.TheWorld.FindCall(id)->Args;
+        std::string args = FormatArgs(*b.TheWorld.FindCall(id));
         EXPECT_NE(args.find("\"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuv...\", 100000000, MSG_NOSIGNAL"),
                   std::string::npos)
             << args;

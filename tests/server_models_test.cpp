@@ -117,7 +117,7 @@ TEST(ServerModels, ForkServerReapsAtOnceOnSigchldAndRestartsAccept)
         CallRequest r;
         r.Actor = actor;
         r.ActorKind = std::string(actor) == "server" ? "server" : "client";
-        r.Call = name;
+        r.Call = CallFromName(name).value();
         r.Port = port;
         set(r);
         return lab.Submit(r);
@@ -153,8 +153,8 @@ TEST(ServerModels, ForkServerReapsAtOnceOnSigchldAndRestartsAccept)
     ASSERT_NE(server, nullptr);
     bool eintr = false, reaped = false;
     for (const auto& c : server->Calls) {
-        eintr = eintr || (c.Call == "accept" && ErrnoName(c.Errno) == "EINTR");
-        reaped = reaped || (c.Call == "waitpid" && c.Result > 0 && eintr);
+        eintr = eintr || (c.Call == CallId::Accept && ErrnoName(c.Errno) == "EINTR");
+        reaped = reaped || (c.Call == CallId::Waitpid && c.Result > 0 && eintr);
     }
     EXPECT_TRUE(eintr) << "SIGCHLD interrupts the blocked accept()";
     EXPECT_TRUE(reaped) << "the handler's waitpid() reaps the child";
@@ -162,7 +162,7 @@ TEST(ServerModels, ForkServerReapsAtOnceOnSigchldAndRestartsAccept)
         for (auto& e : lab.Drain())
             world.Apply(e);
         const CallEvent* now = server->Current();
-        return now && now->Call == "accept" && now->Phase == CallPhase::Blocked;
+        return now && now->Call == CallId::Accept && now->Phase == CallPhase::Blocked;
     })) << "and the server accepts again";
 }
 
@@ -235,7 +235,7 @@ TEST(ServerModels, AStudentsClientFromAnotherProcessIsEchoed)
                 run.TheWorld.Apply(e);
             for (const auto& a : run.TheWorld.Actors())
                 for (const auto& c : a.Calls)
-                    served = served || (c.Call == "recv" && c.Data == "hello from nc\n" && a.Name != "client1");
+                    served = served || (c.Call == CallId::Recv && c.Data == "hello from nc\n" && a.Name != "client1");
             return served;
         })) << name;
         // (That a connection from another process shows as external: lab_test.)

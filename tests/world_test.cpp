@@ -16,7 +16,7 @@ using fixtures::Row;
 
 CallEvent Call(std::uint64_t id, const char* actor, const char* kind, const char* call, long result = 0)
 {
-    return fixtures::Finished(id, actor, kind, call, "", result);
+    return fixtures::Finished(id, actor, kind, call, {}, result);
 }
 
 // The no-accept lesson after its third step, as the lab and the probe reported it.
@@ -214,7 +214,8 @@ TEST(Trace, CallsCarryResultAndErrnoName)
 {
     CallEvent c = Call(1, "server", "server", "bind", -1);
     c.Errno = EADDRINUSE;
-    c.Args = "3, {AF_INET, 127.0.0.1:4000}, 16";
+    c.Args = fixtures::To("127.0.0.1:4000");
+    c.Fd = 3;
     auto j = CallToJson(c);
     EXPECT_EQ(j["actor"], "server");
     EXPECT_EQ(j["call"], "bind");
@@ -227,10 +228,10 @@ TEST(World, WaitingBytesAreTheTailOfWhatThePeerWroteAsLongAsTheKernelCountsThem)
 {
     World w;
     w.Apply(NewSocket(1, "client", "client", 4, 10));
-    CallEvent a = fixtures::Finished(2, "client", "client", "send", "4, ...", 5);
+    CallEvent a = fixtures::Finished(2, "client", "client", "send", {}, 5, 4);
     a.Data = "hello";
     w.Apply(a);
-    CallEvent b = fixtures::Finished(3, "client", "client", "send", "4, ...", 7);
+    CallEvent b = fixtures::Finished(3, "client", "client", "send", {}, 7, 4);
     b.Data = ", world";
     w.Apply(b);
     Snapshot snap;
@@ -253,7 +254,7 @@ TEST(World, WaitingBytesAreTheTailOfWhatThePeerWroteAsLongAsTheKernelCountsThem)
     EXPECT_EQ(w.FindSocket(20)->RecvBytes, std::optional<std::string>("lo, world"));
 
     // A write that kept only part of what it sent: the bytes waiting are not known.
-    CallEvent big = fixtures::Finished(6, "client", "client", "send", "4, ...", 100000);
+    CallEvent big = fixtures::Finished(6, "client", "client", "send", {}, 100000, 4);
     big.Data = std::string(MaxCallData, 'x');
     w.Apply(big);
     snap.T = 7;
@@ -284,7 +285,7 @@ TEST(World, WithoutCaptureTheSegmentsAStateChangeProvesAreInferredAndSaySo)
     World w;
     w.SetInferSegments(true);
     w.Apply(NewSocket(1, "client", "client", 4, 10));
-    CallEvent connect = fixtures::Finished(2, "client", "client", "connect", "4, ...", 0);
+    CallEvent connect = fixtures::Finished(2, "client", "client", "connect", {}, 0, 4);
     connect.Local = Ep("127.0.0.1:50000");
     connect.Remote = Ep("127.0.0.1:4000");
     w.Apply(connect);
@@ -300,7 +301,7 @@ TEST(World, WithoutCaptureTheSegmentsAStateChangeProvesAreInferredAndSaySo)
     EXPECT_EQ(FlagsName(w.Segments()[2].Flags), "ACK");
     for (const auto& s : w.Segments())
         EXPECT_TRUE(s.Inferred);
-    CallEvent send = fixtures::Finished(4, "client", "client", "send", "4, ...", 5);
+    CallEvent send = fixtures::Finished(4, "client", "client", "send", {}, 5, 4);
     send.Data = "hello";
     w.Apply(send);
     ASSERT_EQ(w.Segments().size(), 4u);

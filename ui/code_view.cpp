@@ -21,68 +21,68 @@ namespace {
 // One line of a server model's loop, and the call (made by which kind of lane) it is.
 struct LoopLine {
     const char* Text;
-    const char* Call;   // "" for a line that makes no call
+    CallId Call;        // None for a line that makes no call
     const char* Who;    // "main": the model's own thread; "lane": a thread or child; "": any
 };
 
 const std::vector<LoopLine>& ModelCode(const std::string& model)
 {
     static const std::vector<LoopLine> iterative = {
-        {"for (;;) {", "", ""},
-        {"    int c = accept(lfd, NULL, NULL);", "accept", ""},
-        {"    while ((n = recv(c, buf, sizeof buf, 0)) > 0) {", "recv", ""},
-        {"        if (strstr(buf, \"bye\")) break;", "", ""},
-        {"        send(c, buf, n, 0);", "send", ""},
-        {"    }", "", ""},
-        {"    close(c);", "close", ""},
-        {"}", "", ""},
+        {"for (;;) {", CallId::None, ""},
+        {"    int c = accept(lfd, NULL, NULL);", CallId::Accept, ""},
+        {"    while ((n = recv(c, buf, sizeof buf, 0)) > 0) {", CallId::Recv, ""},
+        {"        if (strstr(buf, \"bye\")) break;", CallId::None, ""},
+        {"        send(c, buf, n, 0);", CallId::Send, ""},
+        {"    }", CallId::None, ""},
+        {"    close(c);", CallId::Close, ""},
+        {"}", CallId::None, ""},
     };
     static const std::vector<LoopLine> fork = {
-        {"for (;;) {", "", ""},
-        {"    int c = accept(lfd, NULL, NULL);", "accept", "main"},
-        {"    pid_t pid = fork();", "fork", ""},
-        {"    if (pid == 0) {                    /* the child */", "", ""},
-        {"        close(lfd);", "close", "child-first"},
-        {"        while ((n = recv(c, buf, sizeof buf, 0)) > 0 && !strstr(buf, \"bye\"))", "recv", "lane"},
-        {"            send(c, buf, n, 0);", "send", "lane"},
-        {"        close(c);", "close", "lane"},
-        {"        exit(0);                       /* a zombie until waitpid() */", "exit", "lane"},
-        {"    }", "", ""},
-        {"    close(c);                          /* the parent's copy */", "close", "main"},
-        {"}", "", ""},
-        {"/* SIGCHLD handler: */ while (waitpid(-1, &status, WNOHANG) > 0) ;", "waitpid", "main"},
+        {"for (;;) {", CallId::None, ""},
+        {"    int c = accept(lfd, NULL, NULL);", CallId::Accept, "main"},
+        {"    pid_t pid = fork();", CallId::Fork, ""},
+        {"    if (pid == 0) {                    /* the child */", CallId::None, ""},
+        {"        close(lfd);", CallId::Close, "child-first"},
+        {"        while ((n = recv(c, buf, sizeof buf, 0)) > 0 && !strstr(buf, \"bye\"))", CallId::Recv, "lane"},
+        {"            send(c, buf, n, 0);", CallId::Send, "lane"},
+        {"        close(c);", CallId::Close, "lane"},
+        {"        exit(0);                       /* a zombie until waitpid() */", CallId::Exit, "lane"},
+        {"    }", CallId::None, ""},
+        {"    close(c);                          /* the parent's copy */", CallId::Close, "main"},
+        {"}", CallId::None, ""},
+        {"/* SIGCHLD handler: */ while (waitpid(-1, &status, WNOHANG) > 0) ;", CallId::Waitpid, "main"},
     };
     static const std::vector<LoopLine> thread = {
-        {"void *serve(void *arg) {", "start", "lane"},
-        {"    int c = (int)(long)arg;", "", ""},
-        {"    while ((n = recv(c, buf, sizeof buf, 0)) > 0 && !strstr(buf, \"bye\"))", "recv", "lane"},
-        {"        send(c, buf, n, 0);", "send", "lane"},
-        {"    close(c);", "close", "lane"},
-        {"    return NULL;", "return", "lane"},
-        {"}", "", ""},
-        {"for (;;) {", "", ""},
-        {"    int c = accept(lfd, NULL, NULL);", "accept", "main"},
-        {"    pthread_create(&tid, NULL, serve, (void *)(long)c);", "pthread_create", "main"},
-        {"}", "", ""},
+        {"void *serve(void *arg) {", CallId::Start, "lane"},
+        {"    int c = (int)(long)arg;", CallId::None, ""},
+        {"    while ((n = recv(c, buf, sizeof buf, 0)) > 0 && !strstr(buf, \"bye\"))", CallId::Recv, "lane"},
+        {"        send(c, buf, n, 0);", CallId::Send, "lane"},
+        {"    close(c);", CallId::Close, "lane"},
+        {"    return NULL;", CallId::Return, "lane"},
+        {"}", CallId::None, ""},
+        {"for (;;) {", CallId::None, ""},
+        {"    int c = accept(lfd, NULL, NULL);", CallId::Accept, "main"},
+        {"    pthread_create(&tid, NULL, serve, (void *)(long)c);", CallId::PthreadCreate, "main"},
+        {"}", CallId::None, ""},
     };
     static const std::vector<LoopLine> epoll = {
-        {"int ep = epoll_create1(0);", "epoll_create1", ""},
-        {"epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);", "epoll_ctl", ""},
-        {"for (;;) {", "", ""},
-        {"    int n = epoll_wait(ep, events, 64, -1);", "epoll_wait", ""},
-        {"    for (int i = 0; i < n; i++) {", "", ""},
-        {"        int fd = events[i].data.fd;", "", ""},
-        {"        if (fd == lfd) {", "", ""},
-        {"            int c = accept(lfd, NULL, NULL);", "accept", ""},
-        {"            epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev);", "", ""},
-        {"        } else if ((r = recv(fd, buf, sizeof buf, 0)) > 0 && !strstr(buf, \"bye\")) {", "recv", ""},
-        {"            send(fd, buf, r, 0);", "send", ""},
-        {"        } else {", "", ""},
-        {"            epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);", "", ""},
-        {"            close(fd);", "close", ""},
-        {"        }", "", ""},
-        {"    }", "", ""},
-        {"}", "", ""},
+        {"int ep = epoll_create1(0);", CallId::EpollCreate1, ""},
+        {"epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);", CallId::EpollCtl, ""},
+        {"for (;;) {", CallId::None, ""},
+        {"    int n = epoll_wait(ep, events, 64, -1);", CallId::EpollWait, ""},
+        {"    for (int i = 0; i < n; i++) {", CallId::None, ""},
+        {"        int fd = events[i].data.fd;", CallId::None, ""},
+        {"        if (fd == lfd) {", CallId::None, ""},
+        {"            int c = accept(lfd, NULL, NULL);", CallId::Accept, ""},
+        {"            epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev);", CallId::None, ""},
+        {"        } else if ((r = recv(fd, buf, sizeof buf, 0)) > 0 && !strstr(buf, \"bye\")) {", CallId::Recv, ""},
+        {"            send(fd, buf, r, 0);", CallId::Send, ""},
+        {"        } else {", CallId::None, ""},
+        {"            epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);", CallId::None, ""},
+        {"            close(fd);", CallId::Close, ""},
+        {"        }", CallId::None, ""},
+        {"    }", CallId::None, ""},
+        {"}", CallId::None, ""},
     };
     if (model == "fork")
         return fork;
@@ -105,13 +105,13 @@ const CallEvent* LaneCall(const ActorView& a)
 bool LaneAtLine(const ActorView& a, const CallEvent& call, const LoopLine& line)
 {
     // A zombie is still at its exit().
-    std::string name = call.Call == "zombie" ? "exit" : call.Call;
-    if (*line.Call == '\0' || name != line.Call)
+    CallId at = call.Call == CallId::Zombie ? CallId::Exit : call.Call;
+    if (line.Call == CallId::None || at != line.Call)
         return false;
     std::string who = line.Who;
     bool is_lane = !a.LaneKind.empty();
     // A fork child's call after fork() itself closes its copy of the listener.
-    bool first_close = is_lane && call.Call == "close" && a.Calls.size() > 1 && &a.Calls[1] == &call;
+    bool first_close = is_lane && call.Call == CallId::Close && a.Calls.size() > 1 && &a.Calls[1] == &call;
     if (who == "main")
         return !is_lane;
     if (who == "lane")
@@ -242,7 +242,7 @@ void DrawCodePanel(const UiFrame& frame, UiState& state)
     for (const auto& [key, id] : frame.Lesson.CallIds) {
         const LessonCall& lc =
             frame.Lesson.Data->Steps[static_cast<std::size_t>(key.first)].Calls[static_cast<std::size_t>(key.second)];
-        if (lc.Request.Call == "serve")
+        if (lc.Request.Call == CallId::Serve)
             model = lc.Request.Model;
     }
     if (model.empty()) {

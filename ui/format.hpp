@@ -87,10 +87,8 @@ struct LadderCell {
 std::vector<LadderCell> LadderCells(const World& world, const std::vector<ActorColumn>& columns,
                                     const std::vector<PendingCall>& pending);
 
-// The arguments as a teacher writes them on the board: a sockaddr
-// "{AF_INET, 127.0.0.1:4000}, 16" becomes "127.0.0.1:4000".
-std::string CompactArgs(const std::string& args);
-// "connect(3, 127.0.0.1:4000)": CallLabel with CompactArgs.
+// "connect(3, 127.0.0.1:4000)": the call as a teacher writes it on the board, a sockaddr
+// "{AF_INET, 127.0.0.1:4000}, 16" as "127.0.0.1:4000".
 std::string CompactCallLabel(const CallEvent& call);
 
 // Break `text` into lines no wider than `width`. A line may break at a space, at a

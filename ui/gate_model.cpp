@@ -19,13 +19,13 @@ GateStatus GateOf(const World& world, const std::string& actor, const std::strin
         }
         if (call.Handle != handle)
             continue;
-        if (call.Call == "close" && finished && call.Closed) {
+        if (call.Call == CallId::Close && finished && call.Closed) {
             status = GateStatus{};
-        } else if (call.Call == "gate" || call.Call == "ungate") {
+        } else if (call.Call == CallId::Gate || call.Call == CallId::Ungate) {
             if (!finished) {
                 status.Changing = true;
             } else if (call.Result == 0) {
-                status.Held = call.Call == "gate" ? call.Gate : "";
+                status.Held = call.Call == CallId::Gate ? call.Gate : "";
                 status.Failure.clear();
             } else {
                 status.Failure = ErrnoName(call.Errno);
@@ -55,7 +55,7 @@ UiCommand GateCommand(const World& world, const SocketView& socket, const std::s
         request.ActorKind = actor->Kind;
     else
         request.ActorKind = socket.Role == SocketRole::Client ? "client" : "server";
-    request.Call = on ? "gate" : "ungate";
+    request.Call = on ? CallId::Gate : CallId::Ungate;
     request.Option = on ? kind : "";
     request.Fd = socket.Handle;
     return command;

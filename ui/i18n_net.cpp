@@ -18,6 +18,7 @@ constexpr TranslationPair kNetTable[] = {
     {"no descriptor named '%s'", "没有名为“%s”的描述符"},
     {"sockscope does not know the call '%s'", "sockscope 不认识调用“%s”"},
     {"sockscope does not know the option '%s'", "sockscope 不认识选项“%s”"},
+    {"the socket had the error %s pending: reading SO_ERROR clears it", "套接字上挂着错误 %s：读取 SO_ERROR 会将其清除"},
     {"unknown gate '%s'", "未知的拦截方式“%s”"},
     {"since Linux 6.x a filter on a TCP socket needs CAP_NET_ADMIN: run sockscope as root, or with "
      "--private-network",

@@ -97,10 +97,10 @@ void DrawMadeCall(const CallEvent& call, const UiFrame& frame, const UiState& st
         WrappedText(Tr(lang, call.Note));
         ImGui::PopStyleColor();
     }
-    if (!call.Sockaddr.empty()) {
+    if (std::string layout = SockaddrLayoutOf(call); !layout.empty()) {
         // What bind()/connect() were given, byte by byte: the port after htons().
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
-        WrappedText(call.Sockaddr);
+        WrappedText(layout);
         ImGui::PopStyleColor();
     }
 }
