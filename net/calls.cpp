@@ -123,7 +123,7 @@ const CallRow kRows[] = {
     {CallId::Start, "start", "start", LaneLife, {}, ""},
     {CallId::Return, "return", "return", LaneLife, {}, ""},
     {CallId::Exit, "exit", "exit", LaneLife | CanBlock, {}, ""},
-    {CallId::Zombie, "zombie", "exit", LaneLife, {}, ""},
+    {CallId::Zombie, "zombie", "zombie", LaneLife, {}, ""},
 };
 
 const SockOptRow kSockOpts[] = {
@@ -306,8 +306,8 @@ std::string FormatArgs(const CallEvent& c, ArgStyle style)
     case CallId::EpollWait: return fd + ", events, 64, -1";
     case CallId::Start: return "";
     case CallId::Return: return "NULL";
-    case CallId::Exit:
-    case CallId::Zombie: return "0";
+    case CallId::Exit: return "0";
+    case CallId::Zombie: return "";
     }
     return "";
 }
