@@ -709,6 +709,13 @@ void Actor::DoSend(CallEvent& call, const CallRequest& request, int fd)
             return;
         }
     }
+    // A datagram socket's first sendto() binds it to an ephemeral port: watch that port
+    // too, so the probe lists the socket.
+    if (request.Call == CallId::Sendto && sent > 0) {
+        call.Local = LocalOf(fd);
+        if (call.Local && call.Local->Port != 0)
+            LabRef.WatchPort(call.Local->Port);
+    }
     // Data keeps what went out (the World counts the bytes waiting in the kernel from it);
     // a call that sent nothing keeps the bytes it was passed, to show them.
     if (sent > 0)

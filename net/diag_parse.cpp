@@ -104,6 +104,9 @@ bool ParseRow(std::span<const std::uint8_t> payload, KernelSocket& row, std::str
             row.SegsIn = info.tcpi_segs_in;
             row.TotalRetrans = info.tcpi_total_retrans;
             row.Rto = info.tcpi_rto;
+        } else if ((attr.rta_type & NLA_TYPE_MASK) == INET_DIAG_SKMEMINFO &&
+                   data.size() >= (SK_MEMINFO_DROPS + 1) * sizeof(std::uint32_t)) {
+            row.Drops = Get<std::uint32_t>(data, SK_MEMINFO_DROPS * sizeof(std::uint32_t));
         }
         at += RTA_ALIGN(attr.rta_len);
     }
@@ -151,10 +154,13 @@ std::vector<std::uint8_t> BuildPortFilter(std::span<const std::uint16_t> ports)
 }
 
 std::vector<std::uint8_t> BuildDiagRequest(int family, std::span<const std::uint16_t> ports,
-                                           std::uint32_t seq, bool tcp_info)
+                                           std::uint32_t seq, bool tcp_info, int protocol)
 {
-    const std::uint8_t ext = DiagExtensions(tcp_info);
-    if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC)
+    const bool udp = protocol == IPPROTO_UDP;
+    const std::uint8_t ext = udp ? 1u << (INET_DIAG_SKMEMINFO - 1) : DiagExtensions(tcp_info);
+    if (family != AF_INET && family != AF_INET6 && (family != AF_UNSPEC || udp))
+        return {};
+    if (protocol != IPPROTO_TCP && !udp)
         return {};
     const std::vector<std::uint8_t> bc = BuildPortFilter(ports);
     if (bc.empty())
@@ -184,7 +190,7 @@ std::vector<std::uint8_t> BuildDiagRequest(int family, std::span<const std::uint
     } else {
         inet_diag_req_v2 req{};
         req.sdiag_family = static_cast<std::uint8_t>(family);
-        req.sdiag_protocol = IPPROTO_TCP;
+        req.sdiag_protocol = static_cast<std::uint8_t>(protocol);
         req.idiag_ext = ext;
         req.idiag_states = kDiagAllStates;
         Put(buf, req_at, req);

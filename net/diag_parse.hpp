@@ -34,8 +34,12 @@ inline constexpr std::uint32_t kDiagAllStates = 0x3FFE;
 // then computes for every socket it reports (about a third of a sweep's cost at 1,000
 // sockets): the probe does not. Returns an empty vector when there is nothing to ask: no
 // ports, more than kMaxDiagPorts, or another family.
+// With `protocol` IPPROTO_UDP it asks for the UDP table instead (AF_INET or AF_INET6
+// only: the legacy request is TCP's), and for each socket's memory counters, whose drop
+// count the parser reads into KernelSocket::Drops.
 std::vector<std::uint8_t> BuildDiagRequest(int family, std::span<const std::uint16_t> ports,
-                                           std::uint32_t seq, bool tcp_info = false);
+                                           std::uint32_t seq, bool tcp_info = false,
+                                           int protocol = 6 /* IPPROTO_TCP */);
 
 // Just the INET_DIAG_REQ_BYTECODE payload of the request above (exposed for tests).
 // Layout for conditions c1..cN (N = 2 * ports, "sport == p" then "dport == p"):

@@ -2,6 +2,7 @@
 #include "diag_socket.hpp"
 
 #include <linux/netlink.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -75,6 +76,22 @@ bool DiagSocket::Dump(std::span<const std::uint16_t> ports, std::vector<KernelSo
     return true;
 }
 
+bool DiagSocket::DumpUdp(std::span<const std::uint16_t> ports, std::vector<KernelSocket>& rows, Phrase& error)
+{
+    std::vector<KernelSocket> udp;
+    for (std::size_t first = 0; first < ports.size(); first += kMaxDiagPorts) {
+        const auto chunk = ports.subspan(first, std::min(kMaxDiagPorts, ports.size() - first));
+        for (const int family : {AF_INET, AF_INET6})
+            if (!DumpFamily(family, chunk, udp, error, IPPROTO_UDP))
+                return false;
+    }
+    for (KernelSocket& row : udp)
+        row.Proto = IPPROTO_UDP;
+    rows.insert(rows.end(), udp.begin(), udp.end());
+    SortRows(rows);
+    return true;
+}
+
 bool DiagSocket::Open(Phrase& error)
 {
     Fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
@@ -97,13 +114,13 @@ void DiagSocket::Close()
 }
 
 bool DiagSocket::DumpFamily(int family, std::span<const std::uint16_t> ports, std::vector<KernelSocket>& rows,
-                            Phrase& error)
+                            Phrase& error, int protocol)
 {
     for (int attempt = 0; attempt < kDumpAttempts; ++attempt) {
         if (Fd < 0 && !Open(error))
             return false;
         std::vector<KernelSocket> part;
-        const ParseStatus status = DumpOnce(family, ports, part, error);
+        const ParseStatus status = DumpOnce(family, ports, part, error, protocol);
         if (status == ParseStatus::Done) {
             rows.insert(rows.end(), part.begin(), part.end());
             return true;
@@ -119,10 +136,10 @@ bool DiagSocket::DumpFamily(int family, std::span<const std::uint16_t> ports, st
 }
 
 ParseStatus DiagSocket::DumpOnce(int family, std::span<const std::uint16_t> ports,
-                                 std::vector<KernelSocket>& rows, Phrase& error)
+                                 std::vector<KernelSocket>& rows, Phrase& error, int protocol)
 {
     const std::uint32_t seq = ++Seq;
-    const std::vector<std::uint8_t> request = BuildDiagRequest(family, ports, seq, TcpInfo);
+    const std::vector<std::uint8_t> request = BuildDiagRequest(family, ports, seq, TcpInfo, protocol);
     if (request.empty())
         return ParseStatus::Done;
 

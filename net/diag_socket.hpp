@@ -33,6 +33,9 @@ public:
     // Fills `rows` (sorted, duplicates removed) with the sockets of both families on
     // `ports`. On failure `rows` is empty and `error` says why.
     bool Dump(std::span<const std::uint16_t> ports, std::vector<KernelSocket>& rows, Phrase& error);
+    // Appends the UDP sockets of both families on `ports` (Proto IPPROTO_UDP) to `rows`,
+    // keeping them sorted. The UDP table holds few sockets: no follow is needed.
+    bool DumpUdp(std::span<const std::uint16_t> ports, std::vector<KernelSocket>& rows, Phrase& error);
 
     // Looks up every target (many requests per send, many replies per receive), appending
     // the rows found to `rows` and setting outcomes[i] for targets[i]. False when the
@@ -49,9 +52,9 @@ private:
     bool Open(Phrase& error);
     void Close();
     bool DumpFamily(int family, std::span<const std::uint16_t> ports, std::vector<KernelSocket>& rows,
-                    Phrase& error);
+                    Phrase& error, int protocol = 6);
     ParseStatus DumpOnce(int family, std::span<const std::uint16_t> ports, std::vector<KernelSocket>& rows,
-                         Phrase& error);
+                         Phrase& error, int protocol);
     bool LookupBatch(std::span<const LookupTarget> targets, std::vector<KernelSocket>& rows,
                      std::span<LookupOutcome> outcomes);
 

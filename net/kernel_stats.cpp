@@ -81,9 +81,17 @@ Counters ReadTcpCounters()
     for (const char* name : tcp_ext)
         if (auto it = ext.find(name); it != ext.end())
             out[name] = it->second;
-    auto snmp = ParseProcCounters(ReadFile("/proc/net/snmp"), "Tcp");
+    const std::string snmp_text = ReadFile("/proc/net/snmp");
+    auto snmp = ParseProcCounters(snmp_text, "Tcp");
     for (const char* name : tcp)
         if (auto it = snmp.find(name); it != snmp.end())
+            out[name] = it->second;
+    // UDP's: datagrams in and out, those to a port nobody had, those dropped for a full
+    // receive buffer.
+    static const char* const udp[] = {"InDatagrams", "OutDatagrams", "NoPorts", "RcvbufErrors"};
+    auto udp_counters = ParseProcCounters(snmp_text, "Udp");
+    for (const char* name : udp)
+        if (auto it = udp_counters.find(name); it != udp_counters.end())
             out[name] = it->second;
     return out;
 }

@@ -70,6 +70,8 @@ struct KernelSocket {
     TimerKind Timer = TimerKind::None;
     std::uint32_t TimerExpiresMs = 0;
     std::uint32_t Retransmits = 0;
+    std::uint8_t Proto = 6;     // IPPROTO_TCP or IPPROTO_UDP (17): which table the row came from
+    std::uint32_t Drops = 0;    // UDP: datagrams dropped for want of room (SK_MEMINFO_DROPS)
     // A few tcp_info fields when INET_DIAG_INFO was present (zero otherwise).
     bool HasInfo = false;
     std::uint32_t SegsOut = 0;

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <set>
 #include <cmath>
+#include <sys/socket.h>
 
 namespace sockscope {
 namespace {
@@ -125,15 +126,21 @@ void Lab::Reset()
         Ports.clear();
     }
     actors.clear();
+    ResetAt.store(MonotonicSeconds());
+    {
+        std::lock_guard lock(Mutex);
+        Pending.clear();
+        Notified = false;
+        QuietSince.store(0, std::memory_order_relaxed);
+    }
+    // After the old lab's events are gone: the probe's forced dump of the empty port set
+    // then reaches the reader, and with it the kernel's counters before the next lesson's
+    // first call (the baseline its counter checks compare with: a datagram to a port
+    // nobody has shows no socket, only a counter).
     if (ProbeThread)
         ProbeThread->SetPorts({});
     if (CaptureThread && CaptureThread->Ok())
         CaptureThread->SetPorts({});
-    ResetAt.store(MonotonicSeconds());
-    std::lock_guard lock(Mutex);
-    Pending.clear();
-    Notified = false;
-    QuietSince.store(0, std::memory_order_relaxed);
 }
 
 std::vector<LabEvent> Lab::Drain()
@@ -220,6 +227,8 @@ void Lab::Report(LabEvent event, Notify notify)
         // the sockets it knows; a call that may have made a new one asks for a sweep.
         if (RowOf(call->Call).Has(MayMakeSocket))
             ProbeThread->Discover();
+        if (call->Call == CallId::Socket && call->Args.Type == SOCK_DGRAM)
+            ProbeThread->WatchUdp();
         ProbeThread->Prompt();
     }
     std::function<void()> wake;

@@ -102,7 +102,11 @@ std::vector<std::uint16_t> Probe::Ports() const
 Snapshot Probe::DumpNow()
 {
     const std::vector<std::uint16_t> ports = Ports();
-    return DumpSockets(ports);
+    DiagSocket diag;
+    Snapshot snap = DumpWith(diag, ports);
+    if (UdpWanted.load(std::memory_order_relaxed) && snap.Error.Empty())
+        diag.DumpUdp(ports, snap.Sockets, snap.Error);
+    return snap;
 }
 
 void Probe::Pause(bool paused)
@@ -193,7 +197,7 @@ void Probe::Run()
 
         // Nothing here may end the thread: a failed dump is a snapshot with Error set.
         try {
-            Snapshot snap = tracker.Take(ports, sweep);
+            Snapshot snap = tracker.Take(ports, sweep, UdpWanted.load(std::memory_order_relaxed));
             if (tracker.LastKind() == SnapshotKind::Sweep)
                 SweepCount.fetch_add(1, std::memory_order_relaxed);
             DumpCount.fetch_add(1, std::memory_order_relaxed);

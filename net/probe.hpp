@@ -97,6 +97,9 @@ public:
     // the next tick, so the view follows the call within a snapshot's time. Implies
     // Kick(). Cheap (an atomic flag) while a prompted snapshot is already pending.
     void Prompt();
+    // From now on, snapshots also show the UDP sockets on the ports (the lab made one).
+    // Cheap; safe from any thread.
+    void WatchUdp() { UdpWanted.store(true, std::memory_order_relaxed); }
     // The current port set, sorted. Safe from any thread.
     std::vector<std::uint16_t> Ports() const;
 
@@ -136,6 +139,7 @@ private:
     std::atomic<std::uint64_t> SweepCount{0};
     std::atomic<bool> SweepWanted{false};
     std::atomic<bool> PromptWanted{false};
+    std::atomic<bool> UdpWanted{false};
 
     std::thread Worker; // last: starts after every member above is ready
 };

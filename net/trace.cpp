@@ -6,6 +6,8 @@
 #include <cstring>
 #include <functional>
 
+#include <netinet/in.h>
+
 namespace sockscope {
 
 namespace {
@@ -143,12 +145,15 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
     for (const auto& s : world.Sockets()) {
         std::string_view queue = QueueKindName(s.Queue);
         const ActorView* holder = s.Fd ? world.FindActor(s.Actor) : nullptr;
-        sockets.push_back({{"proto", "tcp"},
+        const bool udp = s.K.Proto == IPPROTO_UDP;
+        sockets.push_back({{"proto", udp ? "udp" : "tcp"},
+                           {"drops", s.K.Drops},
                            {"pid", holder && holder->Pid ? json(holder->Pid) : json(nullptr)},
                            {"cookie", CookieText(s.Cookie)},
                            {"local", s.K.Local.ToString()},
                            {"remote", s.K.Remote.ToString()},
-                           {"state", TcpStateName(s.State())},
+                           // As ss -uan says: a UDP socket is UNCONN, or ESTABLISHED once connected.
+                           {"state", udp && s.State() == TcpState::Close ? "UNCONN" : TcpStateName(s.State())},
                            {"role", SocketRoleName(s.Role)},
                            {"queue", queue.empty() ? json(nullptr) : json(queue)},
                            {"fd", s.Fd ? json(*s.Fd) : json(nullptr)},

@@ -76,7 +76,15 @@ double SecondsSince(std::chrono::steady_clock::time_point start)
 
 SocketTracker::SocketTracker(TrackerOptions options) : Options(options) {}
 
-Snapshot SocketTracker::Take(std::span<const std::uint16_t> ports, bool sweep)
+Snapshot SocketTracker::Take(std::span<const std::uint16_t> ports, bool sweep, bool udp)
+{
+    Snapshot snap = TakeTcp(ports, sweep);
+    if (udp && snap.Error.Empty() && !Diag.DumpUdp(ports, snap.Sockets, snap.Error))
+        KnownValid = false;
+    return snap;
+}
+
+Snapshot SocketTracker::TakeTcp(std::span<const std::uint16_t> ports, bool sweep)
 {
     Snapshot snap;
     // Stamped before asking: whatever completed before T is in this snapshot.

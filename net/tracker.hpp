@@ -46,7 +46,9 @@ public:
 
     // A snapshot of the sockets on `ports` (rows sorted as DumpSockets sorts them).
     // `sweep`: something new may exist that a follow would miss.
-    Snapshot Take(std::span<const std::uint16_t> ports, bool sweep);
+    // `udp`: also the UDP sockets on the ports (one dump of the small UDP table each time;
+    // they are not followed).
+    Snapshot Take(std::span<const std::uint16_t> ports, bool sweep, bool udp = false);
 
     SnapshotKind LastKind() const { return Kind; }
     // Why the last snapshot was a sweep ("asked", "ports", "first", "replaced", "queue",
@@ -56,6 +58,7 @@ public:
     std::uint64_t Follows() const { return FollowCount; }
 
 private:
+    Snapshot TakeTcp(std::span<const std::uint16_t> ports, bool sweep);
     bool Follow(std::span<const std::uint16_t> ports, Snapshot& snap);
     void Sweep(std::span<const std::uint16_t> ports, Snapshot& snap, std::string_view reason);
 

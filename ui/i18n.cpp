@@ -191,6 +191,11 @@ constexpr TranslationPair kTable[] = {
     {"close() with unread data: RST sent instead of FIN", "带着未读数据 close()：发送 RST 而不是 FIN"},
     {"RST sent: close() with SO_LINGER 0, or data after close()", "发送 RST：SO_LINGER 为 0 时 close()，或 close() 之后又收到数据"},
     {"close() with TCP_LINGER2 < 0: reset, no FIN-WAIT-2", "TCP_LINGER2 < 0 时 close()：直接复位，不进入 FIN-WAIT-2"},
+    // UDP counters
+    {"UDP datagrams delivered to a socket", "交付给套接字的 UDP 数据报"},
+    {"UDP datagrams sent", "发出的 UDP 数据报"},
+    {"UDP datagrams to a port no socket had: ICMP port unreachable sent back", "发往无人使用端口的 UDP 数据报：内核回送 ICMP 端口不可达"},
+    {"UDP datagrams dropped: the socket's receive buffer was full", "因套接字接收缓冲区已满而丢弃的 UDP 数据报"},
     {"No sockets yet.", "还没有套接字。"},
     {"no fd yet", "还没有 fd"},
     {"closed", "已关闭"},

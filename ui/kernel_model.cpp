@@ -44,6 +44,11 @@ constexpr Explained kCounters[] = {
     {"TCPAbortOnClose", "close() with unread data: RST sent instead of FIN"},
     {"TCPAbortOnData", "RST sent: close() with SO_LINGER 0, or data after close()"},
     {"TCPAbortOnLinger", "close() with TCP_LINGER2 < 0: reset, no FIN-WAIT-2"},
+    // UDP
+    {"InDatagrams", "UDP datagrams delivered to a socket"},
+    {"OutDatagrams", "UDP datagrams sent"},
+    {"NoPorts", "UDP datagrams to a port no socket had: ICMP port unreachable sent back"},
+    {"RcvbufErrors", "UDP datagrams dropped: the socket's receive buffer was full"},
 };
 
 } // namespace
