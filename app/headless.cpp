@@ -76,7 +76,7 @@ void PrintKernelView(const World& world)
         char cookie[24];
         std::snprintf(cookie, sizeof cookie, "%llx", static_cast<unsigned long long>(s.Cookie));
         std::cout << "    " << Pad(std::string(SocketRoleName(s.Role)), 8) << Pad(s.K.Local.ToString(), 21)
-                  << Pad(s.InKernel ? s.K.Remote.ToString() : "-", 21) << Pad(std::string(TcpStateName(s.State())), 12)
+                  << Pad(s.InKernel ? s.K.Remote.ToString() : "-", 21) << Pad(std::string(SocketStateName(s.State(), s.K.Proto)), 12)
                   << Pad(queue.empty() ? "-" : queue, 6) << Pad(fd, 9) << Pad(std::to_string(s.K.RecvQ), 6)
                   << Pad(std::to_string(s.K.SendQ), 6) << cookie << "\n";
     }

@@ -32,6 +32,11 @@ std::string_view TcpStateName(TcpState s)
     return "CLOSED";
 }
 
+std::string_view SocketStateName(TcpState s, std::uint8_t proto)
+{
+    return proto == 17 /* IPPROTO_UDP */ && s == TcpState::Close ? "UNCONN" : TcpStateName(s);
+}
+
 std::optional<TcpState> TcpStateFromName(std::string_view name)
 {
     // Normalise so that RFC text, ss ("SYN-RECV", "ESTAB"), netstat ("SYN_RECV",

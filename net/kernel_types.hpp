@@ -36,6 +36,9 @@ enum class TcpState : std::uint8_t {
 
 // RFC 9293 name ("SYN-RECEIVED", "FIN-WAIT-1", ...). Close and Unknown give "CLOSED".
 std::string_view TcpStateName(TcpState s);
+// A socket's state as ss names it for its protocol: an unconnected UDP socket (the kernel
+// keeps it in TCP_CLOSE) is UNCONN; anything else is TcpStateName.
+std::string_view SocketStateName(TcpState s, std::uint8_t proto);
 // Inverse of TcpStateName (also accepts the ss spellings "SYN-RECV", "ESTAB", ...).
 std::optional<TcpState> TcpStateFromName(std::string_view name);
 

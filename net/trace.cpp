@@ -153,7 +153,7 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
                            {"local", s.K.Local.ToString()},
                            {"remote", s.K.Remote.ToString()},
                            // As ss -uan says: a UDP socket is UNCONN, or ESTABLISHED once connected.
-                           {"state", udp && s.State() == TcpState::Close ? "UNCONN" : TcpStateName(s.State())},
+                           {"state", SocketStateName(s.State(), s.K.Proto)},
                            {"role", SocketRoleName(s.Role)},
                            {"queue", queue.empty() ? json(nullptr) : json(queue)},
                            {"fd", s.Fd ? json(*s.Fd) : json(nullptr)},

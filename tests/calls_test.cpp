@@ -256,3 +256,49 @@ TEST(DatagramCalls, TraceCallsSayTheirProcessThreadAndSource)
     for (const auto& s : line["sockets"])
         EXPECT_EQ(s["proto"], "tcp");
 }
+
+// The probe's view of UDP sockets is ss -uan's: the state, the receive queue (the memory
+// the datagrams take, not their bytes) and the socket's cookie.
+TEST(DatagramCalls, TheProbeShowsUdpSocketsAsSsDoes)
+{
+    Bench b;
+    int port = PickFreePort();
+    auto udp = [](CallRequest& r) { r.Type = "SOCK_DGRAM"; };
+    ASSERT_GE(b.Do("server", "socket", udp).Result, 0);
+    ASSERT_EQ(b.Do("server", "bind", [&](CallRequest& r) { r.Port = port; }).Result, 0);
+    ASSERT_GE(b.Do("client", "socket", udp).Result, 0);
+    for (const char* text : {"one", "two!", "three"})
+        ASSERT_GT(b.Do("client", "sendto", [&](CallRequest& r) {
+                       r.Data = text;
+                       r.Port = port;
+                   }).Result,
+                  0);
+    nlohmann::json server;
+    ASSERT_TRUE(WaitUntil([&] {
+        b.Pump();
+        const nlohmann::json line = TraceLine(b.TheWorld, nullptr, 0, {});
+        for (const auto& s : line["sockets"])
+            if (s["local"] == "127.0.0.1:" + std::to_string(port) && s["proto"] == "udp" && s["recv_q"] > 12)
+                server = s;
+        return !server.is_null();
+    }, 5s)) << "the server's UDP socket with the three datagrams queued: "
+             << TraceLine(b.TheWorld, nullptr, 0, {})["sockets"].dump();
+    EXPECT_EQ(server["state"], "UNCONN");
+    auto rows = SsRows(port, true);
+    ASSERT_EQ(rows.size(), 1u) << "ss -uan: one UDP socket on the port";
+    EXPECT_EQ(rows[0].State, "UNCONN");
+    EXPECT_EQ(rows[0].RecvQ, server["recv_q"].get<unsigned>());
+    EXPECT_EQ(rows[0].Cookie, server["cookie"].get<std::string>());
+    EXPECT_EQ(SsRows(port).size(), 0u) << "and no TCP socket";
+
+    // The client's socket was bound by its first sendto(): the probe lists it too.
+    CallEvent name = b.Do("client", "getsockname");
+    ASSERT_TRUE(name.Local);
+    EXPECT_TRUE(WaitUntil([&] {
+        b.Pump();
+        for (const auto& s : b.TheWorld.Sockets())
+            if (s.InKernel && s.K.Proto == IPPROTO_UDP && s.K.Local.Port == name.Local->Port)
+                return true;
+        return false;
+    }, 5s));
+}

@@ -84,7 +84,7 @@ inline std::vector<std::string> Lines(const std::string& text)
     return lines;
 }
 
-// One row of `ss -Htanoe`.
+// One row of `ss -Htanoe` (or -Huanoe).
 struct SsRow {
     std::string State;      // ss spelling: LISTEN, ESTAB, SYN-SENT, ...
     unsigned RecvQ = 0, SendQ = 0;
@@ -93,10 +93,11 @@ struct SsRow {
     unsigned long Inode = 0;
 };
 
-inline std::vector<SsRow> SsRows(int port)
+// `udp`: the UDP table (ss -u) instead of TCP's; its states are UNCONN and ESTAB.
+inline std::vector<SsRow> SsRows(int port, bool udp = false)
 {
     std::string p = std::to_string(port);
-    auto r = Run("ss -Htanoe '( sport = :" + p + " or dport = :" + p + " )'");
+    auto r = Run(std::string("ss -H") + (udp ? "u" : "t") + "anoe '( sport = :" + p + " or dport = :" + p + " )'");
     std::vector<SsRow> rows;
     for (const auto& line : Lines(r.Out)) {
         std::istringstream in(line);

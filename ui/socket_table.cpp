@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <netinet/in.h>
+
 namespace sockscope {
 namespace {
 
@@ -99,7 +101,8 @@ void DrawRow(const SocketView& s, const UiFrame& frame, const UiState& state, st
             ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, ImGui::ColorConvertFloat4ToU32(glow));
         }
     }
-    Cell(std::string(TcpStateName(s.State())));
+    std::string shown(SocketStateName(s.State(), s.K.Proto));
+    Cell(s.K.Proto == IPPROTO_UDP ? shown + " (UDP)" : shown);
     ImGui::TableSetColumnIndex(ColQueue);
     Cell(s.Queue == QueueKind::None ? "-" : std::string(QueueKindName(s.Queue)));
 
