@@ -36,6 +36,33 @@ TEST(GuiStateMachine, EachBoxCountsTheSocketsInThatState)
               std::vector<std::string>{"server  127.0.0.1:4000 → 127.0.0.1:50009  no fd yet"});
 }
 
+// A UDP socket has no TCP state: the kernel keeps an unconnected one in TCP_CLOSE and a
+// connected one in TCP_ESTABLISHED, but neither belongs in the diagram, and a gate (which
+// holds TCP segments) is never offered for it.
+TEST(GuiStateMachine, UdpSocketsAreNotCountedAsTcpStates)
+{
+    World world = NoAcceptAfterThreeConnects();
+    const auto before = StateCounts(world);
+    world.Apply(NewSocket(30, "server", "server", 9, 0x900));
+    Snapshot snap;
+    snap.T = 30;
+    KernelSocket bound = Row(TcpState::Close, "127.0.0.1:5000", "0.0.0.0:0", 0x900, 1009);
+    KernelSocket connected = Row(TcpState::Established, "127.0.0.1:5001", "127.0.0.1:5000", 0x901, 0);
+    bound.Proto = connected.Proto = IPPROTO_UDP;
+    snap.Sockets = {bound, connected};
+    for (const auto& s : world.Sockets())
+        if (s.InKernel)
+            snap.Sockets.push_back(s.K);
+    world.Apply(snap);
+    EXPECT_EQ(UdpSocketCount(world), 2);
+    EXPECT_EQ(StateCounts(world), before);
+    const SocketView* udp = world.FindSocket(0x900);
+    ASSERT_TRUE(udp);
+    ASSERT_TRUE(udp->Fd) << "the server holds it";
+    EXPECT_TRUE(GateChoices(*udp).empty());
+    EXPECT_EQ(SocketStateName(udp->State(), udp->K.Proto), "UNCONN");
+}
+
 TEST(GuiStateMachine, AMissedStepIsFilledInOnlyWhenTheDiagramHasOne)
 {
     auto path = [](DiagramBox from, TcpState to) {

@@ -1,5 +1,7 @@
 #include "gate_model.hpp"
 
+#include <netinet/in.h>
+
 #include "format.hpp"
 #include "i18n.hpp"
 
@@ -37,7 +39,9 @@ GateStatus GateOf(const World& world, const std::string& actor, const std::strin
 
 std::vector<std::string> GateChoices(const SocketView& socket)
 {
-    if (!socket.Fd || socket.Actor.empty() || socket.Handle.empty() || !socket.InKernel)
+    // A gate holds TCP segments; a UDP socket has none of those to hold.
+    if (!socket.Fd || socket.Actor.empty() || socket.Handle.empty() || !socket.InKernel ||
+        socket.K.Proto == IPPROTO_UDP)
         return {};
     if (socket.Role == SocketRole::Listener || socket.State() == TcpState::Listen)
         return {"syn", "handshake-ack"};

@@ -143,6 +143,11 @@ constexpr TranslationPair kTable[] = {
     {"Each box: how many sockets the kernel has in that state now.", "每个方框：内核中当前处于该状态的套接字数量。"},
     {"Arrows: what arrives or is called / what is sent. Blue: taken in the last 2 s.",
      "箭头：收到的报文或调用 / 发出的报文。蓝色：最近 2 秒内发生的转换。"},
+    {"UDP sockets are not drawn: UDP has no states, only bound (UNCONN) or connected.",
+     "UDP 套接字不画在图中：UDP 没有状态，只有已绑定（UNCONN）或已连接。"},
+    {"UDP has no listen() and no queue of connections: each datagram waits in its socket's receive queue (Recv-Q "
+     "in the socket table) until recvfrom() takes it.",
+     "UDP 没有 listen()，也没有连接队列：每个数据报在它的套接字的接收队列里等待（见套接字表的 Recv-Q），直到 recvfrom() 取走它。"},
     {"The same CLOSED as at the top: the kernel has forgotten the connection.",
      "与顶部的 CLOSED 相同：内核已经忘掉了这个连接。"},
     {"timeout, RST", "超时、RST"},

@@ -12,6 +12,7 @@
 #include "format.hpp"
 #include "i18n.hpp"
 #include "queue_model.hpp"
+#include "state_model.hpp"
 #include "theme.hpp"
 #include "ui.hpp"
 #include "widgets.hpp"
@@ -302,6 +303,9 @@ void DrawQueuePanel(const UiFrame& frame, UiState& state, std::vector<UiCommand>
     ForgetOtherListeners(state.Queues, listeners);
     if (listeners.empty()) {
         WrappedText(Tr(state.Language, "No listening socket yet: listen() makes one, and its queues appear here."));
+        if (UdpSocketCount(frame.Model) > 0)
+            MutedText(Tr(state.Language, "UDP has no listen() and no queue of connections: each datagram waits in its "
+                                         "socket's receive queue (Recv-Q in the socket table) until recvfrom() takes it."));
         return;
     }
     for (std::size_t i = 0; i < listeners.size(); ++i) {

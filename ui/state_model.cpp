@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include <netinet/in.h>
+
 namespace sockscope {
 
 TcpState StateOfBox(DiagramBox box)
@@ -86,11 +88,19 @@ int FindArrow(DiagramBox from, DiagramBox to)
     return -1;
 }
 
+bool IsUdp(const SocketView& socket) { return socket.K.Proto == IPPROTO_UDP; }
+
+int UdpSocketCount(const World& world)
+{
+    return static_cast<int>(std::count_if(world.Sockets().begin(), world.Sockets().end(), IsUdp));
+}
+
 std::array<int, kDiagramBoxCount> StateCounts(const World& world)
 {
     std::array<int, kDiagramBoxCount> counts{};
     for (const auto& socket : world.Sockets())
-        ++counts[static_cast<int>(BoxOfState(socket.State()))];
+        if (!IsUdp(socket)) // UDP has no states: the kernel's CLOSE/ESTABLISHED are only "connected or not"
+            ++counts[static_cast<int>(BoxOfState(socket.State()))];
     return counts;
 }
 
@@ -126,6 +136,8 @@ std::vector<int> RecentArrowCounts(const World& world, double seconds)
     double since = world.SnapshotTime() - seconds;
     std::vector<bool> taken(counts.size());
     for (const auto& socket : world.Sockets()) {
+        if (IsUdp(socket))
+            continue;
         std::fill(taken.begin(), taken.end(), false);
         for (const auto& change : socket.History) {
             if (change.T < since)
@@ -146,7 +158,7 @@ std::vector<std::string> SocketsInBox(const World& world, DiagramBox box, Lang l
     if (box == DiagramBox::ClosedEnd)
         return lines;
     for (const auto& socket : world.Sockets()) {
-        if (BoxOfState(socket.State()) != box)
+        if (IsUdp(socket) || BoxOfState(socket.State()) != box)
             continue;
         std::string line = std::string(SocketRoleName(socket.Role)) + "  " + EndpointLabel(socket.K.Local);
         if (socket.K.Remote.Family != 0 && socket.K.Remote.Port != 0)

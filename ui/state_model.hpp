@@ -51,7 +51,10 @@ int FindArrow(DiagramBox from, DiagramBox to);
 
 // Sockets per box, indexed by DiagramBox: world.Sockets() by SocketView::State(). CLOSED
 // counts the lab's descriptors the kernel does not list; ClosedEnd is always 0.
+// UDP sockets are not counted: they have no TCP state (UdpSocketCount says how many).
 std::array<int, kDiagramBoxCount> StateCounts(const World& world);
+bool IsUdp(const SocketView& socket);
+int UdpSocketCount(const World& world);
 
 // How recently a transition must have been seen (by the probe) to be highlighted.
 inline constexpr double kRecentSeconds = 2.0;

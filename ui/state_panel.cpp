@@ -250,6 +250,7 @@ void DrawStatePanel(const UiFrame& frame, const UiState& state)
     const char* legend[] = {
         Tr(lang, "Each box: how many sockets the kernel has in that state now."),
         Tr(lang, "Arrows: what arrives or is called / what is sent. Blue: taken in the last 2 s."),
+        UdpSocketCount(frame.Model) > 0 ? Tr(lang, "UDP sockets are not drawn: UDP has no states, only bound (UNCONN) or connected.") : "",
     };
     float legend_y = origin.y;
     for (const char* line : legend) {
