@@ -601,6 +601,10 @@ int GuiSession::Run(Lesson lesson)
         // Screenshots never read settings; two variables may choose scale and theme.
         ApplyScreenshotPresenterEnv(Ui);
     }
+    // The translations before the fonts, which need their glyphs. A missing or broken
+    // file is said once; that language shows English.
+    for (const auto& problem : LoadTranslations(TranslationDirs(Options.Env.Translations)))
+        Fail(problem);
     // Every lesson file is read once: for the picker's names and the font's glyphs.
     std::vector<Lesson> lessons = LoadAllLessons(&Ui.InvalidLessons);
     for (const auto& l : lessons)

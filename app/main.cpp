@@ -1,5 +1,6 @@
 // sockscope: watch the TCP socket lifecycle happen for real.
 #include "cli.hpp"
+#include "environment.hpp"
 #include "headless.hpp"
 #include "gate.hpp"
 #include "lane.hpp"
@@ -24,6 +25,7 @@ int main(int argc, char** argv)
     if (argc > 1 && std::strcmp(argv[1], "--worker") == 0)
         return RunWorker(argc, argv);
 
+    Environment env = ReadEnvironment();
     int exit_code = 0;
     auto options = ParseCommandLine(argc, argv, exit_code);
     if (!options)
@@ -62,6 +64,7 @@ int main(int argc, char** argv)
     gui.Language = options->Language;
     gui.Width = options->Width;
     gui.Height = options->Height;
+    gui.Env = env;
     return RunGui(gui);
 #else
     std::cerr << "sockscope: this build has no GUI (SOCKSCOPE_BUILD_GUI=OFF); use --headless\n";
