@@ -533,3 +533,49 @@ TEST(GuiSettings, TheyLiveInXdgConfigHomeAndNoSettingsWritesNothing)
     EXPECT_EQ(LoadSettings().Scale, 1.25f);
     std::filesystem::remove_all(dir);
 }
+
+// --- shown names in Chinese: a socket's role, an actor's kind ------------------------------
+
+namespace {
+
+// Every column header of every table drawn in the last frame.
+std::vector<std::string> TableHeaders()
+{
+    std::vector<std::string> headers;
+    ImGuiContext& g = *ImGui::GetCurrentContext();
+    for (int i = 0; i < g.Tables.GetMapSize(); ++i)
+        if (ImGuiTable* table = g.Tables.TryGetMapData(i))
+            for (int column = 0; column < table->ColumnsCount; ++column)
+                headers.emplace_back(ImGui::TableGetColumnName(table, column));
+    return headers;
+}
+
+} // namespace
+
+TEST_F(ImGuiFrames, InChineseTheLadderNamesAnActorsKindAndTheTableItsRoleInChinese)
+{
+    World world = NoAcceptAfterThreeConnects();
+    Lesson lesson;
+    lesson.Actors = {{"server", "server"}, {"client1", "client"}, {"client2", "client"}, {"client3", "client"}};
+    UiState state;
+    state.Language = Lang::Zh;
+    LessonView view;
+    view.Data = &lesson;
+    for (int i = 0; i < 3; ++i)
+        Frame(UiFrame{world, view, 0.0, false}, state);
+    auto headers = TableHeaders();
+    auto has = [&](const std::string& text) {
+        return std::any_of(headers.begin(), headers.end(),
+                           [&](const std::string& h) { return h.find(text) != std::string::npos; });
+    };
+    EXPECT_TRUE(has("client1 (客户端)")) << "the ladder's header";
+    EXPECT_TRUE(has("server (服务器)")) << "the name stays, the kind is translated";
+    EXPECT_FALSE(has("(client)"));
+    EXPECT_TRUE(has("角色")) << "the socket table was drawn";
+    // The role column's words, and the trace keeps the English.
+    for (SocketRole role : {SocketRole::Listener, SocketRole::Client, SocketRole::Server}) {
+        std::string english(SocketRoleName(role));
+        EXPECT_STRNE(Tr(Lang::Zh, english.c_str()), english.c_str()) << english;
+    }
+    EXPECT_EQ(SocketRoleName(SocketRole::Listener), "listener");
+}

@@ -83,6 +83,8 @@ constexpr const char* kUiTexts[] = {
     "(%d earlier rows not shown)",
     "%d lesson file(s) are not valid (hover)",
     "Packets",
+    // a socket's role and an actor's kind (the trace keeps the English)
+    "listener",
     "client",
     "server",
     " (inferred)",
