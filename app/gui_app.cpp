@@ -267,7 +267,7 @@ void GuiSession::ApplyScale(float scale)
     ApplyStyle(Ui.Theme, total);
     if (FontsUploaded)
         ImGui_ImplOpenGL3_DestroyFontsTexture();
-    FontReport fonts = LoadFonts(kFontSize * total, FontTexts);
+    FontReport fonts = LoadFonts(kFontSize * total, FontTexts, FontOptions{Options.Env.CjkFont});
     Ui.CjkAvailable = fonts.Cjk;
     Ui.FontMessage = fonts.Message;
     Ui.TitleFont = fonts.Title;

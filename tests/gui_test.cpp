@@ -355,11 +355,36 @@ TEST_F(ImGuiFrames, ChineseGlyphsLoadOrTheOptionIsHiddenWithAReason)
         }
     }
 
-    setenv("SOCKSCOPE_CJK_FONT", "/nonexistent/font.ttc", 1);
-    FontReport none = LoadFonts(18.0f, {});
-    unsetenv("SOCKSCOPE_CJK_FONT");
+    FontReport none = LoadFonts(18.0f, {}, FontOptions{"/nonexistent/font.ttc"});
     EXPECT_FALSE(none.Cjk);
     EXPECT_NE(none.Message.find("/nonexistent/font.ttc"), std::string::npos) << none.Message;
+}
+
+// A scale change loads the fonts again at another size: the glyph ranges ImGui is given
+// are the same ones, not a new copy built (and appended) each time.
+TEST_F(ImGuiFrames, TheGlyphRangesAreBuiltOnceNotAgainAtEveryScale)
+{
+    std::vector<std::string> texts = {"不调用 accept()，三次握手照样完成"};
+    FontReport first = LoadFonts(18.0f, texts);
+    ASSERT_NE(first.Body, nullptr);
+    const ImWchar* body = first.Body->ConfigData->GlyphRanges;
+    const ImWchar* title = first.Title->ConfigData->GlyphRanges;
+    std::vector<ImWchar> body_ranges;
+    for (const ImWchar* r = body; *r; ++r)
+        body_ranges.push_back(*r);
+    for (float size : {27.0f, 36.0f, 18.0f}) {
+        FontReport again = LoadFonts(size, texts);
+        EXPECT_EQ(again.Body->ConfigData->GlyphRanges, body) << size;
+        EXPECT_EQ(again.Title->ConfigData->GlyphRanges, title) << size;
+    }
+    std::vector<ImWchar> now;
+    for (const ImWchar* r = body; *r; ++r)
+        now.push_back(*r);
+    EXPECT_EQ(now, body_ranges);
+    // Other texts (another lesson set): built again, for them.
+    FontReport other = LoadFonts(18.0f, {"另一段文字"});
+    if (first.Cjk)
+        EXPECT_NE(other.Body->FindGlyphNoFallback(0x53E6), nullptr); // 另
 }
 
 // --- (b) the real binary ----------------------------------------------------------------
