@@ -375,7 +375,7 @@ void GuiSession::Execute(const std::vector<UiCommand>& commands)
         case UiCommand::LoadLesson: {
             Ui.Play = AutoPlay{false, Ui.Play.Speed, 0};
             std::string error;
-            if (auto lesson = FindLesson(command.Lesson, error)) {
+            if (auto lesson = FindLesson(command.Lesson, error, LessonDirs(Options.Env.Lessons))) {
                 Player.Load(std::move(*lesson), Options.Port);
                 Ui.Message.clear();
             } else {
@@ -606,7 +606,7 @@ int GuiSession::Run(Lesson lesson)
     for (const auto& problem : LoadTranslations(TranslationDirs(Options.Env.Translations)))
         Fail(problem);
     // Every lesson file is read once: for the picker's names and the font's glyphs.
-    std::vector<Lesson> lessons = LoadAllLessons(&Ui.InvalidLessons);
+    std::vector<Lesson> lessons = LoadAllLessons(&Ui.InvalidLessons, LessonDirs(Options.Env.Lessons));
     for (const auto& l : lessons)
         Ui.LessonNames.push_back(std::filesystem::path(l.Path).stem().string());
     // $SOCKSCOPE_TAB=state|kernel|code|packets|sockets opens the lower area on that tab (for screenshots).
@@ -646,7 +646,7 @@ int GuiSession::Run(Lesson lesson)
 int RunGui(const GuiOptions& options)
 {
     std::string error;
-    auto lesson = FindLesson(options.Lesson, error);
+    auto lesson = FindLesson(options.Lesson, error, LessonDirs(options.Env.Lessons));
     if (!lesson) {
         Fail(error);
         return 2;
@@ -663,8 +663,9 @@ int RunGui(const GuiOptions& options)
         return 1;
     }
     bool screenshot = Offscreen(options);
-    // Screenshots are reproducible: they neither read nor write settings.
-    bool remember = !screenshot && SettingsDirectory().has_value();
+    // Screenshots are reproducible: they neither read nor write settings (nor does any
+    // run with $SOCKSCOPE_NO_SETTINGS set).
+    bool remember = !screenshot && !options.Env.NoSettings && SettingsDirectory().has_value();
     Settings settings = remember ? LoadSettings() : Settings{};
     int width = options.Width, height = options.Height;
     bool default_size = options.Width == GuiOptions{}.Width && options.Height == GuiOptions{}.Height;

@@ -4,6 +4,7 @@
 #include "headless.hpp"
 #include "gate.hpp"
 #include "lane.hpp"
+#include "server_loop.hpp"
 #include "lesson.hpp"
 
 #ifdef SOCKSCOPE_HAVE_GUI
@@ -30,6 +31,8 @@ int main(int argc, char** argv)
     auto options = ParseCommandLine(argc, argv, exit_code);
     if (!options)
         return exit_code;
+    options->Env = env;
+    SetDefaultWorkerPath(env.Worker);
 
     // Before any thread exists: unshare() of a user namespace refuses a threaded process.
     if (options->PrivateNetwork) {
@@ -42,7 +45,7 @@ int main(int argc, char** argv)
 
     if (options->ListLessons) {
         std::vector<std::string> invalid;
-        for (const auto& name : ListLessons(&invalid))
+        for (const auto& name : ListLessons(&invalid, LessonDirs(env.Lessons)))
             std::cout << name << "\n";
         for (const auto& error : invalid)
             std::cerr << "sockscope: invalid lesson file: " << error << "\n";

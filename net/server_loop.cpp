@@ -46,13 +46,19 @@ Phrase ReapedPhrase(bool in_handler, bool reaped, int pid, int status)
     return Say(in_handler ? PhraseId::ReapedInHandlerStatus : PhraseId::ZombieReapedStatus, pid, status);
 }
 
-// The sockscope binary to exec as the fork server's child: $SOCKSCOPE_WORKER, this
+std::mutex WorkerPathMutex;
+std::string WorkerPathSet; // SetDefaultWorkerPath's
+
+// The sockscope binary to exec as the fork server's child: the one the app set, this
 // program if it is sockscope, or a sockscope next to it (a test binary in the build
 // tree finds ../app/sockscope). Never another program: it would not understand --worker.
 std::string DefaultWorkerPath()
 {
-    if (const char* env = std::getenv("SOCKSCOPE_WORKER"); env && *env)
-        return env;
+    {
+        std::lock_guard lock(WorkerPathMutex);
+        if (!WorkerPathSet.empty())
+            return WorkerPathSet;
+    }
     char buf[4096];
     long n = readlink("/proc/self/exe", buf, sizeof buf - 1);
     if (n <= 0)
@@ -75,6 +81,12 @@ long PeekExitedChild(int& err)
     long rc = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT);
     err = errno;
     return rc == 0 ? info.si_pid : rc;
+}
+
+void SetDefaultWorkerPath(std::string path)
+{
+    std::lock_guard lock(WorkerPathMutex);
+    WorkerPathSet = std::move(path);
 }
 
 bool IsServerModel(const std::string& model)

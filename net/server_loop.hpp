@@ -33,6 +33,12 @@ struct ServerSpec {
 
 bool IsServerModel(const std::string& model);
 
+// The binary the fork model execs when a spec names none: the app sets it once at start
+// from $SOCKSCOPE_WORKER ("" or never set: this program if it is sockscope, else a
+// sockscope next to it, as a test binary in the build tree finds ../app/sockscope).
+// Safe from any thread.
+void SetDefaultWorkerPath(std::string path);
+
 // With no zombie of its own to reap, a waitpid step only looks: waitid(P_ALL, WNOHANG |
 // WNOWAIT) reaps nothing, so it cannot take a child that another server (or another part
 // of the process) is waiting for, as waitpid(-1) would. Returns the pid of an exited
