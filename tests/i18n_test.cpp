@@ -257,8 +257,9 @@ TEST(Translations, TheProgramReportsABrokenFileAndCarriesOn)
     std::string dir = FreshDir("binary");
     Write(dir + "/zh_CN.po", "msgid \"Step\"\nmsgstr \"下一步\"\nmsgid \"Reset\"\n");
     std::string png = dir + "/shot.png";
-    std::string prefix = std::getenv("DISPLAY") && *std::getenv("DISPLAY") ? "" : "xvfb-run -a ";
-    if (prefix.empty() ? false : access("/usr/bin/xvfb-run", X_OK) != 0)
+    const char* display = std::getenv("DISPLAY");
+    std::string prefix = display && *display ? "" : "xvfb-run -a ";
+    if (!prefix.empty() && access("/usr/bin/xvfb-run", X_OK) != 0)
         GTEST_SKIP() << "no DISPLAY and no xvfb-run";
     auto run = test::Run(prefix + "env SOCKSCOPE_NO_SETTINGS=1 SOCKSCOPE_I18N=" + dir + " " + SOCKSCOPE_BINARY +
                              " --screenshot " + png + " --lesson no-accept --step 0 --lang zh --width 640 --height 480",
