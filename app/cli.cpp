@@ -22,6 +22,8 @@ constexpr const char* Footer =
     "  sockscope --headless --lesson all --json  every lesson, as JSON lines\n"
     "  sockscope --screenshot shot.png --lesson no-accept --step 5\n"
     "  sockscope --screenshot-steps shots --lesson close --lang zh   shots/close-step0-zh.png ...\n"
+    "Environment: SOCKSCOPE_LESSONS=DIR (lessons), SOCKSCOPE_I18N=DIR (translations, e.g. zh_CN.po)\n"
+    "  are searched before the built-in folders; SOCKSCOPE_NO_SETTINGS=1 neither reads nor writes settings.\n"
     "Exit status: 0 ok; 1 a lesson step did not show what it claims; 2 bad arguments.";
 
 } // namespace

@@ -1,6 +1,7 @@
 // The command line (DESIGN.md, "Command-line contract").
 #pragma once
 
+#include "environment.hpp"
 #include "lesson.hpp"
 
 #include <optional>
@@ -25,6 +26,7 @@ struct Options {
     Lang Language = Lang::En;
     int Width = 1600;
     int Height = 900;
+    Environment Env; // not from argv: main() fills it in
 };
 
 // Parses argv. Returns the options, or nullopt with `exit_code` set: 0 after --help or

@@ -4,6 +4,7 @@
 // an event arrives, GLFW when the user does something.
 #include "gui_app.hpp"
 
+#include "bench_report.hpp"
 #include "clock.hpp"
 #include "i18n.hpp"
 #include "lab.hpp"
@@ -32,13 +33,9 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 #include <tuple>
-
-#include <sys/resource.h>
-#include <unistd.h>
+#include <utility>
+#include <vector>
 
 namespace sockscope {
 namespace {
@@ -115,108 +112,41 @@ bool AnyBlocked(const World& world)
     return false;
 }
 
-// For bench/ (sockscope_bench --only ui), not for users. With $SOCKSCOPE_BENCH_REPORT=FILE
-// the interactive GUI measures itself and writes key=value lines to FILE, then closes:
-//   first_frame_s    the process's start (the kernel's start time) to the first frame shown
-//   steps_done_s     ... to the --step steps being done
-//   frames, wall_s, cpu_s   over the $SOCKSCOPE_BENCH_SECONDS (default 10) that follow:
-//                    frames drawn, and the user + system CPU of all of its threads
-// $SOCKSCOPE_BENCH_BUSY=1 draws frames back to back (no waiting, no vsync): the most
-// frames per second. Without the variables nothing changes.
-class BenchReport {
-public:
-    BenchReport()
-    {
-        const char* path = std::getenv("SOCKSCOPE_BENCH_REPORT");
-        Path = path ? path : "";
-        const char* busy = std::getenv("SOCKSCOPE_BENCH_BUSY");
-        Busy = !Path.empty() && busy && std::string(busy) == "1";
-        if (const char* seconds = std::getenv("SOCKSCOPE_BENCH_SECONDS"))
-            Seconds = std::clamp(std::atof(seconds), 0.1, 3600.0);
-    }
-
-    bool Busy = false;
-
-    void FrameShown()
-    {
-        if (!Path.empty() && FirstFrame < 0)
-            FirstFrame = SinceProcessStart();
-        ++Frames;
-    }
-
-    // Once per turn of the loop; `settled`: the steps are done and nothing is being
-    // redrawn. True once the figures are written: close the window.
-    bool Finished(bool settled)
-    {
-        if (Path.empty() || FirstFrame < 0)
-            return false;
-        double now = MonotonicSeconds();
-        if (WindowStart < 0) {
-            if (settled) {
-                WindowStart = now;
-                CpuStart = CpuSeconds();
-                StepsDone = SinceProcessStart();
-                Frames = 0;
-            }
-            return false;
-        }
-        if (now - WindowStart < Seconds)
-            return false;
-        std::ofstream out(Path);
-        out << "first_frame_s=" << FirstFrame << "\nsteps_done_s=" << StepsDone << "\nframes=" << Frames
-            << "\nwall_s=" << now - WindowStart << "\ncpu_s=" << CpuSeconds() - CpuStart << "\n";
-        if (!out.flush())
-            Fail("cannot write " + Path);
-        return true;
-    }
-
-private:
-    // /proc/self/stat's 22nd field: when the process started, in clock ticks after boot.
-    static double SinceProcessStart()
-    {
-        std::ifstream in("/proc/self/stat");
-        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        auto paren = stat.rfind(')');
-        if (paren == std::string::npos)
-            return -1;
-        std::istringstream fields(stat.substr(paren + 1));
-        std::string field;
-        for (int i = 3; i <= 22; ++i) // the fields after the name start at 3 (the state)
-            fields >> field;
-        timespec now{};
-        clock_gettime(CLOCK_BOOTTIME, &now);
-        return static_cast<double>(now.tv_sec) + now.tv_nsec * 1e-9 -
-               std::atof(field.c_str()) / static_cast<double>(sysconf(_SC_CLK_TCK));
-    }
-
-    static double CpuSeconds()
-    {
-        rusage usage{};
-        getrusage(RUSAGE_SELF, &usage);
-        auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec * 1e-6; };
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-    }
-
-    std::string Path;
-    double Seconds = 10;
-    double FirstFrame = -1;
-    double StepsDone = -1;
-    double WindowStart = -1;
-    double CpuStart = 0;
-    long Frames = 0;
-};
-
 // --screenshot or --screenshot-steps: pictures into a buffer of a fixed size, no settings.
 bool Offscreen(const GuiOptions& options)
 {
     return !options.Screenshot.empty() || !options.ScreenshotSteps.empty();
 }
 
-// What of the player a user can see: redraw when it changes.
+// What of the player a user can see.
 auto PlayerSignature(const LessonPlayer& player)
 {
     return std::make_tuple(player.Current(), player.StepIndex(), player.CurrentStatus(), player.CallIndex(),
                            player.Port(), player.Results().size());
+}
+
+// Everything the window shows that may change with no input: when any of it differs
+// from what the last frame showed, the loop draws again.
+struct Visible {
+    std::uint64_t Version = ~0ull; // the world model
+    decltype(PlayerSignature(std::declval<const LessonPlayer&>())) Player{};
+    std::vector<int> RecentArrows; // the state machine tab: an arrow stops being "recent" with no event
+    bool Notice = false;           // "saved <path>" in the status bar, until it expires
+    long Second = -1;              // while a call is blocked: "blocked in accept() for N s" counts seconds
+    bool operator==(const Visible&) const = default;
+};
+
+Visible WhatIsVisible(const World& model, const LessonPlayer& player, const UiState& ui, double now)
+{
+    Visible v;
+    v.Version = model.Version();
+    v.Player = PlayerSignature(player);
+    if (ui.Tab == LowerTab::StateMachine)
+        v.RecentArrows = RecentArrowCounts(model);
+    v.Notice = !ui.Notice.empty() && now < ui.NoticeUntil;
+    if (AnyBlocked(model))
+        v.Second = static_cast<long>(std::floor(now));
+    return v;
 }
 
 class GuiSession {
@@ -267,7 +197,7 @@ void GuiSession::ApplyScale(float scale)
     ApplyStyle(Ui.Theme, total);
     if (FontsUploaded)
         ImGui_ImplOpenGL3_DestroyFontsTexture();
-    FontReport fonts = LoadFonts(kFontSize * total, FontTexts);
+    FontReport fonts = LoadFonts(kFontSize * total, FontTexts, FontOptions{Options.Env.CjkFont});
     Ui.CjkAvailable = fonts.Cjk;
     Ui.FontMessage = fonts.Message;
     Ui.TitleFont = fonts.Title;
@@ -375,7 +305,7 @@ void GuiSession::Execute(const std::vector<UiCommand>& commands)
         case UiCommand::LoadLesson: {
             Ui.Play = AutoPlay{false, Ui.Play.Speed, 0};
             std::string error;
-            if (auto lesson = FindLesson(command.Lesson, error)) {
+            if (auto lesson = FindLesson(command.Lesson, error, LessonDirs(Options.Env.Lessons))) {
                 Player.Load(std::move(*lesson), Options.Port);
                 Ui.Message.clear();
             } else {
@@ -414,11 +344,7 @@ int GuiSession::InteractiveLoop()
 {
     int steps_to_run = Options.Step; // --step K: run them on screen, one after the other
     int frames_left = kSettleFrames;
-    std::uint64_t seen_version = ~0ull;
-    auto seen_player = PlayerSignature(Player);
-    long seen_second = -1;
-    std::vector<int> seen_recent;
-    bool seen_notice = false;
+    Visible shown; // what the last frame showed
     InputSeen input;
     glfwSetWindowUserPointer(Window, &input);
     BenchReport bench;
@@ -451,31 +377,15 @@ int GuiSession::InteractiveLoop()
             }
         }
 
-        bool changed = input.Any || Model.Version() != seen_version || PlayerSignature(Player) != seen_player;
+        Visible now = WhatIsVisible(Model, Player, Ui, MonotonicSeconds());
+        bool changed = input.Any || now != shown;
         input.Any = false;
-        seen_version = Model.Version();
-        seen_player = PlayerSignature(Player);
-        if (Ui.Tab == LowerTab::StateMachine) {
-            // An arrow stops being "recent" with no event at all: redraw when the set changes.
-            auto recent = RecentArrowCounts(Model);
-            changed = changed || recent != seen_recent;
-            seen_recent = std::move(recent);
-        }
+        shown = std::move(now);
         // A segment flying across the packet ladder, a state easing in, a connection
         // sliding to its next queue: draw every frame until they have landed (then one
         // more, to show them still).
         if (Animating(Model, Ui.Tab, MonotonicSeconds() - 0.05) || QueuesMoving(Ui, MonotonicSeconds() - 0.05))
             frames_left = std::max(frames_left, 1);
-        // The notice goes away with no event at all: redraw when it expires.
-        bool notice = !Ui.Notice.empty() && MonotonicSeconds() < Ui.NoticeUntil;
-        changed = changed || notice != seen_notice;
-        seen_notice = notice;
-        if (AnyBlocked(Model)) {
-            // "blocked in accept() for N s" counts whole seconds: redraw once a second.
-            long second = static_cast<long>(std::floor(MonotonicSeconds()));
-            changed = changed || second != seen_second;
-            seen_second = second;
-        }
         if (changed)
             frames_left = std::max(frames_left, kSettleFrames);
         if (bench.Finished(steps_to_run == 0 && !Player.Busy() && (bench.Busy || frames_left == 0)))
@@ -601,8 +511,12 @@ int GuiSession::Run(Lesson lesson)
         // Screenshots never read settings; two variables may choose scale and theme.
         ApplyScreenshotPresenterEnv(Ui);
     }
+    // The translations before the fonts, which need their glyphs. A missing or broken
+    // file is said once; that language shows English.
+    for (const auto& problem : LoadTranslations(TranslationDirs(Options.Env.Translations)))
+        Fail(problem);
     // Every lesson file is read once: for the picker's names and the font's glyphs.
-    std::vector<Lesson> lessons = LoadAllLessons(&Ui.InvalidLessons);
+    std::vector<Lesson> lessons = LoadAllLessons(&Ui.InvalidLessons, LessonDirs(Options.Env.Lessons));
     for (const auto& l : lessons)
         Ui.LessonNames.push_back(std::filesystem::path(l.Path).stem().string());
     // $SOCKSCOPE_TAB=state|kernel|code|packets|sockets opens the lower area on that tab (for screenshots).
@@ -642,7 +556,7 @@ int GuiSession::Run(Lesson lesson)
 int RunGui(const GuiOptions& options)
 {
     std::string error;
-    auto lesson = FindLesson(options.Lesson, error);
+    auto lesson = FindLesson(options.Lesson, error, LessonDirs(options.Env.Lessons));
     if (!lesson) {
         Fail(error);
         return 2;
@@ -659,8 +573,9 @@ int RunGui(const GuiOptions& options)
         return 1;
     }
     bool screenshot = Offscreen(options);
-    // Screenshots are reproducible: they neither read nor write settings.
-    bool remember = !screenshot && SettingsDirectory().has_value();
+    // Screenshots are reproducible: they neither read nor write settings (nor does any
+    // run with $SOCKSCOPE_NO_SETTINGS set).
+    bool remember = !screenshot && !options.Env.NoSettings && SettingsDirectory().has_value();
     Settings settings = remember ? LoadSettings() : Settings{};
     int width = options.Width, height = options.Height;
     bool default_size = options.Width == GuiOptions{}.Width && options.Height == GuiOptions{}.Height;

@@ -2,6 +2,7 @@
 // the lab's world model through the ui/ panels.
 #pragma once
 
+#include "environment.hpp"
 #include "lesson.hpp"
 
 #include <string>
@@ -21,6 +22,7 @@ struct GuiOptions {
     Lang Language = Lang::En;
     int Width = 1600;
     int Height = 900;
+    Environment Env;           // the SOCKSCOPE_* variables
 };
 
 // Runs the GUI until its window is closed (or the screenshot is written). Returns the

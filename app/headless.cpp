@@ -166,13 +166,13 @@ int RunHeadless(const Options& options)
     }
     std::vector<std::string> names;
     if (options.Lesson == "all")
-        names = ListLessons();
+        names = ListLessons(nullptr, LessonDirs(options.Env.Lessons));
     else
         names.push_back(options.Lesson);
     std::vector<Lesson> lessons;
     for (const auto& name : names) {
         std::string error;
-        auto lesson = FindLesson(name, error);
+        auto lesson = FindLesson(name, error, LessonDirs(options.Env.Lessons));
         if (!lesson) {
             std::cerr << "sockscope: " << error << "\n";
             return 2;

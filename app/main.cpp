@@ -1,8 +1,10 @@
 // sockscope: watch the TCP socket lifecycle happen for real.
 #include "cli.hpp"
+#include "environment.hpp"
 #include "headless.hpp"
 #include "gate.hpp"
 #include "lane.hpp"
+#include "server_loop.hpp"
 #include "lesson.hpp"
 
 #ifdef SOCKSCOPE_HAVE_GUI
@@ -24,10 +26,13 @@ int main(int argc, char** argv)
     if (argc > 1 && std::strcmp(argv[1], "--worker") == 0)
         return RunWorker(argc, argv);
 
+    Environment env = ReadEnvironment();
     int exit_code = 0;
     auto options = ParseCommandLine(argc, argv, exit_code);
     if (!options)
         return exit_code;
+    options->Env = env;
+    SetDefaultWorkerPath(env.Worker);
 
     // Before any thread exists: unshare() of a user namespace refuses a threaded process.
     if (options->PrivateNetwork) {
@@ -40,7 +45,7 @@ int main(int argc, char** argv)
 
     if (options->ListLessons) {
         std::vector<std::string> invalid;
-        for (const auto& name : ListLessons(&invalid))
+        for (const auto& name : ListLessons(&invalid, LessonDirs(env.Lessons)))
             std::cout << name << "\n";
         for (const auto& error : invalid)
             std::cerr << "sockscope: invalid lesson file: " << error << "\n";
@@ -62,6 +67,7 @@ int main(int argc, char** argv)
     gui.Language = options->Language;
     gui.Width = options->Width;
     gui.Height = options->Height;
+    gui.Env = env;
     return RunGui(gui);
 #else
     std::cerr << "sockscope: this build has no GUI (SOCKSCOPE_BUILD_GUI=OFF); use --headless\n";

@@ -412,11 +412,11 @@ std::optional<Lesson> LoadLessonFile(const std::string& path, std::string& error
     return ParseLesson(buffer.str(), path, error);
 }
 
-std::vector<std::string> LessonDirs()
+std::vector<std::string> LessonDirs(const std::string& first)
 {
     std::vector<std::string> dirs;
-    if (const char* env = std::getenv("SOCKSCOPE_LESSONS"); env && *env)
-        dirs.emplace_back(env);
+    if (!first.empty())
+        dirs.push_back(first);
     // Next to the executable (an installed or relocated copy), then the source tree.
     std::error_code ec;
     auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -433,11 +433,11 @@ std::vector<std::string> LessonDirs()
     return dirs;
 }
 
-std::vector<Lesson> LoadAllLessons(std::vector<std::string>* invalid)
+std::vector<Lesson> LoadAllLessons(std::vector<std::string>* invalid, const std::vector<std::string>& dirs)
 {
     std::map<std::string, Lesson> found;
     std::set<std::string> seen;
-    for (const auto& dir : LessonDirs()) {
+    for (const auto& dir : dirs) {
         std::error_code ec;
         for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
             if (entry.path().extension() != ".json")
@@ -458,26 +458,26 @@ std::vector<Lesson> LoadAllLessons(std::vector<std::string>* invalid)
     return lessons;
 }
 
-std::vector<std::string> ListLessons(std::vector<std::string>* invalid)
+std::vector<std::string> ListLessons(std::vector<std::string>* invalid, const std::vector<std::string>& dirs)
 {
     std::vector<std::string> names;
-    for (const auto& lesson : LoadAllLessons(invalid))
+    for (const auto& lesson : LoadAllLessons(invalid, dirs))
         names.push_back(std::filesystem::path(lesson.Path).stem().string());
     return names;
 }
 
-std::optional<Lesson> FindLesson(const std::string& name, std::string& error)
+std::optional<Lesson> FindLesson(const std::string& name, std::string& error, const std::vector<std::string>& dirs)
 {
     if (name.find('/') != std::string::npos || name.ends_with(".json"))
         return LoadLessonFile(name, error);
-    for (const auto& dir : LessonDirs()) {
+    for (const auto& dir : dirs) {
         auto path = std::filesystem::path(dir) / (name + ".json");
         std::error_code ec;
         if (std::filesystem::exists(path, ec))
             return LoadLessonFile(path.string(), error);
     }
     std::string known;
-    for (const auto& n : ListLessons())
+    for (const auto& n : ListLessons(nullptr, dirs))
         known += (known.empty() ? "" : ", ") + n;
     error = "unknown lesson '" + name + "' (known lessons: " + (known.empty() ? "none found" : known) + ")";
     return std::nullopt;

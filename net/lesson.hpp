@@ -87,14 +87,19 @@ std::function<bool(double)> NumericRule(std::string_view rule);
 std::optional<Lesson> ParseLesson(const std::string& text, const std::string& path, std::string& error);
 std::optional<Lesson> LoadLessonFile(const std::string& path, std::string& error);
 
-// Where lesson files are looked for: $SOCKSCOPE_LESSONS, the build tree's and the source
-// tree's assets/lessons, and the installed share/sockscope/lessons.
-std::vector<std::string> LessonDirs();
-// Every valid lesson found, by name (file stem; the first directory wins), sorted by
-// name; the errors of invalid files go to `invalid`.
-std::vector<Lesson> LoadAllLessons(std::vector<std::string>* invalid = nullptr);
+// Where lesson files are looked for: `first` (the app passes $SOCKSCOPE_LESSONS; "" for
+// none), the build tree's and the source tree's assets/lessons, and the installed
+// share/sockscope/lessons.
+std::vector<std::string> LessonDirs(const std::string& first = "");
+// Every valid lesson found in `dirs`, by name (file stem; the first directory wins),
+// sorted by name; the errors of invalid files go to `invalid`.
+std::vector<Lesson> LoadAllLessons(std::vector<std::string>* invalid = nullptr,
+                                   const std::vector<std::string>& dirs = LessonDirs());
 // Their names.
-std::vector<std::string> ListLessons(std::vector<std::string>* invalid = nullptr);
-std::optional<Lesson> FindLesson(const std::string& name, std::string& error);
+std::vector<std::string> ListLessons(std::vector<std::string>* invalid = nullptr,
+                                     const std::vector<std::string>& dirs = LessonDirs());
+// A lesson by name (looked for in `dirs`) or by path (a '/' or ".json" in it).
+std::optional<Lesson> FindLesson(const std::string& name, std::string& error,
+                                 const std::vector<std::string>& dirs = LessonDirs());
 
 } // namespace sockscope

@@ -46,13 +46,19 @@ Phrase ReapedPhrase(bool in_handler, bool reaped, int pid, int status)
     return Say(in_handler ? PhraseId::ReapedInHandlerStatus : PhraseId::ZombieReapedStatus, pid, status);
 }
 
-// The sockscope binary to exec as the fork server's child: $SOCKSCOPE_WORKER, this
+std::mutex WorkerPathMutex;
+std::string WorkerPathSet; // SetDefaultWorkerPath's
+
+// The sockscope binary to exec as the fork server's child: the one the app set, this
 // program if it is sockscope, or a sockscope next to it (a test binary in the build
 // tree finds ../app/sockscope). Never another program: it would not understand --worker.
 std::string DefaultWorkerPath()
 {
-    if (const char* env = std::getenv("SOCKSCOPE_WORKER"); env && *env)
-        return env;
+    {
+        std::lock_guard lock(WorkerPathMutex);
+        if (!WorkerPathSet.empty())
+            return WorkerPathSet;
+    }
     char buf[4096];
     long n = readlink("/proc/self/exe", buf, sizeof buf - 1);
     if (n <= 0)
@@ -77,6 +83,12 @@ long PeekExitedChild(int& err)
     return rc == 0 ? info.si_pid : rc;
 }
 
+void SetDefaultWorkerPath(std::string path)
+{
+    std::lock_guard lock(WorkerPathMutex);
+    WorkerPathSet = std::move(path);
+}
+
 bool IsServerModel(const std::string& model)
 {
     return model == "iterative" || model == "thread" || model == "fork" || model == "epoll";
@@ -97,12 +109,14 @@ struct ServerLoop::Child {
 // A thread of the thread-per-connection model and the connection it serves.
 struct ServerLoop::Worker {
     std::thread Thread;
-    std::atomic<int> Fd{-1}; // -1 once the thread closed it
+    std::atomic<int> Fd{-1};            // -1 once the thread closed it
+    std::atomic<bool> Finished{false}; // its function has returned: join it
 };
 
 ServerLoop::ServerLoop(Lab& lab, std::string name, std::string listen_handle, UniqueFd listener, ServerSpec spec)
     : LabRef(lab), Name(std::move(name)), ListenHandle(std::move(listen_handle)), Listener(std::move(listener)),
-      Spec(std::move(spec)), StopFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))
+      Spec(std::move(spec)), StopFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      WorkerDoneFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))
 {
     if (Spec.WorkerPath.empty())
         Spec.WorkerPath = DefaultWorkerPath();
@@ -205,12 +219,52 @@ int ServerLoop::AcceptBlocking(Lane& lane, std::string& handle)
             lane.Blocked(call);
             reported = true;
         }
-        if (!WaitReady(lfd, POLLIN, StopFd.Get())) {
+        if (!WaitForConnection(lfd)) {
             call.Note = Say(PhraseId::WokenByReset);
             lane.Finish(call, -1, EINTR);
             return -2;
         }
     }
+}
+
+bool ServerLoop::WaitForConnection(int lfd)
+{
+    for (;;) {
+        pollfd pfds[3] = {{lfd, POLLIN, 0}, {StopFd.Get(), POLLIN, 0}, {WorkerDoneFd.Get(), POLLIN, 0}};
+        int n = poll(pfds, 3, -1);
+        if (n < 0 && errno != EINTR)
+            return true; // accept() itself will report the error
+        if (pfds[1].revents & POLLIN)
+            return false;
+        if (pfds[2].revents & POLLIN) {
+            std::uint64_t count = 0;
+            [[maybe_unused]] auto r = read(WorkerDoneFd.Get(), &count, sizeof count);
+            JoinFinishedWorkers();
+        }
+        if (n > 0 && pfds[0].revents)
+            return true;
+    }
+}
+
+void ServerLoop::JoinFinishedWorkers()
+{
+    std::vector<std::unique_ptr<Worker>> finished;
+    {
+        std::lock_guard lock(Mutex);
+        auto done = std::stable_partition(Workers.begin(), Workers.end(),
+                                          [](const auto& w) { return !w->Finished.load(); });
+        std::move(done, Workers.end(), std::back_inserter(finished));
+        Workers.erase(done, Workers.end());
+    }
+    for (auto& w : finished)
+        if (w->Thread.joinable())
+            w->Thread.join(); // at once: its function has returned
+}
+
+std::size_t ServerLoop::WorkerThreads() const
+{
+    std::lock_guard lock(Mutex);
+    return Workers.size();
 }
 
 void ServerLoop::RunIterative(Lane& lane)
@@ -248,13 +302,14 @@ void ServerLoop::RunThreads(Lane& lane)
         Worker* w = worker.get();
         std::string parent = Name;
         int stop = StopFd.Get();
+        int done = WorkerDoneFd.Get();
         int len = Spec.Len;
         Lab* lab = &LabRef;
         {
             std::lock_guard lock(Mutex);
             Workers.push_back(std::move(worker));
         }
-        w->Thread = std::thread([w, parent, handle, stop, len, lab] {
+        w->Thread = std::thread([w, parent, handle, stop, done, len, lab] {
             Lane mine(
                 "thread " + std::to_string(gettid()), "server", [lab](const CallEvent& c) { lab->Report(c); },
                 [lab] { return lab->NewCallId(); });
@@ -265,6 +320,11 @@ void ServerLoop::RunThreads(Lane& lane)
                 w->Fd = -1; // ServeEcho closed it
                 mine.Done(CallId::Return, "", -1, {}, 0, 0, Say(PhraseId::ThreadEnds));
             }
+            // The accept loop joins it now, not when the server stops: a server that
+            // serves all day leaves no finished threads behind.
+            w->Finished = true;
+            std::uint64_t one = 1;
+            [[maybe_unused]] auto n = write(done, &one, sizeof one);
         });
         create.Note = Say(PhraseId::NewThreadServes, handle);
         lane.Finish(create, 0, 0);

@@ -33,6 +33,12 @@ struct ServerSpec {
 
 bool IsServerModel(const std::string& model);
 
+// The binary the fork model execs when a spec names none: the app sets it once at start
+// from $SOCKSCOPE_WORKER ("" or never set: this program if it is sockscope, else a
+// sockscope next to it, as a test binary in the build tree finds ../app/sockscope).
+// Safe from any thread.
+void SetDefaultWorkerPath(std::string path);
+
 // With no zombie of its own to reap, a waitpid step only looks: waitid(P_ALL, WNOHANG |
 // WNOWAIT) reaps nothing, so it cannot take a child that another server (or another part
 // of the process) is waiting for, as waitpid(-1) would. Returns the pid of an exited
@@ -55,6 +61,10 @@ public:
     // on `lane`. Returns how many. Safe from any thread.
     int ReapZombies(Lane& lane);
 
+    // Threads of the thread model started and not joined yet: those serving a connection
+    // (a finished one is joined by the accept loop as soon as it ends). Safe from any thread.
+    std::size_t WorkerThreads() const;
+
 private:
     struct Child;
     struct Worker;
@@ -67,6 +77,10 @@ private:
     // accept() as a blocking call would: reported Blocked, woken by the stop descriptor.
     // Returns the descriptor (then `handle` names it), -1 on an error, -2 when stopped.
     int AcceptBlocking(Lane& lane, std::string& handle);
+    // Until the listener is readable (true) or the loop must stop (false), joining the
+    // threads that finish meanwhile.
+    bool WaitForConnection(int lfd);
+    void JoinFinishedWorkers();
     // One accept4() for `call`: the descriptor (finished; `handle` names it), -1 when none
     // is waiting (call still open), -2 on an error (finished with it).
     int TryAccept(Lane& lane, CallEvent& call, std::string& handle);
@@ -83,9 +97,10 @@ private:
     UniqueFd Listener;
     ServerSpec Spec;
     UniqueFd StopFd; // readable once the loop must stop (never read: every lane sees it)
+    UniqueFd WorkerDoneFd; // readable when a thread of the thread model has finished
     int Accepted = 0;
 
-    std::mutex Mutex; // guards Children's pids, Zombies and Workers' descriptors
+    mutable std::mutex Mutex; // guards Children's pids, Zombies and Workers (the vector and descriptors)
     std::vector<std::unique_ptr<Child>> Children;
     std::set<int> Zombies;            // exited, not yet reaped
     std::vector<std::unique_ptr<Worker>> Workers;

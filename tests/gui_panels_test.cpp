@@ -535,22 +535,10 @@ TEST(GuiSettings, AMissingOrCorruptFileGivesTheDefaults)
     std::filesystem::remove_all(dir);
 }
 
-TEST(GuiSettings, TheyLiveInXdgConfigHomeAndNoSettingsWritesNothing)
+TEST(GuiSettings, TheyLiveInXdgConfigHome)
 {
     std::string dir = FreshDir("xdg");
     ScopedEnv config("XDG_CONFIG_HOME", dir.c_str());
-    {
-        ScopedEnv off("SOCKSCOPE_NO_SETTINGS", "1");
-        EXPECT_TRUE(SettingsDisabled());
-        EXPECT_FALSE(SettingsDirectory());
-        Settings settings;
-        settings.Scale = 2.0f;
-        std::string error;
-        EXPECT_FALSE(SaveSettings(settings, error));
-        EXPECT_TRUE(IsEmptyDir(dir)) << "nothing written with SOCKSCOPE_NO_SETTINGS=1";
-        EXPECT_EQ(LoadSettings(), Settings{});
-    }
-    ScopedEnv on("SOCKSCOPE_NO_SETTINGS", nullptr);
     ASSERT_EQ(SettingsDirectory(), dir + "/sockscope");
     Settings settings;
     settings.Scale = 1.25f;
@@ -559,4 +547,78 @@ TEST(GuiSettings, TheyLiveInXdgConfigHomeAndNoSettingsWritesNothing)
     EXPECT_TRUE(std::filesystem::exists(dir + "/sockscope/settings.ini")) << "the directory is created";
     EXPECT_EQ(LoadSettings().Scale, 1.25f);
     std::filesystem::remove_all(dir);
+}
+
+// The real binary, interactive (it closes itself: bench/'s report after 0.1 s), writes
+// its settings on exit, unless SOCKSCOPE_NO_SETTINGS is set.
+TEST(GuiSettings, TheProgramWritesThemOnExitButNotWithNoSettings)
+{
+    const char* display = std::getenv("DISPLAY");
+    std::string prefix = display && *display ? "" : "xvfb-run -a ";
+    if (!prefix.empty() && access("/usr/bin/xvfb-run", X_OK) != 0)
+        GTEST_SKIP() << "no DISPLAY and no xvfb-run";
+    for (bool off : {true, false}) {
+        SCOPED_TRACE(off ? "SOCKSCOPE_NO_SETTINGS=1" : "no SOCKSCOPE_NO_SETTINGS");
+        std::string dir = FreshDir(off ? "off" : "on");
+        std::string config = dir + "/config";
+        std::filesystem::create_directories(config);
+        std::string report = dir + "/report";
+        auto run = test::Run(prefix + "env -u SOCKSCOPE_NO_SETTINGS XDG_CONFIG_HOME=" + config +
+                                 (off ? " SOCKSCOPE_NO_SETTINGS=1" : "") + " SOCKSCOPE_BENCH_REPORT=" + report +
+                                 " SOCKSCOPE_BENCH_SECONDS=0.1 " + SOCKSCOPE_BINARY + " --width 640 --height 480",
+                             true);
+        ASSERT_EQ(run.Status, 0) << run.Out;
+        ASSERT_TRUE(std::filesystem::exists(report)) << "the window was shown and closed itself: " << run.Out;
+        if (off)
+            EXPECT_TRUE(IsEmptyDir(config)) << "nothing written with SOCKSCOPE_NO_SETTINGS=1";
+        else
+            EXPECT_TRUE(std::filesystem::exists(config + "/sockscope/settings.ini"));
+        std::filesystem::remove_all(dir);
+    }
+}
+
+// --- shown names in Chinese: a socket's role, an actor's kind ------------------------------
+
+namespace {
+
+// Every column header of every table drawn in the last frame.
+std::vector<std::string> TableHeaders()
+{
+    std::vector<std::string> headers;
+    ImGuiContext& g = *ImGui::GetCurrentContext();
+    for (int i = 0; i < g.Tables.GetMapSize(); ++i)
+        if (ImGuiTable* table = g.Tables.TryGetMapData(i))
+            for (int column = 0; column < table->ColumnsCount; ++column)
+                headers.emplace_back(ImGui::TableGetColumnName(table, column));
+    return headers;
+}
+
+} // namespace
+
+TEST_F(ImGuiFrames, InChineseTheLadderNamesAnActorsKindAndTheTableItsRoleInChinese)
+{
+    World world = NoAcceptAfterThreeConnects();
+    Lesson lesson;
+    lesson.Actors = {{"server", "server"}, {"client1", "client"}, {"client2", "client"}, {"client3", "client"}};
+    UiState state;
+    state.Language = Lang::Zh;
+    LessonView view;
+    view.Data = &lesson;
+    for (int i = 0; i < 3; ++i)
+        Frame(UiFrame{world, view, 0.0, false}, state);
+    auto headers = TableHeaders();
+    auto has = [&](const std::string& text) {
+        return std::any_of(headers.begin(), headers.end(),
+                           [&](const std::string& h) { return h.find(text) != std::string::npos; });
+    };
+    EXPECT_TRUE(has("client1 (客户端)")) << "the ladder's header";
+    EXPECT_TRUE(has("server (服务器)")) << "the name stays, the kind is translated";
+    EXPECT_FALSE(has("(client)"));
+    EXPECT_TRUE(has("角色")) << "the socket table was drawn";
+    // The role column's words, and the trace keeps the English.
+    for (SocketRole role : {SocketRole::Listener, SocketRole::Client, SocketRole::Server}) {
+        std::string english(SocketRoleName(role));
+        EXPECT_STRNE(Tr(Lang::Zh, english.c_str()), english.c_str()) << english;
+    }
+    EXPECT_EQ(SocketRoleName(SocketRole::Listener), "listener");
 }

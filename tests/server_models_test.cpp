@@ -4,10 +4,14 @@
 #include "clock.hpp"
 #include "lab.hpp"
 #include "player.hpp"
+#include "server_loop.hpp"
 #include "test_util.hpp"
 #include "world.hpp"
 
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <set>
@@ -182,6 +186,50 @@ TEST(ServerModels, ThreadServerServesThreeClientsWithAThreadEachInOneProcess)
     run.StepTo(3);
     EXPECT_TRUE(WaitUntil([&] { return access(("/proc/self/task/" + std::to_string(tid)).c_str(), F_OK) != 0; }))
         << "the thread ended";
+}
+
+// A thread of the thread model is joined as soon as its client says bye, not when the
+// server stops: a server that runs all afternoon keeps no finished threads. (The
+// kernel's task of a finished thread is gone whether or not it was joined, so
+// /proc/self/task cannot tell; WorkerThreads() counts the std::threads not joined.)
+TEST(ServerModels, AThreadServersWorkerIsJoinedWhenItsClientLeavesNotWhenTheServerStops)
+{
+    LabOptions options;
+    options.StartProbe = false;
+    options.CaptureSegments = false;
+    Lab lab(options);
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(lfd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(listen(lfd, 5), 0);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    ServerSpec spec;
+    spec.Model = "thread";
+    ServerLoop server(lab, "server", "lfd", UniqueFd(lfd), spec);
+
+    for (int client = 1; client <= 2; ++client) {
+        SCOPED_TRACE("client " + std::to_string(client));
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        timeval timeout{10, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        char buf[64];
+        ASSERT_EQ(send(fd, "hello\n", 6, 0), 6);
+        ASSERT_EQ(recv(fd, buf, sizeof buf, 0), 6) << "echoed by its thread";
+        EXPECT_EQ(server.WorkerThreads(), 1u) << "one thread serves it";
+        ASSERT_EQ(send(fd, "bye\n", 4, 0), 4);
+        long n = 0;
+        while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
+        }
+        EXPECT_EQ(n, 0) << "the thread closed the connection";
+        EXPECT_TRUE(WaitUntil([&] { return server.WorkerThreads() == 0; }))
+            << "the finished thread is joined while the server goes on accepting";
+        close(fd);
+    }
 }
 
 TEST(ServerModels, EpollAndIterativeServersUseOneThread)

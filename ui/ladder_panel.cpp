@@ -121,9 +121,11 @@ void DrawPendingCall(const PendingCall& pending, const UiState& state)
 
 std::string ColumnTitle(const ActorColumn& column, const World& world, Lang lang)
 {
+    // The name is the lesson's (its narration says it); the kind is a word, translated.
     std::string title = column.Name;
-    if (!column.Kind.empty() && column.Kind != column.Name)
-        title += " (" + column.Kind + ")";
+    std::string kind = column.Kind.empty() ? "" : Tr(lang, column.Kind.c_str());
+    if (!kind.empty() && kind != column.Name)
+        title += " (" + kind + ")";
     if (const ActorView* actor = world.FindActor(column.Name)) {
         // A lane of a server model: which thread or process it is, and whether it lives.
         // (its name says "child <pid>" or "thread <tid>").

@@ -198,21 +198,27 @@ void DrawLanguage(const UiState& state, std::vector<UiCommand>& commands, bool s
 {
     if (!state.CjkAvailable)
         return;
-    if (same_row)
-        SameLineIfFits(ImGui::GetFrameHeight() * 2.0f + ImGui::GetStyle().ItemInnerSpacing.x * 2.0f +
-                       ImGui::GetStyle().ItemSpacing.x + ImGui::CalcTextSize("English").x * 2.0f);
-    auto option = [&](const char* label, Lang lang) {
-        if (ImGui::RadioButton(label, state.Language == lang) && state.Language != lang) {
+    // One radio button per language of i18n.cpp's list, each named in its own language.
+    const auto& languages = Languages();
+    if (same_row) {
+        float width = -ImGui::GetStyle().ItemSpacing.x;
+        for (const auto& language : languages)
+            width += ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x +
+                     ImGui::CalcTextSize(language.Name).x + ImGui::GetStyle().ItemSpacing.x;
+        SameLineIfFits(width);
+    }
+    for (std::size_t i = 0; i < languages.size(); ++i) {
+        const LanguageInfo& language = languages[i];
+        if (i > 0)
+            SameLineIfFits(ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x +
+                           ImGui::CalcTextSize(language.Name).x);
+        if (ImGui::RadioButton(language.Name, state.Language == language.Id) && state.Language != language.Id) {
             UiCommand set;
             set.What = UiCommand::SetLanguage;
-            set.Language = lang;
+            set.Language = language.Id;
             commands.push_back(set);
         }
-    };
-    option("English", Lang::En);
-    SameLineIfFits(ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x +
-                   ImGui::CalcTextSize("\xe7\xae\x80\xe4\xbd\x93\xe4\xb8\xad\xe6\x96\x87").x);
-    option("\xe7\xae\x80\xe4\xbd\x93\xe4\xb8\xad\xe6\x96\x87", Lang::Zh); // 简体中文
+    }
 }
 
 // "Step 5 of 6  passed  the kernel shows what the lesson says" (the status line on the

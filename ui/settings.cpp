@@ -52,16 +52,8 @@ std::optional<float> ParseFloat(const std::string& text)
 
 } // namespace
 
-bool SettingsDisabled()
-{
-    const char* off = std::getenv("SOCKSCOPE_NO_SETTINGS");
-    return off && *off && std::string(off) != "0";
-}
-
 std::optional<std::string> SettingsDirectory()
 {
-    if (SettingsDisabled())
-        return std::nullopt;
     const char* config = std::getenv("XDG_CONFIG_HOME");
     if (config && *config == '/')
         return std::string(config) + "/sockscope";

@@ -28,8 +28,6 @@ struct Settings {
     bool operator==(const Settings&) const = default;
 };
 
-// True when $SOCKSCOPE_NO_SETTINGS is set to anything but "" or "0".
-bool SettingsDisabled();
 // $XDG_CONFIG_HOME/sockscope, else $HOME/.config/sockscope; nullopt when settings are
 // disabled or neither variable is set.
 std::optional<std::string> SettingsDirectory();

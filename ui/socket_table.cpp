@@ -83,7 +83,8 @@ void DrawRow(const SocketView& s, const UiFrame& frame, const UiState& state, st
     ImGui::TableNextRow();
 
     ImGui::TableSetColumnIndex(ColRole);
-    Cell(std::string(SocketRoleName(s.Role)));
+    std::string role(SocketRoleName(s.Role)); // the trace's word; the table shows its translation
+    Cell(Tr(lang, role.c_str()));
     ImGui::TableSetColumnIndex(ColLocal);
     Cell(EndpointLabel(s.K.Local), mono);
     ImGui::TableSetColumnIndex(ColRemote);

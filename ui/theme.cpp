@@ -149,12 +149,12 @@ std::string FirstFont(std::initializer_list<const char*> paths)
     return "";
 }
 
-std::string FindCjkFont(std::string& why_not)
+std::string FindCjkFont(const std::optional<std::string>& forced, std::string& why_not)
 {
-    if (const char* forced = std::getenv("SOCKSCOPE_CJK_FONT")) {
-        if (LooksLikeFont(forced))
-            return forced;
-        why_not = std::string("SOCKSCOPE_CJK_FONT='") + forced + "' is not a font file; 简体中文 is hidden";
+    if (forced) {
+        if (LooksLikeFont(forced->c_str()))
+            return *forced;
+        why_not = "SOCKSCOPE_CJK_FONT='" + *forced + "' is not a font file; 简体中文 is hidden";
         return "";
     }
     std::string found = FirstFont({
@@ -170,16 +170,19 @@ std::string FindCjkFont(std::string& why_not)
     return found;
 }
 
-// Glyph ranges must outlive the atlas build, and ImGui keeps pointers to them.
-ImVector<ImWchar>& BodyRanges()
-{
-    static ImVector<ImWchar> ranges;
-    return ranges;
-}
+// The characters each font gets. ImGui keeps pointers to them, so they must outlive the
+// atlas build; they are built once for a given set of texts and reused at every scale
+// (ImFontGlyphRangesBuilder::BuildRanges appends, so building again would pile copy
+// after copy into the same vector).
+struct GlyphRanges {
+    std::string Source; // the texts they were built for
+    ImVector<ImWchar> Body;
+    ImVector<ImWchar> Title;
+};
 
-ImVector<ImWchar>& TitleRanges()
+GlyphRanges& Ranges()
 {
-    static ImVector<ImWchar> ranges;
+    static GlyphRanges ranges;
     return ranges;
 }
 
@@ -211,7 +214,7 @@ ImFont* AddFont(const std::string& primary, const std::string& merged, float siz
 
 } // namespace
 
-FontReport LoadFonts(float size_px, const std::vector<std::string>& texts)
+FontReport LoadFonts(float size_px, const std::vector<std::string>& texts, const FontOptions& options)
 {
     ImGuiIO& io = ImGui::GetIO();
     io.Fonts->Clear();
@@ -229,24 +232,33 @@ FontReport LoadFonts(float size_px, const std::vector<std::string>& texts)
         "/usr/share/fonts/dejavu/DejaVuSansMono.ttf",
         "/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf",
     });
-    std::string cjk = FindCjkFont(report.Message);
+    std::string cjk = FindCjkFont(options.CjkFont, report.Message);
 
-    ImFontGlyphRangesBuilder builder;
-    builder.AddRanges(kSymbolRanges);
+    std::string source;
     for (const auto& text : texts)
-        builder.AddText(text.c_str());
+        source += text;
     if (!cjk.empty())
-        builder.AddText(AllTranslatedText().c_str());
-    // The title font only needs the characters titles use; the body font gets the common
-    // Chinese characters too, for anything typed or shown that no lesson file contains.
-    builder.BuildRanges(&TitleRanges());
-    if (!cjk.empty())
-        builder.AddRanges(io.Fonts->GetGlyphRangesChineseSimplifiedCommon());
-    builder.BuildRanges(&BodyRanges());
+        source += AllTranslatedText();
+    GlyphRanges& ranges = Ranges();
+    if (ranges.Body.empty() || source != ranges.Source) {
+        ImFontGlyphRangesBuilder builder;
+        builder.AddRanges(kSymbolRanges);
+        builder.AddText(source.c_str());
+        // The title font only needs the characters titles use; the body font gets the
+        // common Chinese characters too, for anything typed or shown that no lesson file
+        // contains.
+        ranges.Title.clear();
+        ranges.Body.clear();
+        builder.BuildRanges(&ranges.Title);
+        if (!cjk.empty())
+            builder.AddRanges(io.Fonts->GetGlyphRangesChineseSimplifiedCommon());
+        builder.BuildRanges(&ranges.Body);
+        ranges.Source = std::move(source);
+    }
 
     std::string body_file = latin.empty() ? cjk : latin;
-    report.Body = AddFont(body_file, cjk, size_px, BodyRanges().Data);
-    report.Title = AddFont(body_file, cjk, size_px * 1.3f, TitleRanges().Data);
+    report.Body = AddFont(body_file, cjk, size_px, ranges.Body.Data);
+    report.Title = AddFont(body_file, cjk, size_px * 1.3f, ranges.Title.Data);
     report.Mono = mono.empty() ? report.Body : AddFont(mono, "", size_px, kSymbolRanges);
 
     if (!io.Fonts->Build()) {

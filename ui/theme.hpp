@@ -6,6 +6,7 @@
 #include <imgui.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,8 +50,12 @@ struct FontReport {
 // Load the fonts into the current context's atlas and build it: a Latin body font at
 // `size_px` with a CJK font merged in (the common Simplified Chinese characters plus
 // every character of `texts`, e.g. all lesson narrations), a larger title font and a
-// monospaced font for calls and addresses. Looks in the usual Debian paths;
-// $SOCKSCOPE_CJK_FONT overrides the CJK font (an empty or missing file disables it).
-FontReport LoadFonts(float size_px, const std::vector<std::string>& texts);
+// monospaced font for calls and addresses. Looks in the usual Debian paths unless
+// `options` names the CJK font. The glyph ranges are built once per set of texts, so a
+// new size (a scale change) reuses them.
+struct FontOptions {
+    std::optional<std::string> CjkFont; // the app passes $SOCKSCOPE_CJK_FONT; "" or not a font: none
+};
+FontReport LoadFonts(float size_px, const std::vector<std::string>& texts, const FontOptions& options = {});
 
 } // namespace sockscope

@@ -1,0 +1,37 @@
+// For bench/ (sockscope_bench --only ui), not for users. With $SOCKSCOPE_BENCH_REPORT=FILE
+// the interactive GUI measures itself and writes key=value lines to FILE, then closes:
+//   first_frame_s    the process's start (the kernel's start time) to the first frame shown
+//   steps_done_s     ... to the --step steps being done
+//   frames, wall_s, cpu_s   over the $SOCKSCOPE_BENCH_SECONDS (default 10) that follow:
+//                    frames drawn, and the user + system CPU of all of its threads
+// $SOCKSCOPE_BENCH_BUSY=1 draws frames back to back (no waiting, no vsync): the most
+// frames per second. Without the variables nothing changes. Main thread only.
+#pragma once
+
+#include <string>
+
+namespace sockscope {
+
+class BenchReport {
+public:
+    BenchReport(); // reads the three variables
+
+    bool Busy = false;
+
+    // A frame was shown.
+    void FrameShown();
+    // Once per turn of the loop; `settled`: the steps are done and nothing is being
+    // redrawn. True once the figures are written: close the window.
+    bool Finished(bool settled);
+
+private:
+    std::string Path;
+    double Seconds = 10;
+    double FirstFrame = -1;
+    double StepsDone = -1;
+    double WindowStart = -1;
+    double CpuStart = 0;
+    long Frames = 0;
+};
+
+} // namespace sockscope
