@@ -206,7 +206,7 @@ std::vector<std::uint16_t> Lab::WatchedPorts() const
 Snapshot Lab::DumpNow()
 {
     auto ports = WatchedPorts();
-    Snapshot snap = DumpSockets(ports);
+    Snapshot snap = DumpSockets(ports, nullptr, UdpMade.load(std::memory_order_relaxed));
     AddKernelStats(snap, true);
     return snap;
 }
@@ -221,6 +221,9 @@ void Lab::Report(LabEvent event, Notify notify)
 {
     // Only actors report calls, and they live strictly inside the probe's lifetime; the
     // probe's own snapshots must not read ProbeThread (it may still be being assigned).
+    if (const auto* call = std::get_if<CallEvent>(&event);
+        call && call->Call == CallId::Socket && call->Args.Type == SOCK_DGRAM)
+        UdpMade.store(true, std::memory_order_relaxed); // from now on DumpNow() asks for UDP too
     if (const auto* call = std::get_if<CallEvent>(&event); call && ProbeThread) {
         // A call returned or blocked: the kernel's view has moved, and the probe looks now
         // (within its prompt gap) rather than at its next tick. Between sweeps it follows

@@ -109,6 +109,7 @@ private:
     std::uint64_t NextId = 1;
     std::map<std::string, std::unique_ptr<Actor>> Actors;
     std::atomic<double> ResetAt{0};
+    std::atomic<bool> UdpMade{false}; // an actor made a SOCK_DGRAM socket
     double LastSysctlRead = -1e9; // probe thread only
     std::unique_ptr<Probe> ProbeThread;
     std::unique_ptr<Capture> CaptureThread;

@@ -29,10 +29,12 @@ Snapshot DumpWith(DiagSocket& diag, std::span<const std::uint16_t> ports)
 
 } // namespace
 
-Snapshot DumpSockets(std::span<const std::uint16_t> ports, std::string* error)
+Snapshot DumpSockets(std::span<const std::uint16_t> ports, std::string* error, bool udp)
 {
     DiagSocket diag;
     Snapshot snap = DumpWith(diag, ports);
+    if (udp && snap.Error.Empty())
+        diag.DumpUdp(ports, snap.Sockets, snap.Error);
     if (error != nullptr)
         *error = snap.Error.English();
     return snap;
@@ -102,11 +104,7 @@ std::vector<std::uint16_t> Probe::Ports() const
 Snapshot Probe::DumpNow()
 {
     const std::vector<std::uint16_t> ports = Ports();
-    DiagSocket diag;
-    Snapshot snap = DumpWith(diag, ports);
-    if (UdpWanted.load(std::memory_order_relaxed) && snap.Error.Empty())
-        diag.DumpUdp(ports, snap.Sockets, snap.Error);
-    return snap;
+    return DumpSockets(ports, nullptr, UdpWanted.load(std::memory_order_relaxed));
 }
 
 void Probe::Pause(bool paused)

@@ -55,7 +55,8 @@ struct ProbeOptions {
 // from any thread. An empty port list gives an empty snapshot without asking. On failure
 // the snapshot has no rows and says why in Error (also copied to *error when given).
 // Rows are sorted by local endpoint, then remote endpoint, then cookie.
-Snapshot DumpSockets(std::span<const std::uint16_t> ports, std::string* error = nullptr);
+// With `udp`, the UDP sockets on the ports too.
+Snapshot DumpSockets(std::span<const std::uint16_t> ports, std::string* error = nullptr, bool udp = false);
 
 // True when both snapshots show the same sockets in the same states, queues and timer
 // kinds and the same error. Ignores T, timer countdowns (TimerExpiresMs) and tcp_info

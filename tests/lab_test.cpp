@@ -48,8 +48,9 @@ std::string DifferencesFromSs(World& world, Lab& lab)
     world.Apply(lab.DumpNow());
     std::map<std::string, SsRow> by_cookie;
     for (auto port : lab.WatchedPorts())
-        for (const auto& r : SsRows(port))
-            by_cookie[r.Cookie] = r;
+        for (bool udp : {false, true})
+            for (const auto& r : SsRows(port, udp))
+                by_cookie[r.Cookie] = r;
     std::string diff;
     auto differ = [&](const std::string& what, const std::string& ours, const std::string& theirs) {
         if (ours != theirs)
@@ -57,7 +58,8 @@ std::string DifferencesFromSs(World& world, Lab& lab)
     };
     int in_kernel = 0;
     for (const auto& s : world.Sockets()) {
-        if (!s.InKernel || s.State() == TcpState::Close)
+        // (A UDP socket's CLOSE is ss's UNCONN: listed.)
+        if (!s.InKernel || (s.State() == TcpState::Close && s.K.Proto != IPPROTO_UDP))
             continue;
         ++in_kernel;
         auto it = by_cookie.find(CookieHex(s.Cookie));
@@ -68,14 +70,14 @@ std::string DifferencesFromSs(World& world, Lab& lab)
         const SsRow& r = it->second;
         auto ss_state = TcpStateFromName(r.State);
         std::string where = " of " + r.Local + " -> " + r.Peer;
-        differ("state" + where, std::string(TcpStateName(s.State())),
-               ss_state ? std::string(TcpStateName(*ss_state)) : r.State);
+        differ("state" + where, std::string(SocketStateName(s.State(), s.K.Proto)),
+               ss_state ? std::string(SocketStateName(*ss_state, s.K.Proto)) : r.State);
         // ss writes a dual-stack wildcard listener ([::] with IPV6_V6ONLY off) as "*:port".
         std::string local = s.K.Local.ToString();
         if (r.Local.starts_with("*:") && local.starts_with("[::]:"))
             local = "*:" + local.substr(5);
         differ("local", local, r.Local);
-        if (s.State() != TcpState::Listen)
+        if (s.State() != TcpState::Listen && s.State() != TcpState::Close) // ss: "0.0.0.0:*"
             differ("peer" + where, s.K.Remote.ToString(), r.Peer);
         differ("recv-q" + where, std::to_string(s.K.RecvQ), std::to_string(r.RecvQ));
         differ("send-q" + where, std::to_string(s.K.SendQ), std::to_string(r.SendQ));
