@@ -87,7 +87,7 @@ bool ChangesSocketList(const CallEvent& call)
 void World::Apply(const CallEvent& call)
 {
     ActorView& actor = ActorFor(call);
-    auto index = static_cast<std::size_t>(&actor - Now.ActorsList.data());
+    auto index = static_cast<std::size_t>(&actor - Known.ActorsList.data());
     RecordCall(actor, call);
     bool sockets_change = ChangesSocketList(call);
     UpdateLane(actor, call);
@@ -106,16 +106,16 @@ void World::Apply(const CallEvent& call)
         KeepFinished(call);
     }
     if (sockets_change)
-        Now.Stale = true;
+        Known.Stale = true;
     ++VersionCounter; // a call event is always visible (the ladder)
 }
 
 ActorView& World::ActorFor(const CallEvent& call)
 {
-    for (auto& a : Now.ActorsList)
+    for (auto& a : Known.ActorsList)
         if (a.Name == call.Actor)
             return a;
-    ActorView& a = Now.ActorsList.emplace_back();
+    ActorView& a = Known.ActorsList.emplace_back();
     a.Name = call.Actor;
     a.Kind = call.ActorKind;
     return a;
@@ -156,7 +156,7 @@ void World::UpdateLane(ActorView& actor, const CallEvent& call)
     if (call.Phase == CallPhase::Finished && call.Call == "return" && actor.LaneKind == "thread")
         actor.Status = "exited";
     if (call.Phase == CallPhase::Finished && call.Call == "waitpid" && call.Result > 0)
-        for (auto& lane : Now.ActorsList)
+        for (auto& lane : Known.ActorsList)
             if (lane.LaneKind == "process" && lane.Pid == call.Result)
                 lane.Status = "reaped";
 }
@@ -165,13 +165,13 @@ void World::UpdateLane(ActorView& actor, const CallEvent& call)
 void World::TakeInherited(std::size_t actor, const CallEvent& call)
 {
     for (const auto& f : call.Inherited) {
-        Now.ActorsList[actor].Fds[f.Handle] = f;
+        Known.ActorsList[actor].Fds[f.Handle] = f;
         SocketRecord& record = Record(f.Cookie);
         if (record.HeldBy)
             record.Shared = true;
         record.HeldBy = SocketRecord::Holder{actor, f.Handle};
         if (f.Inode != 0)
-            Now.LabInodes[f.Inode] = f.Cookie;
+            Known.LabInodes[f.Inode] = f.Cookie;
     }
 }
 
@@ -181,11 +181,11 @@ void World::TakeNewDescriptor(std::size_t actor, const CallEvent& call)
     if (!call.NewFd)
         return;
     const FdInfo& fd = *call.NewFd;
-    Now.ActorsList[actor].Fds[fd.Handle] = fd;
+    Known.ActorsList[actor].Fds[fd.Handle] = fd;
     SocketRecord& record = Record(fd.Cookie);
     record.HeldBy = SocketRecord::Holder{actor, fd.Handle};
     if (fd.Inode != 0)
-        Now.LabInodes[fd.Inode] = fd.Cookie;
+        Known.LabInodes[fd.Inode] = fd.Cookie;
     record.EverHeld = true;
     if (!record.FirstSeen)
         record.FirstSeen = call.TEnd;
@@ -227,23 +227,23 @@ bool World::NoteWrite(std::uint64_t cookie, const CallEvent& call)
 // close(): the actor's descriptor is gone; the socket may still be held by another lane.
 void World::ReleaseDescriptor(std::size_t actor, std::uint64_t cookie, const CallEvent& call)
 {
-    Now.ActorsList[actor].Fds.erase(call.Handle);
-    auto record = Now.Records.find(cookie);
-    if (cookie != 0 && record != Now.Records.end() && record->second.HeldBy &&
+    Known.ActorsList[actor].Fds.erase(call.Handle);
+    auto record = Known.Records.find(cookie);
+    if (cookie != 0 && record != Known.Records.end() && record->second.HeldBy &&
         record->second.HeldBy->Actor == actor && record->second.HeldBy->Handle == call.Handle) {
         record->second.HeldBy.reset();
         // After fork() two processes hold the socket: it stays held by the other.
         if (record->second.Shared)
             record->second.HeldBy = AnotherHolder(cookie);
     }
-    if (record == Now.Records.end() || !record->second.HeldBy)
-        std::erase_if(Now.LabInodes, [&](const auto& entry) { return entry.second == cookie; });
+    if (record == Known.Records.end() || !record->second.HeldBy)
+        std::erase_if(Known.LabInodes, [&](const auto& entry) { return entry.second == cookie; });
 }
 
 std::optional<SocketRecord::Holder> World::AnotherHolder(std::uint64_t cookie) const
 {
-    for (std::size_t i = 0; i < Now.ActorsList.size(); ++i)
-        for (const auto& [handle, f] : Now.ActorsList[i].Fds)
+    for (std::size_t i = 0; i < Known.ActorsList.size(); ++i)
+        for (const auto& [handle, f] : Known.ActorsList[i].Fds)
             if (f.Cookie == cookie)
                 return SocketRecord::Holder{i, handle};
     return std::nullopt;
@@ -251,35 +251,35 @@ std::optional<SocketRecord::Holder> World::AnotherHolder(std::uint64_t cookie) c
 
 void World::KeepFinished(const CallEvent& call)
 {
-    Now.Finished.push_back({++CallsFinished, call});
-    if (Now.Finished.size() > MaxFinishedKept)
-        Now.Finished.pop_front();
+    Known.Finished.push_back({++CallsFinished, call});
+    if (Known.Finished.size() > MaxFinishedKept)
+        Known.Finished.pop_front();
 }
 
 void World::Apply(const Snapshot& snap)
 {
-    ++Now.Snapshots;
-    Now.LastSnapshotT = snap.T;
-    bool error_changed = Now.LastProbeError != snap.Error;
-    Now.LastProbeError = snap.Error;
+    ++Known.Snapshots;
+    Known.LastSnapshotT = snap.T;
+    bool error_changed = Known.LastProbeError != snap.Error;
+    Known.LastProbeError = snap.Error;
     if (snap.Error.Empty())
-        Now.Rows = snap.Sockets;
+        Known.Rows = snap.Sockets;
     bool counters_changed = NoteCounters(snap);
     NoteRows(snap.T);
     // Compare with what a reader saw before this snapshot (if the lists were stale, a call
     // event has already counted as a change).
-    bool was_stale = Now.Stale;
-    auto old_sockets = std::move(Now.SocketsList);
-    auto old_listeners = std::move(Now.ListenersList);
+    bool was_stale = Known.Stale;
+    auto old_sockets = std::move(Known.SocketsList);
+    auto old_listeners = std::move(Known.ListenersList);
     Rebuild();
-    for (auto& s : Now.SocketsList) {
+    for (auto& s : Known.SocketsList) {
         if (!s.InKernel) {
             NoteState(s.Cookie, TcpState::Close, snap.T);
-            s.History = Now.Records[s.Cookie].History;
+            s.History = Known.Records[s.Cookie].History;
         }
     }
-    if (was_stale || error_changed || counters_changed || !SameList(old_sockets, Now.SocketsList) ||
-        !SameList(old_listeners, Now.ListenersList))
+    if (was_stale || error_changed || counters_changed || !SameList(old_sockets, Known.SocketsList) ||
+        !SameList(old_listeners, Known.ListenersList))
         ++VersionCounter;
 }
 
@@ -288,14 +288,14 @@ bool World::NoteCounters(const Snapshot& snap)
 {
     bool changed = false;
     if (!snap.Counters.empty()) {
-        if (Now.CountersAtStart.empty())
-            Now.CountersAtStart = snap.Counters;
-        changed = Now.CountersNow != snap.Counters;
-        Now.CountersNow = snap.Counters;
+        if (Known.CountersAtStart.empty())
+            Known.CountersAtStart = snap.Counters;
+        changed = Known.CountersNow != snap.Counters;
+        Known.CountersNow = snap.Counters;
     }
     if (!snap.Sysctls.empty()) {
-        changed = changed || Now.SysctlValues != snap.Sysctls;
-        Now.SysctlValues = snap.Sysctls;
+        changed = changed || Known.SysctlValues != snap.Sysctls;
+        Known.SysctlValues = snap.Sysctls;
     }
     return changed;
 }
@@ -304,7 +304,7 @@ bool World::NoteCounters(const Snapshot& snap)
 // segments its change of state proves).
 void World::NoteRows(double t)
 {
-    for (const auto& row : Now.Rows) {
+    for (const auto& row : Known.Rows) {
         SocketRecord& record = Record(row.Cookie);
         if (!record.FirstSeen)
             record.FirstSeen = t;
@@ -326,31 +326,31 @@ void World::NoteState(std::uint64_t cookie, TcpState state, double t)
 
 void World::Apply(const Segment& segment)
 {
-    Now.SegmentList.push_back(segment);
+    Known.SegmentList.push_back(segment);
     ++SegmentCount;
-    if (Now.SegmentList.size() > MaxSegments)
-        Now.SegmentList.pop_front();
+    if (Known.SegmentList.size() > MaxSegments)
+        Known.SegmentList.pop_front();
     ++VersionCounter;
 }
 
 void World::Clear()
 {
-    Now = {};
+    Known = {};
     ++VersionCounter;
 }
 
 std::uint64_t World::CounterDelta(const std::string& name) const
 {
-    auto now = Now.CountersNow.find(name);
-    auto start = Now.CountersAtStart.find(name);
-    if (now == Now.CountersNow.end() || start == Now.CountersAtStart.end() || now->second < start->second)
+    auto now = Known.CountersNow.find(name);
+    auto start = Known.CountersAtStart.find(name);
+    if (now == Known.CountersNow.end() || start == Known.CountersAtStart.end() || now->second < start->second)
         return 0;
     return now->second - start->second;
 }
 
 const ActorView* World::FindActor(std::string_view name) const
 {
-    for (const auto& a : Now.ActorsList)
+    for (const auto& a : Known.ActorsList)
         if (a.Name == name)
             return &a;
     return nullptr;
@@ -358,7 +358,7 @@ const ActorView* World::FindActor(std::string_view name) const
 
 const CallEvent* World::FindCall(std::uint64_t id) const
 {
-    for (const auto& a : Now.ActorsList)
+    for (const auto& a : Known.ActorsList)
         for (const auto& c : a.Calls)
             if (c.Id == id)
                 return &c;
@@ -375,8 +375,8 @@ const SocketView* World::FindSocket(std::uint64_t cookie) const
 
 const SocketRecord* World::FindRecord(std::uint64_t cookie) const
 {
-    auto it = Now.Records.find(cookie);
-    return it == Now.Records.end() ? nullptr : &it->second;
+    auto it = Known.Records.find(cookie);
+    return it == Known.Records.end() ? nullptr : &it->second;
 }
 
 } // namespace sockscope

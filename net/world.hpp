@@ -99,7 +99,8 @@ struct SocketRecord {
     };
     static constexpr std::size_t MaxSentTail = 64 * 1024;
     std::optional<SentLog> Sent;        // what the lab wrote on it
-    // What calls reported, for when the kernel does not list it.
+    // Its ends as calls reported them (bind, connect, accept): shown while the kernel
+    // does not list it, and the ends of the data segments its writes imply.
     std::optional<Endpoint> Local, Remote;
     // Listener after listen(), Server after accept(), Client after connect().
     std::optional<SocketRole> Role;
@@ -124,9 +125,9 @@ public:
 
     // The socket and listener lists are rebuilt lazily: a call event only marks them
     // stale, and the first read after it rebuilds them (once per frame, not per event).
-    const std::vector<SocketView>& Sockets() const { EnsureBuilt(); return Now.SocketsList; }
-    const std::vector<ListenerView>& Listeners() const { EnsureBuilt(); return Now.ListenersList; }
-    const std::vector<ActorView>& Actors() const { return Now.ActorsList; }
+    const std::vector<SocketView>& Sockets() const { EnsureBuilt(); return Known.SocketsList; }
+    const std::vector<ListenerView>& Listeners() const { EnsureBuilt(); return Known.ListenersList; }
+    const std::vector<ActorView>& Actors() const { return Known.ActorsList; }
     const ActorView* FindActor(std::string_view name) const;
     const CallEvent* FindCall(std::uint64_t id) const;
     const SocketView* FindSocket(std::uint64_t cookie) const;
@@ -136,25 +137,25 @@ public:
     // Bumps whenever anything a user could see changed (timer countdowns excepted).
     std::uint64_t Version() const { return VersionCounter; }
     // Time of the latest snapshot applied (lab clock), and the probe's error if any.
-    double SnapshotTime() const { return Now.LastSnapshotT; }
-    std::uint64_t SnapshotCount() const { return Now.Snapshots; }
-    const Phrase& ProbeError() const { return Now.LastProbeError; }
+    double SnapshotTime() const { return Known.LastSnapshotT; }
+    std::uint64_t SnapshotCount() const { return Known.Snapshots; }
+    const Phrase& ProbeError() const { return Known.LastProbeError; }
 
     // Kernel-wide TCP counters: the latest values and how much each moved since the
     // first snapshot after Clear() (the lesson's start). And the TCP sysctls.
-    const std::map<std::string, std::uint64_t>& CounterValues() const { return Now.CountersNow; }
+    const std::map<std::string, std::uint64_t>& CounterValues() const { return Known.CountersNow; }
     std::uint64_t CounterDelta(const std::string& name) const;
-    const std::map<std::string, std::string>& Sysctls() const { return Now.SysctlValues; }
+    const std::map<std::string, std::string>& Sysctls() const { return Known.SysctlValues; }
 
     // The most recent MaxFinishedKept finished calls since Clear(), oldest first.
     static constexpr std::size_t MaxFinishedKept = 4096;
-    const std::deque<FinishedCall>& FinishedCalls() const { return Now.Finished; }
+    const std::deque<FinishedCall>& FinishedCalls() const { return Known.Finished; }
 
     // The lab's TCP segments, oldest first (the most recent MaxSegments since Clear()),
     // captured on the loopback interface. SegmentsApplied() counts every segment ever
     // applied (never reset), so Segments().back() is number SegmentsApplied().
     static constexpr std::size_t MaxSegments = 20000;
-    const std::deque<Segment>& Segments() const { return Now.SegmentList; }
+    const std::deque<Segment>& Segments() const { return Known.SegmentList; }
     std::uint64_t SegmentsApplied() const { return SegmentCount; }
     // No capture: deduce the segments state changes and writes prove, marked inferred.
     void SetInferSegments(bool infer) { InferSegments = infer; }
@@ -179,21 +180,24 @@ private:
     void Rebuild();
     void EnsureBuilt() const
     {
-        if (Now.Stale)
+        if (Known.Stale)
             const_cast<World*>(this)->Rebuild(); // single-threaded by contract (see above)
     }
+    using FourTuples = std::set<std::pair<Endpoint, Endpoint>>; // (local, remote)
     bool FillHolder(SocketView& view, std::uint64_t cookie, std::uint32_t inode = 0) const;
     ListenerView ListenerFor(const KernelSocket& row) const;
     std::vector<Endpoint> ServerEnds() const;
+    FourTuples LabFourTuples() const;
     SocketView KernelSocketView(const KernelSocket& row, const std::vector<Endpoint>& server_ends,
-                                const std::set<std::pair<Endpoint, Endpoint>>& lab_ends) const;
+                                const FourTuples& lab_ends) const;
     SocketView HeldOutsideKernel(std::uint64_t cookie, const SocketRecord& record) const;
     void AddWaitingBytes();
+    void AddHistoryAndSort();
     // Segments without a capture, in world_infer.cpp
     void InferFromState(const KernelSocket& row, TcpState before, double t);
     void InferWrite(const SocketRecord& record, const CallEvent& call);
 
-    SocketRecord& Record(std::uint64_t cookie) { return Now.Records[cookie]; }
+    SocketRecord& Record(std::uint64_t cookie) { return Known.Records[cookie]; }
 
     // Everything a session knows: Clear() replaces it whole, so nothing can be forgotten.
     struct Session {
@@ -212,7 +216,7 @@ private:
         std::map<std::string, std::uint64_t> CountersNow, CountersAtStart;
         std::map<std::string, std::string> SysctlValues;
     };
-    Session Now;
+    Session Known;
     // Kept across Clear(): settings, and numbers readers compare with what they saw.
     bool InferSegments = false;
     std::uint64_t VersionCounter = 0;

@@ -45,43 +45,51 @@ bool InSynQueue(TcpState s)
     return s == TcpState::SynRecv || s == TcpState::NewSynRecv;
 }
 
-using FourTuples = std::set<std::pair<Endpoint, Endpoint>>;
-
 } // namespace
 
 void World::Rebuild()
 {
-    Now.Stale = false;
-    Now.ListenersList.clear();
-    Now.SocketsList.clear();
-    for (const auto& row : Now.Rows)
+    Known.Stale = false;
+    Known.ListenersList.clear();
+    Known.SocketsList.clear();
+    for (const auto& row : Known.Rows)
         if (row.State == TcpState::Listen)
-            Now.ListenersList.push_back(ListenerFor(row));
-
-    // Four-tuples of the sockets the lab made, to tell lab connections from external ones.
-    FourTuples lab_ends;
-    for (const auto& row : Now.Rows)
-        if (const SocketRecord* record = FindRecord(row.Cookie); record && record->EverHeld)
-            lab_ends.emplace(Plain(row.Local), Plain(row.Remote));
+            Known.ListenersList.push_back(ListenerFor(row));
     std::vector<Endpoint> server_ends = ServerEnds();
+    FourTuples lab_ends = LabFourTuples();
     std::set<std::uint64_t> in_kernel;
-    for (const auto& row : Now.Rows) {
+    for (const auto& row : Known.Rows) {
         in_kernel.insert(row.Cookie);
-        Now.SocketsList.push_back(KernelSocketView(row, server_ends, lab_ends));
+        Known.SocketsList.push_back(KernelSocketView(row, server_ends, lab_ends));
     }
     AddWaitingBytes();
-
-    for (const auto& [cookie, record] : Now.Records)
+    for (const auto& [cookie, record] : Known.Records)
         if (record.HeldBy && !in_kernel.count(cookie))
-            Now.SocketsList.push_back(HeldOutsideKernel(cookie, record));
+            Known.SocketsList.push_back(HeldOutsideKernel(cookie, record));
+    AddHistoryAndSort();
+}
 
-    for (auto& s : Now.SocketsList) {
+// Four-tuples of the sockets the lab made, to tell lab connections from external ones.
+World::FourTuples World::LabFourTuples() const
+{
+    FourTuples ends;
+    for (const auto& row : Known.Rows)
+        if (const SocketRecord* record = FindRecord(row.Cookie); record && record->EverHeld)
+            ends.emplace(Plain(row.Local), Plain(row.Remote));
+    return ends;
+}
+
+// Each socket's history, then the order the panels list them in: listeners, clients,
+// servers, each oldest first.
+void World::AddHistoryAndSort()
+{
+    for (auto& s : Known.SocketsList) {
         if (const SocketRecord* record = FindRecord(s.Cookie)) {
             s.History = record->History;
             s.FirstSeen = record->FirstSeen.value_or(0);
         }
     }
-    std::stable_sort(Now.SocketsList.begin(), Now.SocketsList.end(), [](const SocketView& a, const SocketView& b) {
+    std::stable_sort(Known.SocketsList.begin(), Known.SocketsList.end(), [](const SocketView& a, const SocketView& b) {
         return std::tie(a.Role, a.FirstSeen, a.K.Local.Port, a.K.Remote.Port, a.Cookie) <
                std::tie(b.Role, b.FirstSeen, b.K.Local.Port, b.K.Remote.Port, b.Cookie);
     });
@@ -94,12 +102,12 @@ bool World::FillHolder(SocketView& view, std::uint64_t cookie, std::uint32_t ino
 {
     const SocketRecord* record = FindRecord(cookie);
     if ((!record || !record->HeldBy) && inode != 0) {
-        if (auto by_inode = Now.LabInodes.find(inode); by_inode != Now.LabInodes.end())
+        if (auto by_inode = Known.LabInodes.find(inode); by_inode != Known.LabInodes.end())
             record = FindRecord(by_inode->second);
     }
     if (!record || !record->HeldBy)
         return false;
-    const ActorView& actor = Now.ActorsList[record->HeldBy->Actor];
+    const ActorView& actor = Known.ActorsList[record->HeldBy->Actor];
     view.Actor = actor.Name;
     view.Handle = record->HeldBy->Handle;
     if (auto fd = actor.Fds.find(view.Handle); fd != actor.Fds.end())
@@ -114,7 +122,7 @@ ListenerView World::ListenerFor(const KernelSocket& row) const
     l.Local = row.Local;
     l.Backlog = row.SendQ;
     l.AcceptQueue = row.RecvQ;
-    for (const auto& other : Now.Rows)
+    for (const auto& other : Known.Rows)
         if (InSynQueue(other.State) && ListensFor(row.Local, other.Local))
             ++l.SynQueue;
     SocketView holder;
@@ -130,9 +138,9 @@ ListenerView World::ListenerFor(const KernelSocket& row) const
 std::vector<Endpoint> World::ServerEnds() const
 {
     std::vector<Endpoint> ends;
-    for (const auto& l : Now.ListenersList)
+    for (const auto& l : Known.ListenersList)
         ends.push_back(l.Local);
-    for (const auto& [cookie, record] : Now.Records)
+    for (const auto& [cookie, record] : Known.Records)
         if (record.Role == SocketRole::Listener && record.Local)
             ends.push_back(*record.Local);
     return ends;
@@ -192,7 +200,7 @@ SocketView World::HeldOutsideKernel(std::uint64_t cookie, const SocketRecord& re
     if (record.Role)
         v.Role = *record.Role;
     else // not yet listening or connected: what its actor is for
-        v.Role = Now.ActorsList[record.HeldBy->Actor].Kind == "server" ? SocketRole::Listener : SocketRole::Client;
+        v.Role = Known.ActorsList[record.HeldBy->Actor].Kind == "server" ? SocketRole::Listener : SocketRole::Client;
     return v;
 }
 
@@ -225,13 +233,13 @@ std::optional<std::string> Tail(const std::optional<SocketRecord::SentLog>& log,
 void World::AddWaitingBytes()
 {
     // Until the lab writes, nothing is known of any queue's bytes.
-    if (std::none_of(Now.Records.begin(), Now.Records.end(), [](const auto& r) { return r.second.Sent.has_value(); }))
+    if (std::none_of(Known.Records.begin(), Known.Records.end(), [](const auto& r) { return r.second.Sent.has_value(); }))
         return;
     std::map<std::pair<Endpoint, Endpoint>, std::uint64_t> by_ends;
-    for (const auto& v : Now.SocketsList)
+    for (const auto& v : Known.SocketsList)
         if (v.InKernel && v.State() != TcpState::Listen)
             by_ends[{Plain(v.K.Local), Plain(v.K.Remote)}] = v.Cookie;
-    for (auto& v : Now.SocketsList) {
+    for (auto& v : Known.SocketsList) {
         if (!v.InKernel || v.State() == TcpState::Listen)
             continue;
         std::size_t recv = v.K.RecvQ, send = v.K.SendQ;
