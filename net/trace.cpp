@@ -1,5 +1,6 @@
 #include "trace.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdlib>
@@ -239,23 +240,44 @@ bool TraceWriter::Open(const std::string& path, std::string& error)
     return true;
 }
 
-bool TraceWriter::Update(World& world, const LessonPlayer* player, double t)
+bool TraceWriter::Update(const World& world, const LessonPlayer* player, double t)
 {
     int step = player ? player->StepIndex() : -1;
     if (!File || (world.Version() == LastVersion && step == LastStep))
         return false;
     LastVersion = world.Version();
     LastStep = step;
-    json line = TraceLine(world, player, t, world.TakeFinishedCalls());
-    // The segments seen since the previous line.
-    json segments = json::array();
-    for (const auto& s : world.TakeNewSegments())
-        segments.push_back(SegmentToJson(s));
-    line["segments"] = std::move(segments);
+    json line = TraceLine(world, player, t, NewCalls(world));
+    line["segments"] = NewSegments(world);
     std::string text = line.dump() + "\n";
     std::fwrite(text.data(), 1, text.size(), File);
     std::fflush(File);
     return true;
+}
+
+// The calls that finished since the previous line (those the world still keeps).
+std::vector<CallEvent> TraceWriter::NewCalls(const World& world)
+{
+    std::vector<CallEvent> calls;
+    for (const auto& f : world.FinishedCalls()) {
+        if (f.Seq <= CallsWritten)
+            continue;
+        calls.push_back(f.Call);
+        CallsWritten = f.Seq;
+    }
+    return calls;
+}
+
+// The segments seen since the previous line (those the world still keeps).
+json TraceWriter::NewSegments(const World& world)
+{
+    const auto& kept = world.Segments();
+    auto n = static_cast<std::size_t>(std::min<std::uint64_t>(world.SegmentsApplied() - SegmentsWritten, kept.size()));
+    SegmentsWritten = world.SegmentsApplied();
+    json segments = json::array();
+    for (auto it = kept.end() - static_cast<std::ptrdiff_t>(n); it != kept.end(); ++it)
+        segments.push_back(SegmentToJson(*it));
+    return segments;
 }
 
 } // namespace sockscope

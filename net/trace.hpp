@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace sockscope {
 
@@ -20,14 +21,22 @@ public:
     // Opens `path` for appending. On failure returns false and sets `error`.
     bool Open(const std::string& path, std::string& error);
     bool IsOpen() const { return File != nullptr; }
-    // Writes one line if the world changed since the previous line (or calls finished).
-    // Takes the finished calls out of the world. Returns true if a line was written.
-    bool Update(World& world, const LessonPlayer* player, double t);
+    // Writes one line if the world changed since the previous line (or the step did), with
+    // the calls that finished and the segments seen since then. Returns true if a line was
+    // written.
+    bool Update(const World& world, const LessonPlayer* player, double t);
 
 private:
+    std::vector<CallEvent> NewCalls(const World& world);
+    nlohmann::json NewSegments(const World& world);
+
     std::FILE* File = nullptr;
     std::uint64_t LastVersion = ~0ull;
     int LastStep = -2;
+    // How far this writer has read the world's finished calls and segments (their numbers
+    // keep growing across World::Clear(), so these stay valid).
+    std::uint64_t CallsWritten = 0;
+    std::uint64_t SegmentsWritten = 0;
 };
 
 } // namespace sockscope

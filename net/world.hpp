@@ -81,6 +81,39 @@ struct ActorView {
                                     // (a process exited, not yet reaped), "reaped"
 };
 
+// Everything the model knows of one socket, kept by its cookie for as long as the session
+// lasts: what the kernel showed of it, and what the lab's calls said about it.
+struct SocketRecord {
+    std::vector<StateChange> History;   // every state the kernel was seen to have it in
+    std::optional<double> FirstSeen;    // when a snapshot listed it or a call made it
+    bool EverHeld = false;              // a lab descriptor has held it (created or accepted)
+    struct Holder {
+        std::size_t Actor = 0;          // index into World::Actors()
+        std::string Handle;             // that actor's name for the descriptor
+    };
+    std::optional<Holder> HeldBy;       // the lab descriptor that holds it now
+    bool Shared = false;                // more than one lane held it (fork's copies)
+    struct SentLog {
+        std::string Tail;               // the last bytes written on it (at most MaxSentTail)
+        bool Complete = true;           // false once a write kept only part of what it sent
+    };
+    static constexpr std::size_t MaxSentTail = 64 * 1024;
+    std::optional<SentLog> Sent;        // what the lab wrote on it
+    // Its ends as calls reported them (bind, connect, accept): shown while the kernel
+    // does not list it, and the ends of the data segments its writes imply.
+    std::optional<Endpoint> Local, Remote;
+    // Listener after listen(), Server after accept(), Client after connect().
+    std::optional<SocketRole> Role;
+    bool Udp = false;                   // socket() made it SOCK_DGRAM
+};
+
+// A call that finished, numbered in the order it was applied. The numbers keep growing
+// across Clear(), so a reader (the trace writer) can remember how far it has read.
+struct FinishedCall {
+    std::uint64_t Seq = 0;
+    CallEvent Call;
+};
+
 class World {
 public:
     static constexpr std::size_t MaxCallsPerActor = 4096;
@@ -93,78 +126,103 @@ public:
 
     // The socket and listener lists are rebuilt lazily: a call event only marks them
     // stale, and the first read after it rebuilds them (once per frame, not per event).
-    const std::vector<SocketView>& Sockets() const { EnsureBuilt(); return SocketsList; }
-    const std::vector<ListenerView>& Listeners() const { EnsureBuilt(); return ListenersList; }
-    const std::vector<ActorView>& Actors() const { return ActorsList; }
+    const std::vector<SocketView>& Sockets() const { EnsureBuilt(); return Known.SocketsList; }
+    const std::vector<ListenerView>& Listeners() const { EnsureBuilt(); return Known.ListenersList; }
+    const std::vector<ActorView>& Actors() const { return Known.ActorsList; }
     const ActorView* FindActor(std::string_view name) const;
     const CallEvent* FindCall(std::uint64_t id) const;
     const SocketView* FindSocket(std::uint64_t cookie) const;
+    // What the model knows of a socket by its cookie, or nullptr.
+    const SocketRecord* FindRecord(std::uint64_t cookie) const;
 
     // Bumps whenever anything a user could see changed (timer countdowns excepted).
     std::uint64_t Version() const { return VersionCounter; }
     // Time of the latest snapshot applied (lab clock), and the probe's error if any.
-    double SnapshotTime() const { return LastSnapshotT; }
-    std::uint64_t SnapshotCount() const { return Snapshots; }
-    const Phrase& ProbeError() const { return LastProbeError; }
+    double SnapshotTime() const { return Known.LastSnapshotT; }
+    std::uint64_t SnapshotCount() const { return Known.Snapshots; }
+    const Phrase& ProbeError() const { return Known.LastProbeError; }
 
     // Kernel-wide TCP counters: the latest values and how much each moved since the
     // first snapshot after Clear() (the lesson's start). And the TCP sysctls.
-    const std::map<std::string, std::uint64_t>& CounterValues() const { return CountersNow; }
+    const std::map<std::string, std::uint64_t>& CounterValues() const { return Known.CountersNow; }
     std::uint64_t CounterDelta(const std::string& name) const;
-    const std::map<std::string, std::string>& Sysctls() const { return SysctlValues; }
+    const std::map<std::string, std::string>& Sysctls() const { return Known.SysctlValues; }
 
-    // Calls that finished since the previous call of this function (for the trace).
-    std::vector<CallEvent> TakeFinishedCalls();
+    // The most recent MaxFinishedKept finished calls since Clear(), oldest first.
+    static constexpr std::size_t MaxFinishedKept = 4096;
+    const std::deque<FinishedCall>& FinishedCalls() const { return Known.Finished; }
 
-    // The lab's TCP segments, oldest first (the most recent MaxSegments), captured on the
-    // loopback interface; and those since the previous TakeNewSegments() (for the trace).
+    // The lab's TCP segments, oldest first (the most recent MaxSegments since Clear()),
+    // captured on the loopback interface. SegmentsApplied() counts every segment ever
+    // applied (never reset), so Segments().back() is number SegmentsApplied().
     static constexpr std::size_t MaxSegments = 20000;
-    const std::deque<Segment>& Segments() const { return SegmentList; }
-    std::vector<Segment> TakeNewSegments();
+    const std::deque<Segment>& Segments() const { return Known.SegmentList; }
+    std::uint64_t SegmentsApplied() const { return SegmentCount; }
     // No capture: deduce the segments state changes and writes prove, marked inferred.
     void SetInferSegments(bool infer) { InferSegments = infer; }
 
 private:
+    // Apply(CallEvent), in world.cpp
+    ActorView& ActorFor(const CallEvent& call);
+    void RecordCall(ActorView& actor, const CallEvent& call);
+    void UpdateLane(ActorView& actor, const CallEvent& call);
+    void TakeInherited(std::size_t actor, const CallEvent& call);
+    void TakeNewDescriptor(std::size_t actor, const CallEvent& call);
+    void NoteAddressesAndRole(std::uint64_t cookie, const CallEvent& call);
+    bool NoteWrite(std::uint64_t cookie, const CallEvent& call);
+    void ReleaseDescriptor(std::size_t actor, std::uint64_t cookie, const CallEvent& call);
+    std::optional<SocketRecord::Holder> AnotherHolder(std::uint64_t cookie) const;
+    void KeepFinished(const CallEvent& call);
+    // Apply(Snapshot), in world.cpp
+    bool NoteCounters(const Snapshot& snap);
+    void NoteRows(double t);
+    void NoteState(std::uint64_t cookie, TcpState state, double t);
+    // The socket and listener lists, in world_views.cpp
     void Rebuild();
     void EnsureBuilt() const
     {
-        if (Stale)
+        if (Known.Stale)
             const_cast<World*>(this)->Rebuild(); // single-threaded by contract (see above)
     }
-    void NoteState(std::uint64_t cookie, TcpState state, double t);
+    using FourTuples = std::set<std::pair<Endpoint, Endpoint>>; // (local, remote)
+    bool FillHolder(SocketView& view, std::uint64_t cookie, std::uint32_t inode = 0) const;
+    ListenerView ListenerFor(const KernelSocket& row) const;
+    std::vector<Endpoint> ServerEnds() const;
+    FourTuples LabFourTuples() const;
+    SocketView KernelSocketView(const KernelSocket& row, const std::vector<Endpoint>& server_ends,
+                                const FourTuples& lab_ends) const;
+    SocketView HeldOutsideKernel(std::uint64_t cookie, const SocketRecord& record) const;
     void AddWaitingBytes();
+    void AddHistoryAndSort();
+    // Segments without a capture, in world_infer.cpp
     void InferFromState(const KernelSocket& row, TcpState before, double t);
-    ActorView& ActorFor(const CallEvent& call);
+    void InferWrite(const SocketRecord& record, const CallEvent& call);
 
-    std::vector<KernelSocket> Rows;       // latest snapshot
-    bool Stale = false;
-    std::vector<SocketView> SocketsList;
-    std::vector<ListenerView> ListenersList;
-    std::vector<ActorView> ActorsList;
-    std::map<std::uint64_t, std::vector<StateChange>> HistoryByCookie;
-    std::map<std::uint64_t, double> FirstSeenByCookie;
-    std::set<std::uint64_t> EverHeld;     // cookies a descriptor has held (accepted or created)
-    std::map<std::uint64_t, std::pair<std::size_t, std::string>> LabCookies; // cookie -> (actor index, handle)
-    std::map<std::uint32_t, std::uint64_t> LabInodes; // inode -> cookie, for lab descriptors
-    std::set<std::uint64_t> SharedCookies; // sockets that more than one lane held (fork's copies)
-    struct SentLog {
-        std::string Tail;             // the last bytes written on the socket (at most MaxSentTail)
-        bool Complete = true;         // false once a write kept only part of what it sent
+    SocketRecord& Record(std::uint64_t cookie) { return Known.Records[cookie]; }
+
+    // Everything a session knows: Clear() replaces it whole, so nothing can be forgotten.
+    struct Session {
+        std::vector<KernelSocket> Rows; // latest snapshot
+        bool Stale = false;             // the lists below wait for Rebuild()
+        std::vector<SocketView> SocketsList;
+        std::vector<ListenerView> ListenersList;
+        std::vector<ActorView> ActorsList;
+        std::map<std::uint64_t, SocketRecord> Records;    // by cookie
+        std::map<std::uint32_t, std::uint64_t> LabInodes; // inode -> cookie, for lab descriptors
+        std::deque<FinishedCall> Finished;
+        std::deque<Segment> SegmentList;
+        double LastSnapshotT = 0;
+        std::uint64_t Snapshots = 0;
+        Phrase LastProbeError;
+        std::map<std::string, std::uint64_t> CountersNow, CountersAtStart;
+        std::map<std::string, std::string> SysctlValues;
     };
-    static constexpr std::size_t MaxSentTail = 64 * 1024;
-    std::map<std::uint64_t, SentLog> Sent; // cookie -> what the lab wrote on it
-    std::map<std::uint64_t, Endpoint> LabLocal, LabRemote; // what calls reported, for sockets not in the kernel
-    std::map<std::uint64_t, SocketRole> LabRoles; // Listener after listen(), Server after accept(), Client after connect()
-    std::vector<CallEvent> Finished;
-    std::deque<Segment> SegmentList;
+    Session Known;
+    // Kept across Clear(): settings, and numbers readers compare with what they saw.
     bool InferSegments = false;
-    std::size_t SegmentsNew = 0;   // the newest segments TakeNewSegments() has not returned
     std::uint64_t VersionCounter = 0;
-    double LastSnapshotT = 0;
-    std::uint64_t Snapshots = 0;
-    Phrase LastProbeError;
-    std::map<std::string, std::uint64_t> CountersNow, CountersAtStart;
-    std::map<std::string, std::string> SysctlValues;
+    std::uint64_t CallsFinished = 0;  // the Seq of the newest FinishedCall
+    std::uint64_t SegmentCount = 0;   // segments ever applied
 };
 
 } // namespace sockscope

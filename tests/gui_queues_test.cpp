@@ -6,6 +6,7 @@
 #include "queue_model.hpp"
 
 #include <algorithm>
+#include <set>
 
 using namespace sockscope;
 using namespace sockscope::guitest;
@@ -86,6 +87,64 @@ const QueueBoxSeen* SeenBox(const UiState& state, std::uint16_t client_port)
 }
 
 } // namespace
+
+// --- what the panel draws in the no-accept lesson ----------------------------------------
+
+namespace {
+
+std::vector<std::string> Labels(const QueueRowView& row)
+{
+    std::vector<std::string> labels;
+    for (const auto& box : row.Boxes)
+        labels.push_back(box.Label);
+    return labels;
+}
+
+} // namespace
+
+TEST(QueueSlots, ThreeOfSixTakenWithTheClientPorts)
+{
+    World world = NoAcceptAfterThreeConnects();
+    ASSERT_EQ(world.Listeners().size(), 1u);
+    const ListenerView& listener = world.Listeners()[0];
+    EXPECT_EQ(listener.Backlog, 5u);
+    EXPECT_EQ(listener.AcceptQueue, 3u);
+
+    ListenerQueues q = CollectListenerQueues(world, listener);
+    EXPECT_EQ(q.Places, 6);
+    EXPECT_EQ(q.Accept.Count, 3) << "three places taken, three free";
+    EXPECT_FALSE(q.Accept.Bar);
+    auto taken = Labels(q.Accept);
+    EXPECT_EQ(std::multiset<std::string>(taken.begin(), taken.end()),
+              (std::multiset<std::string>{":50001", ":50002", ":50003"}));
+    EXPECT_EQ(q.Syn.Count, 0);
+    EXPECT_TRUE(q.Syn.Boxes.empty());
+    EXPECT_TRUE(q.Accepted.Boxes.empty()) << "nobody called accept()";
+}
+
+TEST(QueueSlots, TheKernelsCountWinsOverRowsNotYetSeen)
+{
+    World world = NoAcceptAfterThreeConnects();
+    ListenerView listener = world.Listeners()[0];
+    listener.AcceptQueue = 4; // the kernel counts a fourth the dump did not list yet
+    ListenerQueues q = CollectListenerQueues(world, listener);
+    ASSERT_EQ(q.Accept.Boxes.size(), 4u);
+    EXPECT_EQ(q.Accept.Boxes[3].Label, ":?");
+    EXPECT_EQ(q.Accept.Boxes[3].Client.Family, 0) << "not followed from frame to frame";
+}
+
+TEST(QueueSlots, ClientsStuckInSynSentAreListed)
+{
+    World world = NoAcceptAfterThreeConnects();
+    Snapshot snap;
+    snap.T = 21;
+    snap.Sockets.push_back(Row(TcpState::Listen, "127.0.0.1:4000", "0.0.0.0:0", 0x100, 1003, 6, 5));
+    snap.Sockets.push_back(Row(TcpState::SynSent, "127.0.0.1:50009", "127.0.0.1:4000", 0x400, 2000));
+    world.Apply(snap);
+    ListenerQueues q = CollectListenerQueues(world, world.Listeners()[0]);
+    EXPECT_EQ(q.SynSentCount, 1);
+    EXPECT_EQ(q.SynSent, std::vector<std::uint16_t>{50009});
+}
 
 TEST(GuiQueues, PastFortyEightPlacesTheAcceptQueueIsOneBar)
 {

@@ -22,44 +22,6 @@ TEST(QueueSlots, BacklogFiveGivesSixPlaces)
     EXPECT_NE(PlacesCaption(5, Lang::Zh).find("backlog 5 → 6"), std::string::npos);
 }
 
-TEST(QueueSlots, ThreeOfSixTakenWithTheClientPorts)
-{
-    World world = NoAcceptAfterThreeConnects();
-    ASSERT_EQ(world.Listeners().size(), 1u);
-    const ListenerView& listener = world.Listeners()[0];
-    EXPECT_EQ(listener.Backlog, 5u);
-    EXPECT_EQ(listener.AcceptQueue, 3u);
-
-    auto slots = AcceptQueueSlotLabels(world, listener);
-    ASSERT_EQ(slots.size(), 6u);
-    std::multiset<std::string> taken(slots.begin(), slots.begin() + 3);
-    EXPECT_EQ(taken, (std::multiset<std::string>{":50001", ":50002", ":50003"}));
-    for (std::size_t i = 3; i < slots.size(); ++i)
-        EXPECT_EQ(slots[i], "") << "place " << i << " is free";
-    EXPECT_TRUE(QueuedClientPorts(world, listener, QueueKind::Syn).empty());
-}
-
-TEST(QueueSlots, TheKernelsCountWinsOverRowsNotYetSeen)
-{
-    World world = NoAcceptAfterThreeConnects();
-    ListenerView listener = world.Listeners()[0];
-    listener.AcceptQueue = 4; // the kernel counts a fourth the dump did not list yet
-    auto slots = AcceptQueueSlotLabels(world, listener);
-    EXPECT_EQ(slots[3], ":?");
-    EXPECT_EQ(slots[4], "");
-}
-
-TEST(QueueSlots, ClientsStuckInSynSentAreListed)
-{
-    World world = NoAcceptAfterThreeConnects();
-    Snapshot snap;
-    snap.T = 21;
-    snap.Sockets.push_back(Row(TcpState::Listen, "127.0.0.1:4000", "0.0.0.0:0", 0x100, 1003, 6, 5));
-    snap.Sockets.push_back(Row(TcpState::SynSent, "127.0.0.1:50009", "127.0.0.1:4000", 0x400, 2000));
-    world.Apply(snap);
-    EXPECT_EQ(SynSentClientPorts(world, world.Listeners()[0]), std::vector<std::uint16_t>{50009});
-}
-
 TEST(SocketTable, UnacceptedConnectionsHaveNoFdYet)
 {
     World world = NoAcceptAfterThreeConnects();

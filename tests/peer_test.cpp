@@ -132,7 +132,10 @@ TEST(Peers, GarbageFromAPeerIsShownEscapedAndHarmsNothing)
     EXPECT_NE(EscapeBytes(received, 16).find("\\x00\\x01"), std::string::npos) << EscapeBytes(received, 16);
 
     // The trace shows them escaped: valid JSON, printable text.
-    auto line = TraceLine(b.TheWorld, nullptr, 0, b.TheWorld.TakeFinishedCalls());
+    std::vector<CallEvent> calls;
+    for (const auto& f : b.TheWorld.FinishedCalls())
+        calls.push_back(f.Call);
+    auto line = TraceLine(b.TheWorld, nullptr, 0, calls);
     std::string dumped;
     EXPECT_NO_THROW(dumped = line.dump());
     bool seen = false;

@@ -43,40 +43,6 @@ bool BelongsTo(const SocketView& socket, const ListenerView& listener)
     return socket.InKernel && socket.Role == SocketRole::Server && socket.K.Local.Port == listener.Local.Port;
 }
 
-std::vector<std::uint16_t> QueuedClientPorts(const World& world, const ListenerView& listener, QueueKind queue)
-{
-    std::vector<const SocketView*> waiting;
-    for (const auto& s : world.Sockets())
-        if (s.Queue == queue && BelongsTo(s, listener))
-            waiting.push_back(&s);
-    std::stable_sort(waiting.begin(), waiting.end(),
-                     [](const SocketView* a, const SocketView* b) { return a->FirstSeen < b->FirstSeen; });
-    std::vector<std::uint16_t> ports;
-    for (const auto* s : waiting)
-        ports.push_back(s->K.Remote.Port);
-    return ports;
-}
-
-std::vector<std::string> AcceptQueueSlotLabels(const World& world, const ListenerView& listener)
-{
-    int places = AcceptQueuePlaces(listener.Backlog);
-    int taken = std::min(static_cast<int>(listener.AcceptQueue), places);
-    auto ports = QueuedClientPorts(world, listener, QueueKind::Accept);
-    std::vector<std::string> labels(static_cast<std::size_t>(places));
-    for (int i = 0; i < taken; ++i)
-        labels[i] = i < static_cast<int>(ports.size()) ? ":" + std::to_string(ports[i]) : ":?";
-    return labels;
-}
-
-std::vector<std::uint16_t> SynSentClientPorts(const World& world, const ListenerView& listener)
-{
-    std::vector<std::uint16_t> ports;
-    for (const auto& s : world.Sockets())
-        if (s.InKernel && s.K.State == TcpState::SynSent && s.K.Remote.Port == listener.Local.Port)
-            ports.push_back(s.K.Local.Port);
-    return ports;
-}
-
 // --- socket table ---------------------------------------------------------------------
 
 std::string FdLabel(const SocketView& socket, Lang lang)

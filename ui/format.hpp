@@ -25,15 +25,6 @@ std::string PlacesCaption(std::uint32_t backlog, Lang lang);
 
 // Is this socket one the listener hands out (or will): same port, the server's end?
 bool BelongsTo(const SocketView& socket, const ListenerView& listener);
-// The client ports of the connections waiting in one of the listener's queues, oldest
-// first.
-std::vector<std::uint16_t> QueuedClientPorts(const World& world, const ListenerView& listener, QueueKind queue);
-// One label per place of the accept queue (AcceptQueuePlaces entries): ":50123" for a
-// place the kernel counts as taken (":?" when the probe has not listed that connection
-// yet), "" for a free one. The kernel's AcceptQueue figure decides how many are taken.
-std::vector<std::string> AcceptQueueSlotLabels(const World& world, const ListenerView& listener);
-// Client ports of this listener's peers stuck in SYN-SENT (their SYNs are being dropped).
-std::vector<std::uint16_t> SynSentClientPorts(const World& world, const ListenerView& listener);
 
 // --- socket table ---------------------------------------------------------------------
 // The teaching point: a connection the kernel completed that no process holds yet.
