@@ -146,6 +146,13 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
         }
         std::cout.flush();
     }
+    if (!options.Json) {
+        if (lab.Capturing())
+            std::cout << "\npackets: " << lab.CapturedSegments() << " captured on lo"
+                      << (lab.CaptureViaHelper() ? " through sockscope-helper" : "") << "\n";
+        else
+            std::cout << "\npackets: inferred (" << lab.CaptureError().English() << ")\n";
+    }
     if (!options.Json)
         std::cout << "\n" << l.Name << ": " << (all_passed ? "every step showed what it claims" : "SOME STEPS FAILED")
                   << "\n";

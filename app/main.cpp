@@ -2,6 +2,7 @@
 #include "cli.hpp"
 #include "headless.hpp"
 #include "gate.hpp"
+#include "helper_client.hpp"
 #include "lane.hpp"
 #include "lesson.hpp"
 
@@ -10,6 +11,7 @@
 #endif
 
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -23,6 +25,10 @@ int main(int argc, char** argv)
     // A child of the fork server model (not for users: sockscope execs itself).
     if (argc > 1 && std::strcmp(argv[1], "--worker") == 0)
         return RunWorker(argc, argv);
+
+    // Where sockscope-helper is, when not beside this program or in ../libexec/sockscope.
+    if (const char* helper = std::getenv("SOCKSCOPE_HELPER"); helper && *helper)
+        SetHelperPath(helper);
 
     int exit_code = 0;
     auto options = ParseCommandLine(argc, argv, exit_code);
