@@ -5,6 +5,7 @@
 #include "lesson.hpp"
 
 #include <string>
+#include <vector>
 
 namespace sockscope {
 
@@ -21,6 +22,8 @@ struct GuiOptions {
     Lang Language = Lang::En;
     int Width = 1600;
     int Height = 900;
+    bool PrivateNetwork = false;   // --private-network was given (and entered)
+    std::vector<std::string> Argv; // the command line, to restart with --private-network
 };
 
 // Runs the GUI until its window is closed (or the screenshot is written). Returns the

@@ -68,6 +68,8 @@ int main(int argc, char** argv)
     gui.Language = options->Language;
     gui.Width = options->Width;
     gui.Height = options->Height;
+    gui.PrivateNetwork = options->PrivateNetwork;
+    gui.Argv.assign(argv, argv + argc);
     return RunGui(gui);
 #else
     std::cerr << "sockscope: this build has no GUI (SOCKSCOPE_BUILD_GUI=OFF); use --headless\n";
