@@ -233,6 +233,10 @@ HelperReply Handle(const HelperRequest& request, int fd, Forwarder& forwarder)
         HelperRefusal why = CheckSocket(fd);
         if (why != HelperRefusal::Ok)
             return HelperReply{request.Id, why, 0};
+        // Belt and braces: a gate keeps a segment whole or drops it, never trims it.
+        for (const sock_filter& insn : GateProgram(request.Gate, request.PeerPort))
+            if (BPF_CLASS(insn.code) == BPF_RET && insn.k != 0 && insn.k != GateAccept)
+                return HelperReply{request.Id, HelperRefusal::UnknownGate, 0};
         return verdict(request.Op == HelperOp::Attach ? AttachGate(fd, request.Gate, request.PeerPort)
                                                       : DetachGate(fd));
     }

@@ -197,21 +197,21 @@ void Capture::MapRing()
 
 void Capture::SetPorts(std::set<std::uint16_t> ports)
 {
-    std::lock_guard lock(Mutex);
-    Ports = std::move(ports);
-    if (Helper) {
+    HelperRequest request;
+    request.Op = HelperOp::CaptureStart;
+    {
+        std::lock_guard lock(Mutex);
+        Ports = std::move(ports);
         // The helper filters by port too (so it asks sock_diag only about the lab's
-        // segments); its reply is read, and ignored, by RunHelper. At most
-        // HelperMaxPorts: the lab's listeners come first (the lowest port numbers are no
-        // better a guess than any, and Wanted() still filters here).
-        HelperRequest request;
-        request.Op = HelperOp::CaptureStart;
+        // segments): at most HelperMaxPorts of them (Wanted() still filters here).
         for (std::uint16_t port : Ports)
             if (port != 0 && request.Ports.size() < HelperMaxPorts)
                 request.Ports.push_back(port);
-        auto bytes = EncodeHelperRequest(request);
-        Helper->Send(bytes, {});
     }
+    // Sent without the lock: RunHelper, which reads (and ignores) the reply, must never
+    // wait for it while this waits for room in the socket.
+    if (Helper)
+        Helper->Send(EncodeHelperRequest(request), {});
 }
 
 bool Capture::StartHelper()

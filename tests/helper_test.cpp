@@ -596,3 +596,42 @@ TEST(Helper, EveryGateLessonPassesWithPacketsCapturedAsAStudent)
         EXPECT_EQ(r.Out.find("no packet capture"), std::string::npos) << lesson << ":\n" << r.Out;
     }
 }
+
+TEST(Helper, CapturesTheCallersIpv6Segments)
+{
+    NEED_ROOT_AND_HELPER();
+    std::string path = Copy().Path;
+    Result r = AsNobody([&](auto report) {
+        int err = 0;
+        auto channel = HelperChannel::Start(path, err);
+        int own = Listener(AF_INET6);
+        sockaddr_in6 sin6{};
+        socklen_t len = sizeof sin6;
+        getsockname(own, reinterpret_cast<sockaddr*>(&sin6), &len);
+        int port = ntohs(sin6.sin6_port);
+        HelperRequest start;
+        start.Op = HelperOp::CaptureStart;
+        start.Ports = {static_cast<std::uint16_t>(port)};
+        HelperReply reply;
+        std::vector<HelperSegment> segments;
+        report("start", channel->Call(start, -1, reply, &segments) ? Name(reply.Refusal) : "no reply");
+        int client = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        report("connect", connect(client, reinterpret_cast<sockaddr*>(&sin6), sizeof sin6) == 0 ? "ok" : std::strerror(errno));
+        bool seen = WaitUntil(
+            [&] {
+                HelperReply ignored;
+                channel->Receive(ignored, segments, 50);
+                for (const auto& s : segments)
+                    if (s.DstPort == port && s.Flags == 0x02 && s.Family == AF_INET6)
+                        return true;
+                return false;
+            },
+            5s);
+        report("syn_seen", seen ? "yes" : "no");
+        close(client);
+        close(own);
+    });
+    EXPECT_EQ(r["start"], "ok");
+    EXPECT_EQ(r["connect"], "ok");
+    EXPECT_EQ(r["syn_seen"], "yes");
+}
