@@ -1,6 +1,7 @@
 #include "helper_client.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 
@@ -68,8 +69,13 @@ HelperChannel::~HelperChannel()
         close(Sock);
     if (Child > 0) {
         int status = 0;
-        while (waitpid(Child, &status, 0) < 0 && errno == EINTR) {
+        pid_t got;
+        while ((got = waitpid(Child, &status, 0)) < 0 && errno == EINTR) {
         }
+        // The helper must never crash: if it does, say so (it is a bug to report).
+        if (got == Child && WIFSIGNALED(status))
+            std::fprintf(stderr, "sockscope: sockscope-helper died of signal %d (%s)\n", WTERMSIG(status),
+                         strsignal(WTERMSIG(status)));
     }
 }
 

@@ -3,7 +3,9 @@
 #include "clock.hpp"
 #include "helper_client.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <arpa/inet.h>
@@ -208,10 +210,18 @@ void Capture::SetPorts(std::set<std::uint16_t> ports)
             if (port != 0 && request.Ports.size() < HelperMaxPorts)
                 request.Ports.push_back(port);
     }
-    // Sent without the lock: RunHelper, which reads (and ignores) the reply, must never
-    // wait for it while this waits for room in the socket.
-    if (Helper)
-        Helper->Send(EncodeHelperRequest(request), {});
+    // Sent without the lock: RunHelper, which reads the reply, must never wait for it
+    // while this waits for room in the socket.
+    if (!Helper)
+        return;
+    {
+        std::lock_guard lock(ReplyMutex);
+        request.Id = ++PortsId;
+    }
+    if (!Helper->Send(EncodeHelperRequest(request), {}))
+        return;
+    std::unique_lock lock(ReplyMutex);
+    ReplySeen.wait_for(lock, std::chrono::milliseconds(500), [&] { return RepliedId >= request.Id; });
 }
 
 bool Capture::StartHelper()
@@ -259,6 +269,14 @@ void Capture::RunHelper()
         if (!kind) {
             if (pfds[0].revents & (POLLHUP | POLLERR))
                 return; // the helper is gone
+            continue;
+        }
+        if (*kind == HelperMessageKind::Reply) {
+            {
+                std::lock_guard lock(ReplyMutex);
+                RepliedId = std::max(RepliedId, reply.Id);
+            }
+            ReplySeen.notify_all();
             continue;
         }
         for (const HelperSegment& h : received) {

@@ -8,6 +8,7 @@
 #include "phrase.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -91,6 +92,11 @@ private:
     Phrase ErrorText;
     int ErrorNumber = 0;
     std::unique_ptr<HelperChannel> Helper; // capturing through sockscope-helper
+    // SetPorts waits until the helper has the new ports (RunHelper saw the reply to
+    // request PortsId), so a connection made just after is captured, as without it.
+    std::mutex ReplyMutex;
+    std::condition_variable ReplySeen;
+    std::uint32_t PortsId = 0, RepliedId = 0; // guarded by ReplyMutex
     std::mutex Mutex; // guards Ports
     std::set<std::uint16_t> Ports;
     std::atomic<std::uint64_t> Count{0};
