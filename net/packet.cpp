@@ -292,8 +292,9 @@ void Capture::RunHelper()
             s.Len = h.Len;
             s.Window = h.Window;
             s.T = (static_cast<double>(h.MonotonicNs) - origin) * 1e-9;
-            if (!Wanted(s))
-                continue;
+            // No Wanted() here: the helper kept the segments on the ports it had when it
+            // captured them. The ports may have changed since (a lesson that ends clears
+            // them), and a segment is no less the lab's for arriving a hop later.
             ++Count;
             burst.push_back(s);
         }
