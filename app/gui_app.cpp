@@ -6,6 +6,7 @@
 
 #include "bench_report.hpp"
 #include "clock.hpp"
+#include "gate.hpp"
 #include "i18n.hpp"
 #include "lab.hpp"
 #include "player.hpp"
@@ -28,7 +29,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -170,6 +173,7 @@ private:
     bool SaveOffscreen(const OffscreenTarget& target, const std::string& path);
     void ApplyScale(float scale);
     void SaveWindowScreenshot();
+    void RestartInPrivateNetwork();
 
     GLFWwindow* Window;
     const GuiOptions& Options;
@@ -208,6 +212,25 @@ void GuiSession::ApplyScale(float scale)
 
 // One more frame, into an offscreen target as large as the window's framebuffer: the
 // picture is what the window shows, without the notice that follows.
+// The lesson notice's button: sockscope again, as it was started, in a private network.
+// The settings are saved first (exec skips the usual exit); on failure, Ui.Message says why.
+void GuiSession::RestartInPrivateNetwork()
+{
+    std::string error;
+    if (Remember)
+        SaveSettings(SettingsToSave(Window, Saved, Ui, Windowed), error);
+    std::vector<std::string> args = Options.Argv;
+    if (args.empty())
+        args.push_back("sockscope");
+    args.push_back("--private-network");
+    std::vector<char*> argv;
+    for (auto& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv("/proc/self/exe", argv.data());
+    Ui.Message = std::string("cannot restart sockscope: ") + std::strerror(errno);
+}
+
 void GuiSession::SaveWindowScreenshot()
 {
     int width = 0, height = 0;
@@ -335,6 +358,9 @@ void GuiSession::Execute(const std::vector<UiCommand>& commands)
         }
         case UiCommand::SaveScreenshot:
             SaveWindowScreenshot();
+            break;
+        case UiCommand::RestartPrivateNetwork:
+            RestartInPrivateNetwork();
             break;
         }
     }
@@ -517,8 +543,16 @@ int GuiSession::Run(Lesson lesson)
         Fail(problem);
     // Every lesson file is read once: for the picker's names and the font's glyphs.
     std::vector<Lesson> lessons = LoadAllLessons(&Ui.InvalidLessons, LessonDirs(Options.Env.Lessons));
-    for (const auto& l : lessons)
+    for (const auto& l : lessons) {
         Ui.LessonNames.push_back(std::filesystem::path(l.Path).stem().string());
+        for (const auto& step : l.Steps)
+            for (const auto& call : step.Calls)
+                if (call.Request.Call == CallId::Gate && (Ui.GateLessons.empty() || Ui.GateLessons.back() != Ui.LessonNames.back()))
+                    Ui.GateLessons.push_back(Ui.LessonNames.back());
+    }
+    // Whether gates (root, sockscope-helper, a private network) and capture work here.
+    Ui.PrivateNetwork = Options.PrivateNetwork;
+    Ui.GatesWork = ProbeGateSupport() == 0;
     // $SOCKSCOPE_TAB=state|kernel|code|packets|sockets opens the lower area on that tab (for screenshots).
     if (const char* tab = std::getenv("SOCKSCOPE_TAB")) {
         if (auto chosen = LowerTabFromName(tab))

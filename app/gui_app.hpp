@@ -6,6 +6,7 @@
 #include "lesson.hpp"
 
 #include <string>
+#include <vector>
 
 namespace sockscope {
 
@@ -23,6 +24,8 @@ struct GuiOptions {
     int Width = 1600;
     int Height = 900;
     Environment Env;           // the SOCKSCOPE_* variables
+    bool PrivateNetwork = false;   // --private-network was given (and entered)
+    std::vector<std::string> Argv; // the command line, to restart with --private-network
 };
 
 // Runs the GUI until its window is closed (or the screenshot is written). Returns the

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <chrono>
+#include <thread>
 #include <iostream>
 
 namespace sockscope {
@@ -145,6 +147,22 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
                 std::cout << "  FAILED the step did not finish in time\n";
         }
         std::cout.flush();
+    }
+    if (!options.Json) {
+        // Through the helper, segments come a hop later (its ring, its sock_diag check):
+        // let the ones in flight arrive, until none has for 50 ms (2 s at most), so the
+        // count is the lesson's and not the moment's.
+        for (int i = 0; lab.CaptureViaHelper() && i < 40; ++i) {
+            std::uint64_t before = lab.CapturedSegments();
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            if (lab.CapturedSegments() == before)
+                break;
+        }
+        if (lab.Capturing())
+            std::cout << "\npackets: " << lab.CapturedSegments() << " captured on lo"
+                      << (lab.CaptureViaHelper() ? " through sockscope-helper" : "") << "\n";
+        else
+            std::cout << "\npackets: inferred (" << lab.CaptureError().English() << ")\n";
     }
     if (!options.Json)
         std::cout << "\n" << l.Name << ": " << (all_passed ? "every step showed what it claims" : "SOME STEPS FAILED")

@@ -3,6 +3,7 @@
 #include "environment.hpp"
 #include "headless.hpp"
 #include "gate.hpp"
+#include "helper_client.hpp"
 #include "lane.hpp"
 #include "server_loop.hpp"
 #include "lesson.hpp"
@@ -12,6 +13,7 @@
 #endif
 
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -27,6 +29,10 @@ int main(int argc, char** argv)
         return RunWorker(argc, argv);
 
     Environment env = ReadEnvironment();
+    // Where sockscope-helper is, when not beside this program or in ../libexec/sockscope.
+    if (const char* helper = std::getenv("SOCKSCOPE_HELPER"); helper && *helper)
+        SetHelperPath(helper);
+
     int exit_code = 0;
     auto options = ParseCommandLine(argc, argv, exit_code);
     if (!options)
@@ -68,6 +74,8 @@ int main(int argc, char** argv)
     gui.Width = options->Width;
     gui.Height = options->Height;
     gui.Env = env;
+    gui.PrivateNetwork = options->PrivateNetwork;
+    gui.Argv.assign(argv, argv + argc);
     return RunGui(gui);
 #else
     std::cerr << "sockscope: this build has no GUI (SOCKSCOPE_BUILD_GUI=OFF); use --headless\n";

@@ -1,5 +1,9 @@
 #include "gate.hpp"
 
+#include "helper_client.hpp"
+
+#include <atomic>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +17,14 @@
 namespace sockscope {
 
 namespace {
+
+std::atomic<bool> HelperAllowed{true};
+
+// Whether a refusal of the kernel's should go to sockscope-helper instead.
+bool AskHelper(int err)
+{
+    return err == EPERM && geteuid() != 0 && HelperAllowed.load();
+}
 
 // Offsets and bits in the TCP header (RFC 9293), which a TCP socket filter sees at 0.
 constexpr std::uint32_t SourcePortOffset = 0;
@@ -166,17 +178,26 @@ int AttachGate(int fd, GateKind kind, std::uint16_t peer_port)
 {
     std::vector<sock_filter> program = GateProgram(kind, peer_port);
     sock_fprog fprog{static_cast<unsigned short>(program.size()), program.data()};
-    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0)
-        return errno;
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0) {
+        int err = errno;
+        return AskHelper(err) ? HelperAttachGate(fd, kind, peer_port, err) : err;
+    }
     return 0;
 }
 
 int DetachGate(int fd)
 {
     int unused = 0;
-    if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused) != 0)
-        return errno;
+    if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused) != 0) {
+        int err = errno;
+        return AskHelper(err) ? HelperDetachGate(fd, err) : err;
+    }
     return 0;
+}
+
+void UseGateHelper(bool allowed)
+{
+    HelperAllowed = allowed;
 }
 
 int ReadFilter(int fd, std::vector<sock_filter>& program)
@@ -214,8 +235,12 @@ int ProbeGateSupport()
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return errno;
-    int err = AttachGate(fd, GateKind::Syn);
+    std::vector<sock_filter> program = GateProgram(GateKind::Syn);
+    sock_fprog fprog{static_cast<unsigned short>(program.size()), program.data()};
+    int err = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) == 0 ? 0 : errno;
     close(fd);
+    if (AskHelper(err) && HelperGateSupport() == 0)
+        return 0;
     return err;
 }
 

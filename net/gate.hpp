@@ -94,12 +94,20 @@ std::optional<std::uint32_t> RunGateProgram(std::span<const sock_filter> program
 // Attaches the gate to `fd` with SO_ATTACH_FILTER, replacing any filter already there
 // atomically: switching from one gate to another never lets a segment slip through
 // unfiltered. Returns 0 or the errno value of setsockopt (EBADF, ENOTSOCK...).
+// When the kernel says EPERM and the process is not root, sockscope-helper is asked to
+// attach the same gate (helper_client.hpp); then the errno is the helper's (still EPERM
+// when there is no helper, EPERM/EOPNOTSUPP/... when it refuses).
 int AttachGate(int fd, GateKind kind, std::uint16_t peer_port = AnyPeerPort);
 
 // Removes whatever filter `fd` has (SO_DETACH_FILTER). Returns 0, or ENOENT if none
 // was attached (what the lab gets after accept() on an ungated listener: cheap, one
-// system call, and not a failure; the caller decides), or another errno value.
+// system call, and not a failure; the caller decides), or another errno value. (EPERM,
+// not root: through sockscope-helper, as above.)
 int DetachGate(int fd);
+
+// Whether AttachGate, DetachGate and ProbeGateSupport may ask sockscope-helper (default
+// yes). The helper itself says no: it must never start itself.
+void UseGateHelper(bool allowed);
 
 // Reads back the program the kernel holds for `fd` (SO_GET_FILTER): the kernel's own
 // word on whether a socket is gated, e.g. on a child that inherited its listener's
@@ -111,7 +119,8 @@ bool SameProgram(std::span<const sock_filter> a, std::span<const sock_filter> b)
 
 // Whether this process may attach gates to TCP sockets in its network namespace: tries
 // on a throwaway TCP socket. Returns 0, or the errno value (EPERM without CAP_NET_ADMIN
-// over the namespace, on kernels that require it).
+// over the namespace, on kernels that require it). Not root and EPERM: 0 if
+// sockscope-helper runs and can attach gates.
 int ProbeGateSupport();
 
 // Moves the calling process into a new network namespace, with its loopback brought up,

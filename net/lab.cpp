@@ -57,6 +57,16 @@ bool Lab::Capturing() const
     return CaptureThread && CaptureThread->Ok();
 }
 
+std::uint64_t Lab::CapturedSegments() const
+{
+    return CaptureThread ? CaptureThread->Captured() : 0;
+}
+
+bool Lab::CaptureViaHelper() const
+{
+    return CaptureThread && CaptureThread->ViaHelper();
+}
+
 Phrase Lab::CaptureError() const
 {
     return Options.CaptureSegments ? CaptureProblem : Say(PhraseId::CaptureOff);

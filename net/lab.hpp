@@ -74,6 +74,9 @@ public:
     // Whether segments are captured (else the model infers them), and why not.
     bool Capturing() const;
     Phrase CaptureError() const;
+    // Segments captured so far, and whether through sockscope-helper (not root).
+    std::uint64_t CapturedSegments() const;
+    bool CaptureViaHelper() const;
 
     // How the reader hears of a queued event. Now: it is woken (WaitForEvents, the wake
     // callback) unless it has been since it last drained. Soon: the reporter promises to

@@ -1,8 +1,11 @@
 #include "packet.hpp"
 
 #include "clock.hpp"
+#include "helper_client.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <arpa/inet.h>
@@ -96,11 +99,16 @@ std::optional<Segment> ParsePacket(const std::uint8_t* data, std::size_t len)
     return std::nullopt;
 }
 
-Capture::Capture(Sink sink) : SinkFn(std::move(sink))
+Capture::Capture(Sink sink, bool via_helper) : SinkFn(std::move(sink))
 {
     Fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
     if (Fd < 0) {
-        ErrorText = Say(PhraseId::NoCaptureSocket, std::strerror(errno));
+        ErrorNumber = errno;
+        ErrorText = Say(PhraseId::NoCaptureSocket, std::strerror(ErrorNumber));
+        if (via_helper && ErrorNumber == EPERM && geteuid() != 0 && StartHelper()) {
+            StopFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+            Thread = std::thread([this] { RunHelper(); });
+        }
         return;
     }
     // Only TCP over IPv4 or IPv6, and only the headers (no payload is needed).
@@ -126,6 +134,7 @@ Capture::Capture(Sink sink) : SinkFn(std::move(sink))
     sll.sll_protocol = htons(ETH_P_ALL);
     sll.sll_ifindex = static_cast<int>(if_nametoindex("lo"));
     if (sll.sll_ifindex == 0 || bind(Fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) {
+        ErrorNumber = errno;
         ErrorText = Say(PhraseId::NoCaptureOnLo, std::strerror(errno));
         close(Fd);
         Fd = -1;
@@ -151,7 +160,9 @@ Capture::~Capture()
         Thread.join();
     if (Ring)
         munmap(Ring, kRingBlocks * kRingBlockSize);
-    if (Fd >= 0)
+    if (Helper)
+        Helper.reset(); // hangs up: the helper stops capturing and exits (Fd was its socket)
+    else if (Fd >= 0)
         close(Fd);
     if (StopFd >= 0)
         close(StopFd);
@@ -188,8 +199,109 @@ void Capture::MapRing()
 
 void Capture::SetPorts(std::set<std::uint16_t> ports)
 {
-    std::lock_guard lock(Mutex);
-    Ports = std::move(ports);
+    HelperRequest request;
+    request.Op = HelperOp::CaptureStart;
+    {
+        std::lock_guard lock(Mutex);
+        Ports = std::move(ports);
+        // The helper filters by port too (so it asks sock_diag only about the lab's
+        // segments): at most HelperMaxPorts of them (Wanted() still filters here).
+        for (std::uint16_t port : Ports)
+            if (port != 0 && request.Ports.size() < HelperMaxPorts)
+                request.Ports.push_back(port);
+    }
+    // Sent without the lock: RunHelper, which reads the reply, must never wait for it
+    // while this waits for room in the socket.
+    if (!Helper)
+        return;
+    {
+        std::lock_guard lock(ReplyMutex);
+        request.Id = ++PortsId;
+    }
+    if (!Helper->Send(EncodeHelperRequest(request), {}))
+        return;
+    std::unique_lock lock(ReplyMutex);
+    ReplySeen.wait_for(lock, std::chrono::milliseconds(500), [&] { return RepliedId >= request.Id; });
+}
+
+bool Capture::StartHelper()
+{
+    std::string path = HelperPath();
+    if (path.empty())
+        return false;
+    int err = 0;
+    auto helper = HelperChannel::Start(path, err);
+    if (!helper)
+        return false;
+    HelperRequest request;
+    request.Op = HelperOp::CaptureStart;
+    HelperReply reply;
+    if (!helper->Call(request, -1, reply) || reply.Refusal != HelperRefusal::Ok) {
+        if (reply.Refusal != HelperRefusal::Ok)
+            ErrorText = Say(PhraseId::NoCaptureSocket,
+                            std::string("sockscope-helper: ") + std::string(HelperRefusalText(reply.Refusal)) +
+                                (reply.Errno ? std::string(": ") + std::strerror(reply.Errno) : std::string()));
+        return false;
+    }
+    Helper = std::move(helper);
+    Fd = Helper->Fd();
+    ErrorNumber = 0;
+    ErrorText = {};
+    return true;
+}
+
+void Capture::RunHelper()
+{
+    std::vector<HelperSegment> received;
+    std::vector<Segment> burst;
+    const double origin = static_cast<double>(ClockOriginNs());
+    for (;;) {
+        pollfd pfds[2] = {{Fd, POLLIN, 0}, {StopFd, POLLIN, 0}};
+        if (poll(pfds, 2, -1) < 0 && errno != EINTR)
+            return;
+        if (pfds[1].revents & POLLIN)
+            return;
+        if (!(pfds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        HelperReply reply;
+        received.clear();
+        auto kind = Helper->Receive(reply, received, 0);
+        if (!kind) {
+            if (pfds[0].revents & (POLLHUP | POLLERR))
+                return; // the helper is gone
+            continue;
+        }
+        if (*kind == HelperMessageKind::Reply) {
+            {
+                std::lock_guard lock(ReplyMutex);
+                RepliedId = std::max(RepliedId, reply.Id);
+            }
+            ReplySeen.notify_all();
+            continue;
+        }
+        for (const HelperSegment& h : received) {
+            Segment s;
+            s.Src.Family = s.Dst.Family = h.Family;
+            std::memcpy(s.Src.Addr.data(), h.Src, 16);
+            std::memcpy(s.Dst.Addr.data(), h.Dst, 16);
+            s.Src.Port = h.SrcPort;
+            s.Dst.Port = h.DstPort;
+            s.Seq = h.Seq;
+            s.Ack = h.Ack;
+            s.Flags = h.Flags;
+            s.Len = h.Len;
+            s.Window = h.Window;
+            s.T = (static_cast<double>(h.MonotonicNs) - origin) * 1e-9;
+            // No Wanted() here: the helper kept the segments on the ports it had when it
+            // captured them. The ports may have changed since (a lesson that ends clears
+            // them), and a segment is no less the lab's for arriving a hop later.
+            ++Count;
+            burst.push_back(s);
+        }
+        if (!burst.empty())
+            SinkFn(std::move(burst));
+        burst.clear();
+    }
 }
 
 bool Capture::Wanted(const Segment& s)

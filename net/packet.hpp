@@ -8,8 +8,10 @@
 #include "phrase.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -50,17 +52,23 @@ std::optional<Segment> ParsePacket(const std::uint8_t* data, std::size_t len);
 // coming it is woken once per CaptureBurst rather than for each one (each keeps the
 // time the kernel received it).
 inline constexpr double CaptureBurst = 0.002; // seconds
+class HelperChannel;
 class Capture {
 public:
     using Sink = std::function<void(std::vector<Segment>&&)>;
     // Opens the packet socket now; Ok() says whether that worked (Error() why not).
-    explicit Capture(Sink sink);
+    // When the kernel refuses it (EPERM, not root) and `via_helper`, captures through
+    // sockscope-helper instead (helper_client.hpp): the helper forwards the headers of
+    // segments of this user's sockets only. Through the helper, ViaHelper() is true.
+    explicit Capture(Sink sink, bool via_helper = true);
     ~Capture(); // stops and joins promptly
     Capture(const Capture&) = delete;
     Capture& operator=(const Capture&) = delete;
 
     bool Ok() const { return Fd >= 0; }
+    bool ViaHelper() const { return Helper != nullptr; }
     const Phrase& Error() const { return ErrorText; }
+    int Errno() const { return ErrorNumber; } // when not Ok(): why (0 if not a system call)
     void SetPorts(std::set<std::uint16_t> ports);
     std::uint64_t Captured() const { return Count.load(); }
 
@@ -70,7 +78,9 @@ private:
     static constexpr unsigned kRingFrameSize = 1u << 11; // (V3 packs frames; this only sizes the request)
 
     void MapRing();
+    bool StartHelper();
     void Run();
+    void RunHelper();
     bool Wanted(const Segment& s);
     void Keep(const std::uint8_t* data, std::size_t len, unsigned char pkttype, double t, std::vector<Segment>& burst);
 
@@ -80,6 +90,13 @@ private:
     void* Ring = nullptr; // the TPACKET_V3 ring, or none: then recvfrom() per packet
     std::atomic<bool> Stopping{false};
     Phrase ErrorText;
+    int ErrorNumber = 0;
+    std::unique_ptr<HelperChannel> Helper; // capturing through sockscope-helper
+    // SetPorts waits until the helper has the new ports (RunHelper saw the reply to
+    // request PortsId), so a connection made just after is captured, as without it.
+    std::mutex ReplyMutex;
+    std::condition_variable ReplySeen;
+    std::uint32_t PortsId = 0, RepliedId = 0; // guarded by ReplyMutex
     std::mutex Mutex; // guards Ports
     std::set<std::uint16_t> Ports;
     std::atomic<std::uint64_t> Count{0};

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages sockscope needs to build, run and test. Idempotent: does
+# Installs the Debian packages sockscope needs to build, run and test (--test), package
+# (--package) and check the package (--package-test). Idempotent: does
 # nothing when everything is already installed. Uses sudo when not run as root.
 set -euo pipefail
 
@@ -9,9 +10,14 @@ packages=(
   libmnl-dev nlohmann-json3-dev libcli11-dev
   fonts-wqy-microhei fonts-dejavu-core
 )
-if [ "${1:-}" = "--test" ]; then
-  packages+=(libgtest-dev iproute2 xvfb xauth tshark)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --test) packages+=(libgtest-dev iproute2 xvfb xauth tshark libcap2-bin util-linux) ;;
+    # scripts/package.sh: the package's tools; scripts/package_test.sh: its checkers.
+    --package) packages+=(dpkg-dev file librsvg2-bin libcap2-bin) ;;
+    --package-test) packages+=(dpkg-dev file librsvg2-bin libcap2-bin desktop-file-utils appstream lintian) ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -10,6 +10,14 @@ namespace sockscope {
 namespace {
 
 constexpr const char* kUiTexts[] = {
+    // the notice of a lesson with gates where gates do not work (ui/lesson_panel.cpp)
+    "  (gates)",
+    "This lesson holds states with packet gates, which need root, sockscope-helper or a private network: "
+    "here its gate steps will fail with EPERM.",
+    "Packets are not captured here: the packet tab shows segments inferred from states.",
+    "Restart in a private network",
+    "Gates and capture work there, but outside clients (a student's nc) cannot reach the lab.",
+
     // layout
     "Lesson",
     "System calls",

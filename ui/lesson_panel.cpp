@@ -41,6 +41,53 @@ ImU32 StatusColor(StepStatus status)
     return colors::Muted;
 }
 
+// ---- Privileges: the lesson's notice when gates or capture do not work here. --------
+// (Every user-visible string of this feature is in this block, for the translators.)
+namespace PrivilegeTexts {
+constexpr const char* GatesMark = "  (gates)";
+constexpr const char* NoGates =
+    "This lesson holds states with packet gates, which need root, sockscope-helper or a private network: "
+    "here its gate steps will fail with EPERM.";
+constexpr const char* NoCapture = "Packets are not captured here: the packet tab shows segments inferred from states.";
+constexpr const char* Restart = "Restart in a private network";
+constexpr const char* RestartWhy = "Gates and capture work there, but outside clients (a student's nc) cannot reach the lab.";
+} // namespace PrivilegeTexts
+
+bool LessonUsesGates(const Lesson& lesson)
+{
+    for (const auto& step : lesson.Steps)
+        for (const auto& call : step.Calls)
+            if (call.Request.Call == CallId::Gate)
+                return true;
+    return false;
+}
+
+void DrawPrivilegeNotice(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands)
+{
+    const LessonView& lesson = frame.Lesson;
+    if (!lesson.Data || state.PrivateNetwork)
+        return;
+    // Only where it changes the lesson: without capture alone, the packets are inferred
+    // and say so in their tab.
+    if (state.GatesWork || !LessonUsesGates(*lesson.Data))
+        return;
+    Lang lang = state.Language;
+    ImGui::PushStyleColor(ImGuiCol_Text, colors::AmberText);
+    ImGui::TextWrapped("%s", Tr(lang, PrivilegeTexts::NoGates));
+    if (!frame.Capturing)
+        ImGui::TextWrapped("%s", Tr(lang, PrivilegeTexts::NoCapture));
+    ImGui::PopStyleColor();
+    if (ImGui::SmallButton(Tr(lang, PrivilegeTexts::Restart))) {
+        UiCommand restart;
+        restart.What = UiCommand::RestartPrivateNetwork;
+        commands.push_back(restart);
+    }
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped("%s", Tr(lang, PrivilegeTexts::RestartWhy));
+    ImGui::PopStyleColor();
+    ImGui::Separator();
+}
+
 // `width` > 0: the combo that wide (the narrow layout's row); else to the panel's edge.
 void DrawLessonPicker(const LessonView& lesson, const UiState& state, std::vector<UiCommand>& commands,
                       float width = 0.0f)
@@ -53,7 +100,9 @@ void DrawLessonPicker(const LessonView& lesson, const UiState& state, std::vecto
     if (ImGui::BeginCombo("##lesson", current)) {
         for (const auto& name : state.LessonNames) {
             bool selected = lesson.Data && lesson.Data->Name == name;
-            if (ImGui::Selectable(name.c_str(), selected) && !selected) {
+            bool gated = std::find(state.GateLessons.begin(), state.GateLessons.end(), name) != state.GateLessons.end();
+            std::string label = gated ? name + Tr(lang, PrivilegeTexts::GatesMark) + "##" + name : name;
+            if (ImGui::Selectable(label.c_str(), selected) && !selected) {
                 UiCommand load;
                 load.What = UiCommand::LoadLesson;
                 load.Lesson = name;
@@ -429,6 +478,7 @@ void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand
         DrawProgress(lesson, state, true);
         ImGui::Separator();
         if (ImGui::BeginChild("story", ImVec2(0, 0), false)) {
+            DrawPrivilegeNotice(frame, state, commands);
             DrawNarration(lesson, state);
             ImGui::Spacing();
             DrawResults(lesson, state);
@@ -449,6 +499,7 @@ void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand
     float narration_width = NarrationWidth(ImGui::GetContentRegionAvail().x);
     if (ImGui::BeginChild("narration", ImVec2(narration_width, 0), false)) {
         DrawProgress(lesson, state);
+        DrawPrivilegeNotice(frame, state, commands);
         DrawNarration(lesson, state);
     }
     ImGui::EndChild();

@@ -32,6 +32,7 @@ struct UiCommand {
         SetTheme,    // UiState::Theme = Theme, style rebuilt
         ToggleFullscreen, // the primary monitor and back to the saved window
         SaveScreenshot,   // the window as ScreenshotPath(now); UiState::Notice says where
+        RestartPrivateNetwork, // exec sockscope again, as it was started, with --private-network
     };
     Kind What = StepForward;
     int Port = 0;
@@ -114,6 +115,13 @@ struct UiState {
     bool Fullscreen = false;
     std::string Notice;                 // "saved <path>": shown in the status bar until NoticeUntil
     double NoticeUntil = 0;             // UiFrame::Now's clock
+    // Privileges, found once by the app: whether gates work here (root, sockscope-helper
+    // or a private network) and which lessons use gates. A lesson that needs what is
+    // missing (gates, or capture: UiFrame::Capturing) says so above its narration, with a
+    // button to restart in a private network; the picker marks the lessons with gates.
+    bool GatesWork = true;
+    bool PrivateNetwork = false;        // already in one (--private-network)
+    std::vector<std::string> GateLessons;
 };
 
 // The lesson player as the panels see it: a copy of its accessors, so panels (and their
