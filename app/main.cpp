@@ -1,6 +1,7 @@
 // sockscope: watch the TCP socket lifecycle happen for real.
 #include "cli.hpp"
 #include "headless.hpp"
+#include "run_mode.hpp"
 #include "gate.hpp"
 #include "lane.hpp"
 #include "lesson.hpp"
@@ -46,6 +47,10 @@ int main(int argc, char** argv)
             std::cerr << "sockscope: invalid lesson file: " << error << "\n";
         return 0;
     }
+    if (options->Run)
+        return RunTraced(*options);
+    if (!options->Watch.empty())
+        return RunWatch(*options);
     if (options->Headless)
         return RunHeadless(*options);
 

@@ -101,7 +101,7 @@ json CallToJson(const CallEvent& call)
               {"t_end", call.TEnd},
               {"pid", call.Pid},
               {"tid", call.Tid},
-              {"source", "lab"}};
+              {"source", call.Traced ? "traced" : "lab"}};
     if (!call.Note.Empty())
         j["note"] = call.Note.English();
     if (call.NewFd)
@@ -143,6 +143,8 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
     for (const auto& s : world.Sockets()) {
         std::string_view queue = QueueKindName(s.Queue);
         const ActorView* holder = s.Fd ? world.FindActor(s.Actor) : nullptr;
+        // A socket a traced program holds (its actor's calls are the program's).
+        bool traced = holder && !holder->Calls.empty() && holder->Calls.back().Traced;
         sockets.push_back({{"proto", "tcp"},
                            {"pid", holder && holder->Pid ? json(holder->Pid) : json(nullptr)},
                            {"cookie", CookieText(s.Cookie)},
@@ -152,7 +154,7 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
                            {"role", SocketRoleName(s.Role)},
                            {"queue", queue.empty() ? json(nullptr) : json(queue)},
                            {"fd", s.Fd ? json(*s.Fd) : json(nullptr)},
-                           {"owner", s.External ? "external" : "lab"},
+                           {"owner", s.External ? "external" : traced ? "traced" : "lab"},
                            {"recv_q", s.K.RecvQ},
                            {"send_q", s.K.SendQ},
                            {"timer", TimerJson(s.K)},

@@ -145,6 +145,8 @@ void World::Apply(const CallEvent& call)
         actor.Status = "zombie";
     if (call.Call == CallId::Exit && actor.LaneKind == "process" && actor.Status == "running")
         actor.Status = "exiting";
+    if (call.Call == CallId::Exit && call.Traced) // the tracer saw it end (its status is the call's note)
+        actor.Status = "exited";
     if (call.Phase == CallPhase::Finished && call.Call == CallId::Return && actor.LaneKind == "thread")
         actor.Status = "exited";
     if (call.Phase == CallPhase::Finished && call.Call == CallId::Waitpid && call.Result > 0)
@@ -174,8 +176,19 @@ void World::Apply(const CallEvent& call)
             if (call.Call == CallId::Accept)
                 LabRoles[call.NewFd->Cookie] = SocketRole::Server;
         }
+        // The lane holding the descriptor: this one, or (a traced program's threads
+        // share one descriptor table) another thread of the same process.
+        ActorView* fds = &actor;
+        std::size_t fds_index = index;
+        if (call.Traced && call.Pid != 0 && !actor.Fds.count(call.Handle))
+            for (std::size_t i = 0; i < ActorsList.size(); ++i)
+                if (ActorsList[i].Pid == call.Pid && ActorsList[i].Fds.count(call.Handle)) {
+                    fds = &ActorsList[i];
+                    fds_index = i;
+                    break;
+                }
         std::uint64_t cookie = 0;
-        if (auto fd = actor.Fds.find(call.Handle); fd != actor.Fds.end())
+        if (auto fd = fds->Fds.find(call.Handle); fd != fds->Fds.end())
             cookie = fd->second.Cookie;
         if (cookie != 0) {
             if (call.Local)
@@ -207,9 +220,9 @@ void World::Apply(const CallEvent& call)
             sockets_change = true;
         }
         if (call.Closed) {
-            actor.Fds.erase(call.Handle);
+            fds->Fds.erase(call.Handle);
             auto holder = LabCookies.find(cookie);
-            if (cookie != 0 && holder != LabCookies.end() && holder->second == std::pair{index, call.Handle}) {
+            if (cookie != 0 && holder != LabCookies.end() && holder->second == std::pair{fds_index, call.Handle}) {
                 LabCookies.erase(holder);
                 // After fork() two processes hold the socket: it stays held by the other.
                 if (SharedCookies.count(cookie))

@@ -75,6 +75,10 @@ constexpr TranslationPair kNetTable[] = {
     {"exiting", "正在退出"},
     {"exited", "已退出"},
     {"reaped", "已回收"},
+    // a traced program's lanes
+    {"exited with status %s", "已退出，状态 %s"},
+    {"killed by %s", "被 %s 杀死"},
+    {"never returned: the lane ended inside it", "没有返回：执行流在调用中结束"},
     // a lesson step's verdict on a call
     {"%s: %s() blocks", "%s：%s() 阻塞"},
     {"%s: %s() returns a descriptor", "%s：%s() 返回一个描述符"},
