@@ -9,8 +9,8 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cerrno>
 #include <cstring>
-#include <iomanip>
 #include <iostream>
 #include <sstream>
 
@@ -43,6 +43,28 @@ struct StopSignals {
         sigaction(SIGTERM, &OldTerm, nullptr);
     }
 };
+
+// Writes text to standard output a line per write(): the traced program shares that
+// output, and a write of at most PIPE_BUF bytes to a pipe is never interleaved with its.
+void Emit(const std::string& text)
+{
+    std::cout.flush();
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find('\n', start);
+        end = end == std::string::npos ? text.size() : end + 1;
+        for (std::size_t done = start; done < end;) {
+            ssize_t n = write(1, text.data() + done, end - done);
+            if (n <= 0) {
+                if (n < 0 && errno == EINTR)
+                    continue;
+                return;
+            }
+            done += static_cast<std::size_t>(n);
+        }
+        start = end;
+    }
+}
 
 std::string Pad(std::string s, std::size_t width)
 {
@@ -204,8 +226,7 @@ int RunTraced(const Options& options)
         return 1;
     }
     if (!options.Json)
-        std::cout << "sockscope: tracing " << options.Program.front() << " (pid " << tracer->RootPid() << ")\n"
-                  << std::flush;
+        Emit("sockscope: tracing " + options.Program.front() + " (pid " + std::to_string(tracer->RootPid()) + ")\n");
     double start = MonotonicSeconds();
     std::map<std::uint32_t, SocketHolder> holders;
     std::string last_view;
@@ -223,7 +244,7 @@ int RunTraced(const Options& options)
                 if (c->Phase == CallPhase::Finished)
                     ++calls;
                 if (!options.Json && c->Phase != CallPhase::Started)
-                    std::cout << CallLine(*c) << "\n";
+                    Emit(CallLine(*c) + "\n");
             } else if (std::holds_alternative<Snapshot>(e)) {
                 snapshot = true;
             }
@@ -233,30 +254,28 @@ int RunTraced(const Options& options)
         double t = MonotonicSeconds();
         if (options.Json && world.Version() != last_version) {
             last_version = world.Version();
-            std::cout << Line(world, t, world.TakeFinishedCalls(), holders, false).dump() << "\n";
+            Emit(Line(world, t, world.TakeFinishedCalls(), holders, false).dump() + "\n");
         } else if (!options.Json && snapshot) {
             std::string view = KernelView(world, holders, false);
             if (view != last_view && !view.empty())
-                std::cout << "  kernel (netlink sock_diag):\n" << view;
+                Emit("  kernel (netlink sock_diag):\n" + view);
             last_view = view;
         }
         trace.Update(world, nullptr, t);
-        std::cout.flush();
         if (done && events.empty())
             break;
         if (!stopped && (StopSignal != 0 || (options.Duration > 0 && t - start >= options.Duration))) {
             stopped = true;
             if (!options.Json)
-                std::cout << "sockscope: "
-                          << (StopSignal ? std::string(SignalName(StopSignal)) : std::string("--duration"))
-                          << ": killing the traced program\n";
+                Emit("sockscope: " + (StopSignal ? SignalName(StopSignal) : std::string("--duration")) +
+                     ": killing the traced program\n");
             tracer->Stop();
         }
     }
     tracer->Stop();
     std::cerr << "sockscope: " << options.Program.front() << "[" << tracer->RootPid() << "] "
               << tracer->ExitText() << "; " << calls << " calls traced, " << tracer->Lanes()
-              << " processes and threads\n";
+              << (tracer->Lanes() == 1 ? " process" : " processes and threads") << "\n";
     return 0;
 }
 
@@ -278,10 +297,11 @@ int RunWatch(const Options& options)
     for (auto port : options.Watch)
         lab.WatchPort(port);
     if (!options.Json) {
-        std::cout << "sockscope: watching port";
-        for (std::size_t i = 0; i < options.Watch.size(); ++i)
-            std::cout << (i ? "," : options.Watch.size() > 1 ? "s " : " ") << options.Watch[i];
-        std::cout << " (no tracing: the kernel's view only; Ctrl-C ends)\n" << std::flush;
+        std::string ports;
+        for (auto port : options.Watch)
+            ports += (ports.empty() ? "" : ",") + std::to_string(port);
+        Emit("sockscope: watching port" + std::string(options.Watch.size() > 1 ? "s " : " ") + ports +
+             " (no tracing: the kernel's view only; Ctrl-C ends)\n");
     }
     double start = MonotonicSeconds();
     std::map<std::uint32_t, SocketHolder> holders;
@@ -301,18 +321,19 @@ int RunWatch(const Options& options)
         double t = MonotonicSeconds();
         if (view != last_view) {
             last_view = view;
-            if (options.Json)
-                std::cout << Line(world, t, {}, holders, true).dump() << "\n";
-            else
-                std::cout << "t=" << std::fixed << std::setprecision(3) << t - start << "s\n"
-                          << (view.empty() ? "    (no sockets on these ports)\n" : view);
-            std::cout.flush();
+            if (options.Json) {
+                Emit(Line(world, t, {}, holders, true).dump() + "\n");
+            } else {
+                char when[32];
+                std::snprintf(when, sizeof when, "t=%.3fs\n", t - start);
+                Emit(when + (view.empty() ? std::string("    (no sockets on these ports)\n") : view));
+            }
         }
         failed = !world.ProbeError().Empty();
         trace.Update(world, nullptr, t);
     }
     if (!options.Json && StopSignal)
-        std::cout << "sockscope: " << SignalName(StopSignal) << ": done\n";
+        Emit("sockscope: " + SignalName(StopSignal) + ": done\n");
     return failed ? 1 : 0;
 }
 
