@@ -1,6 +1,7 @@
 #include "run_mode.hpp"
 
 #include "clock.hpp"
+#include "headless.hpp"
 #include "lab.hpp"
 #include "trace.hpp"
 #include "tracer.hpp"
@@ -200,13 +201,8 @@ std::map<std::uint32_t, SocketHolder> SocketHolders()
 int RunTraced(const Options& options)
 {
     TraceWriter trace;
-    if (!options.Trace.empty()) {
-        std::string error;
-        if (!trace.Open(options.Trace, error)) {
-            std::cerr << "sockscope: " << error << "\n";
-            return 2;
-        }
-    }
+    if (!OpenTrace(options, trace))
+        return 2;
     std::string error;
     if (!FindProgram(options.Program.front(), error)) {
         std::cerr << "sockscope: " << error << "\n";
@@ -282,13 +278,8 @@ int RunTraced(const Options& options)
 int RunWatch(const Options& options)
 {
     TraceWriter trace;
-    if (!options.Trace.empty()) {
-        std::string error;
-        if (!trace.Open(options.Trace, error)) {
-            std::cerr << "sockscope: " << error << "\n";
-            return 2;
-        }
-    }
+    if (!OpenTrace(options, trace))
+        return 2;
     LabOptions lab_options;
     lab_options.CaptureSegments = false;
     Lab lab(lab_options);

@@ -47,12 +47,8 @@ int main(int argc, char **argv)
         }
         pid_t pid = fork();
         if (pid == 0) {
-            char buf[512];
-            ssize_t n;
             close(listenfd);
-            while ((n = read(conn, buf, sizeof buf)) > 0)
-                if (write_all(conn, buf, (size_t)n) < 0)
-                    break;
+            echo_until_eof(conn);
             close(conn);
             _exit(0);
         }

@@ -84,3 +84,12 @@ ssize_t write_all(int fd, const void *buf, size_t len)
     }
     return (ssize_t)done;
 }
+
+void echo_until_eof(int fd)
+{
+    char buf[512];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        if (write_all(fd, buf, (size_t)n) < 0)
+            break;
+}

@@ -16,5 +16,8 @@ int open_clientfd(const char *host, const char *port);
 int local_port(int fd);
 /* write() until every byte went or an error: the number written, or -1. */
 ssize_t write_all(int fd, const void *buf, size_t len);
+/* The echo service: read() and write back what came until the client closes (read
+ * returns 0) or an error; does not close fd. */
+void echo_until_eof(int fd);
 
 #endif

@@ -33,11 +33,7 @@ static int startup(void)
 static void *serve(void *arg)
 {
     int fd = (int)(long)arg;
-    char buf[512];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0)
-        if (write_all(fd, buf, (size_t)n) < 0)
-            break;
+    echo_until_eof(fd);
     close(fd);
     return NULL;
 }

@@ -477,23 +477,28 @@ void Tracer::Run(std::string program)
     (void)ignored;
     close(go[1]);
 
-    auto report_lane = [&](const State::Task& t, CallId call, long result, const std::string& parent,
-                           const std::string& kind, std::vector<FdInfo> inherited, std::string text = {}) {
+    // A new event of a task's, finished now unless the caller says otherwise.
+    auto event_of = [&](const State::Task& t, CallId call) {
         CallEvent c;
         c.Id = Ids();
         c.Actor = t.Name;
         c.ActorKind = "client";
         c.Call = call;
         c.Phase = CallPhase::Finished;
-        c.Result = result;
         c.Pid = t.Pid;
         c.Tid = t.Tid;
+        c.Traced = true;
+        c.TStart = c.TEnd = MonotonicSeconds();
+        return c;
+    };
+    auto report_lane = [&](const State::Task& t, CallId call, long result, const std::string& parent,
+                           const std::string& kind, std::vector<FdInfo> inherited, std::string text = {}) {
+        CallEvent c = event_of(t, call);
+        c.Result = result;
         c.Parent = parent;
         c.LaneKind = kind;
         c.Inherited = std::move(inherited);
-        c.Traced = true;
         c.Args.Text = std::move(text);
-        c.TStart = c.TEnd = MonotonicSeconds();
         Calls(std::move(c));
     };
 
@@ -572,15 +577,8 @@ void Tracer::Run(std::string program)
         t.Row = row;
         std::copy(a, a + 6, t.Args);
         CallEvent& c = t.Call;
-        c = CallEvent{};
-        c.Id = Ids();
-        c.Actor = t.Name;
-        c.ActorKind = "client";
-        c.Call = row->Call;
-        c.Pid = t.Pid;
-        c.Tid = t.Tid;
-        c.Traced = true;
-        c.TStart = MonotonicSeconds();
+        c = event_of(t, row->Call);
+        c.TEnd = 0;
         c.Phase = CallPhase::Started;
         CallArgs& args = c.Args;
         bool takes_fd = RowOf(row->Call).Has(TakesFd) && row->Call != CallId::EpollCtl;
@@ -805,20 +803,10 @@ void Tracer::Run(std::string program)
         }
         std::string text = said.English();
         bool thread = t.Tid != t.Pid;
-        CallEvent c;
-        c.Id = Ids();
-        c.Actor = t.Name;
-        c.ActorKind = "client";
-        c.Call = CallId::Exit;
-        c.Phase = CallPhase::Finished;
-        c.Result = 0;
+        CallEvent c = event_of(t, CallId::Exit);
         c.Args.Value = code;
-        c.Pid = t.Pid;
-        c.Tid = t.Tid;
         c.LaneKind = thread ? "thread" : "process";
         c.Note = said;
-        c.Traced = true;
-        c.TStart = c.TEnd = MonotonicSeconds();
         Calls(std::move(c));
         if (!thread) {
             st.Processes.erase(t.Pid);
@@ -975,17 +963,8 @@ void Tracer::Run(std::string program)
             if (auto proc = st.Processes.find(t.Pid); proc != st.Processes.end() && proc->second) {
                 proc->second->Sockets.clear(); // close-on-exec ones are gone; others stay unseen
             }
-            CallEvent c;
-            c.Id = Ids();
-            c.Actor = t.Name;
-            c.ActorKind = "client";
-            c.Call = CallId::Execve;
-            c.Phase = CallPhase::Finished;
-            c.Pid = t.Pid;
-            c.Tid = tid;
+            CallEvent c = event_of(t, CallId::Execve);
             c.Args.Text = ExecArgs(tid, path);
-            c.Traced = true;
-            c.TStart = c.TEnd = MonotonicSeconds();
             Calls(std::move(c));
             resume(tid, PTRACE_CONT);
         } else if (event == PTRACE_EVENT_STOP) {
