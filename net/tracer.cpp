@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstring>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <set>
 
 #include <fcntl.h>
@@ -245,6 +247,84 @@ bool Sleeping(int tid)
     return paren && paren[1] == ' ' && (paren[2] == 'S' || paren[2] == 'D');
 }
 
+// Shows a call blocked once it has slept in the kernel for `after` seconds. A thread of
+// its own, so that the tracing thread always waits in waitpid() and never polls.
+class BlockWatch {
+public:
+    BlockWatch(double after, std::function<void(CallEvent&&)> report)
+        : After(after), Report(std::move(report)), Worker([this] { Run(); })
+    {
+    }
+    ~BlockWatch()
+    {
+        {
+            std::lock_guard lock(Mutex);
+            Stopping = true;
+        }
+        Wake.notify_all();
+        Worker.join();
+    }
+    // `call` (Started) is in the kernel now.
+    void Entered(const CallEvent& call)
+    {
+        std::lock_guard lock(Mutex);
+        bool idle = std::all_of(Entries.begin(), Entries.end(), [](const auto& e) { return e.second.Sent; });
+        Entries[call.Tid] = {call.TStart + After, call, false};
+        if (idle) // else the watcher wakes before this one is due anyway
+            Wake.notify_one();
+    }
+    // Its call has returned (or will never): reports `finished` under the lock, so no
+    // Blocked of that call can come after it.
+    void Returned(int tid, CallEvent&& finished)
+    {
+        std::lock_guard lock(Mutex);
+        Entries.erase(tid);
+        Report(std::move(finished));
+    }
+
+private:
+    void Run()
+    {
+        std::unique_lock lock(Mutex);
+        while (!Stopping) {
+            double now = MonotonicSeconds(), next = 1e300;
+            for (auto& [tid, e] : Entries) {
+                if (e.Sent)
+                    continue;
+                // Asleep in the kernel: a call still running, or one that has returned
+                // and waits for the tracing thread to see it, is not blocked.
+                if (e.Due <= now && Sleeping(tid)) {
+                    CallEvent c = e.Call;
+                    c.Phase = CallPhase::Blocked;
+                    Report(std::move(c));
+                    e.Sent = true;
+                    continue;
+                }
+                if (e.Due <= now)
+                    e.Due = now + 0.001; // look again in a millisecond
+                next = std::min(next, e.Due);
+            }
+            if (next == 1e300)
+                Wake.wait(lock);
+            else
+                Wake.wait_for(lock, std::chrono::duration<double>(next - now));
+        }
+    }
+
+    struct Entry {
+        double Due;
+        CallEvent Call;
+        bool Sent;
+    };
+    double After;
+    std::function<void(CallEvent&&)> Report;
+    std::mutex Mutex; // guards everything below; held while reporting
+    std::condition_variable Wake;
+    bool Stopping = false;
+    std::map<int, Entry> Entries; // by tid: the call each thread is in
+    std::thread Worker;           // last: starts when the rest is ready
+};
+
 int PidfdOpen(int pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
 int PidfdGetfd(int pidfd, int fd) { return static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, fd, 0)); }
 
@@ -310,7 +390,6 @@ struct Tracer::State {
         bool Held = false;      // stopped at its first stop until its parent's event is seen
         bool Running = false;   // resumed after its first stop
         bool InCall = false;    // between a seccomp stop and the syscall's exit
-        bool BlockedSent = false;
         const SyscallRow* Row = nullptr;
         std::uint64_t Args[6] = {};
         CallEvent Call;
@@ -520,6 +599,8 @@ void Tracer::Run(std::string program)
         Changed.notify_all();
     }
 
+    BlockWatch watch(Options.BlockedAfter, [this](CallEvent&& c) { Calls(std::move(c)); });
+
     // Socket details through a duplicate of the tracee's descriptor (pidfd_getfd): the
     // cookie the probe reports and the addresses the kernel gave it.
     auto inspect = [&](int pid, int fd, FdInfo* info, std::optional<Endpoint>* local,
@@ -676,7 +757,7 @@ void Tracer::Run(std::string program)
             st.Processes[t.Pid]->Sockets.erase(fd_arg);
         }
         t.InCall = true;
-        t.BlockedSent = false;
+        watch.Entered(c);
         return true;
     };
 
@@ -777,7 +858,7 @@ void Tracer::Run(std::string program)
         default: break;
         }
         t.InCall = false;
-        Calls(CallEvent(c));
+        watch.Returned(t.Tid, CallEvent(c));
     };
 
     auto end_lane = [&](int tid, int status) {
@@ -790,7 +871,7 @@ void Tracer::Run(std::string program)
             t.Call.TEnd = MonotonicSeconds();
             t.Call.Result = -1;
             t.Call.Note = Say(PhraseId::TracedNeverReturned);
-            Calls(CallEvent(t.Call));
+            watch.Returned(tid, CallEvent(t.Call));
         }
         Phrase said;
         long code;
@@ -885,36 +966,10 @@ void Tracer::Run(std::string program)
         }
     };
 
-    // The loop: wait for any traced task; while a call is in progress and not yet shown
-    // blocked, poll so that it is shown blocked after BlockedAfter.
+    // The loop: wait for any traced task.
     int status = 0;
     for (;;) {
-        bool pending = false;
-        double now = MonotonicSeconds(), next_due = 1e300;
-        for (auto& [tid, t] : st.Tasks)
-            if (t.InCall && !t.BlockedSent) {
-                double due = t.Call.TStart + Options.BlockedAfter;
-                // Blocked means asleep in the kernel: a call still running, or one that
-                // has returned and waits for this loop to see it, is not.
-                if (due <= now && !Sleeping(tid))
-                    due = now + 0.001; // look again in a millisecond
-                if (due <= now) {
-                    t.BlockedSent = true;
-                    CallEvent c = t.Call;
-                    c.Phase = CallPhase::Blocked;
-                    Calls(std::move(c));
-                } else {
-                    pending = true;
-                    next_due = std::min(next_due, due);
-                }
-            }
-        int tid = waitpid(-1, &status, __WALL | (pending ? WNOHANG : 0));
-        if (tid == 0) {
-            double wait = std::min(next_due - MonotonicSeconds(), 0.001);
-            if (wait > 0)
-                usleep(static_cast<useconds_t>(wait * 1e6) + 1);
-            continue;
-        }
+        int tid = waitpid(-1, &status, __WALL);
         if (tid < 0) {
             if (errno == EINTR)
                 continue;

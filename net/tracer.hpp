@@ -50,6 +50,8 @@ struct TracerOptions {
 
 class Tracer {
 public:
+    // Called on the tracing thread and on its blocked-call watcher, possibly at once: it
+    // must be thread-safe (Lab::Report is). A call's Blocked always comes before its Finished.
     using CallSink = std::function<void(CallEvent&&)>;
     using PortSink = std::function<void(std::uint16_t)>; // a port the program uses (bind, connect, accept)
     using IdSource = std::function<std::uint64_t()>;

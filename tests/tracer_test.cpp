@@ -227,6 +227,13 @@ TEST(TracedThreadServer, CallsAndLanesAgreeWithWhatItPrintsAndWithSs)
     auto port_text = s.WaitFor("listening on port ([0-9]+)");
     ASSERT_TRUE(port_text) << s.Text;
     int port = std::stoi(*port_text);
+    // Nobody has connected yet: the program is shown blocked in accept().
+    EXPECT_TRUE(WaitForLine(s, [&](const json& l) {
+        for (const auto& lane : l["lanes"])
+            if (lane["in"] == "accept" && lane["blocked"] == true)
+                return true;
+        return false;
+    })) << s.Text;
 
     int a = ConnectTo(port);
     ASSERT_GE(a, 0);
