@@ -79,8 +79,8 @@ int main(int argc, char** argv)
         Row("sockscope --run --headless", Shell(sockscope + " --run --headless -- " + args), base, n);
         Row("sockscope --run --headless --json", Shell(sockscope + " --run --headless --json -- " + args), base, n);
         if (have_strace)
-            Row("strace -f --seccomp-bpf -e trace=network", Shell("strace -f --seccomp-bpf -e trace=network -o /dev/null " + args),
-                base, n);
+            Row("strace -f --seccomp-bpf -e trace=network",
+                Shell("strace -f --seccomp-bpf -e trace=network -o /dev/null " + args), base, n);
     }
     return 0;
 }

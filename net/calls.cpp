@@ -323,7 +323,9 @@ std::string TracedArgs(const CallEvent& c, ArgStyle style)
     case CallId::EpollCreate: return Num(a.Value);
     case CallId::EpollCreate1: return a.Flags ? "EPOLL_CLOEXEC" : "0";
     case CallId::EpollCtl: {
-        SV op = a.Option == EPOLL_CTL_ADD ? "EPOLL_CTL_ADD" : a.Option == EPOLL_CTL_DEL ? "EPOLL_CTL_DEL" : "EPOLL_CTL_MOD";
+        SV op = a.Option == EPOLL_CTL_ADD   ? "EPOLL_CTL_ADD"
+                : a.Option == EPOLL_CTL_DEL ? "EPOLL_CTL_DEL"
+                                            : "EPOLL_CTL_MOD";
         const std::pair<SV, int> events[] = {{"EPOLLIN", EPOLLIN},   {"EPOLLOUT", EPOLLOUT},
                                              {"EPOLLERR", EPOLLERR}, {"EPOLLHUP", EPOLLHUP},
                                              {"EPOLLRDHUP", EPOLLRDHUP}, {"EPOLLET", static_cast<int>(EPOLLET)},

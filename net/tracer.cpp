@@ -404,14 +404,37 @@ struct Tracer::State {
                 close(PidFd);
         }
     };
+
+    State(Tracer& tracer, std::string program) : T(tracer), Program(std::move(program)) {}
+    // Follows every traced task until none is left (waitpid says ECHILD).
+    void Loop();
+
+    Tracer& T;
+    std::string Program; // the path the root execs
     std::map<int, Task> Tasks;
     std::map<int, std::unique_ptr<Process>> Processes;
-    std::uint64_t Dropped = 0;
+    BlockWatch Watch{T.Options.BlockedAfter, [this](CallEvent&& c) { T.Calls(std::move(c)); }};
+
+private:
+    // A new event of a task's, finished now unless the caller says otherwise.
+    CallEvent EventOf(const Task& t, CallId call);
+    void ReportLane(const Task& t, CallId call, long result, const std::string& parent, const std::string& kind,
+                    std::vector<FdInfo> inherited, std::string text = {});
+    // Socket details through a duplicate of the tracee's descriptor (pidfd_getfd): the
+    // cookie the probe reports and the addresses the kernel gave it.
+    void Inspect(int pid, int fd, FdInfo* info, std::optional<Endpoint>* local,
+                 std::optional<Endpoint>* remote);
+    void TakeSocket(Task& t, int fd);
+    bool OnEntry(Task& t);
+    void OnExit(Task& t);
+    void EndLane(int tid, int status);
+    void Resume(int tid, int request, int sig = 0);
+    void OnNewTask(Task& parent, int event);
 };
 
+
 Tracer::Tracer(TracerOptions options, CallSink calls, PortSink ports, IdSource ids)
-    : Options(std::move(options)), Calls(std::move(calls)), Ports(std::move(ports)), Ids(std::move(ids)),
-      S(std::make_unique<State>())
+    : Options(std::move(options)), Calls(std::move(calls)), Ports(std::move(ports)), Ids(std::move(ids))
 {
 }
 
@@ -537,6 +560,7 @@ void Tracer::Run(std::string program)
         std::lock_guard lock(Mutex);
         Live.push_back(child);
     }
+    S = std::make_unique<State>(*this, program);
     State& st = *S;
     std::string name = Basename(Options.Argv[0]);
     {
@@ -556,31 +580,6 @@ void Tracer::Run(std::string program)
     (void)ignored;
     close(go[1]);
 
-    // A new event of a task's, finished now unless the caller says otherwise.
-    auto event_of = [&](const State::Task& t, CallId call) {
-        CallEvent c;
-        c.Id = Ids();
-        c.Actor = t.Name;
-        c.ActorKind = "client";
-        c.Call = call;
-        c.Phase = CallPhase::Finished;
-        c.Pid = t.Pid;
-        c.Tid = t.Tid;
-        c.Traced = true;
-        c.TStart = c.TEnd = MonotonicSeconds();
-        return c;
-    };
-    auto report_lane = [&](const State::Task& t, CallId call, long result, const std::string& parent,
-                           const std::string& kind, std::vector<FdInfo> inherited, std::string text = {}) {
-        CallEvent c = event_of(t, call);
-        c.Result = result;
-        c.Parent = parent;
-        c.LaneKind = kind;
-        c.Inherited = std::move(inherited);
-        c.Args.Text = std::move(text);
-        Calls(std::move(c));
-    };
-
     // The root's lane: its execve (or why it failed).
     int exec_err = 0;
     bool exec_reported = read(report[0], &exec_err, sizeof exec_err) == sizeof exec_err;
@@ -599,374 +598,419 @@ void Tracer::Run(std::string program)
         Changed.notify_all();
     }
 
-    BlockWatch watch(Options.BlockedAfter, [this](CallEvent&& c) { Calls(std::move(c)); });
+    st.Loop();
+    S.reset(); // joins the blocked-call watcher
+    std::lock_guard lock(Mutex);
+    Live.clear();
+    if (ExitLine.empty())
+        ExitLine = "ended";
+    Finished = true;
+    StartState = Phase::Done;
+    Changed.notify_all();
+}
 
-    // Socket details through a duplicate of the tracee's descriptor (pidfd_getfd): the
-    // cookie the probe reports and the addresses the kernel gave it.
-    auto inspect = [&](int pid, int fd, FdInfo* info, std::optional<Endpoint>* local,
-                       std::optional<Endpoint>* remote) {
-        auto it = st.Processes.find(pid);
-        if (it == st.Processes.end() || it->second->PidFd < 0)
-            return;
-        int copy = PidfdGetfd(it->second->PidFd, fd);
-        if (copy < 0)
-            return;
-        if (info) {
-            std::uint64_t cookie = 0;
-            socklen_t len = sizeof cookie;
-            if (getsockopt(copy, SOL_SOCKET, SO_COOKIE, &cookie, &len) == 0)
-                info->Cookie = cookie;
-        }
-        if (local)
-            *local = LocalOf(copy);
-        if (remote)
-            *remote = RemoteOf(copy);
-        close(copy);
-        if (local && *local && (*local)->Port != 0 && (*local)->Family != 0)
-            Ports((*local)->Port);
-        if (remote && *remote && (*remote)->Port != 0 && (*remote)->Family != 0)
-            Ports((*remote)->Port);
-    };
-    auto new_fd = [&](State::Task& t, int fd) {
-        FdInfo info;
-        info.Fd = fd;
-        info.Handle = "fd" + std::to_string(fd);
-        info.Inode = SocketInode(t.Tid, fd);
-        if (info.Inode == 0)
-            return;
-        inspect(t.Pid, fd, &info, nullptr, nullptr);
-        st.Processes[t.Pid]->Sockets[fd] = info;
-        t.Call.NewFd = info;
-    };
 
-    auto on_entry = [&](State::Task& t) {
-        __ptrace_syscall_info info{};
-        if (ptrace(PTRACE_GET_SYSCALL_INFO, t.Tid, sizeof info, &info) <= 0 || info.op != PTRACE_SYSCALL_INFO_SECCOMP)
+CallEvent Tracer::State::EventOf(const Task& t, CallId call)
+{
+    CallEvent c;
+    c.Id = T.Ids();
+    c.Actor = t.Name;
+    c.ActorKind = "client";
+    c.Call = call;
+    c.Phase = CallPhase::Finished;
+    c.Pid = t.Pid;
+    c.Tid = t.Tid;
+    c.Traced = true;
+    c.TStart = c.TEnd = MonotonicSeconds();
+    return c;
+}
+
+void Tracer::State::ReportLane(const Task& t, CallId call, long result, const std::string& parent,
+                               const std::string& kind, std::vector<FdInfo> inherited, std::string text)
+{
+    CallEvent c = EventOf(t, call);
+    c.Result = result;
+    c.Parent = parent;
+    c.LaneKind = kind;
+    c.Inherited = std::move(inherited);
+    c.Args.Text = std::move(text);
+    T.Calls(std::move(c));
+}
+
+void Tracer::State::Inspect(int pid, int fd, FdInfo* info, std::optional<Endpoint>* local,
+                            std::optional<Endpoint>* remote)
+{
+    auto it = Processes.find(pid);
+    if (it == Processes.end() || it->second->PidFd < 0)
+        return;
+    int copy = PidfdGetfd(it->second->PidFd, fd);
+    if (copy < 0)
+        return;
+    if (info) {
+        std::uint64_t cookie = 0;
+        socklen_t len = sizeof cookie;
+        if (getsockopt(copy, SOL_SOCKET, SO_COOKIE, &cookie, &len) == 0)
+            info->Cookie = cookie;
+    }
+    if (local)
+        *local = LocalOf(copy);
+    if (remote)
+        *remote = RemoteOf(copy);
+    close(copy);
+    if (local && *local && (*local)->Port != 0 && (*local)->Family != 0)
+        T.Ports((*local)->Port);
+    if (remote && *remote && (*remote)->Port != 0 && (*remote)->Family != 0)
+        T.Ports((*remote)->Port);
+}
+
+void Tracer::State::TakeSocket(Task& t, int fd)
+{
+    FdInfo info;
+    info.Fd = fd;
+    info.Handle = "fd" + std::to_string(fd);
+    info.Inode = SocketInode(t.Tid, fd);
+    if (info.Inode == 0)
+        return;
+    Inspect(t.Pid, fd, &info, nullptr, nullptr);
+    Processes[t.Pid]->Sockets[fd] = info;
+    t.Call.NewFd = info;
+}
+
+bool Tracer::State::OnEntry(Task& t)
+{
+    __ptrace_syscall_info info{};
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, t.Tid, sizeof info, &info) <= 0 || info.op != PTRACE_SYSCALL_INFO_SECCOMP)
+        return false;
+    const SyscallRow* row = RowOfSyscall(info.seccomp.nr);
+    if (!row)
+        return false;
+    const std::uint64_t* a = info.seccomp.args;
+    int fd_arg = static_cast<int>(a[0]);
+    std::uint32_t inode = 0;
+    if (row->OnSocketOnly) {
+        int fd = row->Call == CallId::EpollCtl ? static_cast<int>(a[2]) : fd_arg;
+        inode = SocketInode(t.Tid, fd);
+        if (inode == 0)
             return false;
-        const SyscallRow* row = RowOfSyscall(info.seccomp.nr);
-        if (!row)
-            return false;
-        const std::uint64_t* a = info.seccomp.args;
-        int fd_arg = static_cast<int>(a[0]);
-        std::uint32_t inode = 0;
-        if (row->OnSocketOnly) {
-            int fd = row->Call == CallId::EpollCtl ? static_cast<int>(a[2]) : fd_arg;
-            inode = SocketInode(t.Tid, fd);
-            if (inode == 0)
-                return false;
+    }
+    t.Row = row;
+    std::copy(a, a + 6, t.Args);
+    CallEvent& c = t.Call;
+    c = EventOf(t, row->Call);
+    c.TEnd = 0;
+    c.Phase = CallPhase::Started;
+    CallArgs& args = c.Args;
+    bool takes_fd = RowOf(row->Call).Has(TakesFd) && row->Call != CallId::EpollCtl;
+    if (takes_fd) {
+        c.Fd = fd_arg;
+        c.Handle = "fd" + std::to_string(fd_arg);
+    }
+    switch (row->Call) {
+    case CallId::Socket:
+    case CallId::Socketpair:
+        args.Family = static_cast<int>(a[0]);
+        args.Type = static_cast<int>(a[1]);
+        args.Value = static_cast<std::int64_t>(a[2]);
+        break;
+    case CallId::Bind:
+    case CallId::Connect: ReadSockaddr(t.Tid, a[1], static_cast<std::uint32_t>(a[2]), args); break;
+    case CallId::Listen: args.Value = static_cast<int>(a[1]); break;
+    case CallId::Accept4: args.Flags = static_cast<int>(a[3]); break;
+    case CallId::Shutdown: args.Value = static_cast<int>(a[1]); break;
+    case CallId::Setsockopt:
+        args.Level = static_cast<int>(a[1]);
+        args.Option = static_cast<int>(a[2]);
+        args.Len = static_cast<int>(a[4]);
+        if (args.Len == sizeof(int)) {
+            int v = 0;
+            ReadValue(t.Tid, a[3], v);
+            args.Value = v;
         }
-        t.Row = row;
-        std::copy(a, a + 6, t.Args);
-        CallEvent& c = t.Call;
-        c = event_of(t, row->Call);
-        c.TEnd = 0;
-        c.Phase = CallPhase::Started;
-        CallArgs& args = c.Args;
-        bool takes_fd = RowOf(row->Call).Has(TakesFd) && row->Call != CallId::EpollCtl;
-        if (takes_fd) {
-            c.Fd = fd_arg;
-            c.Handle = "fd" + std::to_string(fd_arg);
+        break;
+    case CallId::Getsockopt:
+        args.Level = static_cast<int>(a[1]);
+        args.Option = static_cast<int>(a[2]);
+        break;
+    case CallId::Sendto:
+    case CallId::Write:
+        args.Len = static_cast<std::int64_t>(a[2]);
+        c.Data = ReadMemory(t.Tid, a[1], std::min<std::uint64_t>(a[2], MaxCallData));
+        if (row->Call == CallId::Sendto) {
+            args.Flags = static_cast<int>(a[3]);
+            if (a[4] != 0)
+                ReadSockaddr(t.Tid, a[4], static_cast<std::uint32_t>(a[5]), args);
         }
-        switch (row->Call) {
-        case CallId::Socket:
-        case CallId::Socketpair:
-            args.Family = static_cast<int>(a[0]);
-            args.Type = static_cast<int>(a[1]);
-            args.Value = static_cast<std::int64_t>(a[2]);
-            break;
-        case CallId::Bind:
-        case CallId::Connect: ReadSockaddr(t.Tid, a[1], static_cast<std::uint32_t>(a[2]), args); break;
-        case CallId::Listen: args.Value = static_cast<int>(a[1]); break;
-        case CallId::Accept4: args.Flags = static_cast<int>(a[3]); break;
-        case CallId::Shutdown: args.Value = static_cast<int>(a[1]); break;
-        case CallId::Setsockopt:
-            args.Level = static_cast<int>(a[1]);
-            args.Option = static_cast<int>(a[2]);
-            args.Len = static_cast<int>(a[4]);
-            if (args.Len == sizeof(int)) {
+        break;
+    case CallId::Recvfrom:
+        args.Flags = static_cast<int>(a[3]);
+        [[fallthrough]];
+    case CallId::Read: args.Len = static_cast<std::int64_t>(a[2]); break;
+    case CallId::Sendmsg:
+        args.Flags = static_cast<int>(a[2]);
+        c.Data = ReadIovecs(t.Tid, a[1], MaxCallData, &args.Len);
+        break;
+    case CallId::Recvmsg: args.Flags = static_cast<int>(a[2]); break;
+    case CallId::Dup2:
+    case CallId::Dup3:
+        args.Value = static_cast<int>(a[1]);
+        args.Flags = static_cast<int>(a[2]);
+        break;
+    case CallId::Fcntl:
+        args.Option = static_cast<int>(a[1]);
+        args.Value = static_cast<std::int64_t>(a[2]);
+        break;
+    case CallId::EpollCreate: args.Value = static_cast<int>(a[0]); break;
+    case CallId::EpollCreate1: args.Flags = static_cast<int>(a[0]); break;
+    case CallId::EpollCtl: {
+        args.Value = static_cast<int>(a[0]);
+        args.Option = static_cast<int>(a[1]);
+        c.Fd = static_cast<int>(a[2]);
+        c.Handle = "fd" + std::to_string(c.Fd);
+        epoll_event ev{};
+        if (a[3] && ReadValue(t.Tid, a[3], ev))
+            args.Flags = static_cast<int>(ev.events);
+        break;
+    }
+    case CallId::EpollWait:
+    case CallId::EpollPwait:
+        c.Fd = fd_arg;
+        args.Value = static_cast<int>(a[2]);
+        args.Len = static_cast<int>(a[3]);
+        break;
+    case CallId::Select:
+    case CallId::Pselect6:
+        args.Value = static_cast<int>(a[0]);
+        args.Text = std::to_string(static_cast<int>(a[0])) + ", " + (a[1] ? "&readfds" : "NULL") + ", " +
+                    (a[2] ? "&writefds" : "NULL") + ", " + (a[3] ? "&exceptfds" : "NULL") + ", " +
+                    (a[4] ? "&timeout" : "NULL");
+        break;
+    case CallId::Poll:
+        args.Text = PollArgs(t.Tid, a[0], a[1], std::to_string(static_cast<int>(a[2])));
+        break;
+    case CallId::Ppoll: args.Text = PollArgs(t.Tid, a[0], a[1], a[2] ? "&timeout" : "NULL"); break;
+    default: break;
+    }
+    if (inode != 0 && row->Call == CallId::Close) {
+        c.Closed = true;
+        Processes[t.Pid]->Sockets.erase(fd_arg);
+    }
+    t.InCall = true;
+    Watch.Entered(c);
+    return true;
+}
+
+void Tracer::State::OnExit(Task& t)
+{
+    __ptrace_syscall_info info{};
+    CallEvent& c = t.Call;
+    long rval = 0;
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, t.Tid, sizeof info, &info) > 0 && info.op == PTRACE_SYSCALL_INFO_EXIT)
+        rval = static_cast<long>(info.exit.rval);
+    c.TEnd = MonotonicSeconds();
+    c.Phase = CallPhase::Finished;
+    if (rval < 0 && rval >= -4095) {
+        c.Result = -1;
+        c.Errno = static_cast<int>(-rval);
+    } else {
+        c.Result = rval;
+    }
+    const std::uint64_t* a = t.Args;
+    bool ok = c.Errno == 0;
+    switch (c.Call) {
+    case CallId::Socket:
+        if (ok)
+            TakeSocket(t, static_cast<int>(rval));
+        break;
+    case CallId::Socketpair:
+        if (ok) {
+            int sv[2] = {-1, -1};
+            if (ReadValue(t.Tid, a[3], sv))
+                c.Args.Text = "[" + std::to_string(sv[0]) + ", " + std::to_string(sv[1]) + "]";
+        }
+        break;
+    case CallId::Accept:
+    case CallId::Accept4:
+        if (ok) {
+            std::uint32_t len = 0;
+            if (a[1] && ReadValue(t.Tid, a[2], len))
+                ReadSockaddr(t.Tid, a[1], len, c.Args);
+            TakeSocket(t, static_cast<int>(rval));
+            Inspect(t.Pid, static_cast<int>(rval), nullptr, &c.Local, &c.Remote);
+        }
+        break;
+    case CallId::Dup:
+    case CallId::Dup2:
+    case CallId::Dup3:
+        if (ok)
+            TakeSocket(t, static_cast<int>(rval));
+        break;
+    case CallId::Fcntl:
+        if (ok && (c.Args.Option == F_DUPFD || c.Args.Option == F_DUPFD_CLOEXEC))
+            TakeSocket(t, static_cast<int>(rval));
+        break;
+    case CallId::Bind:
+    case CallId::Listen:
+    case CallId::Getsockname:
+        if (ok)
+            Inspect(t.Pid, c.Fd, nullptr, &c.Local, nullptr);
+        break;
+    case CallId::Connect:
+        // A refused or pending connect still tells where it goes.
+        if (c.Args.Addr.Family == AF_INET || c.Args.Addr.Family == AF_INET6)
+            T.Ports(c.Args.Addr.Port);
+        Inspect(t.Pid, c.Fd, nullptr, &c.Local, &c.Remote);
+        break;
+    case CallId::Getpeername:
+        if (ok)
+            Inspect(t.Pid, c.Fd, nullptr, nullptr, &c.Remote);
+        break;
+    case CallId::Getsockopt:
+        if (ok) {
+            socklen_t len = 0;
+            ReadValue(t.Tid, a[4], len);
+            c.Args.Len = len;
+            if (len == sizeof(int)) {
                 int v = 0;
                 ReadValue(t.Tid, a[3], v);
-                args.Value = v;
+                c.Args.Value = v;
             }
-            break;
-        case CallId::Getsockopt:
-            args.Level = static_cast<int>(a[1]);
-            args.Option = static_cast<int>(a[2]);
-            break;
-        case CallId::Sendto:
-        case CallId::Write:
-            args.Len = static_cast<std::int64_t>(a[2]);
-            c.Data = ReadMemory(t.Tid, a[1], std::min<std::uint64_t>(a[2], MaxCallData));
-            if (row->Call == CallId::Sendto) {
-                args.Flags = static_cast<int>(a[3]);
-                if (a[4] != 0)
-                    ReadSockaddr(t.Tid, a[4], static_cast<std::uint32_t>(a[5]), args);
-            }
-            break;
-        case CallId::Recvfrom:
-            args.Flags = static_cast<int>(a[3]);
-            [[fallthrough]];
-        case CallId::Read: args.Len = static_cast<std::int64_t>(a[2]); break;
-        case CallId::Sendmsg:
-            args.Flags = static_cast<int>(a[2]);
-            c.Data = ReadIovecs(t.Tid, a[1], MaxCallData, &args.Len);
-            break;
-        case CallId::Recvmsg: args.Flags = static_cast<int>(a[2]); break;
-        case CallId::Dup2:
-        case CallId::Dup3:
-            args.Value = static_cast<int>(a[1]);
-            args.Flags = static_cast<int>(a[2]);
-            break;
-        case CallId::Fcntl:
-            args.Option = static_cast<int>(a[1]);
-            args.Value = static_cast<std::int64_t>(a[2]);
-            break;
-        case CallId::EpollCreate: args.Value = static_cast<int>(a[0]); break;
-        case CallId::EpollCreate1: args.Flags = static_cast<int>(a[0]); break;
-        case CallId::EpollCtl: {
-            args.Value = static_cast<int>(a[0]);
-            args.Option = static_cast<int>(a[1]);
-            c.Fd = static_cast<int>(a[2]);
-            c.Handle = "fd" + std::to_string(c.Fd);
-            epoll_event ev{};
-            if (a[3] && ReadValue(t.Tid, a[3], ev))
-                args.Flags = static_cast<int>(ev.events);
-            break;
         }
-        case CallId::EpollWait:
-        case CallId::EpollPwait:
-            c.Fd = fd_arg;
-            args.Value = static_cast<int>(a[2]);
-            args.Len = static_cast<int>(a[3]);
-            break;
-        case CallId::Select:
-        case CallId::Pselect6:
-            args.Value = static_cast<int>(a[0]);
-            args.Text = std::to_string(static_cast<int>(a[0])) + ", " + (a[1] ? "&readfds" : "NULL") + ", " +
-                        (a[2] ? "&writefds" : "NULL") + ", " + (a[3] ? "&exceptfds" : "NULL") + ", " +
-                        (a[4] ? "&timeout" : "NULL");
-            break;
-        case CallId::Poll:
-            args.Text = PollArgs(t.Tid, a[0], a[1], std::to_string(static_cast<int>(a[2])));
-            break;
-        case CallId::Ppoll: args.Text = PollArgs(t.Tid, a[0], a[1], a[2] ? "&timeout" : "NULL"); break;
-        default: break;
+        break;
+    case CallId::Read:
+    case CallId::Recvfrom:
+        if (ok && rval > 0)
+            c.Data = ReadMemory(t.Tid, a[1], std::min<std::uint64_t>(static_cast<std::uint64_t>(rval), MaxCallData));
+        if (ok && c.Call == CallId::Recvfrom && a[4]) {
+            std::uint32_t len = 0;
+            if (ReadValue(t.Tid, a[5], len))
+                ReadSockaddr(t.Tid, a[4], len, c.Args);
         }
-        if (inode != 0 && row->Call == CallId::Close) {
-            c.Closed = true;
-            st.Processes[t.Pid]->Sockets.erase(fd_arg);
+        break;
+    case CallId::Recvmsg:
+        if (ok && rval > 0) {
+            std::int64_t total = 0;
+            c.Data = ReadIovecs(t.Tid, a[1], std::min<std::uint64_t>(static_cast<std::uint64_t>(rval), MaxCallData),
+                                &total);
+            c.Args.Len = total;
         }
-        t.InCall = true;
-        watch.Entered(c);
-        return true;
-    };
+        break;
+    default: break;
+    }
+    t.InCall = false;
+    Watch.Returned(t.Tid, CallEvent(c));
+}
 
-    auto on_exit = [&](State::Task& t) {
-        __ptrace_syscall_info info{};
-        CallEvent& c = t.Call;
-        long rval = 0;
-        if (ptrace(PTRACE_GET_SYSCALL_INFO, t.Tid, sizeof info, &info) > 0 && info.op == PTRACE_SYSCALL_INFO_EXIT)
-            rval = static_cast<long>(info.exit.rval);
-        c.TEnd = MonotonicSeconds();
-        c.Phase = CallPhase::Finished;
-        if (rval < 0 && rval >= -4095) {
-            c.Result = -1;
-            c.Errno = static_cast<int>(-rval);
-        } else {
-            c.Result = rval;
+void Tracer::State::EndLane(int tid, int status)
+{
+    auto it = Tasks.find(tid);
+    if (it == Tasks.end())
+        return;
+    Task& t = it->second;
+    if (t.InCall) { // killed inside a call: it never returned
+        t.Call.Phase = CallPhase::Finished;
+        t.Call.TEnd = MonotonicSeconds();
+        t.Call.Result = -1;
+        t.Call.Note = Say(PhraseId::TracedNeverReturned);
+        Watch.Returned(tid, CallEvent(t.Call));
+    }
+    Phrase said;
+    long code;
+    if (WIFSIGNALED(status)) {
+        said = Say(PhraseId::TracedKilled, SignalName(WTERMSIG(status)));
+        code = 128 + WTERMSIG(status);
+    } else {
+        said = Say(PhraseId::TracedExited, WEXITSTATUS(status));
+        code = WEXITSTATUS(status);
+    }
+    std::string text = said.English();
+    bool thread = t.Tid != t.Pid;
+    CallEvent c = EventOf(t, CallId::Exit);
+    c.Args.Value = code;
+    c.LaneKind = thread ? "thread" : "process";
+    c.Note = said;
+    T.Calls(std::move(c));
+    if (!thread) {
+        Processes.erase(t.Pid);
+        std::lock_guard lock(T.Mutex);
+        std::erase(T.Live, t.Pid);
+        if (t.Pid == T.Root) {
+            T.ExitLine = text;
+            T.ExitCode = static_cast<int>(code);
         }
-        const std::uint64_t* a = t.Args;
-        bool ok = c.Errno == 0;
-        switch (c.Call) {
-        case CallId::Socket:
-            if (ok)
-                new_fd(t, static_cast<int>(rval));
-            break;
-        case CallId::Socketpair:
-            if (ok) {
-                int sv[2] = {-1, -1};
-                if (ReadValue(t.Tid, a[3], sv))
-                    c.Args.Text = "[" + std::to_string(sv[0]) + ", " + std::to_string(sv[1]) + "]";
-            }
-            break;
-        case CallId::Accept:
-        case CallId::Accept4:
-            if (ok) {
-                std::uint32_t len = 0;
-                if (a[1] && ReadValue(t.Tid, a[2], len))
-                    ReadSockaddr(t.Tid, a[1], len, c.Args);
-                new_fd(t, static_cast<int>(rval));
-                inspect(t.Pid, static_cast<int>(rval), nullptr, &c.Local, &c.Remote);
-            }
-            break;
-        case CallId::Dup:
-        case CallId::Dup2:
-        case CallId::Dup3:
-            if (ok)
-                new_fd(t, static_cast<int>(rval));
-            break;
-        case CallId::Fcntl:
-            if (ok && (c.Args.Option == F_DUPFD || c.Args.Option == F_DUPFD_CLOEXEC))
-                new_fd(t, static_cast<int>(rval));
-            break;
-        case CallId::Bind:
-        case CallId::Listen:
-        case CallId::Getsockname:
-            if (ok)
-                inspect(t.Pid, c.Fd, nullptr, &c.Local, nullptr);
-            break;
-        case CallId::Connect:
-            // A refused or pending connect still tells where it goes.
-            if (c.Args.Addr.Family == AF_INET || c.Args.Addr.Family == AF_INET6)
-                Ports(c.Args.Addr.Port);
-            inspect(t.Pid, c.Fd, nullptr, &c.Local, &c.Remote);
-            break;
-        case CallId::Getpeername:
-            if (ok)
-                inspect(t.Pid, c.Fd, nullptr, nullptr, &c.Remote);
-            break;
-        case CallId::Getsockopt:
-            if (ok) {
-                socklen_t len = 0;
-                ReadValue(t.Tid, a[4], len);
-                c.Args.Len = len;
-                if (len == sizeof(int)) {
-                    int v = 0;
-                    ReadValue(t.Tid, a[3], v);
-                    c.Args.Value = v;
-                }
-            }
-            break;
-        case CallId::Read:
-        case CallId::Recvfrom:
-            if (ok && rval > 0)
-                c.Data = ReadMemory(t.Tid, a[1], std::min<std::uint64_t>(static_cast<std::uint64_t>(rval), MaxCallData));
-            if (ok && c.Call == CallId::Recvfrom && a[4]) {
-                std::uint32_t len = 0;
-                if (ReadValue(t.Tid, a[5], len))
-                    ReadSockaddr(t.Tid, a[4], len, c.Args);
-            }
-            break;
-        case CallId::Recvmsg:
-            if (ok && rval > 0) {
-                std::int64_t total = 0;
-                c.Data = ReadIovecs(t.Tid, a[1], std::min<std::uint64_t>(static_cast<std::uint64_t>(rval), MaxCallData),
-                                    &total);
-                c.Args.Len = total;
-            }
-            break;
-        default: break;
-        }
-        t.InCall = false;
-        watch.Returned(t.Tid, CallEvent(c));
-    };
+    }
+    Tasks.erase(it);
+}
 
-    auto end_lane = [&](int tid, int status) {
-        auto it = st.Tasks.find(tid);
-        if (it == st.Tasks.end())
-            return;
-        State::Task& t = it->second;
-        if (t.InCall) { // killed inside a call: it never returned
-            t.Call.Phase = CallPhase::Finished;
-            t.Call.TEnd = MonotonicSeconds();
-            t.Call.Result = -1;
-            t.Call.Note = Say(PhraseId::TracedNeverReturned);
-            watch.Returned(tid, CallEvent(t.Call));
-        }
-        Phrase said;
-        long code;
-        if (WIFSIGNALED(status)) {
-            said = Say(PhraseId::TracedKilled, SignalName(WTERMSIG(status)));
-            code = 128 + WTERMSIG(status);
-        } else {
-            said = Say(PhraseId::TracedExited, WEXITSTATUS(status));
-            code = WEXITSTATUS(status);
-        }
-        std::string text = said.English();
-        bool thread = t.Tid != t.Pid;
-        CallEvent c = event_of(t, CallId::Exit);
-        c.Args.Value = code;
-        c.LaneKind = thread ? "thread" : "process";
-        c.Note = said;
-        Calls(std::move(c));
-        if (!thread) {
-            st.Processes.erase(t.Pid);
-            std::lock_guard lock(Mutex);
-            std::erase(Live, t.Pid);
-            if (t.Pid == child) {
-                ExitLine = text;
-                ExitCode = static_cast<int>(code);
-            }
-        }
-        st.Tasks.erase(it);
-    };
+void Tracer::State::Resume(int tid, int request, int sig)
+{
+    ptrace(static_cast<__ptrace_request>(request), tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
+}
 
-    auto resume = [&](int tid, int request, int sig = 0) {
-        ptrace(static_cast<__ptrace_request>(request), tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
-    };
+void Tracer::State::OnNewTask(Task& parent, int event)
+{
+    unsigned long msg = 0;
+    ptrace(PTRACE_GETEVENTMSG, parent.Tid, nullptr, &msg);
+    int tid = static_cast<int>(msg);
+    if (tid <= 0)
+        return;
+    // A thread shares its process; fork, vfork and clone without CLONE_THREAD make one.
+    int tgid = tid;
+    char file[64];
+    std::snprintf(file, sizeof file, "/proc/%d/status", tid);
+    if (FILE* f = std::fopen(file, "re")) {
+        char line[256];
+        while (std::fgets(line, sizeof line, f))
+            if (std::sscanf(line, "Tgid: %d", &tgid) == 1)
+                break;
+        std::fclose(f);
+    }
+    bool thread = tgid != tid;
+    Task& t = Tasks[tid];
+    t.Tid = tid;
+    t.Pid = tgid;
+    std::vector<FdInfo> inherited;
+    auto& parent_proc = Processes[parent.Pid];
+    if (!parent_proc)
+        parent_proc = std::make_unique<Process>();
+    for (const auto& [fd, info] : parent_proc->Sockets)
+        inherited.push_back(info);
+    std::string program = parent_proc->Program;
+    if (thread) {
+        t.Name = program + "[" + std::to_string(tgid) + "/" + std::to_string(tid) + "]";
+    } else {
+        t.Name = program + "[" + std::to_string(tgid) + "]";
+        auto proc = std::make_unique<Process>();
+        proc->Program = program;
+        proc->Sockets = parent_proc->Sockets;
+        proc->PidFd = PidfdOpen(tgid);
+        Processes[tgid] = std::move(proc);
+        std::lock_guard lock(T.Mutex);
+        T.Live.push_back(tgid);
+    }
+    T.LaneCount++;
+    // The parent's side: the call returned the new lane's id.
+    CallId call = thread ? CallId::Clone
+                  : event == PTRACE_EVENT_VFORK ? CallId::Vfork
+                  : event == PTRACE_EVENT_FORK  ? CallId::Fork
+                                                : CallId::Clone;
+    ReportLane(parent, call, tid, "", "", {},
+                call == CallId::Clone ? (thread ? "CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|..."
+                                                : "child_stack=NULL, flags=...|SIGCHLD")
+                                      : "");
+    // The new lane's first event.
+    ReportLane(t, thread ? CallId::Start : CallId::Fork, 0, parent.Name, thread ? "thread" : "process",
+                std::move(inherited));
+    t.Announced = true;
+    if (t.Held) {
+        t.Held = false;
+        t.Running = true;
+        Resume(tid, PTRACE_CONT);
+    }
+}
 
-    auto on_new_task = [&](State::Task& parent, int event) {
-        unsigned long msg = 0;
-        ptrace(PTRACE_GETEVENTMSG, parent.Tid, nullptr, &msg);
-        int tid = static_cast<int>(msg);
-        if (tid <= 0)
-            return;
-        // A thread shares its process; fork, vfork and clone without CLONE_THREAD make one.
-        int tgid = tid;
-        char file[64];
-        std::snprintf(file, sizeof file, "/proc/%d/status", tid);
-        if (FILE* f = std::fopen(file, "re")) {
-            char line[256];
-            while (std::fgets(line, sizeof line, f))
-                if (std::sscanf(line, "Tgid: %d", &tgid) == 1)
-                    break;
-            std::fclose(f);
-        }
-        bool thread = tgid != tid;
-        State::Task& t = st.Tasks[tid];
-        t.Tid = tid;
-        t.Pid = tgid;
-        std::vector<FdInfo> inherited;
-        auto& parent_proc = st.Processes[parent.Pid];
-        if (!parent_proc)
-            parent_proc = std::make_unique<State::Process>();
-        for (const auto& [fd, info] : parent_proc->Sockets)
-            inherited.push_back(info);
-        std::string program = parent_proc->Program;
-        if (thread) {
-            t.Name = program + "[" + std::to_string(tgid) + "/" + std::to_string(tid) + "]";
-        } else {
-            t.Name = program + "[" + std::to_string(tgid) + "]";
-            auto proc = std::make_unique<State::Process>();
-            proc->Program = program;
-            proc->Sockets = parent_proc->Sockets;
-            proc->PidFd = PidfdOpen(tgid);
-            st.Processes[tgid] = std::move(proc);
-            std::lock_guard lock(Mutex);
-            Live.push_back(tgid);
-        }
-        LaneCount++;
-        // The parent's side: the call returned the new lane's id.
-        CallId call = thread ? CallId::Clone
-                      : event == PTRACE_EVENT_VFORK ? CallId::Vfork
-                      : event == PTRACE_EVENT_FORK  ? CallId::Fork
-                                                    : CallId::Clone;
-        report_lane(parent, call, tid, "", "", {},
-                    call == CallId::Clone ? (thread ? "CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|..."
-                                                    : "child_stack=NULL, flags=...|SIGCHLD")
-                                          : "");
-        // The new lane's first event.
-        report_lane(t, thread ? CallId::Start : CallId::Fork, 0, parent.Name, thread ? "thread" : "process",
-                    std::move(inherited));
-        t.Announced = true;
-        if (t.Held) {
-            t.Held = false;
-            t.Running = true;
-            resume(tid, PTRACE_CONT);
-        }
-    };
-
-    // The loop: wait for any traced task.
+void Tracer::State::Loop()
+{
+    // Wait for any traced task; each stop says what it is.
     int status = 0;
     for (;;) {
         int tid = waitpid(-1, &status, __WALL);
@@ -976,36 +1020,36 @@ void Tracer::Run(std::string program)
             break; // ECHILD: every traced process has gone
         }
         if (WIFEXITED(status) || WIFSIGNALED(status)) {
-            end_lane(tid, status);
+            EndLane(tid, status);
             continue;
         }
         if (!WIFSTOPPED(status))
             continue;
-        auto found = st.Tasks.find(tid);
-        if (found == st.Tasks.end()) {
+        auto found = Tasks.find(tid);
+        if (found == Tasks.end()) {
             // A new task's first stop before its parent's fork/clone event: hold it there.
-            State::Task& t = st.Tasks[tid];
+            Task& t = Tasks[tid];
             t.Tid = t.Pid = tid;
             t.Held = true;
             continue;
         }
-        State::Task& t = found->second;
+        Task& t = found->second;
         int sig = WSTOPSIG(status);
         int event = status >> 16;
         if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP) {
-            StopCount++;
-            if (!Stopping && on_entry(t))
-                resume(tid, PTRACE_SYSCALL);
+            T.StopCount++;
+            if (!T.Stopping && OnEntry(t))
+                Resume(tid, PTRACE_SYSCALL);
             else
-                resume(tid, PTRACE_CONT);
+                Resume(tid, PTRACE_CONT);
         } else if (sig == (SIGTRAP | 0x80)) {
             if (t.InCall)
-                on_exit(t);
-            resume(tid, PTRACE_CONT);
+                OnExit(t);
+            Resume(tid, PTRACE_CONT);
         } else if (sig == SIGTRAP && (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK ||
                                       event == PTRACE_EVENT_CLONE)) {
-            on_new_task(t, event);
-            resume(tid, PTRACE_CONT);
+            OnNewTask(t, event);
+            Resume(tid, PTRACE_CONT);
         } else if (sig == SIGTRAP && event == PTRACE_EVENT_EXEC) {
             // After execve by a thread, the process continues under the leader's id.
             unsigned long old_tid = 0;
@@ -1014,14 +1058,14 @@ void Tracer::Run(std::string program)
             char file[64];
             std::snprintf(file, sizeof file, "/proc/%d/exe", tid);
             ssize_t n = readlink(file, exe, sizeof exe - 1);
-            std::string path = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : program;
-            if (auto proc = st.Processes.find(t.Pid); proc != st.Processes.end() && proc->second) {
+            std::string path = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : Program;
+            if (auto proc = Processes.find(t.Pid); proc != Processes.end() && proc->second) {
                 proc->second->Sockets.clear(); // close-on-exec ones are gone; others stay unseen
             }
-            CallEvent c = event_of(t, CallId::Execve);
+            CallEvent c = EventOf(t, CallId::Execve);
             c.Args.Text = ExecArgs(tid, path);
-            Calls(std::move(c));
-            resume(tid, PTRACE_CONT);
+            T.Calls(std::move(c));
+            Resume(tid, PTRACE_CONT);
         } else if (event == PTRACE_EVENT_STOP) {
             if (!t.Announced) {
                 t.Held = true; // wait for the parent's event
@@ -1029,23 +1073,16 @@ void Tracer::Run(std::string program)
             }
             if (!t.Running) { // a new task's first stop
                 t.Running = true;
-                resume(tid, PTRACE_CONT);
+                Resume(tid, PTRACE_CONT);
             } else if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
-                resume(tid, PTRACE_LISTEN); // a group stop: stay stopped until SIGCONT
+                Resume(tid, PTRACE_LISTEN); // a group stop: stay stopped until SIGCONT
             else
-                resume(tid, PTRACE_CONT);
+                Resume(tid, PTRACE_CONT);
         } else {
             // A signal for the program: deliver it.
-            resume(tid, PTRACE_CONT, sig);
+            Resume(tid, PTRACE_CONT, sig);
         }
-    }
-    std::lock_guard lock(Mutex);
-    Live.clear();
-    if (ExitLine.empty())
-        ExitLine = "ended";
-    Finished = true;
-    StartState = Phase::Done;
-    Changed.notify_all();
+}
 }
 
 std::unique_ptr<Tracer> MakeLabTracer(Lab& lab, TracerOptions options)

@@ -437,7 +437,8 @@ TEST(TracedProgram, ACrashEndsItsLaneWithTheSignalName)
 
 TEST(TracedProgram, FiveHundredChildrenEachEndAndNothingHangs)
 {
-    Child s(Sockscope({"--run", "--headless", "--", "/bin/sh", "-c", "i=0; while [ $i -lt 500 ]; do true & i=$((i+1)); done; wait"}));
+    Child s(Sockscope(
+        {"--run", "--headless", "--", "/bin/sh", "-c", "i=0; while [ $i -lt 500 ]; do true & i=$((i+1)); done; wait"}));
     ASSERT_EQ(s.Wait(60s), 0) << s.Text;
     std::size_t ended = 0;
     for (std::size_t pos = 0; (pos = s.Text.find("(exited with status 0)", pos)) != std::string::npos; ++pos)
