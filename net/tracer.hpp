@@ -5,7 +5,10 @@
 // make (CallEvent::Traced set), reported Blocked when it has not returned within
 // TracerOptions::BlockedAfter and Finished at its exit; each process and thread is a
 // lane named PROGRAM[pid] or PROGRAM[pid/tid], whose start (fork, clone) and end (exit
-// status or signal) are reported too.
+// status or signal) are reported too. Lanes need no filter stop: fork, vfork, clone and
+// execve are seen through PTRACE_O_TRACEFORK/VFORK/CLONE/EXEC events, and every end
+// through waitpid(), so the filter stops the socket calls only (fewer stops than strace's
+// -e trace=network,process).
 //
 // read, write, close, dup*, fcntl and epoll_ctl are reported only when their descriptor
 // is a socket (/proc/PID/fd/N reads "socket:[inode]", as `ss -p` finds them). Data moved
