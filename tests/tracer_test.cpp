@@ -641,3 +641,43 @@ TEST(RunAndWatchArguments, BadOnesAreOneLineAndStatusTwo)
         EXPECT_EQ(test::Lines(r.Out).size(), 1u) << args << ": " << r.Out;
     }
 }
+
+TEST(TracedCalls, AreWrittenAsStraceWouldWithFlagsByName)
+{
+    CallEvent c;
+    c.Traced = true;
+    c.Phase = CallPhase::Finished;
+    c.Fd = 3;
+    c.Call = CallId::Accept4;
+    c.Args.Addr = *Endpoint::Parse("127.0.0.1:51000");
+    c.Args.AddrLen = 16;
+    c.Args.Flags = SOCK_CLOEXEC | SOCK_NONBLOCK;
+    EXPECT_EQ(FormatCall(c), "accept4(3, {AF_INET, 127.0.0.1:51000}, [16], SOCK_NONBLOCK|SOCK_CLOEXEC)");
+    c = CallEvent{};
+    c.Traced = true;
+    c.Phase = CallPhase::Finished;
+    c.Fd = 4;
+    c.Call = CallId::Sendto;
+    c.Data = "hi\n";
+    c.Args.Len = 3;
+    c.Args.Flags = MSG_NOSIGNAL | MSG_DONTWAIT;
+    EXPECT_EQ(FormatCall(c), "sendto(4, \"hi\\n\", 3, MSG_DONTWAIT|MSG_NOSIGNAL, NULL, 0)");
+    c.Call = CallId::Recvfrom;
+    c.Result = 0;
+    c.Args.Flags = 0;
+    c.Args.Len = 512;
+    EXPECT_EQ(FormatCall(c), "recvfrom(4, buf, 512, 0, NULL, NULL)") << "nothing came: no data shown";
+    c = CallEvent{};
+    c.Traced = true;
+    c.Call = CallId::Socket;
+    c.Args.Family = AF_UNIX;
+    c.Args.Type = SOCK_DGRAM | SOCK_CLOEXEC;
+    EXPECT_EQ(FormatCall(c), "socket(AF_UNIX, SOCK_DGRAM|SOCK_CLOEXEC, 0)");
+    c.Call = CallId::Fcntl;
+    c.Fd = 5;
+    c.Args.Option = F_SETFL;
+    c.Args.Value = O_RDWR | O_NONBLOCK;
+    EXPECT_EQ(FormatCall(c), "fcntl(5, F_SETFL, O_RDWR|O_NONBLOCK)");
+    EXPECT_EQ(ErrnoName(512), "ERESTARTSYS") << "a call a signal interrupted, as strace names it";
+    EXPECT_EQ(SignalName(SIGSEGV), "SIGSEGV");
+}
