@@ -282,10 +282,11 @@ std::string TracedArgs(const CallEvent& c, ArgStyle style)
     bool done = c.Phase == CallPhase::Finished;
     auto data = [&] { return "\"" + EscapeBytes(c.Data, 48) + "\", " + Num(a.Len); };
     auto buf = [&] { return done && c.Result > 0 ? data() : "buf, " + Num(a.Len); };
+    std::string proto = a.Value == IPPROTO_TCP ? "IPPROTO_TCP" : a.Value == IPPROTO_UDP ? "IPPROTO_UDP" : Num(a.Value);
     switch (c.Call) {
-    case CallId::Socket: return TracedFamilyName(a.Family) + ", " + SockTypeName(a.Type) + ", " + Num(a.Value);
+    case CallId::Socket: return TracedFamilyName(a.Family) + ", " + SockTypeName(a.Type) + ", " + proto;
     case CallId::Socketpair:
-        return TracedFamilyName(a.Family) + ", " + SockTypeName(a.Type) + ", " + Num(a.Value) + ", " +
+        return TracedFamilyName(a.Family) + ", " + SockTypeName(a.Type) + ", " + proto + ", " +
                (a.Text.empty() ? "sv" : a.Text);
     case CallId::Bind:
     case CallId::Connect: return fd + ", " + TracedAddr(a, style, false);

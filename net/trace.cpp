@@ -228,7 +228,7 @@ TraceWriter::~TraceWriter()
 
 bool TraceWriter::Open(const std::string& path, std::string& error)
 {
-    File = std::fopen(path.c_str(), "a");
+    File = std::fopen(path.c_str(), "ae"); // close-on-exec: not for a program --run starts
     if (!File) {
         error = "cannot open the trace file '" + path + "': " + std::strerror(errno);
         return false;

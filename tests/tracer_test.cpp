@@ -681,3 +681,40 @@ TEST(TracedCalls, AreWrittenAsStraceWouldWithFlagsByName)
     EXPECT_EQ(ErrnoName(512), "ERESTARTSYS") << "a call a signal interrupted, as strace names it";
     EXPECT_EQ(SignalName(SIGSEGV), "SIGSEGV");
 }
+
+TEST(TracedProgram, SeesTheCallsStraceSees)
+{
+    if (test::Run("command -v strace >/dev/null").Status != 0)
+        GTEST_SKIP() << "no strace";
+    char dir[] = "/tmp/sockscope-strace-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    std::string out = std::string(dir) + "/strace.txt";
+    auto st = test::Run("strace -f --seccomp-bpf -e trace=network -o " + out + " " + Examples + "/fork_server 0");
+    ASSERT_EQ(st.Status, 0);
+    // "15540 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0" -> name, arguments, result
+    std::vector<std::tuple<std::string, std::string, long>> strace_calls;
+    std::regex line_re(R"(^\d+ +(\w+)\((.*)\) += (-?\d+))");
+    for (const auto& line : test::Lines(test::Run("cat " + out).Out))
+        if (std::smatch m; std::regex_search(line, m, line_re))
+            strace_calls.emplace_back(m[1], m[2], std::stol(m[3]));
+    test::Run("rm -r " + std::string(dir));
+
+    Child s(Sockscope({"--run", "--headless", "--json", "--", Examples + "/fork_server", "0"}));
+    ASSERT_EQ(s.Wait(), 0) << s.Text;
+    // strace's "network" class has no execve, exit, read, write or close: sockscope shows
+    // those too (the last three on sockets only).
+    std::vector<json> ours;
+    for (const auto& c : AllCalls(s.JsonLines()))
+        if (c["call"] != "execve" && c["call"] != "exit" && c["call"] != "close" && c["call"] != "read" &&
+            c["call"] != "write")
+            ours.push_back(c);
+    ASSERT_EQ(ours.size(), strace_calls.size()) << s.Text;
+    for (std::size_t i = 0; i < ours.size(); ++i) {
+        const auto& [name, args, result] = strace_calls[i];
+        EXPECT_EQ(ours[i]["call"], name);
+        EXPECT_EQ(ours[i]["result"], result) << name;
+        if (name == "socket" || name == "setsockopt" || name == "listen") {
+            EXPECT_EQ(ours[i]["args"], args) << "written as strace writes it";
+        }
+    }
+}
