@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include <dirent.h>
@@ -143,13 +144,29 @@ nlohmann::json Line(const World& world, double t, const std::vector<CallEvent>& 
     return line;
 }
 
-bool NeedsHolders(const World& world, const std::map<std::uint32_t, SocketHolder>& holders)
-{
-    for (const auto& s : world.Sockets())
-        if (s.InKernel && s.K.Inode != 0 && !holders.count(s.K.Inode))
-            return true;
-    return false;
-}
+// Who holds each socket, scanned again when the view shows an inode not looked for yet,
+// and at most once a second for one looked for and not found (a socket of another user's
+// process, which /proc does not show; or one whose descriptor was not installed yet).
+struct Holders {
+    std::map<std::uint32_t, SocketHolder> Known;
+    std::set<std::uint32_t> Searched;
+    double LastScan = -1e9;
+    void Update(const World& world)
+    {
+        bool rescan = false;
+        double now = MonotonicSeconds();
+        for (const auto& s : world.Sockets())
+            if (s.InKernel && s.K.Inode != 0 && !Known.count(s.K.Inode))
+                rescan = rescan || !Searched.count(s.K.Inode) || now - LastScan >= 1.0;
+        if (!rescan)
+            return;
+        LastScan = now;
+        Known = SocketHolders();
+        for (const auto& s : world.Sockets())
+            if (s.InKernel && s.K.Inode != 0)
+                Searched.insert(s.K.Inode);
+    }
+};
 
 } // namespace
 
@@ -224,7 +241,7 @@ int RunTraced(const Options& options)
     if (!options.Json)
         Emit("sockscope: tracing " + options.Program.front() + " (pid " + std::to_string(tracer->RootPid()) + ")\n");
     double start = MonotonicSeconds();
-    std::map<std::uint32_t, SocketHolder> holders;
+    Holders holders;
     std::string last_view;
     std::uint64_t calls = 0, last_version = world.Version();
     std::vector<LabEvent> events;
@@ -245,14 +262,14 @@ int RunTraced(const Options& options)
                 snapshot = true;
             }
         }
-        if (snapshot && NeedsHolders(world, holders))
-            holders = SocketHolders();
+        if (snapshot)
+            holders.Update(world);
         double t = MonotonicSeconds();
         if (options.Json && world.Version() != last_version) {
             last_version = world.Version();
-            Emit(Line(world, t, world.TakeFinishedCalls(), holders, false).dump() + "\n");
+            Emit(Line(world, t, world.TakeFinishedCalls(), holders.Known, false).dump() + "\n");
         } else if (!options.Json && snapshot) {
-            std::string view = KernelView(world, holders, false);
+            std::string view = KernelView(world, holders.Known, false);
             if (view != last_view && !view.empty())
                 Emit("  kernel (netlink sock_diag):\n" + view);
             last_view = view;
@@ -295,7 +312,7 @@ int RunWatch(const Options& options)
              " (no tracing: the kernel's view only; Ctrl-C ends)\n");
     }
     double start = MonotonicSeconds();
-    std::map<std::uint32_t, SocketHolder> holders;
+    Holders holders;
     std::string last_view = "\1";
     std::vector<LabEvent> events;
     bool failed = false;
@@ -306,14 +323,13 @@ int RunWatch(const Options& options)
             continue;
         for (const auto& e : events)
             world.Apply(e);
-        if (NeedsHolders(world, holders))
-            holders = SocketHolders();
-        std::string view = KernelView(world, holders, true);
+        holders.Update(world);
+        std::string view = KernelView(world, holders.Known, true);
         double t = MonotonicSeconds();
         if (view != last_view) {
             last_view = view;
             if (options.Json) {
-                Emit(Line(world, t, {}, holders, true).dump() + "\n");
+                Emit(Line(world, t, {}, holders.Known, true).dump() + "\n");
             } else {
                 char when[32];
                 std::snprintf(when, sizeof when, "t=%.3fs\n", t - start);
