@@ -1051,9 +1051,12 @@ void Tracer::State::Loop()
             OnNewTask(t, event);
             Resume(tid, PTRACE_CONT);
         } else if (sig == SIGTRAP && event == PTRACE_EVENT_EXEC) {
-            // After execve by a thread, the process continues under the leader's id.
+            // After execve by a thread, the process continues under the leader's id: the
+            // thread's own id is gone (its other threads have ended).
             unsigned long old_tid = 0;
             ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &old_tid);
+            if (static_cast<int>(old_tid) != tid)
+                Tasks.erase(static_cast<int>(old_tid));
             char exe[4096];
             char file[64];
             std::snprintf(file, sizeof file, "/proc/%d/exe", tid);
