@@ -718,3 +718,16 @@ TEST(TracedProgram, SeesTheCallsStraceSees)
         }
     }
 }
+
+TEST(TracedProgram, DurationEndsItAndKillsTheProgram)
+{
+    // The program waits for a line on its stdin that never comes.
+    Child s(Sockscope({"--run", "--headless", "--duration", "1", "--", Examples + "/no_accept_server"}));
+    auto pid_text = s.WaitFor("tracing .* \\(pid ([0-9]+)\\)");
+    ASSERT_TRUE(pid_text) << s.Text;
+    int pid = std::stoi(*pid_text);
+    EXPECT_EQ(s.Wait(10s), 0) << s.Text;
+    EXPECT_NE(s.Text.find("--duration: killing the traced program"), std::string::npos) << s.Text;
+    EXPECT_NE(s.Text.find("killed by SIGKILL"), std::string::npos) << s.Text;
+    EXPECT_TRUE(test::WaitUntil([&] { return kill(pid, 0) != 0; })) << "the program is gone";
+}
