@@ -2,7 +2,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cstdlib>
 #include <iostream>
+#include <string_view>
+#include <vector>
 
 namespace sockscope {
 
@@ -22,15 +26,31 @@ constexpr const char* Footer =
     "  sockscope --headless --lesson all --json  every lesson, as JSON lines\n"
     "  sockscope --screenshot shot.png --lesson no-accept --step 5\n"
     "  sockscope --screenshot-steps shots --lesson close --lang zh   shots/close-step0-zh.png ...\n"
+    "  sockscope --run --headless -- ./server 8080   trace a program's socket calls (ptrace + seccomp)\n"
+    "  sockscope --watch 8080,9090 --headless --json  show any program's sockets on those ports\n"
     "Environment: SOCKSCOPE_LESSONS=DIR (lessons), SOCKSCOPE_I18N=DIR (translations, e.g. zh_CN.po)\n"
     "  are searched before the built-in folders; SOCKSCOPE_NO_SETTINGS=1 neither reads nor writes settings.\n"
-    "Exit status: 0 ok; 1 a lesson step did not show what it claims; 2 bad arguments.";
+    "Exit status: 0 ok; 1 a lesson step did not show what it claims, or tracing failed;\n"
+    "2 bad arguments (or no such program).";
 
 } // namespace
 
 std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
 {
     Options o;
+    // Everything after "--" is the program --run starts, with its own arguments.
+    std::vector<char*> args(argv, argv + argc);
+    bool dashdash = false;
+    for (int i = 1; i < argc; ++i)
+        if (std::string_view(argv[i]) == "--") {
+            o.Program.assign(argv + i + 1, argv + argc);
+            args.resize(static_cast<std::size_t>(i));
+            dashdash = true;
+            break;
+        }
+    argc = static_cast<int>(args.size());
+    argv = args.data();
+    std::string watch;
     CLI::App app{Description, "sockscope"};
     app.footer(Footer);
     app.set_version_flag("--version", std::string("sockscope ") + SOCKSCOPE_VERSION);
@@ -66,6 +86,16 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
     app.add_flag("--private-network", o.PrivateNetwork,
                  "Run the lab in a private network namespace with its own loopback, where packet gates "
                  "work without root (other programs, e.g. a student's nc, cannot reach it there)");
+    app.add_flag("--run", o.Run,
+                 "Trace the program given after -- (sockscope --run --headless -- PROGRAM ARGS): its socket "
+                 "calls, processes and threads, and the kernel's view of its sockets; needs --headless for now");
+    auto* watch_opt = app.add_option("--watch", watch,
+                                     "Show every TCP socket on these ports, whoever holds it, and which process "
+                                     "(as ss -p); no tracing; needs --headless for now")
+                          ->type_name("PORT[,PORT...]");
+    app.add_option("--duration", o.Duration, "With --run or --watch: stop after this many seconds")
+        ->check(CLI::PositiveNumber)
+        ->type_name("SECONDS");
     try {
         app.parse(argc, argv);
     } catch (const CLI::Success& e) {
@@ -80,6 +110,34 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
         return std::nullopt;
     }
     o.LessonGiven = lesson->count() > 0;
+    auto fail = [&](const std::string& line) {
+        std::cerr << "sockscope: " << line << "\n";
+        exit_code = 2;
+        return std::nullopt;
+    };
+    if (watch_opt->count() > 0) {
+        std::size_t start = 0;
+        while (start <= watch.size()) {
+            std::size_t end = std::min(watch.find(',', start), watch.size());
+            std::string item = watch.substr(start, end - start);
+            char* rest = nullptr;
+            long port = std::strtol(item.c_str(), &rest, 10);
+            if (item.empty() || *rest != 0 || port < 1 || port > 65535)
+                return fail("--watch takes ports 1-65535 separated by commas, not '" + item + "'");
+            o.Watch.push_back(static_cast<std::uint16_t>(port));
+            start = end + 1;
+        }
+    }
+    if (dashdash && !o.Run)
+        return fail("a program after -- goes with --run (sockscope --run --headless -- PROGRAM ARGS)");
+    if (o.Run && o.Program.empty())
+        return fail("--run needs a program after -- (sockscope --run --headless -- PROGRAM ARGS)");
+    if (o.Run && !o.Watch.empty())
+        return fail("--run and --watch cannot be combined");
+    if ((o.Run || !o.Watch.empty()) && !o.Headless)
+        return fail(std::string(o.Run ? "--run" : "--watch") + " needs --headless for now (the GUI does not show it yet)");
+    if (o.Duration > 0 && !o.Run && o.Watch.empty())
+        return fail("--duration goes with --run or --watch");
     o.Language = lang == "zh" ? Lang::Zh : Lang::En;
     if (o.Headless && (!o.Screenshot.empty() || !o.ScreenshotSteps.empty())) {
         std::cerr << "sockscope: --screenshot" << (o.Screenshot.empty() ? "-steps" : "")

@@ -4,8 +4,10 @@
 #include "environment.hpp"
 #include "lesson.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sockscope {
 
@@ -24,6 +26,11 @@ struct Options {
     std::string Screenshot;
     std::string ScreenshotSteps; // a directory: a PNG before step 1 and after each step
     Lang Language = Lang::En;
+    // --run -- PROGRAM ARGS: trace PROGRAM; --watch PORTS: the probe alone on those ports.
+    bool Run = false;
+    std::vector<std::string> Program;
+    std::vector<std::uint16_t> Watch;
+    double Duration = 0;    // seconds; 0: until the program ends (--run) or a signal (--watch)
     int Width = 1600;
     int Height = 900;
     Environment Env; // not from argv: main() fills it in

@@ -9,4 +9,8 @@ namespace sockscope {
 // Returns the process exit code: 0 if every step showed what it claims, 1 if not.
 int RunHeadless(const Options& options);
 
+class TraceWriter;
+// Opens options.Trace, if given, into `trace`; false after saying why on stderr.
+bool OpenTrace(const Options& options, TraceWriter& trace);
+
 } // namespace sockscope

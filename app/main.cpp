@@ -2,6 +2,7 @@
 #include "cli.hpp"
 #include "environment.hpp"
 #include "headless.hpp"
+#include "run_mode.hpp"
 #include "gate.hpp"
 #include "helper_client.hpp"
 #include "lane.hpp"
@@ -57,6 +58,10 @@ int main(int argc, char** argv)
             std::cerr << "sockscope: invalid lesson file: " << error << "\n";
         return 0;
     }
+    if (options->Run)
+        return RunTraced(*options);
+    if (!options->Watch.empty())
+        return RunWatch(*options);
     if (options->Headless)
         return RunHeadless(*options);
 

@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstring>
+
+#include <fcntl.h>
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -124,6 +127,23 @@ const CallRow kRows[] = {
     {CallId::Return, "return", "return", LaneLife, {}, ""},
     {CallId::Exit, "exit", "exit", LaneLife | CanBlock, {}, ""},
     {CallId::Zombie, "zombie", "zombie", LaneLife, {}, ""},
+    {CallId::Accept4, "accept4", "accept4", TracedOnly | TakesFd | CanBlock | NewDescriptor, {}, ""},
+    {CallId::Socketpair, "socketpair", "socketpair", TracedOnly, {}, ""},
+    {CallId::Sendmsg, "sendmsg", "sendmsg", TracedOnly | TakesFd | CanBlock | MovesData, {}, ""},
+    {CallId::Recvmsg, "recvmsg", "recvmsg", TracedOnly | TakesFd | CanBlock | MovesData | Receives, {}, ""},
+    {CallId::Dup, "dup", "dup", TracedOnly | TakesFd | NewDescriptor, {}, ""},
+    {CallId::Dup2, "dup2", "dup2", TracedOnly | TakesFd | NewDescriptor, {}, ""},
+    {CallId::Dup3, "dup3", "dup3", TracedOnly | TakesFd | NewDescriptor, {}, ""},
+    {CallId::Fcntl, "fcntl", "fcntl", TracedOnly | TakesFd, {}, ""},
+    {CallId::EpollCreate, "epoll_create", "epoll_create", TracedOnly, {}, ""},
+    {CallId::EpollPwait, "epoll_pwait", "epoll_pwait", TracedOnly | CanBlock, {}, ""},
+    {CallId::Select, "select", "select", TracedOnly | CanBlock, {}, ""},
+    {CallId::Pselect6, "pselect6", "pselect6", TracedOnly | CanBlock, {}, ""},
+    {CallId::Poll, "poll", "poll", TracedOnly | CanBlock, {}, ""},
+    {CallId::Ppoll, "ppoll", "ppoll", TracedOnly | CanBlock, {}, ""},
+    {CallId::Clone, "clone", "clone", TracedOnly | LaneLife, {}, ""},
+    {CallId::Vfork, "vfork", "vfork", TracedOnly | LaneLife, {}, ""},
+    {CallId::Execve, "execve", "execve", TracedOnly | LaneLife, {}, ""},
 };
 
 const SockOptRow kSockOpts[] = {
@@ -142,7 +162,7 @@ const SockOptRow kSockOpts[] = {
     {"IPV6_V6ONLY", "IPPROTO_IPV6", IPPROTO_IPV6, IPV6_V6ONLY, OptValue::Int, true, true},
 };
 
-static_assert(std::size(kRows) == static_cast<std::size_t>(CallId::Zombie) + 1, "one row per CallId, in order");
+static_assert(std::size(kRows) == static_cast<std::size_t>(LastCallId) + 1, "one row per CallId, in order");
 
 std::string FamilyName(int family)
 {
@@ -182,6 +202,152 @@ std::string AiFlagsName(int flags)
         if (flags & bit)
             out += (out.empty() ? "" : "|") + std::string(name);
     return out.empty() ? "0" : out;
+}
+
+std::string Bits(std::int64_t value, std::span<const std::pair<SV, int>> bits, SV zero = "0")
+{
+    std::string out;
+    std::int64_t rest = value;
+    for (const auto& [name, bit] : bits)
+        if (bit != 0 && (value & bit) == bit) {
+            out += (out.empty() ? "" : "|") + std::string(name);
+            rest &= ~static_cast<std::int64_t>(bit);
+        }
+    if (rest != 0) {
+        char hex[24];
+        std::snprintf(hex, sizeof hex, "%#llx", static_cast<unsigned long long>(rest));
+        out += (out.empty() ? "" : "|") + std::string(hex);
+    }
+    return out.empty() ? std::string(zero) : out;
+}
+
+const std::pair<SV, int> kMsgFlags[] = {
+    {"MSG_OOB", MSG_OOB},         {"MSG_PEEK", MSG_PEEK},         {"MSG_DONTROUTE", MSG_DONTROUTE},
+    {"MSG_TRUNC", MSG_TRUNC},     {"MSG_DONTWAIT", MSG_DONTWAIT}, {"MSG_EOR", MSG_EOR},
+    {"MSG_WAITALL", MSG_WAITALL}, {"MSG_NOSIGNAL", MSG_NOSIGNAL}, {"MSG_MORE", MSG_MORE},
+    {"MSG_CMSG_CLOEXEC", MSG_CMSG_CLOEXEC}};
+const std::pair<SV, int> kSockFlags[] = {{"SOCK_NONBLOCK", SOCK_NONBLOCK}, {"SOCK_CLOEXEC", SOCK_CLOEXEC}};
+
+// "SOCK_STREAM|SOCK_CLOEXEC"
+std::string SockTypeName(int type)
+{
+    int base = type & 0xf;
+    std::string name = base == SOCK_STREAM ? "SOCK_STREAM" : base == SOCK_DGRAM ? "SOCK_DGRAM"
+                     : base == SOCK_RAW    ? "SOCK_RAW"    : base == SOCK_SEQPACKET ? "SOCK_SEQPACKET"
+                                                                                    : std::to_string(base);
+    if (int flags = type & ~0xf)
+        name += "|" + Bits(flags, kSockFlags);
+    return name;
+}
+
+std::string TracedFamilyName(int family)
+{
+    return family == AF_UNIX ? "AF_UNIX" : family == AF_NETLINK ? "AF_NETLINK" : FamilyName(family);
+}
+
+std::string FcntlCmdName(int cmd)
+{
+    switch (cmd) {
+    case F_DUPFD: return "F_DUPFD";
+    case F_GETFD: return "F_GETFD";
+    case F_SETFD: return "F_SETFD";
+    case F_GETFL: return "F_GETFL";
+    case F_SETFL: return "F_SETFL";
+    case F_DUPFD_CLOEXEC: return "F_DUPFD_CLOEXEC";
+    case F_GETOWN: return "F_GETOWN";
+    case F_SETOWN: return "F_SETOWN";
+    }
+    return std::to_string(cmd);
+}
+
+// An address a traced program passed or got: "{AF_INET, 127.0.0.1:4000}, 16"; a Unix or
+// other socket's address is in Text.
+std::string TracedAddr(const CallArgs& a, ArgStyle style, bool result)
+{
+    if (a.AddrLen == 0)
+        return result ? "NULL, NULL" : "NULL, 0";
+    std::string len = result ? "[" + Num(a.AddrLen) + "]" : Num(a.AddrLen);
+    if (a.Addr.Family != AF_INET && a.Addr.Family != AF_INET6)
+        return "{" + TracedFamilyName(a.Addr.Family) + (a.Text.empty() ? "" : ", " + a.Text) + "}, " + len;
+    if (style == ArgStyle::Compact)
+        return a.Addr.ToString();
+    return "{" + FamilyName(a.Addr.Family) + ", " + a.Addr.ToString() + "}, " + len;
+}
+
+// A traced program's call, as strace would write it (fewer details).
+std::string TracedArgs(const CallEvent& c, ArgStyle style)
+{
+    const CallArgs& a = c.Args;
+    std::string fd = Num(c.Fd);
+    bool done = c.Phase == CallPhase::Finished;
+    auto data = [&] { return "\"" + EscapeBytes(c.Data, 48) + "\", " + Num(a.Len); };
+    auto buf = [&] { return done && c.Result > 0 ? data() : "buf, " + Num(a.Len); };
+    std::string proto = a.Value == IPPROTO_TCP ? "IPPROTO_TCP" : a.Value == IPPROTO_UDP ? "IPPROTO_UDP" : Num(a.Value);
+    switch (c.Call) {
+    case CallId::Socket: return TracedFamilyName(a.Family) + ", " + SockTypeName(a.Type) + ", " + proto;
+    case CallId::Socketpair:
+        return TracedFamilyName(a.Family) + ", " + SockTypeName(a.Type) + ", " + proto + ", " +
+               (a.Text.empty() ? "sv" : a.Text);
+    case CallId::Bind:
+    case CallId::Connect: return fd + ", " + TracedAddr(a, style, false);
+    case CallId::Accept: return fd + ", " + TracedAddr(a, style, true);
+    case CallId::Accept4: return fd + ", " + TracedAddr(a, style, true) + ", " + Bits(a.Flags, kSockFlags);
+    case CallId::Send:
+    case CallId::Sendto:
+        return fd + ", " + data() + ", " + Bits(a.Flags, kMsgFlags) + ", " + TracedAddr(a, style, false);
+    case CallId::Recv:
+    case CallId::Recvfrom:
+        return fd + ", " + buf() + ", " + Bits(a.Flags, kMsgFlags) + ", " + TracedAddr(a, style, true);
+    case CallId::Sendmsg: return fd + ", {msg_iov=" + data() + "}, " + Bits(a.Flags, kMsgFlags);
+    case CallId::Recvmsg: return fd + ", {msg_iov=" + buf() + "}, " + Bits(a.Flags, kMsgFlags);
+    case CallId::Write: return fd + ", " + data();
+    case CallId::Read: return fd + ", " + buf();
+    case CallId::Setsockopt:
+    case CallId::Getsockopt: {
+        std::string head = fd + ", " + LevelName(a) + ", " + OptionName(a) + ", ";
+        if (c.Call == CallId::Getsockopt && !(done && c.Result == 0))
+            return head + "&value, &len";
+        std::string value = a.Len == sizeof(int) ? "[" + Num(a.Value) + "]" : "{...}";
+        return head + value + ", " + (c.Call == CallId::Getsockopt ? "[" + Num(a.Len) + "]" : Num(a.Len));
+    }
+    case CallId::Dup: return fd;
+    case CallId::Dup2: return fd + ", " + Num(a.Value);
+    case CallId::Dup3: return fd + ", " + Num(a.Value) + ", " + (a.Flags ? "O_CLOEXEC" : "0");
+    case CallId::Fcntl: {
+        std::string cmd = FcntlCmdName(a.Option);
+        if (a.Option == F_GETFL || a.Option == F_GETFD)
+            return fd + ", " + cmd;
+        if (a.Option == F_SETFL)
+            return fd + ", " + cmd + ", " + ((a.Value & O_NONBLOCK) ? "O_RDWR|O_NONBLOCK" : "O_RDWR");
+        return fd + ", " + cmd + ", " + Num(a.Value);
+    }
+    case CallId::EpollCreate: return Num(a.Value);
+    case CallId::EpollCreate1: return a.Flags ? "EPOLL_CLOEXEC" : "0";
+    case CallId::EpollCtl: {
+        SV op = a.Option == EPOLL_CTL_ADD   ? "EPOLL_CTL_ADD"
+                : a.Option == EPOLL_CTL_DEL ? "EPOLL_CTL_DEL"
+                                            : "EPOLL_CTL_MOD";
+        const std::pair<SV, int> events[] = {{"EPOLLIN", EPOLLIN},   {"EPOLLOUT", EPOLLOUT},
+                                             {"EPOLLERR", EPOLLERR}, {"EPOLLHUP", EPOLLHUP},
+                                             {"EPOLLRDHUP", EPOLLRDHUP}, {"EPOLLET", static_cast<int>(EPOLLET)},
+                                             {"EPOLLONESHOT", EPOLLONESHOT}};
+        return Num(a.Value) + ", " + std::string(op) + ", " + fd +
+               (a.Option == EPOLL_CTL_DEL ? std::string(", NULL") : ", {" + Bits(a.Flags, events) + "}");
+    }
+    case CallId::EpollWait:
+    case CallId::EpollPwait: return fd + ", events, " + Num(a.Value) + ", " + Num(a.Len);
+    case CallId::Select:
+    case CallId::Pselect6:
+    case CallId::Poll:
+    case CallId::Ppoll:
+    case CallId::Clone:
+    case CallId::Execve: return a.Text;
+    case CallId::Fork:
+    case CallId::Vfork: return "";
+    case CallId::Listen: return fd + ", " + Num(a.Value);
+    case CallId::Exit: return Num(a.Value);
+    default: return "";
+    }
 }
 
 std::string DataArg(const CallEvent& c) { return "\"" + EscapeBytes(c.Data, 48) + "\", " + Num(c.Args.Len); }
@@ -246,6 +412,17 @@ std::string FormatArgs(const CallEvent& c, ArgStyle style)
 {
     const CallArgs& a = c.Args;
     std::string fd = Num(c.Fd);
+    if (c.Traced) {
+        switch (c.Call) {
+        case CallId::Close:
+        case CallId::Getsockname:
+        case CallId::Getpeername:
+        case CallId::Shutdown:
+        case CallId::Start:
+        case CallId::Zombie: break; // written as the lab's
+        default: return TracedArgs(c, style);
+        }
+    }
     switch (c.Call) {
     case CallId::None: return "";
     case CallId::Socket:
@@ -308,6 +485,7 @@ std::string FormatArgs(const CallEvent& c, ArgStyle style)
     case CallId::Return: return "NULL";
     case CallId::Exit: return "0";
     case CallId::Zombie: return "";
+    default: return TracedArgs(c, style); // a traced program's own calls
     }
     return "";
 }
@@ -320,7 +498,7 @@ std::string FormatCall(const CallEvent& call, ArgStyle style)
 std::string SockaddrLayoutOf(const CallEvent& call)
 {
     if ((call.Call != CallId::Bind && call.Call != CallId::Connect && call.Call != CallId::Sendto) ||
-        call.Args.AddrLen == 0)
+        call.Args.AddrLen == 0 || (call.Args.Addr.Family != AF_INET && call.Args.Addr.Family != AF_INET6))
         return "";
     sockaddr_storage ss{};
     const Endpoint& e = call.Args.Addr;

@@ -61,7 +61,27 @@ enum class CallId : std::uint8_t {
     Return,
     Exit,
     Zombie,
+    // Only a traced program makes these (net/tracer.hpp): strace's names, the arguments
+    // decoded from the program's registers and memory.
+    Accept4,
+    Socketpair,
+    Sendmsg,
+    Recvmsg,
+    Dup,
+    Dup2,
+    Dup3,
+    Fcntl,
+    EpollCreate,
+    EpollPwait,
+    Select,
+    Pselect6,
+    Poll,
+    Ppoll,
+    Clone,
+    Vfork,
+    Execve,
 };
+inline constexpr CallId LastCallId = CallId::Execve;
 
 // What kind of value a parameter takes: how a parser reads it and how it is offered.
 enum class ParamKind : std::uint8_t {
@@ -97,6 +117,7 @@ enum CallFlag : std::uint16_t {
     OwnCall = 1 << 6,       // sockscope's own operation, shown as the C call it makes
     LaneLife = 1 << 7,      // a lane's life, not a system call of the program's text
     NewDescriptor = 1 << 8, // returns a new descriptor (socket, accept)
+    TracedOnly = 1 << 9,    // only a traced program makes it (the lab never does)
 };
 
 struct CallRow {
@@ -150,7 +171,9 @@ struct CallArgs {
     std::int32_t Flags = 0;   // MSG_*, AI_*, EPOLL_CLOEXEC
     std::int32_t AddrLen = 0; // the socklen_t passed with Addr (0: no address)
     Endpoint Addr;            // bind, connect, sendto: to where; recvfrom: from whom
-    std::string Text;         // getaddrinfo: the host ("" is NULL); serve: the model
+    std::string Text;         // getaddrinfo: the host ("" is NULL); serve: the model;
+                              // traced calls: what strace would write for arguments the
+                              // fields above do not hold (execve's path, poll's fds...)
 };
 
 struct CallEvent;

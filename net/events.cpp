@@ -50,6 +50,13 @@ std::string ErrnoName(int err)
         return {};
     if (const char* name = strerrorname_np(err))
         return name;
+    // The kernel's own, seen only by a tracer: a call a signal interrupted (strace's names).
+    switch (err) {
+    case 512: return "ERESTARTSYS";
+    case 513: return "ERESTARTNOINTR";
+    case 514: return "ERESTARTNOHAND";
+    case 516: return "ERESTART_RESTARTBLOCK";
+    }
     return "E" + std::to_string(err);
 }
 

@@ -113,6 +113,7 @@ struct CallEvent {
     std::string Parent;
     std::string LaneKind;        // "thread" | "process" (a lane's first call), else ""
     std::vector<FdInfo> Inherited; // descriptors a lane starts with (fork: copies; thread: handed over)
+    bool Traced = false;         // made by a program run with --run (net/tracer.hpp), not the lab
 };
 
 // A call event keeps at most this many of the bytes it sent or received (its Result says

@@ -1,19 +1,25 @@
 #include "kernel_stats.hpp"
 
-#include <fstream>
-#include <sstream>
+#include <cstdio>
+#include <string>
 #include <vector>
 
 namespace sockscope {
 
 namespace {
 
+// Close-on-exec ("e"): a program sockscope starts (--run) while the probe reads these must
+// not inherit the descriptor.
 std::string ReadFile(const char* path)
 {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+    std::string out;
+    if (std::FILE* f = std::fopen(path, "re")) {
+        char buf[4096];
+        for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;)
+            out.append(buf, n);
+        std::fclose(f);
+    }
+    return out;
 }
 
 std::vector<std::string_view> Words(std::string_view line)

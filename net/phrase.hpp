@@ -78,6 +78,10 @@ namespace sockscope {
     X(LaneExiting, "exiting")                                                                                      \
     X(LaneExited, "exited")                                                                                        \
     X(LaneReaped, "reaped")                                                                                        \
+    /* a traced program's lanes (net/tracer.hpp) */                                                                \
+    X(TracedExited, "exited with status %s")                                                                       \
+    X(TracedKilled, "killed by %s")                                                                                \
+    X(TracedNeverReturned, "never returned: the lane ended inside it")                                             \
     /* a lesson step's verdict on a call */                                                                        \
     X(ClaimBlocks, "%s: %s() blocks")                                                                              \
     X(ClaimReturnsDescriptor, "%s: %s() returns a descriptor")                                                     \

@@ -104,7 +104,7 @@ json CallToJson(const CallEvent& call)
               {"t_end", call.TEnd},
               {"pid", call.Pid},
               {"tid", call.Tid},
-              {"source", "lab"}};
+              {"source", call.Traced ? "traced" : "lab"}};
     if (!call.Note.Empty())
         j["note"] = call.Note.English();
     if (call.NewFd)
@@ -147,6 +147,8 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
         std::string_view queue = QueueKindName(s.Queue);
         const ActorView* holder = s.Fd ? world.FindActor(s.Actor) : nullptr;
         const bool udp = s.K.Proto == IPPROTO_UDP;
+        // A socket a traced program holds (its actor's calls are the program's).
+        bool traced = holder && !holder->Calls.empty() && holder->Calls.back().Traced;
         sockets.push_back({{"proto", udp ? "udp" : "tcp"},
                            {"drops", s.K.Drops},
                            {"pid", holder && holder->Pid ? json(holder->Pid) : json(nullptr)},
@@ -158,7 +160,7 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
                            {"role", SocketRoleName(s.Role)},
                            {"queue", queue.empty() ? json(nullptr) : json(queue)},
                            {"fd", s.Fd ? json(*s.Fd) : json(nullptr)},
-                           {"owner", s.External ? "external" : "lab"},
+                           {"owner", s.External ? "external" : traced ? "traced" : "lab"},
                            {"recv_q", s.K.RecvQ},
                            {"send_q", s.K.SendQ},
                            {"timer", TimerJson(s.K)},
@@ -232,7 +234,7 @@ TraceWriter::~TraceWriter()
 
 bool TraceWriter::Open(const std::string& path, std::string& error)
 {
-    File = std::fopen(path.c_str(), "a");
+    File = std::fopen(path.c_str(), "ae"); // close-on-exec: not for a program --run starts
     if (!File) {
         error = "cannot open the trace file '" + path + "': " + std::strerror(errno);
         return false;
@@ -258,12 +260,17 @@ bool TraceWriter::Update(const World& world, const LessonPlayer* player, double 
 // The calls that finished since the previous line (those the world still keeps).
 std::vector<CallEvent> TraceWriter::NewCalls(const World& world)
 {
+    return FinishedSince(world, CallsWritten);
+}
+
+std::vector<CallEvent> FinishedSince(const World& world, std::uint64_t& cursor)
+{
     std::vector<CallEvent> calls;
     for (const auto& f : world.FinishedCalls()) {
-        if (f.Seq <= CallsWritten)
+        if (f.Seq <= cursor)
             continue;
         calls.push_back(f.Call);
-        CallsWritten = f.Seq;
+        cursor = f.Seq;
     }
     return calls;
 }

@@ -11,6 +11,10 @@
 
 namespace sockscope {
 
+// The calls that finished after the one numbered `cursor` (those the world still keeps);
+// moves `cursor` past them.
+std::vector<CallEvent> FinishedSince(const World& world, std::uint64_t& cursor);
+
 class TraceWriter {
 public:
     TraceWriter() = default;

@@ -98,15 +98,17 @@ void World::Apply(const CallEvent& call)
     if (call.Phase == CallPhase::Finished) {
         TakeInherited(index, call);
         TakeNewDescriptor(index, call);
+        const std::size_t holder = DescriptorHolder(index, call);
         std::uint64_t cookie = 0;
-        if (auto fd = actor.Fds.find(call.Handle); fd != actor.Fds.end())
+        const ActorView& fds = Known.ActorsList[holder];
+        if (auto fd = fds.Fds.find(call.Handle); fd != fds.Fds.end())
             cookie = fd->second.Cookie;
         if (cookie != 0)
             NoteAddressesAndRole(cookie, call);
         if (NoteWrite(cookie, call))
             sockets_change = true;
         if (call.Closed)
-            ReleaseDescriptor(index, cookie, call);
+            ReleaseDescriptor(holder, cookie, call);
         KeepFinished(call);
     }
     if (sockets_change)
@@ -157,6 +159,8 @@ void World::UpdateLane(ActorView& actor, const CallEvent& call)
         actor.Status = "zombie";
     if (call.Call == CallId::Exit && actor.LaneKind == "process" && actor.Status == "running")
         actor.Status = "exiting";
+    if (call.Call == CallId::Exit && call.Traced) // the tracer saw it end (its status is the call's note)
+        actor.Status = "exited";
     if (call.Phase == CallPhase::Finished && call.Call == CallId::Return && actor.LaneKind == "thread")
         actor.Status = "exited";
     if (call.Phase == CallPhase::Finished && call.Call == CallId::Waitpid && call.Result > 0)
@@ -197,6 +201,19 @@ void World::TakeNewDescriptor(std::size_t actor, const CallEvent& call)
         record.Role = SocketRole::Server;
     if (call.Call == CallId::Socket && call.Args.Type == SOCK_DGRAM)
         record.Udp = true;
+}
+
+// The lane whose descriptor table the call used: its own, or (a traced program's threads
+// share one table) that of another thread of the same process that holds the handle.
+std::size_t World::DescriptorHolder(std::size_t actor, const CallEvent& call) const
+{
+    const ActorView& self = Known.ActorsList[actor];
+    if (!call.Traced || call.Pid == 0 || self.Fds.count(call.Handle))
+        return actor;
+    for (std::size_t i = 0; i < Known.ActorsList.size(); ++i)
+        if (Known.ActorsList[i].Pid == call.Pid && Known.ActorsList[i].Fds.count(call.Handle))
+            return i;
+    return actor;
 }
 
 // What the call said of the socket's addresses, and what the socket is for.

@@ -172,6 +172,7 @@ private:
     bool NoteWrite(std::uint64_t cookie, const CallEvent& call);
     void ReleaseDescriptor(std::size_t actor, std::uint64_t cookie, const CallEvent& call);
     std::optional<SocketRecord::Holder> AnotherHolder(std::uint64_t cookie) const;
+    std::size_t DescriptorHolder(std::size_t actor, const CallEvent& call) const;
     void KeepFinished(const CallEvent& call);
     // Apply(Snapshot), in world.cpp
     bool NoteCounters(const Snapshot& snap);
