@@ -61,9 +61,10 @@ TEST(Catalogue, EveryCallHasOneRowFoundByItsName)
         EXPECT_EQ(CallFromName(row.Name), row.Id) << row.Name;
         EXPECT_FALSE(row.Function.empty()) << row.Name;
         for (const ParamSpec& p : row.Params) {
-            if (p.Kind == ParamKind::Choice && !p.Default.empty())
+            if (p.Kind == ParamKind::Choice && !p.Default.empty()) {
                 EXPECT_NE(std::find(p.Allowed.begin(), p.Allowed.end(), p.Default), p.Allowed.end())
                     << row.Name << "." << p.Field << ": the default is one of the allowed values";
+            }
             EXPECT_FALSE(p.Help.empty()) << row.Name << "." << p.Field;
         }
     }
