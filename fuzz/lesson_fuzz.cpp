@@ -37,11 +37,12 @@ void CheckLesson(const Lesson& lesson)
         FuzzCheck(step.Timeout == 0 || (step.Timeout >= 1 && step.Timeout <= 600), "a timeout is 1 to 600 s");
         for (const LessonCall& call : step.Calls) {
             FuzzCheck(actors.count(call.Request.Actor) == 1, "every call is made by a declared actor");
-            FuzzCheck(!call.Request.Call.empty(), "every call names its system call");
+            FuzzCheck(RowOf(call.Request.Call).Has(FromLessons), "every call is one a lesson may make");
         }
         for (const Check& check : step.Expect) {
-            FuzzCheck(check.What == "sockets" || check.What == "listeners" || check.What == "kernel",
-                      "a check looks at sockets, listeners or kernel");
+            FuzzCheck(check.What == "sockets" || check.What == "listeners" || check.What == "kernel" ||
+                          check.What == "lanes",
+                      "a check looks at sockets, listeners, lanes or kernel");
             FuzzCheck(check.Match.is_object(), "a check matches an object of fields");
             FuzzCheck(check.CountRule.empty() || static_cast<bool>(NumericRule(check.CountRule)),
                       "a check's count rule is one NumericRule understands");
