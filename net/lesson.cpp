@@ -1,5 +1,7 @@
 #include "lesson.hpp"
 
+#include "asset_dirs.hpp"
+
 #include "calls.hpp"
 #include "json_positions.hpp"
 #include "kernel_types.hpp"
@@ -414,23 +416,13 @@ std::optional<Lesson> LoadLessonFile(const std::string& path, std::string& error
 
 std::vector<std::string> LessonDirs(const std::string& first)
 {
-    std::vector<std::string> dirs;
-    if (!first.empty())
-        dirs.push_back(first);
-    // Next to the executable (an installed or relocated copy), then the source tree.
-    std::error_code ec;
-    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-        dirs.push_back((exe.parent_path() / "../share/sockscope/lessons").lexically_normal().string());
-        dirs.push_back((exe.parent_path() / "assets/lessons").string());
-    }
-#ifdef SOCKSCOPE_SOURCE_LESSONS
-    dirs.emplace_back(SOCKSCOPE_SOURCE_LESSONS);
+#ifndef SOCKSCOPE_SOURCE_LESSONS
+#define SOCKSCOPE_SOURCE_LESSONS nullptr
 #endif
-#ifdef SOCKSCOPE_INSTALL_LESSONS
-    dirs.emplace_back(SOCKSCOPE_INSTALL_LESSONS);
+#ifndef SOCKSCOPE_INSTALL_LESSONS
+#define SOCKSCOPE_INSTALL_LESSONS nullptr
 #endif
-    return dirs;
+    return AssetDirs(first, "lessons", SOCKSCOPE_SOURCE_LESSONS, SOCKSCOPE_INSTALL_LESSONS);
 }
 
 std::vector<Lesson> LoadAllLessons(std::vector<std::string>* invalid, const std::vector<std::string>& dirs)

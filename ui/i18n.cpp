@@ -1,5 +1,7 @@
 #include "i18n.hpp"
 
+#include "asset_dirs.hpp"
+
 #include "po_file.hpp"
 
 #include <deque>
@@ -146,22 +148,13 @@ std::vector<std::string> TranslationKeys()
 
 std::vector<std::string> TranslationDirs(const std::string& first)
 {
-    std::vector<std::string> dirs;
-    if (!first.empty())
-        dirs.push_back(first);
-    std::error_code ec;
-    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-        dirs.push_back((exe.parent_path() / "../share/sockscope/i18n").lexically_normal().string());
-        dirs.push_back((exe.parent_path() / "assets/i18n").string());
-    }
-#ifdef SOCKSCOPE_SOURCE_I18N
-    dirs.emplace_back(SOCKSCOPE_SOURCE_I18N);
+#ifndef SOCKSCOPE_SOURCE_I18N
+#define SOCKSCOPE_SOURCE_I18N nullptr
 #endif
-#ifdef SOCKSCOPE_INSTALL_I18N
-    dirs.emplace_back(SOCKSCOPE_INSTALL_I18N);
+#ifndef SOCKSCOPE_INSTALL_I18N
+#define SOCKSCOPE_INSTALL_I18N nullptr
 #endif
-    return dirs;
+    return AssetDirs(first, "i18n", SOCKSCOPE_SOURCE_I18N, SOCKSCOPE_INSTALL_I18N);
 }
 
 std::vector<std::string> LoadTranslations(const std::vector<std::string>& dirs)
