@@ -93,6 +93,10 @@ struct Snapshot {
     // Kernel-wide TCP counters and settings read with the dump (kernel_stats.hpp); empty
     // when the producer did not read them.
     std::map<std::string, std::uint64_t> Counters;
+    // The same counters as read when the lab was last reset (the lesson's start): what a
+    // lesson's counter checks compare with. Read then, not from the first snapshot after,
+    // which may come after the lesson's first call (a datagram to nobody makes no socket).
+    std::map<std::string, std::uint64_t> CountersAtReset;
     std::map<std::string, std::string> Sysctls;
 };
 

@@ -36,6 +36,10 @@ Lab::Lab(LabOptions options) : Options(options)
                 if (sysctls)
                     LastSysctlRead = snap.T;
                 AddKernelStats(snap, sysctls);
+                {
+                    std::lock_guard lock(Mutex);
+                    snap.CountersAtReset = CountersAtReset;
+                }
                 Report(std::move(snap));
             },
             probe_options);
@@ -137,8 +141,11 @@ void Lab::Reset()
     }
     actors.clear();
     ResetAt.store(MonotonicSeconds());
+    Snapshot baseline;
+    AddKernelStats(baseline, false);
     {
         std::lock_guard lock(Mutex);
+        CountersAtReset = std::move(baseline.Counters);
         Pending.clear();
         Notified = false;
         QuietSince.store(0, std::memory_order_relaxed);

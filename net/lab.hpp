@@ -113,6 +113,7 @@ private:
     std::map<std::string, std::unique_ptr<Actor>> Actors;
     std::atomic<double> ResetAt{0};
     std::atomic<bool> UdpMade{false}; // an actor made a SOCK_DGRAM socket
+    std::map<std::string, std::uint64_t> CountersAtReset; // guarded by Mutex
     double LastSysctlRead = -1e9; // probe thread only
     std::unique_ptr<Probe> ProbeThread;
     std::unique_ptr<Capture> CaptureThread;

@@ -312,7 +312,7 @@ bool World::NoteCounters(const Snapshot& snap)
     bool changed = false;
     if (!snap.Counters.empty()) {
         if (Known.CountersAtStart.empty())
-            Known.CountersAtStart = snap.Counters;
+            Known.CountersAtStart = snap.CountersAtReset.empty() ? snap.Counters : snap.CountersAtReset;
         changed = Known.CountersNow != snap.Counters;
         Known.CountersNow = snap.Counters;
     }
