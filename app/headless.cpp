@@ -12,8 +12,6 @@
 
 namespace sockscope {
 
-namespace {
-
 // Every call made since id `after`, in the order the lab received them.
 std::vector<CallEvent> CallsSince(const World& world, std::uint64_t after)
 {
@@ -26,12 +24,16 @@ std::vector<CallEvent> CallsSince(const World& world, std::uint64_t after)
     return calls;
 }
 
+namespace {
+
 std::string Pad(std::string s, std::size_t width)
 {
     if (s.size() < width)
         s.append(width - s.size(), ' ');
     return s + " ";
 }
+
+} // namespace
 
 void PrintCall(const CallEvent& c)
 {
@@ -83,6 +85,8 @@ void PrintKernelView(const World& world)
     if (!world.ProbeError().Empty())
         std::cout << "    probe error: " << world.ProbeError().English() << "\n";
 }
+
+namespace {
 
 // Runs one lesson; returns true if every step passed.
 bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)

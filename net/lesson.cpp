@@ -364,6 +364,20 @@ std::function<bool(double)> NumericRule(std::string_view rule)
     return [op, n](double v) { return op == ">=" ? v >= n : op == "<=" ? v <= n : op == ">" ? v > n : v < n; };
 }
 
+std::optional<LessonCall> ParseLessonCall(const json& call, const std::string& actor_kind, std::string& error)
+{
+    std::string actor = call.is_object() && call.contains("actor") && call["actor"].is_string()
+                            ? call["actor"].get<std::string>()
+                            : "";
+    try {
+        return ReadCall(call, "", {actor}, {{actor, actor_kind}});
+    } catch (const LessonError& e) {
+        std::string where = e.Where.starts_with(".") ? e.Where.substr(1) : e.Where;
+        error = (where.empty() ? "" : where + ": ") + e.What;
+        return std::nullopt;
+    }
+}
+
 std::optional<Lesson> ParseLesson(const std::string& text, const std::string& path, std::string& error)
 {
     json root;
