@@ -158,16 +158,20 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
 
 } // namespace
 
+bool OpenTrace(const Options& options, TraceWriter& trace)
+{
+    std::string error;
+    if (options.Trace.empty() || trace.Open(options.Trace, error))
+        return true;
+    std::cerr << "sockscope: " << error << "\n";
+    return false;
+}
+
 int RunHeadless(const Options& options)
 {
     TraceWriter trace;
-    if (!options.Trace.empty()) {
-        std::string error;
-        if (!trace.Open(options.Trace, error)) {
-            std::cerr << "sockscope: " << error << "\n";
-            return 2;
-        }
-    }
+    if (!OpenTrace(options, trace))
+        return 2;
     std::vector<std::string> names;
     if (options.Lesson == "all")
         names = ListLessons();

@@ -22,6 +22,10 @@ int RunScript(const Options& options);
 // "FILE:LINE: what". `steps`: how many steps it marks (calls after the last `step` are one).
 bool LoadScript(const std::string& path, std::vector<std::string>& lines, int& steps, std::string& error);
 
+class TraceWriter;
+// --trace FILE opened into `trace` (nothing without --trace); false: said on stderr.
+bool OpenTrace(const Options& options, TraceWriter& trace);
+
 // What the runners print: every call made since id `after`, in the order the lab
 // received them; one call; the kernel's view.
 std::vector<CallEvent> CallsSince(const World& world, std::uint64_t after);

@@ -66,13 +66,8 @@ int RunScript(const Options& options)
     }
 
     TraceWriter trace;
-    if (!options.Trace.empty()) {
-        std::string error;
-        if (!trace.Open(options.Trace, error)) {
-            std::cerr << "sockscope: " << error << "\n";
-            return 2;
-        }
-    }
+    if (!OpenTrace(options, trace))
+        return 2;
     Lab lab;
     World world;
     world.SetInferSegments(!lab.Capturing());

@@ -64,12 +64,23 @@ json ChecksFromView(const json& line, int port, const json& previous)
 
 Session::Session(Lab& lab, World& world, LessonPlayer& player) : LabRef(lab), WorldRef(world), Player(player) {}
 
-void Session::Start(int port)
+Lesson PlaygroundLesson()
 {
     Lesson playground;
     playground.Name = "playground";
     playground.Title = {"Playground", "自由实验"};
-    Player.Load(std::move(playground), port);
+    playground.Summary = {"An empty lab. Type calls on the command line: server socket, server bind, server listen 2, "
+                          "client1 socket, client1 connect, server accept, client1 send \"hi\\n\" ... Any call, "
+                          "in any order: the kernel's real answer is shown.",
+                          "一个空的实验环境。在命令行输入调用：server socket、server bind、server listen 2、"
+                          "client1 socket、client1 connect、server accept、client1 send \"hi\\n\" …… "
+                          "任何调用、任何顺序都可以：显示的是内核真实的回答。"};
+    return playground;
+}
+
+void Session::Start(int port)
+{
+    Player.Load(PlaygroundLesson(), port);
     Kinds.clear();
     ActorOrder.clear();
     Lines.clear();

@@ -79,6 +79,10 @@ private:
     std::map<std::string, std::string> GateFd; // actor -> descriptor of its last hold
 };
 
+// The playground's lesson before any command: its title and what to type (the GUI's
+// fonts need its Chinese glyphs).
+Lesson PlaygroundLesson();
+
 // The checks a lesson step would make of the kernel's view `line` (TraceLine's shape):
 // how many sockets of each role, state and queue (and 0 for a group of `previous`, the
 // earlier step's, that is gone), each listener's queues; `port` is written "$port".

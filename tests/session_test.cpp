@@ -76,6 +76,20 @@ bool HasCheck(const json& steps_expect, const json& check)
     return false;
 }
 
+// Step `step` checks that the listener on $port has `accept_queue` connections waiting.
+void ExpectListenerCheck(const json& lesson, int step, int accept_queue)
+{
+    const json& checks = lesson["steps"][step]["expect"];
+    json listener = {{"local", "127.0.0.1:$port"}, {"accept_queue", accept_queue}, {"syn_queue", 0}};
+    EXPECT_TRUE(HasCheck(checks, {{"listeners", listener}, {"count", 1}})) << "step " << step << ": " << checks.dump();
+}
+
+void ExpectSocketsCheck(const json& lesson, int step, const json& sockets, int count)
+{
+    const json& checks = lesson["steps"][step]["expect"];
+    EXPECT_TRUE(HasCheck(checks, {{"sockets", sockets}, {"count", count}})) << "step " << step << ": " << checks.dump();
+}
+
 } // namespace
 
 TEST(PlaygroundSession, BacklogOneThreeClientsSavedAsALessonThatPassesOnAnotherPort)
@@ -118,26 +132,11 @@ TEST(PlaygroundSession, BacklogOneThreeClientsSavedAsALessonThatPassesOnAnotherP
     EXPECT_EQ(CallsOf(saved, 3)[0]["expect"], 6);
     EXPECT_EQ(CallsOf(saved, 3)[1]["expect"], "fd");
     // Checks from the kernel's view when each step closed.
-    EXPECT_TRUE(HasCheck(saved["steps"][0]["expect"],
-                         {{"listeners", {{"local", "127.0.0.1:$port"}, {"accept_queue", 0}, {"syn_queue", 0}}},
-                          {"count", 1}}))
-        << saved["steps"][0]["expect"].dump();
-    EXPECT_TRUE(HasCheck(saved["steps"][1]["expect"],
-                         {{"listeners", {{"local", "127.0.0.1:$port"}, {"accept_queue", 2}, {"syn_queue", 0}}},
-                          {"count", 1}}))
-        << saved["steps"][1]["expect"].dump();
-    EXPECT_TRUE(HasCheck(saved["steps"][1]["expect"],
-                         {{"sockets", {{"role", "server"}, {"state", "ESTABLISHED"}, {"queue", "accept"}}},
-                          {"count", 2}}))
-        << saved["steps"][1]["expect"].dump();
-    EXPECT_TRUE(HasCheck(saved["steps"][2]["expect"],
-                         {{"sockets", {{"role", "client"}, {"state", "SYN-SENT"}, {"queue", nullptr}}},
-                          {"count", 1}}))
-        << saved["steps"][2]["expect"].dump();
-    EXPECT_TRUE(HasCheck(saved["steps"][3]["expect"],
-                         {{"listeners", {{"local", "127.0.0.1:$port"}, {"accept_queue", 1}, {"syn_queue", 0}}},
-                          {"count", 1}}))
-        << saved["steps"][3]["expect"].dump();
+    ExpectListenerCheck(saved, 0, 0);
+    ExpectListenerCheck(saved, 1, 2);
+    ExpectSocketsCheck(saved, 1, {{"role", "server"}, {"state", "ESTABLISHED"}, {"queue", "accept"}}, 2);
+    ExpectSocketsCheck(saved, 2, {{"role", "client"}, {"state", "SYN-SENT"}, {"queue", nullptr}}, 1);
+    ExpectListenerCheck(saved, 3, 1);
 
     // The saved file is a lesson, and the kernel shows it again on another port.
     std::string error;
@@ -201,4 +200,18 @@ TEST(PlaygroundSession, ScriptAndSaveLessonThroughTheBinary)
     EXPECT_EQ(bad.Status, 2) << bad.Out;
     EXPECT_EQ(test::Lines(bad.Out).size(), 1u) << bad.Out;
     EXPECT_NE(bad.Out.find(":2: backlog: expected a whole number"), std::string::npos) << bad.Out;
+}
+
+TEST(PlaygroundSession, HelpListsTheOptionsAndBadCombinationsGiveOneLine)
+{
+    auto help = test::Run(std::string(SOCKSCOPE_BINARY) + " --help", true);
+    EXPECT_EQ(help.Status, 0);
+    for (const char* option : {"--playground", "--script", "--save-lesson"})
+        EXPECT_NE(help.Out.find(option), std::string::npos) << option;
+    for (const char* args : {"--headless --save-lesson x.json", "--headless --script x.txt --lesson no-accept",
+                             "--headless --playground", "--headless --script /nonexistent/s.txt"}) {
+        auto r = test::Run(std::string(SOCKSCOPE_BINARY) + " " + args, true);
+        EXPECT_EQ(r.Status, 2) << args << ": " << r.Out;
+        EXPECT_EQ(test::Lines(r.Out).size(), 1u) << args << ": " << r.Out;
+    }
 }

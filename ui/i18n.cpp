@@ -219,6 +219,12 @@ constexpr TranslationPair kTable[] = {
     {"F12 or Ctrl+S screenshot", "F12 或 Ctrl+S 截图"},
     {"saved %s", "已保存 %s"},
     {"cannot save the screenshot: %s", "无法保存截图：%s"},
+
+    // --- the playground (issue 13): its picker entry and command line ---
+    {"Playground", "自由实验"},
+    {"server listen 2, client1 connect ... (Tab completes)", "server listen 2、client1 connect ……（Tab 键补全）"},
+    {"Enter runs the line; Up/Down recall earlier ones; Tab completes", "回车执行这一行；上下方向键调出之前的命令；Tab 键补全"},
+    // --- end of the playground ---
 };
 
 const std::unordered_map<std::string_view, const char*>& Index()

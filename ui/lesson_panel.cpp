@@ -50,7 +50,12 @@ void DrawLessonPicker(const LessonView& lesson, const UiState& state, std::vecto
     ImGui::TextUnformatted(Tr(lang, "Lesson"));
     ImGui::SameLine();
     ImGui::SetNextItemWidth(width > 0.0f ? width : -1.0f);
-    if (ImGui::BeginCombo("##lesson", current)) {
+    if (ImGui::BeginCombo("##lesson", state.CommandLine.On ? Tr(lang, "Playground") : current)) {
+        if (ImGui::Selectable(Tr(lang, "Playground"), state.CommandLine.On)) {
+            UiCommand open;
+            open.What = UiCommand::OpenPlayground;
+            commands.push_back(open);
+        }
         for (const auto& name : state.LessonNames) {
             bool selected = lesson.Data && lesson.Data->Name == name;
             if (ImGui::Selectable(name.c_str(), selected) && !selected) {
@@ -421,6 +426,7 @@ void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand
         DrawStepAndReset(lesson, frame.Now, state, commands, true);
         DrawLanguage(state, commands, true);
         DrawProgress(lesson, state, true);
+        DrawCommandLine(frame, state, commands);
         ImGui::Separator();
         if (ImGui::BeginChild("story", ImVec2(0, 0), false)) {
             DrawNarration(lesson, state);
@@ -442,6 +448,7 @@ void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand
     // to scroll at 150 % or on 720 lines.
     float narration_width = NarrationWidth(ImGui::GetContentRegionAvail().x);
     if (ImGui::BeginChild("narration", ImVec2(narration_width, 0), false)) {
+        DrawCommandLine(frame, state, commands);
         DrawProgress(lesson, state);
         DrawNarration(lesson, state);
     }
@@ -464,7 +471,7 @@ float LessonControlsHeight(const UiFrame& frame, const UiState& state, float wid
         // when it does not fit), a separator.
         float inner = std::max(width - style.WindowPadding.x * 2.0f, 1.0f);
         float progress = ProgressHeight(frame.Lesson, state, inner) - line;
-        return chrome + frame_h * 2.4f + style.ItemSpacing.y * 4.0f + progress + invalid;
+        return chrome + frame_h * 2.4f + style.ItemSpacing.y * 4.0f + progress + invalid + CommandLineHeight(state);
     }
     // The picker, Step, Reset and its port, the language: a row each.
     return chrome + frame_h * 4.4f + style.ItemSpacing.y * 3.0f + invalid;
@@ -484,7 +491,8 @@ float LessonPanelHeight(const UiFrame& frame, const UiState& state, float width)
     float rest = std::max(inner - controls_w - style.ItemSpacing.x, 1.0f);
     float narration_w = NarrationWidth(rest);
     float results_w = std::max(rest - narration_w - style.ItemSpacing.x, 1.0f);
-    float narration = ProgressHeight(lesson, state, narration_w) + NarrationHeight(lesson, state, narration_w);
+    float narration = CommandLineHeight(state) + ProgressHeight(lesson, state, narration_w) +
+                      NarrationHeight(lesson, state, narration_w);
     float text = std::max(narration, ResultsHeight(lesson, state, results_w));
     return std::max(controls, chrome + text);
 }
