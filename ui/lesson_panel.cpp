@@ -274,7 +274,7 @@ void DrawNarration(const LessonView& lesson, const UiState& state)
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
         WrappedText(Format(Tr(lang, "Next (step %d): %s"), next + 1, data.Steps[next].Title.Get(lang).c_str()));
         ImGui::PopStyleColor();
-    } else if (lesson.AtEnd) {
+    } else if (lesson.AtEnd && !state.CommandLine.On) { // the playground has no end
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
         WrappedText(Tr(lang, "End of the lesson. Reset to run it again."));
         ImGui::PopStyleColor();
@@ -364,7 +364,7 @@ float NarrationHeight(const LessonView& lesson, const UiState& state, float widt
         h += WrappedLines(Format(Tr(lang, "Next (step %d): %s"), next + 1, data.Steps[next].Title.Get(lang).c_str()),
                           width, body) *
              line;
-    else if (lesson.AtEnd)
+    else if (lesson.AtEnd && !state.CommandLine.On)
         h += WrappedLines(Tr(lang, "End of the lesson. Reset to run it again."), width, body) * line;
     return h;
 }
