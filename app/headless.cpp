@@ -88,6 +88,16 @@ void PrintKernelView(const World& world)
 
 namespace {
 
+// "  asked: Which state? 1. A 2. B (answer: 2. B)"
+void PrintQuestion(const Question& q, Lang lang)
+{
+    std::cout << "  asked: " << q.Ask.Get(lang);
+    for (std::size_t c = 0; c < q.Choices.size(); ++c)
+        std::cout << "  " << c + 1 << ". " << q.Choices[c].Get(lang);
+    std::cout << "  (answer: " << q.Answer + 1 << ". " << q.Choices[static_cast<std::size_t>(q.Answer)].Get(lang)
+              << ")\n";
+}
+
 // Runs one lesson; returns true if every step passed.
 bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
 {
@@ -135,6 +145,8 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
         } else {
             std::cout << "\nStep " << i + 1 << "/" << l.Steps.size() << ": " << step.Title.Get(options.Language)
                       << "\n";
+            if (step.Ask)
+                PrintQuestion(*step.Ask, options.Language);
             for (const auto& r : player.RetryLog())
                 std::cout << "  retried: " << r << "\n  -> " << step.RetryWhy.Get(options.Language)
                           << " (the lab was reset and steps 1-" << i + 1 << " made again)\n";

@@ -275,6 +275,22 @@ Check ReadCheck(const json& v, const std::string& where)
     return c;
 }
 
+Question ReadQuestion(const json& v, const std::string& where)
+{
+    if (!v.is_object())
+        throw LessonError{where, "expected {\"en\": ..., \"zh\": ..., \"choices\": [...], \"answer\": N}"};
+    CheckKeys(v, where, {"en", "zh", "choices", "answer"});
+    Question q;
+    q.Ask = ReadText(v, where);
+    const json& choices = Need(v, "choices", where);
+    if (!choices.is_array() || choices.size() < 2 || choices.size() > 9)
+        throw LessonError{where + ".choices", "expected an array of 2 to 9 answers"};
+    for (std::size_t i = 0; i < choices.size(); ++i)
+        q.Choices.push_back(ReadText(choices[i], where + ".choices[" + std::to_string(i) + "]"));
+    q.Answer = Int(Need(v, "answer", where), where + ".answer", 0, static_cast<int>(choices.size()) - 1);
+    return q;
+}
+
 Lesson ReadLesson(const json& root)
 {
     if (!root.is_object())
@@ -313,7 +329,7 @@ Lesson ReadLesson(const json& root)
         const json& s = steps[i];
         if (!s.is_object())
             throw LessonError{at, "expected an object"};
-        CheckKeys(s, at, {"title", "narration", "calls", "expect", "timeout", "retry"});
+        CheckKeys(s, at, {"title", "narration", "calls", "expect", "timeout", "retry", "ask"});
         LessonStep step;
         step.Title = ReadText(Need(s, "title", at), at + ".title");
         if (s.contains("timeout"))
@@ -328,6 +344,8 @@ Lesson ReadLesson(const json& root)
         }
         if (s.contains("narration"))
             step.Narration = ReadText(s["narration"], at + ".narration");
+        if (s.contains("ask"))
+            step.Ask = ReadQuestion(s["ask"], at + ".ask");
         if (s.contains("calls")) {
             if (!s["calls"].is_array())
                 throw LessonError{at + ".calls", "expected an array"};

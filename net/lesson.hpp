@@ -51,6 +51,14 @@ struct Check {
     Text Says;                           // the claim in words, shown when it fails
 };
 
+// A question put to the class before a step runs (the step's "ask"): which of Choices
+// the step will show (Answer, counted from 0).
+struct Question {
+    Text Ask;
+    std::vector<Text> Choices;
+    int Answer = 0;
+};
+
 struct LessonStep {
     Text Title;
     Text Narration;
@@ -65,6 +73,7 @@ struct LessonStep {
     // all, saying RetryWhy each time. 0: never.
     int RetryAttempts = 0;
     Text RetryWhy;
+    std::optional<Question> Ask; // asked before the step runs
 };
 
 struct ActorDecl {

@@ -137,4 +137,33 @@ TEST_F(PlaygroundFrames, ARefusedLineStaysWithItsOneLineError)
     EXPECT_EQ(State.CommandLine.Offers.size(), 4u); // read, recv, recvfrom, release
 }
 
+// A question before a step (issue 13, part 4): drawn under "Next", with its choices;
+// once one is picked, whether it is the answer.
+TEST_F(ImGuiFrames, TheQuestionBeforeAStepShowsItsChoicesAndThenTheVerdict)
+{
+    auto lesson = NoAcceptLesson();
+    ASSERT_TRUE(lesson);
+    Lesson plain = *lesson;
+    lesson->Steps[0].Ask = Question{{"Which state is the listening socket in after listen()?", ""},
+                                    {{"LISTEN", ""}, {"ESTABLISHED", ""}, {"CLOSED", ""}},
+                                    0};
+    World world;
+    UiState state;
+    LessonView without_view, asked_view;
+    without_view.Data = &plain;
+    asked_view.Data = &*lesson;
+    int without = 0, asked = 0, answered = 0;
+    Frame(UiFrame{world, without_view, 1.0, true}, state, &without);
+    EXPECT_EQ(state.Asked.Of, nullptr) << "no question, nothing asked";
+    Frame(UiFrame{world, asked_view, 1.0, true}, state, &asked);
+    EXPECT_EQ(state.Asked.Of, &*lesson);
+    EXPECT_EQ(state.Asked.Step, 0);
+    EXPECT_EQ(state.Asked.Choice, -1);
+    EXPECT_GT(asked, without) << "the question and its three choices";
+    state.Asked.Choice = 2;
+    Frame(UiFrame{world, asked_view, 1.0, true}, state, &answered);
+    EXPECT_GT(answered, asked) << "the verdict under the choices";
+    EXPECT_TRUE(OverlappingGlyphs(FrameGlyphs()).empty());
+}
+
 } // namespace

@@ -215,3 +215,17 @@ TEST(PlaygroundSession, HelpListsTheOptionsAndBadCombinationsGiveOneLine)
         EXPECT_EQ(test::Lines(r.Out).size(), 1u) << args << ": " << r.Out;
     }
 }
+
+TEST(PlaygroundSession, HeadlessPrintsTheQuestionBeforeAStepWithItsAnswer)
+{
+    std::string path = testing::TempDir() + "sockscope_ask_test.json";
+    std::ofstream(path) << R"({"name": "ask", "title": "t", "actors": [{"name": "server", "kind": "server"}],
+        "steps": [{"title": "A socket", "calls": [{"actor": "server", "call": "socket", "expect": "fd"}],
+                   "ask": {"en": "What does socket() return?", "zh": "socket() 返回什么？",
+                           "choices": ["0", "a descriptor"], "answer": 1}}]})";
+    auto r = test::Run(std::string(SOCKSCOPE_BINARY) + " --headless --lesson " + path, true);
+    EXPECT_EQ(r.Status, 0) << r.Out;
+    EXPECT_NE(r.Out.find("asked: What does socket() return?  1. 0  2. a descriptor  (answer: 2. a descriptor)"),
+              std::string::npos)
+        << r.Out;
+}

@@ -224,6 +224,10 @@ constexpr TranslationPair kTable[] = {
     {"Playground", "自由实验"},
     {"server listen 2, client1 connect ... (Tab completes)", "server listen 2、client1 connect ……（Tab 键补全）"},
     {"Enter runs the line; Up/Down recall earlier ones; Tab completes", "回车执行这一行；上下方向键调出之前的命令；Tab 键补全"},
+    // A question before a step (issue 13, part 4).
+    {"Before step %d: %s", "第 %d 步之前：%s"},
+    {"Right. Step to see the kernel agree.", "答对了。执行下一步，看内核是否同意。"},
+    {"Not quite: the answer is \"%s\". Step to see why.", "不太对：答案是“%s”。执行下一步看看为什么。"},
     // --- end of the playground ---
 };
 

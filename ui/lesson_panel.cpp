@@ -245,7 +245,39 @@ void DrawProgress(const LessonView& lesson, const UiState& state, bool same_row 
     ImGui::PopStyleColor();
 }
 
-void DrawNarration(const LessonView& lesson, const UiState& state)
+// The question before step `step` (0-based): its choices, and once one is picked, whether
+// it is the step's answer.
+void DrawQuestion(const Lesson& data, int step, UiState& state)
+{
+    Lang lang = state.Language;
+    const Question& q = *data.Steps[static_cast<std::size_t>(step)].Ask;
+    UiState::AskPicked& picked = state.Asked;
+    if (picked.Of != &data || picked.Step != step)
+        picked = {&data, step, -1};
+    WrappedText(Format(Tr(lang, "Before step %d: %s"), step + 1, q.Ask.Get(lang).c_str()));
+    for (std::size_t c = 0; c < q.Choices.size(); ++c) {
+        std::string label = q.Choices[c].Get(lang) + "##ask" + std::to_string(c);
+        if (ImGui::RadioButton(label.c_str(), picked.Choice == static_cast<int>(c)))
+            picked.Choice = static_cast<int>(c);
+    }
+    if (picked.Choice < 0)
+        return;
+    bool right = picked.Choice == q.Answer;
+    ImGui::PushStyleColor(ImGuiCol_Text, right ? colors::Green : colors::Red);
+    WrappedText(right ? std::string(Tr(lang, "Right. Step to see the kernel agree."))
+                      : Format(Tr(lang, "Not quite: the answer is \"%s\". Step to see why."),
+                               q.Choices[static_cast<std::size_t>(q.Answer)].Get(lang).c_str()));
+    ImGui::PopStyleColor();
+}
+
+// The lines DrawQuestion takes.
+float QuestionHeight(const Question& q)
+{
+    float line = ImGui::GetTextLineHeightWithSpacing();
+    return line * 3.0f + ImGui::GetFrameHeightWithSpacing() * static_cast<float>(q.Choices.size());
+}
+
+void DrawNarration(const LessonView& lesson, UiState& state)
 {
     Lang lang = state.Language;
     if (!lesson.Data) {
@@ -274,6 +306,8 @@ void DrawNarration(const LessonView& lesson, const UiState& state)
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
         WrappedText(Format(Tr(lang, "Next (step %d): %s"), next + 1, data.Steps[next].Title.Get(lang).c_str()));
         ImGui::PopStyleColor();
+        if (data.Steps[next].Ask)
+            DrawQuestion(data, next, state);
     } else if (lesson.AtEnd && !state.CommandLine.On) { // the playground has no end
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
         WrappedText(Tr(lang, "End of the lesson. Reset to run it again."));
@@ -363,7 +397,8 @@ float NarrationHeight(const LessonView& lesson, const UiState& state, float widt
     if (!lesson.Busy && next < count)
         h += WrappedLines(Format(Tr(lang, "Next (step %d): %s"), next + 1, data.Steps[next].Title.Get(lang).c_str()),
                           width, body) *
-             line;
+                 line +
+             (data.Steps[next].Ask ? QuestionHeight(*data.Steps[next].Ask) : 0.0f);
     else if (lesson.AtEnd && !state.CommandLine.On)
         h += WrappedLines(Tr(lang, "End of the lesson. Reset to run it again."), width, body) * line;
     return h;

@@ -129,6 +129,12 @@ struct UiState {
     ThemeKind Theme = ThemeKind::Normal;
     bool Fullscreen = false;
     CommandLineState CommandLine;       // the playground's
+    // The answer picked to the question before the next step (lesson_panel.cpp).
+    struct AskPicked {
+        const Lesson* Of = nullptr;
+        int Step = -1;
+        int Choice = -1;                // -1: none yet
+    } Asked;
     std::string Notice;                 // "saved <path>": shown in the status bar until NoticeUntil
     double NoticeUntil = 0;             // UiFrame::Now's clock
 };
