@@ -28,10 +28,12 @@ constexpr const char* Footer =
     "  sockscope --screenshot-steps shots --lesson close --lang zh   shots/close-step0-zh.png ...\n"
     "  sockscope --run --headless -- ./server 8080   trace a program's socket calls (ptrace + seccomp)\n"
     "  sockscope --watch 8080,9090 --headless --json  show any program's sockets on those ports\n"
+    "  sockscope --playground                    type calls yourself: server listen 2, client1 connect\n"
+    "  sockscope --headless --script s.txt --save-lesson mine.json   run a script, save it as a lesson\n"
     "Environment: SOCKSCOPE_LESSONS=DIR (lessons), SOCKSCOPE_I18N=DIR (translations, e.g. zh_CN.po)\n"
     "  are searched before the built-in folders; SOCKSCOPE_NO_SETTINGS=1 neither reads nor writes settings.\n"
-    "Exit status: 0 ok; 1 a lesson step did not show what it claims, or tracing failed;\n"
-    "2 bad arguments (or no such program).";
+    "Exit status: 0 ok; 1 a lesson step did not show what it claims, a script call did not return\n"
+    "or block in time, or tracing failed; 2 bad arguments (or no such program, or a bad script line).";
 
 } // namespace
 
@@ -67,6 +69,15 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
     app.add_option("--backlog", o.Backlog, "Override the backlog the lesson passes to listen()")
         ->check(CLI::Range(0, 1 << 30))
         ->type_name("N");
+    app.add_flag("--playground", o.Playground,
+                 "Open the playground: make any call on any actor from its command line (see the README)");
+    app.add_option("--script", o.Script,
+                   "Run the playground command lines of FILE, one after the other (GUI or --headless)")
+        ->type_name("FILE");
+    app.add_option("--save-lesson", o.SaveLesson,
+                   "With --headless --script: save the session as a lesson file (expect and checks from what "
+                   "the kernel did)")
+        ->type_name("OUT.json");
     app.add_option("--trace", o.Trace, "Append the world model to FILE as JSON lines each time it changes")
         ->type_name("FILE");
     app.add_option("--screenshot", o.Screenshot, "Render the state after --step K to FILE.png and exit")
@@ -136,6 +147,8 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
         return fail("--run and --watch cannot be combined");
     if ((o.Run || !o.Watch.empty()) && !o.Headless)
         return fail(std::string(o.Run ? "--run" : "--watch") + " needs --headless for now (the GUI does not show it yet)");
+    if ((o.Run || !o.Watch.empty()) && (o.Playground || !o.Script.empty()))
+        return fail(std::string(o.Run ? "--run" : "--watch") + " cannot be combined with --playground or --script");
     if (o.Duration > 0 && !o.Run && o.Watch.empty())
         return fail("--duration goes with --run or --watch");
     o.Language = lang == "zh" ? Lang::Zh : Lang::En;
@@ -152,6 +165,22 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
     }
     if (o.Json && !o.Headless) {
         std::cerr << "sockscope: --json goes with --headless (for the GUI, use --trace FILE)\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
+    if (!o.SaveLesson.empty() && (o.Script.empty() || !o.Headless)) {
+        std::cerr << "sockscope: --save-lesson goes with --headless --script FILE\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
+    if ((o.Playground || !o.Script.empty()) && o.LessonGiven) {
+        std::cerr << "sockscope: --" << (o.Playground ? "playground" : "script")
+                  << " starts an empty playground; it cannot be combined with --lesson\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
+    if (o.Playground && o.Headless && o.Script.empty()) {
+        std::cerr << "sockscope: --playground is the GUI's; headless, give --script FILE\n";
         exit_code = 2;
         return std::nullopt;
     }

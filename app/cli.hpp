@@ -23,6 +23,9 @@ struct Options {
     int Port = 0;           // 0: a free port
     int Backlog = -1;       // -1: the lesson's own
     std::string Trace;
+    bool Playground = false;   // --playground: the GUI opens the playground
+    std::string Script;        // --script FILE: playground command lines
+    std::string SaveLesson;    // --save-lesson OUT.json: the script's session as a lesson
     std::string Screenshot;
     std::string ScreenshotSteps; // a directory: a PNG before step 1 and after each step
     Lang Language = Lang::En;

@@ -13,6 +13,7 @@
 #include "presenter.hpp"
 #include "presenter_window.hpp"
 #include "screenshot.hpp"
+#include "session.hpp"
 #include "settings.hpp"
 #include "state_model.hpp"
 #include "theme.hpp"
@@ -183,6 +184,8 @@ private:
     std::vector<LabEvent> Drained; // one buffer, handed back and forth with the lab
     World Model;
     LessonPlayer Player{LabInstance, Model};
+    Session Playground{LabInstance, Model, Player}; // the playground's, when open
+    std::vector<std::string> ScriptLines;           // --script: lines still to run
     TraceWriter Trace;
     Settings Saved;                 // as read at start; rewritten on exit when Remember
     bool Remember = false;
@@ -272,6 +275,14 @@ void GuiSession::ApplyLabEvents()
         Model.Apply(event);
     double now = MonotonicSeconds();
     Player.Tick(now);
+    Playground.Tick();
+    // --script: the next line once the previous call has returned or blocked.
+    if (!ScriptLines.empty() && !Player.Busy()) {
+        std::string line = ScriptLines.front();
+        ScriptLines.erase(ScriptLines.begin());
+        if (Playground.Run(line, Ui.CommandLine.Error))
+            Ui.CommandLine.Ran(line);
+    }
     if (Trace.IsOpen())
         Trace.Update(Model, &Player, now);
 }
@@ -322,7 +333,10 @@ void GuiSession::Execute(const std::vector<UiCommand>& commands)
             Player.StepForward();
             break;
         case UiCommand::Reset:
-            Player.Reset(command.Port);
+            if (Ui.CommandLine.On)
+                Playground.Start(command.Port > 0 ? command.Port : Player.Port());
+            else
+                Player.Reset(command.Port);
             Ui.Play = AutoPlay{false, Ui.Play.Speed, 0};
             break;
         case UiCommand::LoadLesson: {
@@ -331,6 +345,8 @@ void GuiSession::Execute(const std::vector<UiCommand>& commands)
             if (auto lesson = FindLesson(command.Lesson, error, LessonDirs(Options.Env.Lessons))) {
                 Player.Load(std::move(*lesson), Options.Port);
                 Ui.Message.clear();
+                Ui.CommandLine.On = false;
+                ScriptLines.clear();
             } else {
                 Ui.Message = error;
             }
@@ -362,6 +378,16 @@ void GuiSession::Execute(const std::vector<UiCommand>& commands)
         case UiCommand::RestartPrivateNetwork:
             RestartInPrivateNetwork();
             break;
+        case UiCommand::OpenPlayground:
+            Ui.Play = AutoPlay{false, Ui.Play.Speed, 0};
+            Playground.Start(Options.Port);
+            Ui.CommandLine.On = true;
+            Ui.CommandLine.Focus = true;
+            break;
+        case UiCommand::RunLine:
+            if (Playground.Run(command.Line, Ui.CommandLine.Error))
+                Ui.CommandLine.Ran(command.Line);
+            break;
         }
     }
 }
@@ -376,7 +402,7 @@ int GuiSession::InteractiveLoop()
     BenchReport bench;
 
     while (!glfwWindowShouldClose(Window)) {
-        bool busy = Player.Busy() || steps_to_run > 0;
+        bool busy = Player.Busy() || steps_to_run > 0 || !ScriptLines.empty();
         if (bench.Busy)
             frames_left = std::max(frames_left, 1);
         // Play: a frame when the next step is due (the lesson panel asks for it then).
@@ -560,6 +586,7 @@ int GuiSession::Run(Lesson lesson)
         else
             Fail(std::string("SOCKSCOPE_TAB='") + tab + "' is not one of sockets, state, kernel, code, packets; ignored");
     }
+    lessons.push_back(PlaygroundLesson());
     FontTexts = LessonTexts(lessons);
     ApplyScale(Ui.Scale);
     if (!Ui.CjkAvailable && Ui.Language == Lang::Zh) {
@@ -576,6 +603,11 @@ int GuiSession::Run(Lesson lesson)
     Player.SetBindAll(Options.BindAll);
     Model.SetInferSegments(!LabInstance.Capturing());
     Player.Load(std::move(lesson), Options.Port);
+    if (Options.Playground) {
+        Playground.Start(Options.Port);
+        Ui.CommandLine.On = true;
+        ScriptLines = Options.ScriptLines;
+    }
 
     int code = Offscreen(Options) ? TakeScreenshot() : InteractiveLoop();
     std::string error;

@@ -14,8 +14,6 @@
 
 namespace sockscope {
 
-namespace {
-
 // Every call made since id `after`, in the order the lab received them.
 std::vector<CallEvent> CallsSince(const World& world, std::uint64_t after)
 {
@@ -28,12 +26,16 @@ std::vector<CallEvent> CallsSince(const World& world, std::uint64_t after)
     return calls;
 }
 
+namespace {
+
 std::string Pad(std::string s, std::size_t width)
 {
     if (s.size() < width)
         s.append(width - s.size(), ' ');
     return s + " ";
 }
+
+} // namespace
 
 void PrintCall(const CallEvent& c)
 {
@@ -86,6 +88,18 @@ void PrintKernelView(const World& world)
         std::cout << "    probe error: " << world.ProbeError().English() << "\n";
 }
 
+namespace {
+
+// "  asked: Which state? 1. A 2. B (answer: 2. B)"
+void PrintQuestion(const Question& q, Lang lang)
+{
+    std::cout << "  asked: " << q.Ask.Get(lang);
+    for (std::size_t c = 0; c < q.Choices.size(); ++c)
+        std::cout << "  " << c + 1 << ". " << q.Choices[c].Get(lang);
+    std::cout << "  (answer: " << q.Answer + 1 << ". " << q.Choices[static_cast<std::size_t>(q.Answer)].Get(lang)
+              << ")\n";
+}
+
 // Runs one lesson; returns true if every step passed.
 bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
 {
@@ -133,6 +147,8 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
         } else {
             std::cout << "\nStep " << i + 1 << "/" << l.Steps.size() << ": " << step.Title.Get(options.Language)
                       << "\n";
+            if (step.Ask)
+                PrintQuestion(*step.Ask, options.Language);
             for (const auto& r : player.RetryLog())
                 std::cout << "  retried: " << r << "\n  -> " << step.RetryWhy.Get(options.Language)
                           << " (the lab was reset and steps 1-" << i + 1 << " made again)\n";
@@ -175,11 +191,10 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
 bool OpenTrace(const Options& options, TraceWriter& trace)
 {
     std::string error;
-    if (!options.Trace.empty() && !trace.Open(options.Trace, error)) {
-        std::cerr << "sockscope: " << error << "\n";
-        return false;
-    }
-    return true;
+    if (options.Trace.empty() || trace.Open(options.Trace, error))
+        return true;
+    std::cerr << "sockscope: " << error << "\n";
+    return false;
 }
 
 int RunHeadless(const Options& options)

@@ -3,14 +3,33 @@
 #pragma once
 
 #include "cli.hpp"
+#include "world.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
 
 namespace sockscope {
 
 // Returns the process exit code: 0 if every step showed what it claims, 1 if not.
 int RunHeadless(const Options& options);
 
+// --headless --script FILE [--save-lesson OUT.json] (script.cpp): runs the playground
+// command lines of FILE, printing per step what a lesson prints. 0: ran (and saved);
+// 1: a call did not return or block in time; 2: a bad line or file (nothing ran).
+int RunScript(const Options& options);
+// Read a script and check every line (nothing runs). false: `error` is one line,
+// "FILE:LINE: what". `steps`: how many steps it marks (calls after the last `step` are one).
+bool LoadScript(const std::string& path, std::vector<std::string>& lines, int& steps, std::string& error);
+
 class TraceWriter;
-// Opens options.Trace, if given, into `trace`; false after saying why on stderr.
+// --trace FILE opened into `trace` (nothing without --trace); false: said on stderr.
 bool OpenTrace(const Options& options, TraceWriter& trace);
+
+// What the runners print: every call made since id `after`, in the order the lab
+// received them; one call; the kernel's view.
+std::vector<CallEvent> CallsSince(const World& world, std::uint64_t after);
+void PrintCall(const CallEvent& call);
+void PrintKernelView(const World& world);
 
 } // namespace sockscope

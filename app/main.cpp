@@ -63,7 +63,7 @@ int main(int argc, char** argv)
     if (!options->Watch.empty())
         return RunWatch(*options);
     if (options->Headless)
-        return RunHeadless(*options);
+        return options->Script.empty() ? RunHeadless(*options) : RunScript(*options);
 
 #ifdef SOCKSCOPE_HAVE_GUI
     GuiOptions gui; // RunGui reports an unknown lesson itself (exit status 2)
@@ -75,6 +75,15 @@ int main(int argc, char** argv)
     gui.Screenshot = options->Screenshot;
     gui.ScreenshotSteps = options->ScreenshotSteps;
     gui.Trace = options->Trace;
+    gui.Playground = options->Playground || !options->Script.empty();
+    if (!options->Script.empty()) {
+        int steps = 0;
+        std::string error;
+        if (!LoadScript(options->Script, gui.ScriptLines, steps, error)) {
+            std::cerr << "sockscope: " << error << "\n";
+            return 2;
+        }
+    }
     gui.Language = options->Language;
     gui.Width = options->Width;
     gui.Height = options->Height;

@@ -277,6 +277,22 @@ Check ReadCheck(const json& v, const std::string& where)
     return c;
 }
 
+Question ReadQuestion(const json& v, const std::string& where)
+{
+    if (!v.is_object())
+        throw LessonError{where, "expected {\"en\": ..., \"zh\": ..., \"choices\": [...], \"answer\": N}"};
+    CheckKeys(v, where, {"en", "zh", "choices", "answer"});
+    Question q;
+    q.Ask = ReadText(v, where);
+    const json& choices = Need(v, "choices", where);
+    if (!choices.is_array() || choices.size() < 2 || choices.size() > 9)
+        throw LessonError{where + ".choices", "expected an array of 2 to 9 answers"};
+    for (std::size_t i = 0; i < choices.size(); ++i)
+        q.Choices.push_back(ReadText(choices[i], where + ".choices[" + std::to_string(i) + "]"));
+    q.Answer = Int(Need(v, "answer", where), where + ".answer", 0, static_cast<int>(choices.size()) - 1);
+    return q;
+}
+
 Lesson ReadLesson(const json& root)
 {
     if (!root.is_object())
@@ -315,7 +331,7 @@ Lesson ReadLesson(const json& root)
         const json& s = steps[i];
         if (!s.is_object())
             throw LessonError{at, "expected an object"};
-        CheckKeys(s, at, {"title", "narration", "calls", "expect", "timeout", "retry"});
+        CheckKeys(s, at, {"title", "narration", "calls", "expect", "timeout", "retry", "ask"});
         LessonStep step;
         step.Title = ReadText(Need(s, "title", at), at + ".title");
         if (s.contains("timeout"))
@@ -330,6 +346,8 @@ Lesson ReadLesson(const json& root)
         }
         if (s.contains("narration"))
             step.Narration = ReadText(s["narration"], at + ".narration");
+        if (s.contains("ask"))
+            step.Ask = ReadQuestion(s["ask"], at + ".ask");
         if (s.contains("calls")) {
             if (!s["calls"].is_array())
                 throw LessonError{at + ".calls", "expected an array"};
@@ -364,6 +382,20 @@ std::function<bool(double)> NumericRule(std::string_view rule)
         return {};
     std::string op(rule.substr(0, op_len));
     return [op, n](double v) { return op == ">=" ? v >= n : op == "<=" ? v <= n : op == ">" ? v > n : v < n; };
+}
+
+std::optional<LessonCall> ParseLessonCall(const json& call, const std::string& actor_kind, std::string& error)
+{
+    std::string actor = call.is_object() && call.contains("actor") && call["actor"].is_string()
+                            ? call["actor"].get<std::string>()
+                            : "";
+    try {
+        return ReadCall(call, "", {actor}, {{actor, actor_kind}});
+    } catch (const LessonError& e) {
+        std::string where = e.Where.starts_with(".") ? e.Where.substr(1) : e.Where;
+        error = (where.empty() ? "" : where + ": ") + e.What;
+        return std::nullopt;
+    }
 }
 
 std::optional<Lesson> ParseLesson(const std::string& text, const std::string& path, std::string& error)

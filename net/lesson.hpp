@@ -28,6 +28,8 @@ struct LessonCall {
     CallRequest Request;                 // Port may be given as "$port" in the file: PortFromLab
     bool PortFromLab = false;            // true: use the lesson's port (--port or a free one)
     bool Blocks = false;                 // the call is expected to block: the step goes on
+    bool MayBlock = false;               // no expectation: settled when it returns or stays
+                                         // blocked (the playground's calls)
     bool Async = false;                  // submit the next call at once, without waiting for
                                          // this one (the actor still makes them in order)
     std::optional<long> ExpectResult;    // exact return value
@@ -49,6 +51,14 @@ struct Check {
     Text Says;                           // the claim in words, shown when it fails
 };
 
+// A question put to the class before a step runs (the step's "ask"): which of Choices
+// the step will show (Answer, counted from 0).
+struct Question {
+    Text Ask;
+    std::vector<Text> Choices;
+    int Answer = 0;
+};
+
 struct LessonStep {
     Text Title;
     Text Narration;
@@ -63,6 +73,7 @@ struct LessonStep {
     // all, saying RetryWhy each time. 0: never.
     int RetryAttempts = 0;
     Text RetryWhy;
+    std::optional<Question> Ask; // asked before the step runs
 };
 
 struct ActorDecl {
@@ -82,6 +93,13 @@ struct Lesson {
 // ">=3", "<=0", ">1", "<5": the numeric rule a lesson may give for a field or a count.
 // Returns the test, or an empty function when `rule` is not one.
 std::function<bool(double)> NumericRule(std::string_view rule);
+
+// Read one call as a lesson step's "calls" entry holds it ({"actor": ..., "call": ...,
+// the row's fields, "expect"...}), for an actor of kind `actor_kind` ("server" or
+// "client"): the lesson parser's checks, for the playground's command line too. On
+// failure returns nullopt and sets `error` to one line, "field: what" (or "what").
+std::optional<LessonCall> ParseLessonCall(const nlohmann::json& call, const std::string& actor_kind,
+                                          std::string& error);
 
 // Parse a lesson. On failure returns nullopt and sets `error` to "file:line:column: what".
 std::optional<Lesson> ParseLesson(const std::string& text, const std::string& path, std::string& error);

@@ -190,6 +190,7 @@ void LessonPlayer::SubmitNext(double now)
         else if (request.Addr == "::1")
             request.Addr = "::";
     }
+    BlockedSince = 0;
     WaitingId = LabRef.Submit(std::move(request));
     CallIds[{Step, NextCall}] = WaitingId;
     Deadline = now + Options.CallTimeout;
@@ -204,7 +205,16 @@ bool LessonPlayer::CallSettled(const LessonCall& call, std::uint64_t id, double 
     result.What = "call";
     const std::string& actor = call.Request.Actor;
     const std::string function(CallName(call.Request.Call));
-    if (!finished && !(call.Blocks && blocked)) {
+    // A call with no expectation (the playground's) counts as blocked once it has stayed
+    // blocked a moment: connect blocks for microseconds on its way to returning.
+    if (call.MayBlock && blocked) {
+        if (BlockedSince == 0)
+            BlockedSince = now;
+        blocked = now - BlockedSince >= Options.BlockedGrace;
+        if (!blocked && now < Deadline)
+            return false;
+    }
+    if (!finished && !((call.Blocks || call.MayBlock) && blocked)) {
         if (now < Deadline)
             return false;
         result.Claim = Say(PhraseId::Verbatim, actor + ": " + function + "()");

@@ -48,6 +48,12 @@ public:
     // Reset the lab and the world and go back before step 1. port 0: keep the current
     // one unless it was taken (then a free port is picked); >0: use that port.
     void Reset(int port = 0);
+    // Add a step after the last one (the playground's lesson grows a step per command).
+    void AppendStep(LessonStep step)
+    {
+        if (LessonData)
+            LessonData->Steps.push_back(std::move(step));
+    }
     // Begin the next step (ignored while a step is running or after the last one).
     void StepForward();
     // Advance: call at least once per frame, after applying the lab's events to the world.

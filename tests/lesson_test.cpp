@@ -137,3 +137,40 @@ TEST(JsonPositions, EveryValueByPath)
     for (std::size_t cut = 0; cut <= text.size(); ++cut)
         JsonValueOffsets(std::string_view(text).substr(0, cut));
 }
+
+// A question before a step ("ask", issue 13): the class picks one of the choices, then
+// the step shows which was right.
+namespace {
+
+std::string Asking(const std::string& ask)
+{
+    return R"({"name": "m", "title": "t", "actors": [{"name": "server", "kind": "server"}],
+               "steps": [{"title": "s", "ask": )" + ask + R"(, "calls": [{"actor": "server", "call": "socket"}]}]})";
+}
+
+} // namespace
+
+TEST(Lesson, AQuestionBeforeAStepHasChoicesAndAnAnswer)
+{
+    std::string error;
+    auto lesson = ParseLesson(Asking(R"({"en": "Which state?", "zh": "哪个状态？",
+                                         "choices": ["LISTEN", {"en": "CLOSED", "zh": "关闭"}], "answer": 1})"),
+                              "ask.json", error);
+    ASSERT_TRUE(lesson) << error;
+    ASSERT_TRUE(lesson->Steps[0].Ask);
+    const Question& q = *lesson->Steps[0].Ask;
+    EXPECT_EQ(q.Ask.Get(Lang::Zh), "哪个状态？");
+    ASSERT_EQ(q.Choices.size(), 2u);
+    EXPECT_EQ(q.Choices[1].Get(Lang::Zh), "关闭");
+    EXPECT_EQ(q.Answer, 1);
+
+    EXPECT_NE(Error(Asking(R"({"en": "Q", "choices": ["a", "b"], "answer": 2})")).find("steps[0].ask.answer: expected a number from 0 to 1"),
+              std::string::npos);
+    EXPECT_NE(Error(Asking(R"({"en": "Q", "choices": ["a"], "answer": 0})")).find("steps[0].ask.choices: expected an array of 2 to 9 answers"),
+              std::string::npos);
+    EXPECT_NE(Error(Asking(R"({"en": "Q", "choices": ["a", "b"]})")).find("missing the field 'answer'"),
+              std::string::npos);
+    EXPECT_NE(Error(Asking(R"({"en": "Q", "choices": ["a", "b"], "answer": 0, "hint": "x"})")).find("unknown field 'hint'"),
+              std::string::npos);
+    EXPECT_NE(Error(Asking(R"("Which?")")).find("steps[0].ask: expected {"), std::string::npos);
+}

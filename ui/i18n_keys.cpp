@@ -231,6 +231,13 @@ constexpr const char* kUiTexts[] = {
     "F12 or Ctrl+S screenshot",
     "saved %s",
     "cannot save the screenshot: %s",
+    // the playground: its picker entry and command line; a question before a step
+    "Playground",
+    "server listen 2, client1 connect ... (Tab completes)",
+    "Enter runs the line; Up/Down recall earlier ones; Tab completes",
+    "Before step %d: %s",
+    "Right. Step to see the kernel agree.",
+    "Not quite: the answer is \"%s\". Step to see why.",
 };
 
 } // namespace

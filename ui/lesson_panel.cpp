@@ -97,7 +97,12 @@ void DrawLessonPicker(const LessonView& lesson, const UiState& state, std::vecto
     ImGui::TextUnformatted(Tr(lang, "Lesson"));
     ImGui::SameLine();
     ImGui::SetNextItemWidth(width > 0.0f ? width : -1.0f);
-    if (ImGui::BeginCombo("##lesson", current)) {
+    if (ImGui::BeginCombo("##lesson", state.CommandLine.On ? Tr(lang, "Playground") : current)) {
+        if (ImGui::Selectable(Tr(lang, "Playground"), state.CommandLine.On)) {
+            UiCommand open;
+            open.What = UiCommand::OpenPlayground;
+            commands.push_back(open);
+        }
         for (const auto& name : state.LessonNames) {
             bool selected = lesson.Data && lesson.Data->Name == name;
             bool gated = std::find(state.GateLessons.begin(), state.GateLessons.end(), name) != state.GateLessons.end();
@@ -295,7 +300,39 @@ void DrawProgress(const LessonView& lesson, const UiState& state, bool same_row 
     ImGui::PopStyleColor();
 }
 
-void DrawNarration(const LessonView& lesson, const UiState& state)
+// The question before step `step` (0-based): its choices, and once one is picked, whether
+// it is the step's answer.
+void DrawQuestion(const Lesson& data, int step, UiState& state)
+{
+    Lang lang = state.Language;
+    const Question& q = *data.Steps[static_cast<std::size_t>(step)].Ask;
+    UiState::AskPicked& picked = state.Asked;
+    if (picked.Of != &data || picked.Step != step)
+        picked = {&data, step, -1};
+    WrappedText(Format(Tr(lang, "Before step %d: %s"), step + 1, q.Ask.Get(lang).c_str()));
+    for (std::size_t c = 0; c < q.Choices.size(); ++c) {
+        std::string label = q.Choices[c].Get(lang) + "##ask" + std::to_string(c);
+        if (ImGui::RadioButton(label.c_str(), picked.Choice == static_cast<int>(c)))
+            picked.Choice = static_cast<int>(c);
+    }
+    if (picked.Choice < 0)
+        return;
+    bool right = picked.Choice == q.Answer;
+    ImGui::PushStyleColor(ImGuiCol_Text, right ? colors::Green : colors::Red);
+    WrappedText(right ? std::string(Tr(lang, "Right. Step to see the kernel agree."))
+                      : Format(Tr(lang, "Not quite: the answer is \"%s\". Step to see why."),
+                               q.Choices[static_cast<std::size_t>(q.Answer)].Get(lang).c_str()));
+    ImGui::PopStyleColor();
+}
+
+// The lines DrawQuestion takes.
+float QuestionHeight(const Question& q)
+{
+    float line = ImGui::GetTextLineHeightWithSpacing();
+    return line * 3.0f + ImGui::GetFrameHeightWithSpacing() * static_cast<float>(q.Choices.size());
+}
+
+void DrawNarration(const LessonView& lesson, UiState& state)
 {
     Lang lang = state.Language;
     if (!lesson.Data) {
@@ -324,7 +361,9 @@ void DrawNarration(const LessonView& lesson, const UiState& state)
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
         WrappedText(Format(Tr(lang, "Next (step %d): %s"), next + 1, data.Steps[next].Title.Get(lang).c_str()));
         ImGui::PopStyleColor();
-    } else if (lesson.AtEnd) {
+        if (data.Steps[next].Ask)
+            DrawQuestion(data, next, state);
+    } else if (lesson.AtEnd && !state.CommandLine.On) { // the playground has no end
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
         WrappedText(Tr(lang, "End of the lesson. Reset to run it again."));
         ImGui::PopStyleColor();
@@ -413,8 +452,9 @@ float NarrationHeight(const LessonView& lesson, const UiState& state, float widt
     if (!lesson.Busy && next < count)
         h += WrappedLines(Format(Tr(lang, "Next (step %d): %s"), next + 1, data.Steps[next].Title.Get(lang).c_str()),
                           width, body) *
-             line;
-    else if (lesson.AtEnd)
+                 line +
+             (data.Steps[next].Ask ? QuestionHeight(*data.Steps[next].Ask) : 0.0f);
+    else if (lesson.AtEnd && !state.CommandLine.On)
         h += WrappedLines(Tr(lang, "End of the lesson. Reset to run it again."), width, body) * line;
     return h;
 }
@@ -476,6 +516,7 @@ void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand
         DrawStepAndReset(lesson, frame.Now, state, commands, true);
         DrawLanguage(state, commands, true);
         DrawProgress(lesson, state, true);
+        DrawCommandLine(frame, state, commands);
         ImGui::Separator();
         if (ImGui::BeginChild("story", ImVec2(0, 0), false)) {
             DrawPrivilegeNotice(frame, state, commands);
@@ -498,6 +539,7 @@ void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand
     // to scroll at 150 % or on 720 lines.
     float narration_width = NarrationWidth(ImGui::GetContentRegionAvail().x);
     if (ImGui::BeginChild("narration", ImVec2(narration_width, 0), false)) {
+        DrawCommandLine(frame, state, commands);
         DrawProgress(lesson, state);
         DrawPrivilegeNotice(frame, state, commands);
         DrawNarration(lesson, state);
@@ -521,7 +563,7 @@ float LessonControlsHeight(const UiFrame& frame, const UiState& state, float wid
         // when it does not fit), a separator.
         float inner = std::max(width - style.WindowPadding.x * 2.0f, 1.0f);
         float progress = ProgressHeight(frame.Lesson, state, inner) - line;
-        return chrome + frame_h * 2.4f + style.ItemSpacing.y * 4.0f + progress + invalid;
+        return chrome + frame_h * 2.4f + style.ItemSpacing.y * 4.0f + progress + invalid + CommandLineHeight(state);
     }
     // The picker, Step, Reset and its port, the language: a row each.
     return chrome + frame_h * 4.4f + style.ItemSpacing.y * 3.0f + invalid;
@@ -541,7 +583,8 @@ float LessonPanelHeight(const UiFrame& frame, const UiState& state, float width)
     float rest = std::max(inner - controls_w - style.ItemSpacing.x, 1.0f);
     float narration_w = NarrationWidth(rest);
     float results_w = std::max(rest - narration_w - style.ItemSpacing.x, 1.0f);
-    float narration = ProgressHeight(lesson, state, narration_w) + NarrationHeight(lesson, state, narration_w);
+    float narration = CommandLineHeight(state) + ProgressHeight(lesson, state, narration_w) +
+                      NarrationHeight(lesson, state, narration_w);
     float text = std::max(narration, ResultsHeight(lesson, state, results_w));
     return std::max(controls, chrome + text);
 }

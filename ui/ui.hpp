@@ -33,6 +33,8 @@ struct UiCommand {
         ToggleFullscreen, // the primary monitor and back to the saved window
         SaveScreenshot,   // the window as ScreenshotPath(now); UiState::Notice says where
         RestartPrivateNetwork, // exec sockscope again, as it was started, with --private-network
+        OpenPlayground,   // an empty playground (Session::Start)
+        RunLine,          // Session::Run(Line): one command of the playground's command line
     };
     Kind What = StepForward;
     int Port = 0;
@@ -41,6 +43,20 @@ struct UiCommand {
     Lang Language = Lang::En;
     float Scale = 1.0f;
     ThemeKind Theme = ThemeKind::Normal;
+    std::string Line;
+};
+
+// The playground's command line (playground_panel.cpp). The app runs each line the panel
+// hands it (RunLine) and says how it went: Ran() on success, Error on a refusal.
+struct CommandLineState {
+    bool On = false;                    // the playground is open: the line is shown
+    char Input[512] = {};
+    std::vector<std::string> History;   // lines run, oldest first
+    int HistoryPos = -1;                // Up/Down's place in History; -1: the line being typed
+    std::string Error;                  // why the last line was refused (one line)
+    std::vector<std::string> Offers;    // what Tab found when it was more than one
+    bool Focus = true;                  // take the keyboard focus in the next frame
+    void Ran(const std::string& line);  // the line ran: history, an empty input
 };
 
 // The tabs of the lower area. Calls and Queues are tabs only in the narrow layout
@@ -113,6 +129,13 @@ struct UiState {
     float Scale = 1.0f;                 // the presenter's scale (kScaleSteps), applied by the app
     ThemeKind Theme = ThemeKind::Normal;
     bool Fullscreen = false;
+    CommandLineState CommandLine;       // the playground's
+    // The answer picked to the question before the next step (lesson_panel.cpp).
+    struct AskPicked {
+        const Lesson* Of = nullptr;
+        int Step = -1;
+        int Choice = -1;                // -1: none yet
+    } Asked;
     std::string Notice;                 // "saved <path>": shown in the status bar until NoticeUntil
     double NoticeUntil = 0;             // UiFrame::Now's clock
     // Privileges, found once by the app: whether gates work here (root, sockscope-helper
@@ -166,6 +189,11 @@ void DrawKernelPanel(const UiFrame& frame, const UiState& state);
 // The C code of the lesson so far, the line being executed highlighted, each line's real
 // result beside it; and the server model's loop with each lane at its line.
 void DrawCodePanel(const UiFrame& frame, UiState& state);
+// The playground's command line: an input (Enter runs it, Up/Down recall, Tab completes),
+// the refusal of the last line or what Tab offers, one line each. CommandLineHeight is
+// the height it takes (0 when the playground is not open).
+void DrawCommandLine(const UiFrame& frame, UiState& state, std::vector<UiCommand>& commands);
+float CommandLineHeight(const UiState& state);
 // The packet ladder of the newest connection: captured (or inferred) segments. The
 // newest arrow flies across in kFlightSeconds.
 inline constexpr double kFlightSeconds = 0.3;

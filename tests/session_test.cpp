@@ -1,0 +1,231 @@
+// Playground sessions on real sockets: command lines run one by one, saved as a lesson
+// that passes in another run on another port (in-process and through --script).
+#include "session.hpp"
+#include "test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+using namespace sockscope;
+using nlohmann::json;
+
+namespace {
+
+// A listener with room for two connections (backlog 1), and three clients.
+const char* const kScript = R"(# backlog 1: the accept queue holds two
+server socket
+server setsockopt SO_REUSEADDR 1
+server bind
+server listen 1
+step A listener with backlog 1
+
+client1 socket
+client1 connect
+client2 socket
+client2 connect
+step Two connections fill the accept queue
+
+client3 socket
+client3 connect     # its SYN is dropped: the queue is full
+step The third client waits in SYN-SENT
+client1 send "hello\n"
+server accept
+)";
+
+std::vector<std::string> ScriptLines(const std::string& text)
+{
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
+    return lines;
+}
+
+struct Playground {
+    Lab TheLab;
+    World TheWorld;
+    LessonPlayer Player{TheLab, TheWorld};
+    Session TheSession{TheLab, TheWorld, Player};
+
+    Playground() { TheWorld.SetInferSegments(!TheLab.Capturing()); }
+
+    void RunAll(const std::string& script)
+    {
+        for (const auto& line : ScriptLines(script)) {
+            std::string error;
+            ASSERT_TRUE(TheSession.Run(line, error)) << line << ": " << error;
+            ASSERT_TRUE(TheSession.Drive(10.0)) << line;
+        }
+    }
+    const CallEvent* LastCallOf(const std::string& actor) const
+    {
+        const ActorView* a = TheWorld.FindActor(actor);
+        return a && !a->Calls.empty() ? &a->Calls.back() : nullptr;
+    }
+};
+
+json CallsOf(const json& lesson, int step) { return lesson["steps"][step]["calls"]; }
+
+bool HasCheck(const json& steps_expect, const json& check)
+{
+    for (const auto& c : steps_expect)
+        if (c.value("sockets", json()) == check.value("sockets", json()) &&
+            c.value("listeners", json()) == check.value("listeners", json()) && c["count"] == check["count"])
+            return true;
+    return false;
+}
+
+// Step `step` checks that the listener on $port has `accept_queue` connections waiting.
+void ExpectListenerCheck(const json& lesson, int step, int accept_queue)
+{
+    const json& checks = lesson["steps"][step]["expect"];
+    json listener = {{"local", "127.0.0.1:$port"}, {"accept_queue", accept_queue}, {"syn_queue", 0}};
+    EXPECT_TRUE(HasCheck(checks, {{"listeners", listener}, {"count", 1}})) << "step " << step << ": " << checks.dump();
+}
+
+void ExpectSocketsCheck(const json& lesson, int step, const json& sockets, int count)
+{
+    const json& checks = lesson["steps"][step]["expect"];
+    EXPECT_TRUE(HasCheck(checks, {{"sockets", sockets}, {"count", count}})) << "step " << step << ": " << checks.dump();
+}
+
+} // namespace
+
+TEST(PlaygroundSession, BacklogOneThreeClientsSavedAsALessonThatPassesOnAnotherPort)
+{
+    json saved;
+    int first_port = 0;
+    {
+        Playground p;
+        p.TheSession.Start();
+        first_port = p.Player.Port();
+        p.RunAll(kScript);
+        // What the kernel did, as the calls returned it.
+        const CallEvent* connect3 = nullptr;
+        for (const auto& c : p.TheWorld.FindActor("client3")->Calls)
+            if (c.Call == CallId::Connect)
+                connect3 = &c;
+        ASSERT_NE(connect3, nullptr);
+        EXPECT_EQ(connect3->Phase, CallPhase::Blocked);
+        const CallEvent* accept = p.LastCallOf("server");
+        ASSERT_EQ(accept->Call, CallId::Accept);
+        EXPECT_GE(accept->Result, 0);
+        std::string error;
+        auto lesson = p.TheSession.SaveLesson("backlog-one", error);
+        ASSERT_TRUE(lesson) << error;
+        saved = *lesson;
+    }
+    ASSERT_EQ(saved["steps"].size(), 4u) << saved.dump(2);
+    EXPECT_EQ(saved["steps"][0]["title"]["en"], "A listener with backlog 1");
+    EXPECT_EQ(saved["steps"][3]["title"]["en"], "");
+    EXPECT_EQ(saved["actors"], json::parse(R"([{"name":"server","kind":"server"},{"name":"client1","kind":"client"},
+                                               {"name":"client2","kind":"client"},{"name":"client3","kind":"client"}])"));
+    // Each call's expect is what it returned.
+    EXPECT_EQ(CallsOf(saved, 0)[0]["expect"], "fd");
+    EXPECT_EQ(CallsOf(saved, 0)[3]["expect"], 0);
+    EXPECT_EQ(CallsOf(saved, 0)[3]["backlog"], 1);
+    EXPECT_EQ(CallsOf(saved, 1)[1]["port"], "$port");
+    EXPECT_EQ(CallsOf(saved, 1)[1]["fd"], "main");
+    EXPECT_EQ(CallsOf(saved, 2)[1]["expect"], "blocks");
+    EXPECT_EQ(CallsOf(saved, 3)[0]["data"], "hello\n");
+    EXPECT_EQ(CallsOf(saved, 3)[0]["expect"], 6);
+    EXPECT_EQ(CallsOf(saved, 3)[1]["expect"], "fd");
+    // Checks from the kernel's view when each step closed.
+    ExpectListenerCheck(saved, 0, 0);
+    ExpectListenerCheck(saved, 1, 2);
+    ExpectSocketsCheck(saved, 1, {{"role", "server"}, {"state", "ESTABLISHED"}, {"queue", "accept"}}, 2);
+    ExpectSocketsCheck(saved, 2, {{"role", "client"}, {"state", "SYN-SENT"}, {"queue", nullptr}}, 1);
+    ExpectListenerCheck(saved, 3, 1);
+
+    // The saved file is a lesson, and the kernel shows it again on another port.
+    std::string error;
+    auto lesson = ParseLesson(saved.dump(2), "backlog-one.json", error);
+    ASSERT_TRUE(lesson) << error;
+    Lab lab;
+    World world;
+    world.SetInferSegments(!lab.Capturing());
+    LessonPlayer player(lab, world);
+    int port = PickFreePort();
+    while (port == first_port)
+        port = PickFreePort();
+    player.Load(std::move(*lesson), port);
+    for (int i = 0; i < 4; ++i) {
+        player.StepForward();
+        ASSERT_TRUE(DriveUntilIdle(lab, world, player, 20.0));
+        ASSERT_EQ(player.CurrentStatus(), StepStatus::Passed) << "step " << i + 1 << ": " << player.StatusLine();
+    }
+}
+
+TEST(PlaygroundSession, DefaultsAreTheNewestDescriptorAndWrongOrderShowsTheErrno)
+{
+    Playground p;
+    p.TheSession.Start();
+    p.RunAll("server listen\n"); // no socket yet: the actor says which descriptor it lacks
+    const CallEvent* listen = p.LastCallOf("server");
+    ASSERT_NE(listen, nullptr);
+    EXPECT_EQ(listen->Result, -1);
+    EXPECT_EQ(ErrnoName(listen->Errno), "EBADF");
+    p.RunAll("server socket\nserver bind\nserver listen\nclient socket\nclient connect\nserver accept\n"
+             "server send \"hi\"\nclient recv\n");
+    EXPECT_EQ(p.LastCallOf("server")->Handle, "conn"); // send went to the accepted descriptor
+    EXPECT_EQ(p.LastCallOf("client")->Data, "hi");
+    // A line refused is one line and changes nothing.
+    std::string error;
+    auto before = p.TheSession.History().size();
+    EXPECT_FALSE(p.TheSession.Run("server listen backlog=lots", error));
+    EXPECT_EQ(error, "backlog: expected a whole number, found \"lots\"");
+    EXPECT_EQ(p.TheSession.History().size(), before);
+}
+
+TEST(PlaygroundSession, ScriptAndSaveLessonThroughTheBinary)
+{
+    std::string dir = testing::TempDir();
+    std::string script = dir + "sockscope_session_test.txt", out = dir + "sockscope_session_test.json";
+    std::ofstream(script) << kScript;
+    unlink(out.c_str());
+    auto run = test::Run(std::string(SOCKSCOPE_BINARY) + " --headless --script " + script + " --save-lesson " + out,
+                         true);
+    ASSERT_EQ(run.Status, 0) << run.Out;
+    EXPECT_NE(run.Out.find("Step 2/4: Two connections fill the accept queue"), std::string::npos) << run.Out;
+    EXPECT_NE(run.Out.find("accept queue 2 of 2 places"), std::string::npos) << run.Out;
+    EXPECT_NE(run.Out.find("saved the session as a lesson: " + out), std::string::npos) << run.Out;
+    auto replay = test::Run(std::string(SOCKSCOPE_BINARY) + " --headless --lesson " + out, true);
+    EXPECT_EQ(replay.Status, 0) << replay.Out;
+    EXPECT_NE(replay.Out.find("every step showed what it claims"), std::string::npos) << replay.Out;
+
+    // A bad line: one line naming the file, the line and what was expected; nothing runs.
+    std::ofstream(script) << "server socket\nserver listen deep\n";
+    auto bad = test::Run(std::string(SOCKSCOPE_BINARY) + " --headless --script " + script, true);
+    EXPECT_EQ(bad.Status, 2) << bad.Out;
+    EXPECT_EQ(test::Lines(bad.Out).size(), 1u) << bad.Out;
+    EXPECT_NE(bad.Out.find(":2: backlog: expected a whole number"), std::string::npos) << bad.Out;
+}
+
+TEST(PlaygroundSession, HelpListsTheOptionsAndBadCombinationsGiveOneLine)
+{
+    auto help = test::Run(std::string(SOCKSCOPE_BINARY) + " --help", true);
+    EXPECT_EQ(help.Status, 0);
+    for (const char* option : {"--playground", "--script", "--save-lesson"})
+        EXPECT_NE(help.Out.find(option), std::string::npos) << option;
+    for (const char* args : {"--headless --save-lesson x.json", "--headless --script x.txt --lesson no-accept",
+                             "--headless --playground", "--headless --script /nonexistent/s.txt"}) {
+        auto r = test::Run(std::string(SOCKSCOPE_BINARY) + " " + args, true);
+        EXPECT_EQ(r.Status, 2) << args << ": " << r.Out;
+        EXPECT_EQ(test::Lines(r.Out).size(), 1u) << args << ": " << r.Out;
+    }
+}
+
+TEST(PlaygroundSession, HeadlessPrintsTheQuestionBeforeAStepWithItsAnswer)
+{
+    std::string path = testing::TempDir() + "sockscope_ask_test.json";
+    std::ofstream(path) << R"({"name": "ask", "title": "t", "actors": [{"name": "server", "kind": "server"}],
+        "steps": [{"title": "A socket", "calls": [{"actor": "server", "call": "socket", "expect": "fd"}],
+                   "ask": {"en": "What does socket() return?", "zh": "socket() 返回什么？",
+                           "choices": ["0", "a descriptor"], "answer": 1}}]})";
+    auto r = test::Run(std::string(SOCKSCOPE_BINARY) + " --headless --lesson " + path, true);
+    EXPECT_EQ(r.Status, 0) << r.Out;
+    EXPECT_NE(r.Out.find("asked: What does socket() return?  1. 0  2. a descriptor  (answer: 2. a descriptor)"),
+              std::string::npos)
+        << r.Out;
+}
