@@ -72,7 +72,8 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
     app.add_flag("--playground", o.Playground,
                  "Open the playground: make any call on any actor from its command line (see the README)");
     app.add_option("--script", o.Script,
-                   "Run the playground command lines of FILE, one after the other (GUI or --headless)")
+                   "Run the playground command lines of FILE, one after the other (GUI or --headless); with "
+                   "--headless --lesson NAME [--step K], on that lesson's lab after its step K (default: all)")
         ->type_name("FILE");
     app.add_option("--save-lesson", o.SaveLesson,
                    "With --headless --script: save the session as a lesson file (expect and checks from what "
@@ -173,9 +174,10 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
         exit_code = 2;
         return std::nullopt;
     }
-    if ((o.Playground || !o.Script.empty()) && o.LessonGiven) {
+    if ((o.Playground || !o.Script.empty()) && o.LessonGiven && !o.Headless) {
         std::cerr << "sockscope: --" << (o.Playground ? "playground" : "script")
-                  << " starts an empty playground; it cannot be combined with --lesson\n";
+                  << " starts an empty playground in the GUI; to go on from a lesson's step there, use its "
+                     "'What if...?' button (headless: --lesson NAME --step K --script FILE)\n";
         exit_code = 2;
         return std::nullopt;
     }

@@ -174,6 +174,9 @@ private:
     bool SaveOffscreen(const OffscreenTarget& target, const std::string& path);
     void ApplyScale(float scale);
     void SaveWindowScreenshot();
+    // One line of the playground's command line (typed or from --script); `save NAME`
+    // shows where it saved.
+    void RunPlaygroundLine(const std::string& line);
     void RestartInPrivateNetwork();
 
     GLFWwindow* Window;
@@ -255,6 +258,24 @@ void GuiSession::SaveWindowScreenshot()
     Ui.NoticeUntil = MonotonicSeconds() + kNoticeSeconds;
 }
 
+void GuiSession::RunPlaygroundLine(const std::string& line)
+{
+    if (!Playground.Run(line, Ui.CommandLine.Error))
+        return;
+    Ui.CommandLine.Ran(line);
+    const std::string& saved = Playground.SavedPath();
+    if (saved.empty())
+        return;
+    // `save NAME`: say where, and offer the lesson in the picker from now on.
+    char notice[1024];
+    std::snprintf(notice, sizeof notice, Tr(Ui.Language, "saved %s"), saved.c_str());
+    Ui.Notice = notice;
+    Ui.NoticeUntil = MonotonicSeconds() + kNoticeSeconds;
+    std::string name = std::filesystem::path(saved).stem().string();
+    if (std::find(Ui.LessonNames.begin(), Ui.LessonNames.end(), name) == Ui.LessonNames.end())
+        Ui.LessonNames.push_back(name);
+}
+
 bool GuiSession::OpenTrace()
 {
     if (Options.Trace.empty())
@@ -280,8 +301,7 @@ void GuiSession::ApplyLabEvents()
     if (!ScriptLines.empty() && !Player.Busy()) {
         std::string line = ScriptLines.front();
         ScriptLines.erase(ScriptLines.begin());
-        if (Playground.Run(line, Ui.CommandLine.Error))
-            Ui.CommandLine.Ran(line);
+        RunPlaygroundLine(line);
     }
     if (Trace.IsOpen())
         Trace.Update(Model, &Player, now);
@@ -385,9 +405,20 @@ void GuiSession::Execute(const std::vector<UiCommand>& commands)
             Ui.CommandLine.Focus = true;
             break;
         case UiCommand::RunLine:
-            if (Playground.Run(command.Line, Ui.CommandLine.Error))
-                Ui.CommandLine.Ran(command.Line);
+            RunPlaygroundLine(command.Line);
             break;
+        case UiCommand::PlaygroundFromHere: {
+            Ui.Play = AutoPlay{false, Ui.Play.Speed, 0};
+            std::string error;
+            if (Playground.ContinueFrom(error)) {
+                Ui.CommandLine.On = true;
+                Ui.CommandLine.Focus = true;
+                Ui.Message.clear();
+            } else {
+                Ui.Message = error;
+            }
+            break;
+        }
         }
     }
 }
@@ -586,6 +617,15 @@ int GuiSession::Run(Lesson lesson)
         else
             Fail(std::string("SOCKSCOPE_TAB='") + tab + "' is not one of sockets, state, kernel, code, packets; ignored");
     }
+    // The playground's `save NAME` writes to the lesson folder of $SOCKSCOPE_LESSONS, else the
+    // user's; it refuses the name of a lesson another folder holds.
+    std::string save_dir = Options.Env.Lessons.empty() ? UserLessonDir() : Options.Env.Lessons;
+    std::vector<std::string> taken;
+    for (const auto& l : lessons)
+        if (std::filesystem::path(l.Path).parent_path().lexically_normal() !=
+            std::filesystem::path(save_dir).lexically_normal())
+            taken.push_back(std::filesystem::path(l.Path).stem().string());
+    Playground.SetSaveDir(save_dir, std::move(taken));
     lessons.push_back(PlaygroundLesson());
     FontTexts = LessonTexts(lessons);
     ApplyScale(Ui.Scale);

@@ -73,12 +73,45 @@ int RunScript(const Options& options)
     world.SetInferSegments(!lab.Capturing());
     LessonPlayer player(lab, world);
     Session session(lab, world, player);
-    session.Start(options.Port);
-    if (!options.Json)
+    bool lesson_ok = true;
+    if (options.LessonGiven) {
+        // "What if...": the lesson's steps 1..K first, then the script on its lab.
+        std::string error;
+        auto lesson = FindLesson(options.Lesson, error, LessonDirs(options.Env.Lessons));
+        if (!lesson) {
+            std::cerr << "sockscope: " << error << "\n";
+            return 2;
+        }
+        int total = static_cast<int>(lesson->Steps.size());
+        int upto = options.Step >= 0 ? std::min(options.Step, total) : total;
+        std::string name = lesson->Name;
+        player.SetBacklogOverride(options.Backlog);
+        player.Load(std::move(*lesson), options.Port);
+        for (int k = 0; k < upto && lesson_ok; ++k) {
+            player.StepForward();
+            lesson_ok = DriveUntilIdle(lab, world, player, kCallTimeout) &&
+                        player.CurrentStatus() == StepStatus::Passed;
+        }
+        if (!lesson_ok || !session.ContinueFrom(error)) {
+            std::cerr << "sockscope: lesson " << name << ", step " << player.StepIndex() + 1 << ": "
+                      << (lesson_ok ? error : player.StatusLine()) << "\n";
+            return 1;
+        }
+        if (!options.Json) {
+            std::cout << "Lesson " << name << " after step " << upto << " of " << total << " (listener port "
+                      << player.Port() << "); the script goes on from here\n";
+            PrintKernelView(world);
+        }
+    } else {
+        session.Start(options.Port);
+    }
+    if (!options.Json && !options.LessonGiven)
         std::cout << "Script " << options.Script << " (listener port " << player.Port() << ")\n";
 
     int step = 0;
-    std::uint64_t last_id = 0;
+    std::uint64_t last_id = 0; // the lesson's calls, when the script goes on from one, are printed
+    for (const auto& c : CallsSince(world, 0))
+        last_id = std::max(last_id, c.Id);
     bool all_settled = true;
     std::vector<std::string> unsettled;
     auto print_step = [&](const std::string& title) {
@@ -101,6 +134,10 @@ int RunScript(const Options& options)
         unsettled.clear();
         std::cout.flush();
     };
+    // `save NAME` in a script writes NAME.json beside the script.
+    session.SetSaveDir(std::filesystem::path(options.Script).parent_path().string().empty()
+                           ? std::string(".")
+                           : std::filesystem::path(options.Script).parent_path().string());
     bool open_calls = false;
     for (const auto& text : lines) {
         std::string error;
@@ -109,6 +146,8 @@ int RunScript(const Options& options)
             std::cerr << "sockscope: " << options.Script << ": " << error << "\n";
             return 2;
         }
+        if (!session.SavedPath().empty() && !options.Json)
+            std::cout << "\nsaved the session as a lesson: " << session.SavedPath() << "\n";
         if (command && command->Kind == CommandKind::Step) {
             print_step(command->Title);
             open_calls = false;
@@ -129,21 +168,14 @@ int RunScript(const Options& options)
     if (!options.SaveLesson.empty()) {
         std::string error;
         std::string name = std::filesystem::path(options.SaveLesson).stem().string();
-        auto lesson = session.SaveLesson(name, error);
-        if (!lesson) {
+        if (!session.SaveLessonFile(name, options.SaveLesson, error)) {
             std::cerr << "sockscope: cannot save a lesson: " << error << "\n";
-            return 2;
-        }
-        std::ofstream out(options.SaveLesson);
-        out << lesson->dump(2) << "\n";
-        if (!out) {
-            std::cerr << "sockscope: " << options.SaveLesson << ": cannot write the file\n";
             return 2;
         }
         if (!options.Json)
             std::cout << "\nsaved the session as a lesson: " << options.SaveLesson << "\n";
     }
-    return all_settled ? 0 : 1;
+    return all_settled && lesson_ok ? 0 : 1;
 }
 
 } // namespace sockscope

@@ -180,6 +180,14 @@ json ValueFor(const ParamSpec& p, const std::string& text)
 
 } // namespace
 
+bool IsLessonFileName(std::string_view name)
+{
+    return !name.empty() && name.size() <= 64 && name.front() != '-' &&
+           std::all_of(name.begin(), name.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+           });
+}
+
 std::string KindForNewActor(std::string_view name) { return name.starts_with("server") ? "server" : "client"; }
 
 std::optional<Command> ParseCommand(std::string_view line, const ActorKinds& actors, std::string& error)
@@ -191,7 +199,7 @@ std::optional<Command> ParseCommand(std::string_view line, const ActorKinds& act
             return cmd;
         const Word& first = words[0];
         if (!first.Name.empty())
-            throw std::string("expected an actor, \"step\" or \"actor\" first, found \"" + first.Name + "=\"");
+            throw std::string("expected an actor, \"step\", \"actor\" or \"save\" first, found \"" + first.Name + "=\"");
         if (first.Text == "step") {
             cmd.Kind = CommandKind::Step;
             std::size_t after = first.At + 4;
@@ -199,6 +207,13 @@ std::optional<Command> ParseCommand(std::string_view line, const ActorKinds& act
             title.erase(0, title.find_first_not_of(" \t"));
             title.erase(title.find_last_not_of(" \t\r\n") + 1);
             cmd.Title = title;
+            return cmd;
+        }
+        if (first.Text == "save") {
+            if (words.size() != 2 || !words[1].Name.empty() || !IsLessonFileName(words[1].Text))
+                throw std::string("expected \"save NAME\": a lesson name of letters, digits, '-' and '_'");
+            cmd.Kind = CommandKind::Save;
+            cmd.Title = words[1].Text;
             return cmd;
         }
         if (first.Text == "actor") {
@@ -216,7 +231,7 @@ std::optional<Command> ParseCommand(std::string_view line, const ActorKinds& act
         const std::vector<std::string> calls = PlaygroundCalls();
         if (!IsName(first.Text) || CallFromName(first.Text) || first.Text == "hold" || first.Text == "release") {
             std::string known = actors.empty() ? "none yet: a new name makes one" : Join(ActorNames(actors));
-            throw std::string("expected an actor (" + known + "), \"step\" or \"actor\" first, found \"" +
+            throw std::string("expected an actor (" + known + "), \"step\", \"actor\" or \"save\" first, found \"" +
                               first.Text + "\"");
         }
         cmd.Kind = CommandKind::Call;
@@ -300,8 +315,8 @@ std::vector<std::string> CompleteCommand(std::string_view typed, const ActorKind
     std::string prefix(part);
     if (words.empty()) {
         offers = ActorNames(actors);
-        offers.insert(offers.end(), {"step", "actor"});
-    } else if (words[0].Text == "step") {
+        offers.insert(offers.end(), {"step", "actor", "save"});
+    } else if (words[0].Text == "step" || words[0].Text == "save") {
         return {};
     } else if (words[0].Text == "actor") {
         if (words.size() == 2)

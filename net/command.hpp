@@ -9,6 +9,8 @@
 //   actor NAME server|client                declare an actor (else made on first use:
 //                                           a name starting with "server" is a server)
 //   step [TITLE]                            close a step (for --save-lesson)
+//   save NAME                               save the session as the lesson NAME
+//                                           (Session::SetSaveDir says where)
 //   # a comment; blank lines are ignored
 //
 // A value may be "quoted", with C escapes (\n, \t, \r, \0, \\, \", \xNN). Values are
@@ -31,7 +33,7 @@ namespace sockscope {
 // Actor name -> "server" | "client".
 using ActorKinds = std::map<std::string, std::string>;
 
-enum class CommandKind : std::uint8_t { Nothing, Call, DeclareActor, Step };
+enum class CommandKind : std::uint8_t { Nothing, Call, DeclareActor, Step, Save };
 
 struct Command {
     CommandKind Kind = CommandKind::Nothing;
@@ -41,8 +43,12 @@ struct Command {
     LessonCall Call;        // Kind == Call: the request (fd and port defaults resolved later)
     nlohmann::json Fields;  // Kind == Call: the call as a lesson file writes it, with only
                             // the fields the line gave
-    std::string Title;      // Kind == Step
+    std::string Title;      // Kind == Step; Kind == Save: the lesson's name
 };
+
+// A lesson name `save` accepts, and a file name of its own: letters, digits, '-', '_'
+// (not first), at most 64.
+bool IsLessonFileName(std::string_view name);
 
 // The kind an actor made on first use gets: "server" for a name starting with "server".
 std::string KindForNewActor(std::string_view name);

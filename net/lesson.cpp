@@ -446,6 +446,17 @@ std::optional<Lesson> LoadLessonFile(const std::string& path, std::string& error
     return ParseLesson(buffer.str(), path, error);
 }
 
+std::string UserLessonDir()
+{
+    const char* data = std::getenv("XDG_DATA_HOME");
+    if (data && data[0] == '/')
+        return std::string(data) + "/sockscope/lessons";
+    const char* home = std::getenv("HOME");
+    if (home && home[0] == '/')
+        return std::string(home) + "/.local/share/sockscope/lessons";
+    return {};
+}
+
 std::vector<std::string> LessonDirs(const std::string& first)
 {
 #ifndef SOCKSCOPE_SOURCE_LESSONS
@@ -454,7 +465,12 @@ std::vector<std::string> LessonDirs(const std::string& first)
 #ifndef SOCKSCOPE_INSTALL_LESSONS
 #define SOCKSCOPE_INSTALL_LESSONS nullptr
 #endif
-    return AssetDirs(first, "lessons", SOCKSCOPE_SOURCE_LESSONS, SOCKSCOPE_INSTALL_LESSONS);
+    std::vector<std::string> dirs = AssetDirs(first, "lessons", SOCKSCOPE_SOURCE_LESSONS, SOCKSCOPE_INSTALL_LESSONS);
+    // The user's saved lessons come after $SOCKSCOPE_LESSONS and before the shipped ones
+    // (`save` refuses a name another folder has, so none is hidden).
+    if (std::string user = UserLessonDir(); !user.empty())
+        dirs.insert(dirs.begin() + (first.empty() ? 0 : 1), user);
+    return dirs;
 }
 
 std::vector<Lesson> LoadAllLessons(std::vector<std::string>* invalid, const std::vector<std::string>& dirs)

@@ -105,9 +105,12 @@ std::optional<LessonCall> ParseLessonCall(const nlohmann::json& call, const std:
 std::optional<Lesson> ParseLesson(const std::string& text, const std::string& path, std::string& error);
 std::optional<Lesson> LoadLessonFile(const std::string& path, std::string& error);
 
+// Where the playground's `save` puts a user's lessons: $XDG_DATA_HOME/sockscope/lessons,
+// else ~/.local/share/sockscope/lessons ("" when neither is set).
+std::string UserLessonDir();
 // Where lesson files are looked for: `first` (the app passes $SOCKSCOPE_LESSONS; "" for
-// none), the build tree's and the source tree's assets/lessons, and the installed
-// share/sockscope/lessons.
+// none), UserLessonDir(), the build tree's and the source tree's assets/lessons, and the
+// installed share/sockscope/lessons.
 std::vector<std::string> LessonDirs(const std::string& first = "");
 // Every valid lesson found in `dirs`, by name (file stem; the first directory wins),
 // sorted by name; the errors of invalid files go to `invalid`.

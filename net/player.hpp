@@ -54,6 +54,15 @@ public:
         if (LessonData)
             LessonData->Steps.push_back(std::move(step));
     }
+    // Drop the steps not done yet (the playground continues a lesson from here) and give
+    // the lesson the title `title`. Ignored while a step is running.
+    void KeepStepsDone(const Text& title)
+    {
+        if (!LessonData || Busy())
+            return;
+        LessonData->Steps.resize(static_cast<std::size_t>(StepsDone()));
+        LessonData->Title = title;
+    }
     // Begin the next step (ignored while a step is running or after the last one).
     void StepForward();
     // Advance: call at least once per frame, after applying the lab's events to the world.

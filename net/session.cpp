@@ -4,6 +4,8 @@
 #include "clock.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 namespace sockscope {
 
@@ -88,6 +90,71 @@ void Session::Start(int port)
     Open = {};
     LastView = json::array();
     GateFd.clear();
+    Base = nullptr;
+    LastSaved.clear();
+}
+
+bool Session::ContinueFrom(std::string& error)
+{
+    const Lesson* lesson = Player.Current();
+    if (!lesson) {
+        error = "no lesson is loaded to continue from";
+        return false;
+    }
+    if (Player.Busy()) {
+        error = "a step is still running; try again when it has finished";
+        return false;
+    }
+    // The file's own text of the steps done, for a saved lesson to begin with.
+    json base;
+    if (!lesson->Path.empty()) {
+        std::ifstream in(lesson->Path);
+        base = json::parse(in, nullptr, false);
+    }
+    int done = Player.StepsDone();
+    if (!base.is_object() || !base.contains("steps") || !base["steps"].is_array() ||
+        static_cast<int>(base["steps"].size()) < done) {
+        error = "cannot read the lesson's file again (" + (lesson->Path.empty() ? "none" : lesson->Path) + ")";
+        return false;
+    }
+    base["steps"].erase(base["steps"].begin() + done, base["steps"].end());
+    Text from{"What if... (from " + lesson->Title.En + ", step " + std::to_string(done) + ")",
+              "如果……（从“" + (lesson->Title.Zh.empty() ? lesson->Title.En : lesson->Title.Zh) + "”第 " +
+                  std::to_string(done) + " 步开始）"};
+    Kinds.clear();
+    ActorOrder.clear();
+    for (const ActorDecl& a : lesson->Actors) {
+        Kinds[a.Name] = a.Kind;
+        ActorOrder.push_back(a.Name);
+    }
+    Player.KeepStepsDone(from);
+    Lines.clear();
+    Steps.clear();
+    Open = {};
+    GateFd.clear();
+    LastSaved.clear();
+    Base = std::move(base);
+    LastView = ChecksFromView(TraceLine(WorldRef, &Player, MonotonicSeconds(), {}), Player.Port(), json::array());
+    return true;
+}
+
+bool Session::SaveLessonFile(const std::string& name, const std::string& path, std::string& error)
+{
+    auto lesson = SaveLesson(name, error);
+    if (!lesson)
+        return false;
+    std::error_code ec;
+    auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty())
+        std::filesystem::create_directories(parent, ec);
+    std::ofstream out(path);
+    out << lesson->dump(2) << "\n";
+    out.close();
+    if (!out) {
+        error = path + ": cannot write the file" + (ec ? " (" + ec.message() + ")" : "");
+        return false;
+    }
+    return true;
 }
 
 bool Session::Busy() const { return Player.Busy(); }
@@ -141,6 +208,23 @@ bool Session::Run(std::string_view line, std::string& error)
     if (Busy() && command->Kind != CommandKind::DeclareActor) {
         error = "the previous call has not returned or blocked yet; try again in a moment";
         return false;
+    }
+    LastSaved.clear();
+    if (command->Kind == CommandKind::Save) {
+        if (SaveDir.empty()) {
+            error = "save: no folder to save lessons in here";
+            return false;
+        }
+        if (std::find(Taken.begin(), Taken.end(), command->Title) != Taken.end()) {
+            error = "save: a lesson named '" + command->Title + "' exists already; pick another name";
+            return false;
+        }
+        std::string path = (std::filesystem::path(SaveDir) / (command->Title + ".json")).string();
+        if (!SaveLessonFile(command->Title, path, error))
+            return false;
+        Lines.emplace_back(line);
+        LastSaved = path;
+        return true;
     }
     Lines.emplace_back(line);
     if (command->NewActor) {
@@ -208,19 +292,22 @@ std::optional<json> Session::SaveLesson(const std::string& name, std::string& er
     if (!Open.Calls.empty())
         CloseStep("");
     bool any = std::any_of(Steps.begin(), Steps.end(), [](const MarkedStep& s) { return !s.Calls.empty(); });
-    if (!any) {
+    if (!any && (Base.is_null() || Base["steps"].empty())) {
         error = "nothing to save: no call was made";
         return std::nullopt;
     }
-    json lesson;
+    // Continued from a lesson: its file, with the steps done before, comes first.
+    json lesson = Base.is_object() ? Base : json::object();
     lesson["name"] = name;
     lesson["title"] = {{"en", ""}, {"zh", ""}};
     lesson["summary"] = {{"en", "Saved from a playground session; fill in the title and narration."}, {"zh", ""}};
-    json actors = json::array();
+    // The lesson's own declarations as its file has them, then the actors made since.
+    json actors = lesson.contains("actors") && lesson["actors"].is_array() ? lesson["actors"] : json::array();
     for (const auto& a : ActorOrder)
-        actors.push_back({{"name", a}, {"kind", Kinds.at(a)}});
+        if (std::none_of(actors.begin(), actors.end(), [&](const json& d) { return d.value("name", "") == a; }))
+            actors.push_back({{"name", a}, {"kind", Kinds.at(a)}});
     lesson["actors"] = actors;
-    json steps = json::array();
+    json steps = Base.is_object() ? Base["steps"] : json::array();
     for (const auto& s : Steps) {
         json step;
         step["title"] = {{"en", s.Title}, {"zh", ""}};

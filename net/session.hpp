@@ -23,6 +23,20 @@ public:
 
     // An empty playground on `port` (0: a free one): resets the lab.
     void Start(int port = 0);
+    // "What if...": continue the lesson the player has loaded from the step it has done:
+    // the lab, its sockets and the lesson's actors stay; the steps not done are dropped.
+    // A saved lesson begins with the lesson's own steps done so far (as its file has them).
+    // false and `error` when no lesson is loaded or a step is still running.
+    bool ContinueFrom(std::string& error);
+    // Where `save NAME` writes NAME.json (made if missing); "" refuses `save`. `taken`: names
+    // of lessons in other folders, which `save` refuses (a saved lesson would hide them).
+    void SetSaveDir(std::string dir, std::vector<std::string> taken = {})
+    {
+        SaveDir = std::move(dir);
+        Taken = std::move(taken);
+    }
+    // The file the last line saved the session to (`save NAME`); "" for any other line.
+    const std::string& SavedPath() const { return LastSaved; }
     // Parse one line and, if it is a call, start it (the player's next step). Refused
     // (nothing changes, `error` is one line): a line that does not parse, or a call while
     // the previous one has not settled.
@@ -48,6 +62,8 @@ public:
     // checks the kernel's view when it was closed; titles and narration to fill in.
     // nullopt (and `error`) when no call was made.
     std::optional<nlohmann::json> SaveLesson(const std::string& name, std::string& error);
+    // SaveLesson(name) written to `path` (pretty JSON). false and `error` when it cannot be.
+    bool SaveLessonFile(const std::string& name, const std::string& path, std::string& error);
 
 private:
     struct MadeCall {
@@ -77,6 +93,11 @@ private:
     MarkedStep Open;               // the calls since the last `step`
     nlohmann::json LastView;       // the previous step's socket groups (to say one is gone)
     std::map<std::string, std::string> GateFd; // actor -> descriptor of its last hold
+    // ContinueFrom: the lesson file as read, its steps cut to those done (saved first).
+    nlohmann::json Base;
+    std::string SaveDir;
+    std::vector<std::string> Taken;
+    std::string LastSaved;
 };
 
 // The playground's lesson before any command: its title and what to type (the GUI's

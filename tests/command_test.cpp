@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using namespace sockscope;
 
 namespace {
@@ -123,7 +125,7 @@ TEST(CommandGrammar, TabCompletesActorsCallsParametersAndValues)
 {
     using V = std::vector<std::string>;
     EXPECT_EQ(CompleteCommand("cl", kActors), V{"client1"});
-    EXPECT_EQ(CompleteCommand("s", kActors), (V{"server", "step"}));
+    EXPECT_EQ(CompleteCommand("s", kActors), (V{"save", "server", "step"}));
     EXPECT_EQ(CompleteCommand("server li", kActors), V{"server listen"});
     EXPECT_EQ(CompleteCommand("server re", kActors), (V{"server read", "server recv", "server recvfrom", "server release"}));
     EXPECT_EQ(CompleteCommand("client1 shutdown SHUT_R", kActors),
@@ -151,4 +153,19 @@ TEST(CommandGrammar, EveryCatalogueCallIsReachable)
         EXPECT_EQ(Parsed(line).Call.Request.Call, row.Id) << line;
         EXPECT_EQ(CompleteCommand(line.substr(0, 7 + row.Name.size()), kActors).size() >= 1, true) << line;
     }
+}
+
+TEST(CommandGrammar, SaveNamesALessonFile)
+{
+    std::string error;
+    auto save = ParseCommand("save my-lesson_2", {}, error);
+    ASSERT_TRUE(save) << error;
+    EXPECT_EQ(save->Kind, CommandKind::Save);
+    EXPECT_EQ(save->Title, "my-lesson_2");
+    for (const char* bad : {"save", "save a b", "save ../x", "save -x", "save name=x", "save a/b"}) {
+        EXPECT_FALSE(ParseCommand(bad, {}, error)) << bad;
+        EXPECT_NE(error.find("expected \"save NAME\""), std::string::npos) << bad << ": " << error;
+    }
+    auto offers = CompleteCommand("sa", {});
+    EXPECT_NE(std::find(offers.begin(), offers.end(), "save"), offers.end());
 }

@@ -4,6 +4,8 @@
 #include "lab.hpp"
 #include "session.hpp"
 
+#include <imgui_internal.h>
+
 using namespace sockscope;
 using namespace sockscope::guitest;
 
@@ -167,3 +169,50 @@ TEST_F(ImGuiFrames, TheQuestionBeforeAStepShowsItsChoicesAndThenTheVerdict)
 }
 
 } // namespace
+
+// The lesson panel's "What if...?" button asks for the playground on the lesson's lab; it
+// is not offered once the command line is open.
+TEST_F(ImGuiFrames, WhatIfOnALessonAsksForThePlaygroundFromThere)
+{
+    std::string error;
+    auto lesson = LoadLessonFile(std::string(SOCKSCOPE_SOURCE_DIR) + "/assets/lessons/no-accept.json", error);
+    ASSERT_TRUE(lesson) << error;
+    World world;
+    UiState state;
+    state.LessonNames = {"no-accept"};
+    LessonView view;
+    view.Data = &*lesson;
+    view.StepIndex = 1;
+    view.StepsDone = 2;
+    view.Status = StepStatus::Passed;
+    UiFrame frame{world, view, 0.0, false, true};
+    auto asks = [&] {
+        Frame(frame, state);
+        ImGuiIO& io = ImGui::GetIO();
+        for (ImGuiWindow* w : std::vector<ImGuiWindow*>(ImGui::GetCurrentContext()->Windows.begin(),
+                                                        ImGui::GetCurrentContext()->Windows.end())) {
+            std::string name = w->Name;
+            if (name.find("lesson") == std::string::npos && name.find("narration") == std::string::npos)
+                continue;
+            ImRect area = w->Rect();
+            for (float y = area.Min.y + 2; y < area.Max.y; y += ImGui::GetFontSize() * 0.5f)
+                for (float x = area.Min.x + 4; x < area.Max.x; x += 24.0f) {
+                    io.MousePos = ImVec2(x, y);
+                    std::vector<UiCommand> commands = Frame(frame, state);
+                    io.MouseDown[0] = true;
+                    for (auto& c : Frame(frame, state))
+                        commands.push_back(c);
+                    io.MouseDown[0] = false;
+                    for (auto& c : Frame(frame, state))
+                        commands.push_back(c);
+                    for (const auto& c : commands)
+                        if (c.What == UiCommand::PlaygroundFromHere)
+                            return true;
+                }
+        }
+        return false;
+    };
+    EXPECT_TRUE(asks()) << "no 'What if...?' button on the lesson panel";
+    state.CommandLine.On = true;
+    EXPECT_FALSE(asks()) << "the playground is open already";
+}

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 using namespace sockscope;
@@ -64,6 +65,28 @@ struct Playground {
         return a && !a->Calls.empty() ? &a->Calls.back() : nullptr;
     }
 };
+
+// `saved` parses as a lesson, and every step of it passes on a port other than `not_port`.
+void ExpectPassesOnAnotherPort(const json& saved, int not_port)
+{
+    std::string error;
+    auto lesson = ParseLesson(saved.dump(2), saved.value("name", "saved") + ".json", error);
+    ASSERT_TRUE(lesson) << error;
+    Lab lab;
+    World world;
+    world.SetInferSegments(!lab.Capturing());
+    LessonPlayer player(lab, world);
+    int port = PickFreePort();
+    while (port == not_port)
+        port = PickFreePort();
+    std::size_t steps = lesson->Steps.size();
+    player.Load(std::move(*lesson), port);
+    for (std::size_t i = 0; i < steps; ++i) {
+        player.StepForward();
+        ASSERT_TRUE(DriveUntilIdle(lab, world, player, 20.0));
+        ASSERT_EQ(player.CurrentStatus(), StepStatus::Passed) << "step " << i + 1 << ": " << player.StatusLine();
+    }
+}
 
 json CallsOf(const json& lesson, int step) { return lesson["steps"][step]["calls"]; }
 
@@ -139,22 +162,7 @@ TEST(PlaygroundSession, BacklogOneThreeClientsSavedAsALessonThatPassesOnAnotherP
     ExpectListenerCheck(saved, 3, 1);
 
     // The saved file is a lesson, and the kernel shows it again on another port.
-    std::string error;
-    auto lesson = ParseLesson(saved.dump(2), "backlog-one.json", error);
-    ASSERT_TRUE(lesson) << error;
-    Lab lab;
-    World world;
-    world.SetInferSegments(!lab.Capturing());
-    LessonPlayer player(lab, world);
-    int port = PickFreePort();
-    while (port == first_port)
-        port = PickFreePort();
-    player.Load(std::move(*lesson), port);
-    for (int i = 0; i < 4; ++i) {
-        player.StepForward();
-        ASSERT_TRUE(DriveUntilIdle(lab, world, player, 20.0));
-        ASSERT_EQ(player.CurrentStatus(), StepStatus::Passed) << "step " << i + 1 << ": " << player.StatusLine();
-    }
+    ExpectPassesOnAnotherPort(saved, first_port);
 }
 
 TEST(PlaygroundSession, DefaultsAreTheNewestDescriptorAndWrongOrderShowsTheErrno)
@@ -208,7 +216,7 @@ TEST(PlaygroundSession, HelpListsTheOptionsAndBadCombinationsGiveOneLine)
     EXPECT_EQ(help.Status, 0);
     for (const char* option : {"--playground", "--script", "--save-lesson"})
         EXPECT_NE(help.Out.find(option), std::string::npos) << option;
-    for (const char* args : {"--headless --save-lesson x.json", "--headless --script x.txt --lesson no-accept",
+    for (const char* args : {"--headless --save-lesson x.json", "--script x.txt --lesson no-accept",
                              "--headless --playground", "--headless --script /nonexistent/s.txt"}) {
         auto r = test::Run(std::string(SOCKSCOPE_BINARY) + " " + args, true);
         EXPECT_EQ(r.Status, 2) << args << ": " << r.Out;
@@ -228,4 +236,99 @@ TEST(PlaygroundSession, HeadlessPrintsTheQuestionBeforeAStepWithItsAnswer)
     EXPECT_NE(r.Out.find("asked: What does socket() return?  1. 0  2. a descriptor  (answer: 2. a descriptor)"),
               std::string::npos)
         << r.Out;
+}
+
+TEST(PlaygroundSession, WhatIfGoesOnFromALessonsStepAndASavedLessonBeginsWithItsSteps)
+{
+    json saved;
+    int first_port = 0;
+    {
+        Playground p;
+        std::string error;
+        auto lesson = FindLesson("no-accept", error);
+        ASSERT_TRUE(lesson) << error;
+        p.Player.Load(std::move(*lesson));
+        first_port = p.Player.Port();
+        for (int i = 0; i < 2; ++i) {
+            p.Player.StepForward();
+            ASSERT_TRUE(DriveUntilIdle(p.TheLab, p.TheWorld, p.Player, 20.0));
+            ASSERT_EQ(p.Player.CurrentStatus(), StepStatus::Passed) << p.Player.StatusLine();
+        }
+        ASSERT_TRUE(p.TheSession.ContinueFrom(error)) << error;
+        // The lesson's lab stays: its listener and client1's connection in the accept queue.
+        ASSERT_EQ(p.TheWorld.Listeners().size(), 1u);
+        EXPECT_EQ(p.TheWorld.Listeners()[0].AcceptQueue, 1u);
+        EXPECT_EQ(p.Player.Current()->Steps.size(), 2u) << "the steps not done are dropped";
+        EXPECT_EQ(p.TheSession.Actors().at("client2"), "client") << "the lesson's actors are known";
+        // "server accept" goes to the lesson's listener: the server's first descriptor.
+        p.RunAll("client3 socket\nclient3 connect\nstep A third client joins the queue\nserver accept\n");
+        EXPECT_TRUE(test::WaitUntil([&] {
+            p.TheSession.Drive(0.05);
+            return p.TheWorld.Listeners().size() == 1 && p.TheWorld.Listeners()[0].AcceptQueue == 1;
+        })) << "two connections queued, one taken by accept";
+        const CallEvent* accept = p.LastCallOf("server");
+        ASSERT_EQ(accept->Call, CallId::Accept);
+        EXPECT_GE(accept->Result, 0);
+        auto lesson_json = p.TheSession.SaveLesson("what-if", error);
+        ASSERT_TRUE(lesson_json) << error;
+        saved = *lesson_json;
+    }
+    ASSERT_EQ(saved["steps"].size(), 4u) << saved.dump(2);
+    EXPECT_EQ(saved["steps"][0]["title"]["en"], "The server listens, and will not accept") << "the lesson's own step";
+    EXPECT_EQ(saved["steps"][2]["title"]["en"], "A third client joins the queue");
+    int client3 = 0;
+    for (const auto& a : saved["actors"])
+        client3 += a["name"] == "client3";
+    EXPECT_EQ(client3, 1);
+    ExpectListenerCheck(saved, 2, 2);
+    ExpectListenerCheck(saved, 3, 1);
+    ExpectPassesOnAnotherPort(saved, first_port);
+
+    // Nothing to go on from: one line.
+    Playground empty;
+    std::string error;
+    EXPECT_FALSE(empty.TheSession.ContinueFrom(error));
+    EXPECT_EQ(error, "no lesson is loaded to continue from");
+}
+
+TEST(PlaygroundSession, SaveNameWritesTheLessonAndRefusesATakenName)
+{
+    std::string dir = testing::TempDir() + "sockscope_save_test";
+    std::filesystem::remove_all(dir);
+    Playground p;
+    p.TheSession.Start();
+    std::string error;
+    EXPECT_FALSE(p.TheSession.Run("save mine", error)) << "no folder given: refused";
+    p.TheSession.SetSaveDir(dir, {"close"});
+    EXPECT_FALSE(p.TheSession.Run("save mine", error));
+    EXPECT_EQ(error, "nothing to save: no call was made");
+    p.RunAll("server socket\nserver bind\nserver listen 3\n");
+    EXPECT_FALSE(p.TheSession.Run("save close", error));
+    EXPECT_EQ(error, "save: a lesson named 'close' exists already; pick another name");
+    EXPECT_FALSE(p.TheSession.Run("save ../elsewhere", error));
+    EXPECT_NE(error.find("expected \"save NAME\""), std::string::npos) << error;
+    ASSERT_TRUE(p.TheSession.Run("save mine", error)) << error;
+    EXPECT_EQ(p.TheSession.SavedPath(), dir + "/mine.json");
+    std::string why;
+    auto lesson = LoadLessonFile(dir + "/mine.json", why);
+    ASSERT_TRUE(lesson) << why;
+    EXPECT_EQ(lesson->Name, "mine");
+    ASSERT_EQ(lesson->Steps.size(), 1u);
+    EXPECT_EQ(lesson->Steps[0].Calls.size(), 3u);
+    // The next call is not a save: no path to show.
+    p.RunAll("client socket\n");
+    EXPECT_EQ(p.TheSession.SavedPath(), "");
+    std::filesystem::remove_all(dir);
+}
+
+TEST(PlaygroundSession, HeadlessScriptGoesOnFromALessonsStep)
+{
+    std::string script = testing::TempDir() + "sockscope_whatif_test.txt";
+    std::ofstream(script) << "client3 socket\nclient3 connect\n";
+    auto run = test::Run(std::string(SOCKSCOPE_BINARY) + " --headless --lesson no-accept --step 2 --script " + script,
+                         true);
+    ASSERT_EQ(run.Status, 0) << run.Out;
+    EXPECT_NE(run.Out.find("Lesson no-accept after step 2 of"), std::string::npos) << run.Out;
+    EXPECT_NE(run.Out.find("accept queue 2 of 6 places"), std::string::npos) << run.Out;
+    EXPECT_EQ(run.Out.find("client1  connect"), std::string::npos) << "the lesson's calls are not printed again";
 }

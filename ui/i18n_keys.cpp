@@ -238,6 +238,9 @@ constexpr const char* kUiTexts[] = {
     "Before step %d: %s",
     "Right. Step to see the kernel agree.",
     "Not quite: the answer is \"%s\". Step to see why.",
+    "What if...? Try calls from here",
+    "Type your own calls on this lab: its sockets and actors stay, the steps not done yet are dropped, and "
+    "'save NAME' keeps it all as a lesson",
 };
 
 } // namespace

@@ -246,6 +246,21 @@ void DrawStepAndReset(const LessonView& lesson, double now, UiState& state, std:
     std::string port_now = Format(Tr(lang, "(now %d)"), lesson.Port);
     SameLineIfFits(ImGui::CalcTextSize(port_now.c_str()).x);
     ImGui::TextDisabled("%s", port_now.c_str());
+    // "What if...": the playground's command line on this lesson's lab, from this step.
+    if (lesson.Data && !state.CommandLine.On) {
+        const char* what_if = Tr(lang, "What if...? Try calls from here");
+        ImGui::BeginDisabled(lesson.Busy);
+        SameLineIfFits(TextButtonWidth(what_if));
+        if (ImGui::Button(what_if)) {
+            UiCommand from_here;
+            from_here.What = UiCommand::PlaygroundFromHere;
+            commands.push_back(from_here);
+        }
+        ImGui::EndDisabled();
+        if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+            ImGui::SetTooltip("%s", Tr(lang, "Type your own calls on this lab: its sockets and actors stay, the steps "
+                                             "not done yet are dropped, and 'save NAME' keeps it all as a lesson"));
+    }
 }
 
 void DrawLanguage(const UiState& state, std::vector<UiCommand>& commands, bool same_row = false)

@@ -35,6 +35,7 @@ struct UiCommand {
         RestartPrivateNetwork, // exec sockscope again, as it was started, with --private-network
         OpenPlayground,   // an empty playground (Session::Start)
         RunLine,          // Session::Run(Line): one command of the playground's command line
+        PlaygroundFromHere, // Session::ContinueFrom: the playground on the lesson's lab, from its step
     };
     Kind What = StepForward;
     int Port = 0;
