@@ -177,7 +177,7 @@ TEST(World, CallPhasesUpdateOneLadderEntry)
     EXPECT_EQ(w.FindActor("server")->Calls.size(), 1u);
     EXPECT_EQ(w.FindActor("server")->Current(), nullptr);
     ASSERT_EQ(w.FinishedCalls().size(), 1u) << "only the Finished phase is a finished call";
-    EXPECT_EQ(w.FinishedCalls()[0].Call.Errno, 4);
+    EXPECT_EQ(std::get<CallEvent>(w.FinishedCalls()[0].Event).Errno, 4);
 }
 
 TEST(Trace, LineHasTheContractsFieldsAndChecksMatchIt)
