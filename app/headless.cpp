@@ -14,15 +14,30 @@
 
 namespace sockscope {
 
-// Every call made since id `after`, in the order the lab received them.
-std::vector<CallEvent> CallsSince(const World& world, std::uint64_t after)
+namespace {
+
+std::uint64_t IdOf(const LaneReport& r)
 {
-    std::vector<CallEvent> calls;
-    for (const auto& actor : world.Actors())
+    return std::visit([](const auto& e) { return e.Id; }, r);
+}
+
+} // namespace
+
+// Every call made, and every moment of a lane's life shown with them, since id `after`,
+// in the order the lab numbered them.
+std::vector<LaneReport> CallsSince(const World& world, std::uint64_t after)
+{
+    std::vector<LaneReport> calls;
+    for (const auto& actor : world.Actors()) {
         for (const auto& call : actor.Calls)
             if (call.Id > after)
-                calls.push_back(call);
-    std::sort(calls.begin(), calls.end(), [](const CallEvent& a, const CallEvent& b) { return a.Id < b.Id; });
+                calls.emplace_back(call);
+        for (const auto& life : actor.Life)
+            if (life.Id > after)
+                calls.emplace_back(life);
+    }
+    std::sort(calls.begin(), calls.end(),
+              [](const LaneReport& a, const LaneReport& b) { return IdOf(a) < IdOf(b); });
     return calls;
 }
 
@@ -58,6 +73,25 @@ void PrintCall(const CallEvent& c)
     if (std::string layout = SockaddrLayoutOf(c); !layout.empty() && c.Phase == CallPhase::Finished)
         line += "\n" + std::string(12, ' ') + layout;
     std::cout << line << "\n";
+}
+
+// Written where the lane's calls are, as its line of C would be: "exit(0) ... blocked"
+// (exit() does not return), "zombie() = 0".
+void PrintLaneEvent(const LaneEvent& e)
+{
+    std::string line = "  " + Pad(e.Actor, 8) + FormatLaneEvent(e);
+    line += e.Kind == LaneEventKind::Exiting ? " ... blocked" : " = 0";
+    if (!e.Note.Empty())
+        line += "  (" + e.Note.English() + ")";
+    std::cout << line << "\n";
+}
+
+void PrintReport(const LaneReport& report)
+{
+    if (const auto* life = std::get_if<LaneEvent>(&report))
+        PrintLaneEvent(*life);
+    else
+        PrintCall(std::get<CallEvent>(report));
 }
 
 void PrintKernelView(const World& world)
@@ -130,7 +164,7 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
         all_passed = all_passed && passed;
         auto calls = CallsSince(world, last_id);
         for (const auto& c : calls)
-            last_id = std::max(last_id, c.Id);
+            last_id = std::max(last_id, IdOf(c));
         const LessonStep& step = l.Steps[static_cast<std::size_t>(i)];
         if (options.Json) {
             auto line = TraceLine(world, &player, MonotonicSeconds(), calls);
@@ -153,7 +187,7 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
                 std::cout << "  retried: " << r << "\n  -> " << step.RetryWhy.Get(options.Language)
                           << " (the lab was reset and steps 1-" << i + 1 << " made again)\n";
             for (const auto& c : calls)
-                PrintCall(c);
+                PrintReport(c);
             PrintKernelView(world);
             for (const auto& r : player.Results())
                 if (r.What != "call" || !r.Ok)

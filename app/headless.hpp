@@ -26,10 +26,12 @@ class TraceWriter;
 // --trace FILE opened into `trace` (nothing without --trace); false: said on stderr.
 bool OpenTrace(const Options& options, TraceWriter& trace);
 
-// What the runners print: every call made since id `after`, in the order the lab
-// received them; one call; the kernel's view.
-std::vector<CallEvent> CallsSince(const World& world, std::uint64_t after);
+// What the runners print: every call made, and every moment of a lane's life shown with
+// them, since id `after`, in the order the lab numbered them; one of them; the kernel's view.
+std::vector<LaneReport> CallsSince(const World& world, std::uint64_t after);
 void PrintCall(const CallEvent& call);
+void PrintLaneEvent(const LaneEvent& event);
+void PrintReport(const LaneReport& report);
 void PrintKernelView(const World& world);
 
 } // namespace sockscope

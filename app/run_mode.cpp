@@ -79,8 +79,7 @@ std::string CallLine(const CallEvent& c)
 {
     std::string line = "  " + Pad(c.Actor, 14) + FormatCall(c);
     if (c.Phase == CallPhase::Finished) {
-        if (!RowOf(c.Call).Has(LaneLife) || c.Call == CallId::Fork || c.Call == CallId::Clone ||
-            c.Call == CallId::Vfork)
+        if (c.Call != CallId::Execve) // it returns only when it fails
             line += " = " + std::to_string(c.Result);
         if (c.Errno)
             line += " " + ErrnoName(c.Errno);
@@ -94,6 +93,17 @@ std::string CallLine(const CallEvent& c)
     }
     if (!c.Note.Empty())
         line += "  (" + c.Note.English() + ")";
+    return line;
+}
+
+// A lane begins or ends: "start()", "fork() = 0" (fork's return in the child), "exit(0)".
+std::string LaneLine(const LaneEvent& e)
+{
+    std::string line = "  " + Pad(e.Actor, 14) + FormatLaneEvent(e);
+    if (e.Kind == LaneEventKind::Forked)
+        line += " = 0";
+    if (!e.Note.Empty())
+        line += "  (" + e.Note.English() + ")";
     return line;
 }
 
@@ -126,7 +136,7 @@ std::string KernelView(const World& world, const std::map<std::uint32_t, SocketH
 
 // A trace line, with each socket's "pid" (from /proc where the World does not know the
 // holder) and, for --watch, "owner": "external".
-nlohmann::json Line(const World& world, double t, const std::vector<CallEvent>& calls,
+nlohmann::json Line(const World& world, double t, const std::vector<LaneReport>& calls,
                     const std::map<std::uint32_t, SocketHolder>& holders, bool watch)
 {
     auto line = TraceLine(world, nullptr, t, calls);
@@ -258,6 +268,10 @@ int RunTraced(const Options& options)
                     ++calls;
                 if (!options.Json && c->Phase != CallPhase::Started)
                     Emit(CallLine(*c) + "\n");
+            } else if (const auto* life = std::get_if<LaneEvent>(&e)) {
+                ++calls; // its line reads as a call (fork() = 0, exit(0)): counted as one
+                if (!options.Json)
+                    Emit(LaneLine(*life) + "\n");
             } else if (std::holds_alternative<Snapshot>(e)) {
                 snapshot = true;
             }

@@ -111,14 +111,14 @@ int RunScript(const Options& options)
     int step = 0;
     std::uint64_t last_id = 0; // the lesson's calls, when the script goes on from one, are printed
     for (const auto& c : CallsSince(world, 0))
-        last_id = std::max(last_id, c.Id);
+        last_id = std::max(last_id, std::visit([](const auto& e) { return e.Id; }, c));
     bool all_settled = true;
     std::vector<std::string> unsettled;
     auto print_step = [&](const std::string& title) {
         ++step;
         auto calls = CallsSince(world, last_id);
         for (const auto& c : calls)
-            last_id = std::max(last_id, c.Id);
+            last_id = std::max(last_id, std::visit([](const auto& e) { return e.Id; }, c));
         if (options.Json) {
             auto line = TraceLine(world, &player, MonotonicSeconds(), calls);
             line["title"] = title;
@@ -126,7 +126,7 @@ int RunScript(const Options& options)
         } else {
             std::cout << "\nStep " << step << "/" << steps << (title.empty() ? "" : ": " + title) << "\n";
             for (const auto& c : calls)
-                PrintCall(c);
+                PrintReport(c);
             PrintKernelView(world);
             for (const auto& u : unsettled)
                 std::cout << "  FAILED " << u << "\n";

@@ -417,8 +417,8 @@ void RunRateSection(Report& report, const Options& options)
                     !v.Judged ? Verdict::Info : base2 > 0 && rate / base2 >= 0.75 ? Verdict::Ok : Verdict::Missed,
                     r.Error.empty() ? text : "FAILED: " + r.Error});
     }
-    report.Note("an event: sizeof(CallEvent) " + std::to_string(sizeof(CallEvent)) + " bytes, sizeof(LabEvent) " +
-                std::to_string(sizeof(LabEvent)) +
+    report.Note("an event: sizeof(CallEvent) " + std::to_string(sizeof(CallEvent)) + " bytes, sizeof(LaneEvent) " +
+                std::to_string(sizeof(LaneEvent)) + " bytes, sizeof(LabEvent) " + std::to_string(sizeof(LabEvent)) +
                 " bytes (before the call catalogue: 584 and 592); a call that moves no data allocates nothing "
                 "for its arguments (typed, formatted where shown)");
     long overflows = 0;

@@ -41,7 +41,7 @@ double UnderTracer(const std::vector<std::string>& argv, std::uint64_t& events)
 {
     std::atomic<std::uint64_t> count{0}, ids{0};
     double t0 = Now();
-    Tracer tracer({.Argv = argv}, [&](CallEvent&&) { count++; }, [](std::uint16_t) {}, [&] { return ++ids; });
+    Tracer tracer({.Argv = argv}, [&](LaneReport&&) { count++; }, [](std::uint16_t) {}, [&] { return ++ids; });
     std::string error;
     if (!tracer.Start(error)) {
         std::cerr << "  tracer: " << error << "\n";

@@ -157,7 +157,8 @@ void Actor::DoWaitpid(CallEvent& call)
     }
     // The server's lane makes the waitpid() calls; this call reports how many it reaped.
     Lane lane(
-        ActorName, Kind, [this](const CallEvent& c) { LabRef.Report(c); }, [this] { return LabRef.NewCallId(); });
+        ActorName, Kind, [this](LaneReport r) { LabRef.Report(ToLabEvent(std::move(r))); },
+        [this] { return LabRef.NewCallId(); });
     call.Args.Value = -1; // every exited child
     Announce(call);
     int reaped = Server->ReapZombies(lane);

@@ -123,10 +123,6 @@ const CallRow kRows[] = {
     {CallId::EpollCreate1, "epoll_create1", "epoll_create1", 0, {}, ""},
     {CallId::EpollCtl, "epoll_ctl", "epoll_ctl", TakesFd, {}, ""},
     {CallId::EpollWait, "epoll_wait", "epoll_wait", CanBlock, {}, ""},
-    {CallId::Start, "start", "start", LaneLife, {}, ""},
-    {CallId::Return, "return", "return", LaneLife, {}, ""},
-    {CallId::Exit, "exit", "exit", LaneLife | CanBlock, {}, ""},
-    {CallId::Zombie, "zombie", "zombie", LaneLife, {}, ""},
     {CallId::Accept4, "accept4", "accept4", TracedOnly | TakesFd | CanBlock | NewDescriptor, {}, ""},
     {CallId::Socketpair, "socketpair", "socketpair", TracedOnly, {}, ""},
     {CallId::Sendmsg, "sendmsg", "sendmsg", TracedOnly | TakesFd | CanBlock | MovesData, {}, ""},
@@ -141,9 +137,9 @@ const CallRow kRows[] = {
     {CallId::Pselect6, "pselect6", "pselect6", TracedOnly | CanBlock, {}, ""},
     {CallId::Poll, "poll", "poll", TracedOnly | CanBlock, {}, ""},
     {CallId::Ppoll, "ppoll", "ppoll", TracedOnly | CanBlock, {}, ""},
-    {CallId::Clone, "clone", "clone", TracedOnly | LaneLife, {}, ""},
-    {CallId::Vfork, "vfork", "vfork", TracedOnly | LaneLife, {}, ""},
-    {CallId::Execve, "execve", "execve", TracedOnly | LaneLife, {}, ""},
+    {CallId::Clone, "clone", "clone", TracedOnly, {}, ""},
+    {CallId::Vfork, "vfork", "vfork", TracedOnly, {}, ""},
+    {CallId::Execve, "execve", "execve", TracedOnly, {}, ""},
 };
 
 const SockOptRow kSockOpts[] = {
@@ -345,7 +341,6 @@ std::string TracedArgs(const CallEvent& c, ArgStyle style)
     case CallId::Fork:
     case CallId::Vfork: return "";
     case CallId::Listen: return fd + ", " + Num(a.Value);
-    case CallId::Exit: return Num(a.Value);
     default: return "";
     }
 }
@@ -417,9 +412,7 @@ std::string FormatArgs(const CallEvent& c, ArgStyle style)
         case CallId::Close:
         case CallId::Getsockname:
         case CallId::Getpeername:
-        case CallId::Shutdown:
-        case CallId::Start:
-        case CallId::Zombie: break; // written as the lab's
+        case CallId::Shutdown: break; // written as the lab's
         default: return TracedArgs(c, style);
         }
     }
@@ -481,10 +474,6 @@ std::string FormatArgs(const CallEvent& c, ArgStyle style)
         return Num(a.Value) + ", " + (a.Option == EPOLL_CTL_ADD ? "EPOLL_CTL_ADD, " : "EPOLL_CTL_DEL, ") + fd +
                (a.Option == EPOLL_CTL_ADD ? ", {EPOLLIN}" : ", NULL");
     case CallId::EpollWait: return fd + ", events, 64, -1";
-    case CallId::Start: return "";
-    case CallId::Return: return "NULL";
-    case CallId::Exit: return "0";
-    case CallId::Zombie: return "";
     default: return TracedArgs(c, style); // a traced program's own calls
     }
     return "";

@@ -55,12 +55,6 @@ enum class CallId : std::uint8_t {
     EpollCreate1,
     EpollCtl,
     EpollWait,
-    // A lane's life, shown where the lane stands in its code: a thread starts and returns,
-    // a process exits and is a zombie until reaped.
-    Start,
-    Return,
-    Exit,
-    Zombie,
     // Only a traced program makes these (net/tracer.hpp): strace's names, the arguments
     // decoded from the program's registers and memory.
     Accept4,
@@ -115,7 +109,6 @@ enum CallFlag : std::uint16_t {
     MovesData = 1 << 4,     // carries bytes (send, recv...)
     Receives = 1 << 5,      // the bytes came in
     OwnCall = 1 << 6,       // sockscope's own operation, shown as the C call it makes
-    LaneLife = 1 << 7,      // a lane's life, not a system call of the program's text
     NewDescriptor = 1 << 8, // returns a new descriptor (socket, accept)
     TracedOnly = 1 << 9,    // only a traced program makes it (the lab never does)
 };

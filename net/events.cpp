@@ -16,6 +16,35 @@ std::string_view CallPhaseName(CallPhase p)
     return "?";
 }
 
+std::string_view LaneEventName(LaneEventKind kind)
+{
+    switch (kind) {
+    case LaneEventKind::Started: return "start";
+    case LaneEventKind::Forked: return "fork";
+    case LaneEventKind::Returned: return "return";
+    case LaneEventKind::Exiting:
+    case LaneEventKind::Exited: return "exit";
+    case LaneEventKind::Zombie: return "zombie";
+    case LaneEventKind::Reaped: return "reaped";
+    }
+    return "?";
+}
+
+std::string LaneEventArgs(const LaneEvent& e)
+{
+    switch (e.Kind) {
+    case LaneEventKind::Returned: return "NULL";
+    case LaneEventKind::Exiting:
+    case LaneEventKind::Exited: return std::to_string(e.Signal ? 128 + e.Signal : e.Status);
+    default: return "";
+    }
+}
+
+std::string FormatLaneEvent(const LaneEvent& e)
+{
+    return std::string(LaneEventName(e.Kind)) + "(" + LaneEventArgs(e) + ")";
+}
+
 std::string EscapeBytes(std::string_view bytes, std::size_t max)
 {
     static const char hex[] = "0123456789abcdef";

@@ -107,14 +107,59 @@ struct CallEvent {
     std::string Data;            // bytes sent or received (raw), the first MaxCallData of them
     std::string Gate;            // gate: the kind attached ("syn", "handshake-ack", "fin", "ack")
     // Who made the call: a lane of a server model is a thread (Tid) or a process (Pid)
-    // of its own; Parent names the lane that created it (on its first call).
+    // of its own. (How the lane came to be is its LaneEvent's to say.)
     int Pid = 0;
     int Tid = 0;
-    std::string Parent;
-    std::string LaneKind;        // "thread" | "process" (a lane's first call), else ""
-    std::vector<FdInfo> Inherited; // descriptors a lane starts with (fork: copies; thread: handed over)
     bool Traced = false;         // made by a program run with --run (net/tracer.hpp), not the lab
 };
+
+// The life of a lane (a thread or a process of a server model or of a traced program),
+// apart from the calls it makes: each moment is an event of its own.
+enum class LaneEventKind : std::uint8_t {
+    Started,  // a thread began in the function it was made to run: its first event
+    Forked,   // a process began as fork()'s child (fork returned 0 there): its first event
+    Returned, // a thread returned from its function
+    Exiting,  // a process called exit(), which does not return: it is in exit() for good
+    Exited,   // a traced program's lane ended: the tracer saw its status or signal
+    Zombie,   // its parent learnt (a pidfd, as SIGCHLD says) that the process exited: it
+              // keeps its entry in the process table, with its status, until reaped
+    Reaped,   // its parent's waitpid() collected it
+};
+enum class LaneType : std::uint8_t { Thread, Process };
+
+struct LaneEvent {
+    std::uint64_t Id = 0;        // numbered with the calls (Lab::NewCallId): the ladder orders both by it
+    LaneEventKind Kind = LaneEventKind::Started;
+    LaneType Type = LaneType::Thread;
+    std::string Actor;           // the lane: "child 4242", "thread 4243", "prog[12/13]"
+    std::string ActorKind;       // "server" or "client": how the UI lays the lane out
+    int Pid = 0;
+    int Tid = 0;                 // 0: not known (a zombie has no thread to speak of)
+    std::string Parent;          // Started, Forked: the lane that made it
+    std::vector<FdInfo> Inherited; // Started, Forked: the descriptors it starts with (fork:
+                                   // copies of all; a thread: the one handed to it)
+    int Status = 0;              // Returned, Exiting, Exited: the exit status
+    int Signal = 0;              // Exited: the signal that ended it, 0 if none
+    Phrase Note;                 // e.g. "thread starts, serving fd 5" (phrase.hpp)
+    double T = 0;                // seconds on the lab clock
+    bool Traced = false;         // a lane of a program run with --run
+};
+// "start", "fork", "return", "exit", "zombie", "reaped": the trace's "call" for the event.
+std::string_view LaneEventName(LaneEventKind kind);
+// The event as the lane's line of C shows it: "start()", "fork()", "return(NULL)",
+// "exit(0)" (a traced lane killed by a signal: 128 + the signal, as a shell says),
+// "zombie()", "reaped()"; LaneEventArgs is what is between the brackets.
+std::string FormatLaneEvent(const LaneEvent& event);
+std::string LaneEventArgs(const LaneEvent& event);
+// Every event but Reaped is shown where the lane's calls are (the ladder, the headless
+// lines); Reaped only changes the lane's status.
+inline bool ShownAsRow(const LaneEvent& e) { return e.Kind != LaneEventKind::Reaped; }
+// A moment that has happened (a finished call has): all but Exiting (exit() never
+// returns) and Reaped. The trace lists these among its "calls".
+inline bool Completed(const LaneEvent& e)
+{
+    return e.Kind != LaneEventKind::Exiting && e.Kind != LaneEventKind::Reaped;
+}
 
 // A call event keeps at most this many of the bytes it sent or received (its Result says
 // how many there were): a long run of large sends or reads costs bounded memory.
@@ -131,7 +176,14 @@ inline constexpr const char* kWaitidArgs = "P_ALL, 0, &info, WEXITED | WNOHANG |
 std::string ErrnoName(int err);
 int ErrnoFromName(std::string_view name); // 0 if unknown
 
+// What a lane reports: a call it made, or a moment of its life.
+using LaneReport = std::variant<CallEvent, LaneEvent>;
+
 // Everything the background threads report, in the order they reported it.
-using LabEvent = std::variant<CallEvent, Snapshot, Segment>;
+using LabEvent = std::variant<CallEvent, LaneEvent, Snapshot, Segment>;
+inline LabEvent ToLabEvent(LaneReport&& report)
+{
+    return std::visit([](auto&& e) -> LabEvent { return std::move(e); }, std::move(report));
+}
 
 } // namespace sockscope

@@ -251,6 +251,13 @@ void Lab::Report(LabEvent event, Notify notify)
             ProbeThread->WatchUdp();
         ProbeThread->Prompt();
     }
+    if (const auto* life = std::get_if<LaneEvent>(&event); life && ProbeThread) {
+        // A lane began with copies of its parent's descriptors (fork), or ended (its
+        // sockets may have closed): the kernel's view may have moved.
+        if (life->Kind == LaneEventKind::Forked)
+            ProbeThread->Discover();
+        ProbeThread->Prompt();
+    }
     std::function<void()> wake;
     bool wake_now = false;
     {

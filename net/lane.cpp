@@ -26,15 +26,21 @@ Lane::Lane(std::string name, std::string kind, Sink sink, IdSource ids)
 {
 }
 
-void Lane::Announce(CallId call, const std::string& parent, const std::string& lane_kind, long result,
-                    std::vector<FdInfo> inherited, Phrase note)
+void Lane::Life(LaneEventKind kind, LaneType type, Phrase note, std::string parent, std::vector<FdInfo> inherited)
 {
-    CallEvent c = Begin(call, "", -1);
-    c.Parent = parent;
-    c.LaneKind = lane_kind;
-    c.Inherited = std::move(inherited);
-    c.Note = std::move(note);
-    Finish(c, result, 0);
+    LaneEvent e;
+    e.Id = Ids();
+    e.Kind = kind;
+    e.Type = type;
+    e.Actor = LaneName;
+    e.ActorKind = Kind;
+    e.Pid = Pid;
+    e.Tid = Tid;
+    e.Parent = std::move(parent);
+    e.Inherited = std::move(inherited);
+    e.Note = std::move(note);
+    e.T = MonotonicSeconds();
+    SinkFn(std::move(e));
 }
 
 CallEvent Lane::Begin(CallId call, const std::string& handle, int fd, CallArgs args)
@@ -263,9 +269,7 @@ CallArgs ArgsFromJson(const json& j)
 double ToAbsolute(double t) { return t + static_cast<double>(ClockOriginNs()) / 1e9; }
 double FromAbsolute(double t) { return t - static_cast<double>(ClockOriginNs()) / 1e9; }
 
-} // namespace
-
-std::string EncodeEvent(const CallEvent& c)
+json CallJson(const CallEvent& c)
 {
     json j = {{"id", c.Id},        {"actor", c.Actor},   {"kind", c.ActorKind},
               {"call", CallName(c.Call)}, {"handle", c.Handle}, {"fd", c.Fd},
@@ -273,63 +277,116 @@ std::string EncodeEvent(const CallEvent& c)
               {"errno", c.Errno},  {"note", Hex(c.Note.Key)}, {"note_args", NoteArgs(c.Note)},
               {"t0", ToAbsolute(c.TStart)},
               {"t1", c.TEnd > 0 ? ToAbsolute(c.TEnd) : 0.0}, {"closed", c.Closed},
-              {"data", Hex(c.Data)}, {"pid", c.Pid}, {"tid", c.Tid}, {"parent", c.Parent},
-              {"lane_kind", c.LaneKind}};
+              {"data", Hex(c.Data)}, {"pid", c.Pid}, {"tid", c.Tid}};
     if (c.NewFd)
         j["new_fd"] = FdJson(*c.NewFd);
     if (c.Local)
         j["local"] = c.Local->ToString();
     if (c.Remote)
         j["remote"] = c.Remote->ToString();
-    json inherited = json::array();
-    for (const auto& f : c.Inherited)
-        inherited.push_back(FdJson(f));
-    j["inherited"] = std::move(inherited);
-    return j.dump();
+    return j;
 }
 
-std::optional<CallEvent> DecodeEvent(const std::string& line)
+json LaneJson(const LaneEvent& e)
+{
+    json inherited = json::array();
+    for (const auto& f : e.Inherited)
+        inherited.push_back(FdJson(f));
+    return {{"life", static_cast<int>(e.Kind)},   {"type", static_cast<int>(e.Type)},
+            {"id", e.Id},                         {"actor", e.Actor},
+            {"kind", e.ActorKind},                {"pid", e.Pid},
+            {"tid", e.Tid},                       {"parent", e.Parent},
+            {"inherited", std::move(inherited)}, {"status", e.Status},
+            {"signal", e.Signal},                 {"note", Hex(e.Note.Key)},
+            {"note_args", NoteArgs(e.Note)},      {"t", ToAbsolute(e.T)}};
+}
+
+std::optional<LaneEvent> LaneFromJson(const json& j)
+{
+    LaneEvent e;
+    int kind = j.at("life").get<int>();
+    int type = j.at("type").get<int>();
+    if (kind < 0 || kind > static_cast<int>(LaneEventKind::Reaped) || type < 0 ||
+        type > static_cast<int>(LaneType::Process))
+        return std::nullopt;
+    e.Kind = static_cast<LaneEventKind>(kind);
+    e.Type = static_cast<LaneType>(type);
+    e.Id = j.at("id").get<std::uint64_t>();
+    e.Actor = j.at("actor").get<std::string>();
+    e.ActorKind = j.at("kind").get<std::string>();
+    e.Pid = j.at("pid").get<int>();
+    e.Tid = j.at("tid").get<int>();
+    e.Parent = j.at("parent").get<std::string>();
+    for (const auto& f : j.at("inherited"))
+        e.Inherited.push_back(FdFromJson(f));
+    e.Status = j.at("status").get<int>();
+    e.Signal = j.at("signal").get<int>();
+    e.Note.Key = Unhex(j.at("note").get<std::string>());
+    for (const auto& arg : j.at("note_args"))
+        e.Note.Args.push_back(Unhex(arg.get<std::string>()));
+    e.T = FromAbsolute(j.at("t").get<double>());
+    return e;
+}
+
+std::optional<CallEvent> CallFromJson(const json& j)
+{
+    CallEvent c;
+    c.Id = j.at("id").get<std::uint64_t>();
+    c.Actor = j.at("actor").get<std::string>();
+    c.ActorKind = j.at("kind").get<std::string>();
+    auto call = CallFromName(j.at("call").get<std::string>());
+    if (!call)
+        return std::nullopt;
+    c.Call = *call;
+    c.Handle = j.at("handle").get<std::string>();
+    c.Fd = j.at("fd").get<int>();
+    c.Args = ArgsFromJson(j.at("args"));
+    int phase = j.at("phase").get<int>();
+    if (phase < 0 || phase > static_cast<int>(CallPhase::Finished))
+        return std::nullopt;
+    c.Phase = static_cast<CallPhase>(phase);
+    c.Result = j.at("result").get<long>();
+    c.Errno = j.at("errno").get<int>();
+    c.Note.Key = Unhex(j.at("note").get<std::string>());
+    for (const auto& arg : j.at("note_args"))
+        c.Note.Args.push_back(Unhex(arg.get<std::string>()));
+    c.TStart = FromAbsolute(j.at("t0").get<double>());
+    double t1 = j.at("t1").get<double>();
+    c.TEnd = t1 > 0 ? FromAbsolute(t1) : 0.0;
+    c.Closed = j.at("closed").get<bool>();
+    c.Data = Unhex(j.at("data").get<std::string>());
+    c.Pid = j.at("pid").get<int>();
+    c.Tid = j.at("tid").get<int>();
+    if (j.contains("new_fd"))
+        c.NewFd = FdFromJson(j["new_fd"]);
+    if (j.contains("local"))
+        c.Local = Endpoint::Parse(j["local"].get<std::string>());
+    if (j.contains("remote"))
+        c.Remote = Endpoint::Parse(j["remote"].get<std::string>());
+    return c;
+}
+
+} // namespace
+
+std::string EncodeEvent(const LaneReport& event)
+{
+    if (const auto* life = std::get_if<LaneEvent>(&event))
+        return LaneJson(*life).dump();
+    return CallJson(std::get<CallEvent>(event)).dump();
+}
+
+std::optional<LaneReport> DecodeEvent(const std::string& line)
 {
     try {
         json j = json::parse(line);
-        CallEvent c;
-        c.Id = j.at("id").get<std::uint64_t>();
-        c.Actor = j.at("actor").get<std::string>();
-        c.ActorKind = j.at("kind").get<std::string>();
-        auto call = CallFromName(j.at("call").get<std::string>());
-        if (!call)
+        if (j.contains("life")) {
+            if (auto life = LaneFromJson(j))
+                return LaneReport(std::move(*life));
             return std::nullopt;
-        c.Call = *call;
-        c.Handle = j.at("handle").get<std::string>();
-        c.Fd = j.at("fd").get<int>();
-        c.Args = ArgsFromJson(j.at("args"));
-        int phase = j.at("phase").get<int>();
-        if (phase < 0 || phase > static_cast<int>(CallPhase::Finished))
-            return std::nullopt;
-        c.Phase = static_cast<CallPhase>(phase);
-        c.Result = j.at("result").get<long>();
-        c.Errno = j.at("errno").get<int>();
-        c.Note.Key = Unhex(j.at("note").get<std::string>());
-        for (const auto& arg : j.at("note_args"))
-            c.Note.Args.push_back(Unhex(arg.get<std::string>()));
-        c.TStart = FromAbsolute(j.at("t0").get<double>());
-        double t1 = j.at("t1").get<double>();
-        c.TEnd = t1 > 0 ? FromAbsolute(t1) : 0.0;
-        c.Closed = j.at("closed").get<bool>();
-        c.Data = Unhex(j.at("data").get<std::string>());
-        c.Pid = j.at("pid").get<int>();
-        c.Tid = j.at("tid").get<int>();
-        c.Parent = j.at("parent").get<std::string>();
-        c.LaneKind = j.at("lane_kind").get<std::string>();
-        if (j.contains("new_fd"))
-            c.NewFd = FdFromJson(j["new_fd"]);
-        if (j.contains("local"))
-            c.Local = Endpoint::Parse(j["local"].get<std::string>());
-        if (j.contains("remote"))
-            c.Remote = Endpoint::Parse(j["remote"].get<std::string>());
-        for (const auto& f : j.at("inherited"))
-            c.Inherited.push_back(FdFromJson(f));
-        return c;
+        }
+        if (auto call = CallFromJson(j))
+            return LaneReport(std::move(*call));
+        return std::nullopt;
     } catch (const std::exception&) {
         return std::nullopt;
     }
@@ -358,8 +415,8 @@ int RunWorker(int argc, char** argv)
     std::uint64_t next_id = 1;
     Lane lane(
         "child " + std::to_string(getpid()), "server",
-        [report](const CallEvent& c) {
-            std::string line = EncodeEvent(c) + "\n";
+        [report](const LaneReport& event) {
+            std::string line = EncodeEvent(event) + "\n";
             std::size_t off = 0;
             while (off < line.size()) {
                 long n = write(report, line.data() + off, line.size() - off);
@@ -374,14 +431,12 @@ int RunWorker(int argc, char** argv)
     if (listen_fd >= 0)
         inherited.push_back(DescribeFd(args["--listen-handle"], listen_fd));
     inherited.push_back(DescribeFd(args["--conn-handle"], conn));
-    lane.Announce(CallId::Fork, args["--parent"], "process", 0, inherited,
-                  Say(PhraseId::ForkInChild));
+    lane.Life(LaneEventKind::Forked, LaneType::Process, Say(PhraseId::ForkInChild), args["--parent"],
+              std::move(inherited));
     if (listen_fd >= 0)
         lane.Close(listen_fd, args["--listen-handle"]); // the child never accepts
     ServeEcho(lane, conn, args["--conn-handle"], len, -1);
-    CallEvent bye = lane.Begin(CallId::Exit, "", -1);
-    bye.Note = Say(PhraseId::ChildEnds);
-    lane.Blocked(bye); // exit() does not return
+    lane.Life(LaneEventKind::Exiting, LaneType::Process, Say(PhraseId::ChildEnds)); // exit() does not return
     return 0;
 }
 

@@ -1,6 +1,7 @@
 // A lane: one thread or one process of a server model (the lecture notes' iterative,
 // fork, thread and epoll servers). It makes real system calls and reports each one as a
-// CallEvent under its own name, with its pid and tid, exactly as an actor does.
+// CallEvent under its own name, with its pid and tid, exactly as an actor does; the
+// moments of its life (it starts, it exits) as LaneEvents.
 // Also: the echo service those servers run on each connection, and the encoding a
 // forked worker uses to send its events to sockscope through a pipe.
 #pragma once
@@ -16,7 +17,7 @@ namespace sockscope {
 
 class Lane {
 public:
-    using Sink = std::function<void(const CallEvent&)>;
+    using Sink = std::function<void(LaneReport)>;
     using IdSource = std::function<std::uint64_t()>;
 
     // `kind` is the actor kind shown ("server"); `lane_kind` "thread" or "process", or ""
@@ -24,10 +25,10 @@ public:
     Lane(std::string name, std::string kind, Sink sink, IdSource ids);
 
     const std::string& Name() const { return LaneName; }
-    // Report that this lane exists: its first event (fork's return in the child, the
-    // start of a thread), with the descriptors it starts with.
-    void Announce(CallId call, const std::string& parent, const std::string& lane_kind,
-                  long result, std::vector<FdInfo> inherited, Phrase note);
+    // Report a moment of this lane's life: its first (a thread Started, a process Forked:
+    // who made it, the descriptors it starts with) or its end (Returned, Exiting).
+    void Life(LaneEventKind kind, LaneType type, Phrase note, std::string parent = {},
+              std::vector<FdInfo> inherited = {});
     // A call: Begin reports it Started, Blocked and Finish as they happen.
     CallEvent Begin(CallId call, const std::string& handle, int fd, CallArgs args = {});
     void Blocked(CallEvent& call);
@@ -58,10 +59,10 @@ EchoRound EchoOnce(Lane& lane, int fd, const std::string& handle, int len, int s
 // Rounds until one ends the service; then close(fd) unless stopped.
 EchoRound ServeEcho(Lane& lane, int fd, const std::string& handle, int len, int stop_fd);
 
-// One CallEvent as one line of text (JSON) and back: how a forked worker reports. Times
-// travel on the system-wide monotonic clock and come back on this process's.
-std::string EncodeEvent(const CallEvent& call);
-std::optional<CallEvent> DecodeEvent(const std::string& line);
+// One call or lane event as one line of text (JSON) and back: how a forked worker
+// reports. Times travel on the system-wide monotonic clock and come back on this process's.
+std::string EncodeEvent(const LaneReport& event);
+std::optional<LaneReport> DecodeEvent(const std::string& line);
 
 // The worker mode: `sockscope --worker echo ...`, exec'd by the fork server in the
 // child so that the child runs a fresh single-threaded program. Returns the exit status.

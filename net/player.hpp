@@ -147,10 +147,11 @@ bool DriveUntilIdle(Lab& lab, World& world, LessonPlayer& player, double timeout
 int PickFreePort();
 
 // The trace contract's object for the world as it is now (DESIGN.md, "Trace contract").
-// `calls` are the calls finished since the previous line.
+// `calls` are the calls finished (and the lane events that happened) since the previous line.
 nlohmann::json TraceLine(const World& world, const LessonPlayer* player, double t,
-                         const std::vector<CallEvent>& calls);
+                         const std::vector<LaneReport>& calls);
 nlohmann::json CallToJson(const CallEvent& call);
+nlohmann::json LaneEventToJson(const LaneEvent& event);
 nlohmann::json SegmentToJson(const Segment& segment);
 
 // Whether `n` matching entries satisfy the check's count (exact, or a rule like ">=4").

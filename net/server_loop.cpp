@@ -149,7 +149,8 @@ std::string ServerLoop::NextHandle()
 void ServerLoop::Run()
 {
     Lane lane(
-        Name, "server", [this](const CallEvent& c) { LabRef.Report(c); }, [this] { return LabRef.NewCallId(); });
+        Name, "server", [this](LaneReport r) { LabRef.Report(ToLabEvent(std::move(r))); },
+        [this] { return LabRef.NewCallId(); });
     if (Spec.Model == "thread")
         RunThreads(lane);
     else if (Spec.Model == "fork")
@@ -311,14 +312,14 @@ void ServerLoop::RunThreads(Lane& lane)
         }
         w->Thread = std::thread([w, parent, handle, stop, done, len, lab] {
             Lane mine(
-                "thread " + std::to_string(gettid()), "server", [lab](const CallEvent& c) { lab->Report(c); },
-                [lab] { return lab->NewCallId(); });
+                "thread " + std::to_string(gettid()), "server",
+                [lab](LaneReport r) { lab->Report(ToLabEvent(std::move(r))); }, [lab] { return lab->NewCallId(); });
             int fd = w->Fd.load();
-            mine.Announce(CallId::Start, parent, "thread", 0, {DescribeFd(handle, fd)},
-                          Say(PhraseId::ThreadStarts, fd));
+            mine.Life(LaneEventKind::Started, LaneType::Thread, Say(PhraseId::ThreadStarts, fd), parent,
+                      {DescribeFd(handle, fd)});
             if (ServeEcho(mine, fd, handle, len, stop) != EchoRound::Stopped) {
                 w->Fd = -1; // ServeEcho closed it
-                mine.Done(CallId::Return, "", -1, {}, 0, 0, Say(PhraseId::ThreadEnds));
+                mine.Life(LaneEventKind::Returned, LaneType::Thread, Say(PhraseId::ThreadEnds));
             }
             // The accept loop joins it now, not when the server stops: a server that
             // serves all day leaves no finished threads behind.
@@ -410,29 +411,35 @@ bool ServerLoop::PumpChild(Child& child)
         auto event = DecodeEvent(line);
         if (!event)
             continue;
-        auto [it, fresh] = child.Ids.try_emplace(event->Id, 0);
+        std::uint64_t& id = std::visit([](auto& e) -> std::uint64_t& { return e.Id; }, *event);
+        auto [it, fresh] = child.Ids.try_emplace(id, 0);
         if (fresh)
             it->second = LabRef.NewCallId();
-        event->Id = it->second;
-        LabRef.Report(std::move(*event));
+        id = it->second;
+        LabRef.Report(ToLabEvent(std::move(*event)));
     }
     return true;
 }
 
-// The child's lane learns that its process has exited: the kernel (the pidfd) says so,
-// not the child (whose last report comes before its exit() completes).
-void ServerLoop::ReportZombie(int pid)
+// What the parent learns of a child's life: that it has exited (the kernel, through the
+// pidfd, says so, not the child, whose last report comes before its exit() completes),
+// and that waitpid() reaped it.
+void ServerLoop::ReportChild(int pid, LaneEventKind kind, Phrase note, int wait_status)
 {
-    CallEvent c;
-    c.Id = LabRef.NewCallId();
-    c.Actor = "child " + std::to_string(pid);
-    c.ActorKind = "server";
-    c.Call = CallId::Zombie;
-    c.Pid = pid;
-    c.Phase = CallPhase::Finished;
-    c.TStart = c.TEnd = MonotonicSeconds();
-    c.Note = Say(PhraseId::ChildIsZombie);
-    LabRef.Report(c);
+    LaneEvent e;
+    e.Id = LabRef.NewCallId();
+    e.Kind = kind;
+    e.Type = LaneType::Process;
+    e.Actor = "child " + std::to_string(pid);
+    e.ActorKind = "server";
+    e.Pid = pid;
+    e.T = MonotonicSeconds();
+    e.Note = std::move(note);
+    if (kind == LaneEventKind::Reaped && WIFEXITED(wait_status))
+        e.Status = WEXITSTATUS(wait_status);
+    if (kind == LaneEventKind::Reaped && WIFSIGNALED(wait_status))
+        e.Signal = WTERMSIG(wait_status);
+    LabRef.Report(std::move(e));
 }
 
 void ServerLoop::ReapChild(Lane& lane, int pid, bool in_handler)
@@ -445,6 +452,8 @@ void ServerLoop::ReapChild(Lane& lane, int pid, bool in_handler)
     int err = errno;
     call.Note = ReapedPhrase(in_handler, rc == pid, pid, status);
     lane.Finish(call, rc, err);
+    if (rc == pid)
+        ReportChild(pid, LaneEventKind::Reaped, {}, status);
 }
 
 int ServerLoop::ReapZombies(Lane& lane)
@@ -531,10 +540,10 @@ void ServerLoop::RunFork(Lane& lane)
                         std::lock_guard lock(Mutex); // before the report: a waitpid step finds it
                         Zombies.insert(exited->Pid);
                     }
-                    ReportZombie(exited->Pid);
+                    ReportChild(exited->Pid, LaneEventKind::Zombie, Say(PhraseId::ChildIsZombie));
                     continue; // a zombie until a lesson step calls waitpid()
                 }
-                ReportZombie(exited->Pid);
+                ReportChild(exited->Pid, LaneEventKind::Zombie, Say(PhraseId::ChildIsZombie));
                 // SIGCHLD interrupts the blocked accept(); the handler reaps the child.
                 call.Note = Say(PhraseId::InterruptedBySigchld, exited->Pid);
                 lane.Finish(call, -1, EINTR);

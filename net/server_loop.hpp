@@ -88,7 +88,9 @@ private:
     void ForkChild(Lane& lane, int conn, const std::string& handle);
     bool PumpChild(Child& child);     // false at EOF
     void ReapChild(Lane& lane, int pid, bool in_handler); // in the SIGCHLD handler, or a waitpid step
-    void ReportZombie(int pid);
+    // A child's exit as its parent learns it (Zombie), and its reaping (`wait_status`:
+    // what waitpid() filled in).
+    void ReportChild(int pid, LaneEventKind kind, Phrase note, int wait_status = 0);
     bool Stopped() const;
 
     Lab& LabRef;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <type_traits>
 
 #include <netinet/in.h>
 
@@ -121,7 +122,40 @@ json CallToJson(const CallEvent& call)
     return j;
 }
 
-json TraceLine(const World& world, const LessonPlayer* player, double t, const std::vector<CallEvent>& calls)
+// A moment of a lane's life, written among the calls with a call's fields (DESIGN.md,
+// trace contract): "start", "fork", "return", "exit", "zombie".
+json LaneEventToJson(const LaneEvent& e)
+{
+    json j = {{"actor", e.Actor},
+              {"call", LaneEventName(e.Kind)},
+              {"args", LaneEventArgs(e)},
+              {"result", 0},
+              {"errno", nullptr},
+              {"fd", nullptr},
+              {"handle", ""},
+              {"t_start", e.T},
+              {"t_end", e.T},
+              {"pid", e.Pid},
+              {"tid", e.Tid},
+              {"source", e.Traced ? "traced" : "lab"}};
+    if (!e.Note.Empty())
+        j["note"] = e.Note.English();
+    return j;
+}
+
+namespace {
+
+// A lane of a traced program (its calls, or its life, came from the tracer).
+bool TracedLane(const ActorView& a)
+{
+    if (!a.Calls.empty())
+        return a.Calls.back().Traced;
+    return !a.Life.empty() && a.Life.back().Traced;
+}
+
+} // namespace
+
+json TraceLine(const World& world, const LessonPlayer* player, double t, const std::vector<LaneReport>& calls)
 {
     json line;
     line["t"] = t;
@@ -148,7 +182,7 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
         const ActorView* holder = s.Fd ? world.FindActor(s.Actor) : nullptr;
         const bool udp = s.K.Proto == IPPROTO_UDP;
         // A socket a traced program holds (its actor's calls are the program's).
-        bool traced = holder && !holder->Calls.empty() && holder->Calls.back().Traced;
+        bool traced = holder && TracedLane(*holder);
         sockets.push_back({{"proto", udp ? "udp" : "tcp"},
                            {"drops", s.K.Drops},
                            {"pid", holder && holder->Pid ? json(holder->Pid) : json(nullptr)},
@@ -177,6 +211,7 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
     json lanes = json::array();
     for (const auto& a : world.Actors()) {
         const CallEvent* now = a.Current();
+        bool in_exit = !now && a.InExit(); // exit() does not return
         json fds = json::array();
         for (const auto& [handle, f] : a.Fds)
             fds.push_back(f.Fd);
@@ -186,8 +221,8 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
                          {"tid", a.Tid != 0 ? json(a.Tid) : json(nullptr)},
                          {"parent", a.Parent.empty() ? json(nullptr) : json(a.Parent)},
                          {"status", a.Status},
-                         {"in", now ? json(CallName(now->Call)) : json(nullptr)},
-                         {"blocked", now && now->Phase == CallPhase::Blocked},
+                         {"in", now ? json(CallName(now->Call)) : in_exit ? json("exit") : json(nullptr)},
+                         {"blocked", in_exit || (now && now->Phase == CallPhase::Blocked)},
                          {"fds", std::move(fds)}});
     }
     line["lanes"] = std::move(lanes);
@@ -204,7 +239,14 @@ json TraceLine(const World& world, const LessonPlayer* player, double t, const s
 
     json call_list = json::array();
     for (const auto& c : calls)
-        call_list.push_back(CallToJson(c));
+        call_list.push_back(std::visit(
+            [](const auto& e) {
+                if constexpr (std::is_same_v<std::decay_t<decltype(e)>, LaneEvent>)
+                    return LaneEventToJson(e);
+                else
+                    return CallToJson(e);
+            },
+            c));
     line["calls"] = std::move(call_list);
     if (!world.ProbeError().Empty())
         line["probe_error"] = world.ProbeError().English();
@@ -258,18 +300,18 @@ bool TraceWriter::Update(const World& world, const LessonPlayer* player, double 
 }
 
 // The calls that finished since the previous line (those the world still keeps).
-std::vector<CallEvent> TraceWriter::NewCalls(const World& world)
+std::vector<LaneReport> TraceWriter::NewCalls(const World& world)
 {
     return FinishedSince(world, CallsWritten);
 }
 
-std::vector<CallEvent> FinishedSince(const World& world, std::uint64_t& cursor)
+std::vector<LaneReport> FinishedSince(const World& world, std::uint64_t& cursor)
 {
-    std::vector<CallEvent> calls;
+    std::vector<LaneReport> calls;
     for (const auto& f : world.FinishedCalls()) {
         if (f.Seq <= cursor)
             continue;
-        calls.push_back(f.Call);
+        calls.push_back(f.Event);
         cursor = f.Seq;
     }
     return calls;

@@ -11,9 +11,9 @@
 
 namespace sockscope {
 
-// The calls that finished after the one numbered `cursor` (those the world still keeps);
-// moves `cursor` past them.
-std::vector<CallEvent> FinishedSince(const World& world, std::uint64_t& cursor);
+// The calls that finished (and the lane events that happened) after the one numbered
+// `cursor` (those the world still keeps); moves `cursor` past them.
+std::vector<LaneReport> FinishedSince(const World& world, std::uint64_t& cursor);
 
 class TraceWriter {
 public:
@@ -31,7 +31,7 @@ public:
     bool Update(const World& world, const LessonPlayer* player, double t);
 
 private:
-    std::vector<CallEvent> NewCalls(const World& world);
+    std::vector<LaneReport> NewCalls(const World& world);
     nlohmann::json NewSegments(const World& world);
 
     std::FILE* File = nullptr;

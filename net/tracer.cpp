@@ -413,13 +413,14 @@ struct Tracer::State {
     std::string Program; // the path the root execs
     std::map<int, Task> Tasks;
     std::map<int, std::unique_ptr<Process>> Processes;
-    BlockWatch Watch{T.Options.BlockedAfter, [this](CallEvent&& c) { T.Calls(std::move(c)); }};
+    BlockWatch Watch{T.Options.BlockedAfter, [this](CallEvent&& c) { T.Events(std::move(c)); }};
 
 private:
     // A new event of a task's, finished now unless the caller says otherwise.
     CallEvent EventOf(const Task& t, CallId call);
-    void ReportLane(const Task& t, CallId call, long result, const std::string& parent, const std::string& kind,
-                    std::vector<FdInfo> inherited, std::string text = {});
+    // A moment of a task's life, now.
+    LaneEvent LifeOf(const Task& t, LaneEventKind kind, LaneType type);
+    void ReportFork(const Task& parent, CallId call, long result, std::string text); // the parent's call
     // Socket details through a duplicate of the tracee's descriptor (pidfd_getfd): the
     // cookie the probe reports and the addresses the kernel gave it.
     void Inspect(int pid, int fd, FdInfo* info, std::optional<Endpoint>* local,
@@ -433,8 +434,8 @@ private:
 };
 
 
-Tracer::Tracer(TracerOptions options, CallSink calls, PortSink ports, IdSource ids)
-    : Options(std::move(options)), Calls(std::move(calls)), Ports(std::move(ports)), Ids(std::move(ids))
+Tracer::Tracer(TracerOptions options, EventSink events, PortSink ports, IdSource ids)
+    : Options(std::move(options)), Events(std::move(events)), Ports(std::move(ports)), Ids(std::move(ids))
 {
 }
 
@@ -625,16 +626,18 @@ CallEvent Tracer::State::EventOf(const Task& t, CallId call)
     return c;
 }
 
-void Tracer::State::ReportLane(const Task& t, CallId call, long result, const std::string& parent,
-                               const std::string& kind, std::vector<FdInfo> inherited, std::string text)
+LaneEvent Tracer::State::LifeOf(const Task& t, LaneEventKind kind, LaneType type)
 {
-    CallEvent c = EventOf(t, call);
+    return {.Id = T.Ids(), .Kind = kind, .Type = type, .Actor = t.Name, .ActorKind = "client", .Pid = t.Pid,
+            .Tid = t.Tid, .T = MonotonicSeconds(), .Traced = true};
+}
+
+void Tracer::State::ReportFork(const Task& parent, CallId call, long result, std::string text)
+{
+    CallEvent c = EventOf(parent, call);
     c.Result = result;
-    c.Parent = parent;
-    c.LaneKind = kind;
-    c.Inherited = std::move(inherited);
     c.Args.Text = std::move(text);
-    T.Calls(std::move(c));
+    T.Events(std::move(c));
 }
 
 void Tracer::State::Inspect(int pid, int fd, FdInfo* info, std::optional<Endpoint>* local,
@@ -913,22 +916,18 @@ void Tracer::State::EndLane(int tid, int status)
         t.Call.Note = Say(PhraseId::TracedNeverReturned);
         Watch.Returned(tid, CallEvent(t.Call));
     }
-    Phrase said;
-    long code;
-    if (WIFSIGNALED(status)) {
-        said = Say(PhraseId::TracedKilled, SignalName(WTERMSIG(status)));
-        code = 128 + WTERMSIG(status);
-    } else {
-        said = Say(PhraseId::TracedExited, WEXITSTATUS(status));
-        code = WEXITSTATUS(status);
-    }
-    std::string text = said.English();
     bool thread = t.Tid != t.Pid;
-    CallEvent c = EventOf(t, CallId::Exit);
-    c.Args.Value = code;
-    c.LaneKind = thread ? "thread" : "process";
-    c.Note = said;
-    T.Calls(std::move(c));
+    LaneEvent e = LifeOf(t, LaneEventKind::Exited, thread ? LaneType::Thread : LaneType::Process);
+    if (WIFSIGNALED(status)) {
+        e.Signal = WTERMSIG(status);
+        e.Note = Say(PhraseId::TracedKilled, SignalName(e.Signal));
+    } else {
+        e.Status = WEXITSTATUS(status);
+        e.Note = Say(PhraseId::TracedExited, e.Status);
+    }
+    std::string text = e.Note.English();
+    long code = e.Signal ? 128 + e.Signal : e.Status;
+    T.Events(std::move(e));
     if (!thread) {
         Processes.erase(t.Pid);
         std::lock_guard lock(T.Mutex);
@@ -993,13 +992,16 @@ void Tracer::State::OnNewTask(Task& parent, int event)
                   : event == PTRACE_EVENT_VFORK ? CallId::Vfork
                   : event == PTRACE_EVENT_FORK  ? CallId::Fork
                                                 : CallId::Clone;
-    ReportLane(parent, call, tid, "", "", {},
-                call == CallId::Clone ? (thread ? "CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|..."
-                                                : "child_stack=NULL, flags=...|SIGCHLD")
-                                      : "");
+    ReportFork(parent, call, tid,
+               call == CallId::Clone ? (thread ? "CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|..."
+                                               : "child_stack=NULL, flags=...|SIGCHLD")
+                                     : "");
     // The new lane's first event.
-    ReportLane(t, thread ? CallId::Start : CallId::Fork, 0, parent.Name, thread ? "thread" : "process",
-                std::move(inherited));
+    LaneEvent born = thread ? LifeOf(t, LaneEventKind::Started, LaneType::Thread)
+                            : LifeOf(t, LaneEventKind::Forked, LaneType::Process);
+    born.Parent = parent.Name;
+    born.Inherited = std::move(inherited);
+    T.Events(std::move(born));
     t.Announced = true;
     if (t.Held) {
         t.Held = false;
@@ -1067,7 +1069,7 @@ void Tracer::State::Loop()
             }
             CallEvent c = EventOf(t, CallId::Execve);
             c.Args.Text = ExecArgs(tid, path);
-            T.Calls(std::move(c));
+            T.Events(std::move(c));
             Resume(tid, PTRACE_CONT);
         } else if (event == PTRACE_EVENT_STOP) {
             if (!t.Announced) {
@@ -1092,12 +1094,13 @@ std::unique_ptr<Tracer> MakeLabTracer(Lab& lab, TracerOptions options)
 {
     return std::make_unique<Tracer>(
         std::move(options),
-        [&lab](CallEvent&& c) {
+        [&lab](LaneReport&& event) {
             // Report() prompts the probe (and asks for a sweep after a call that may make
             // a socket); an accepted connection leaves the accept queue: sweep too.
-            bool accepted = c.Phase == CallPhase::Finished && c.NewFd &&
-                            (c.Call == CallId::Accept || c.Call == CallId::Accept4);
-            lab.Report(std::move(c), Lab::Notify::Now);
+            const auto* c = std::get_if<CallEvent>(&event);
+            bool accepted = c && c->Phase == CallPhase::Finished && c->NewFd &&
+                            (c->Call == CallId::Accept || c->Call == CallId::Accept4);
+            lab.Report(ToLabEvent(std::move(event)), Lab::Notify::Now);
             if (accepted)
                 lab.RefreshProbe();
         },

@@ -54,12 +54,13 @@ struct TracerOptions {
 class Tracer {
 public:
     // Called on the tracing thread and on its blocked-call watcher, possibly at once: it
-    // must be thread-safe (Lab::Report is). A call's Blocked always comes before its Finished.
-    using CallSink = std::function<void(CallEvent&&)>;
+    // must be thread-safe (Lab::Report is). A call's Blocked always comes before its
+    // Finished. The lanes' lives (a thread starts, a process forks or ends) come as LaneEvents.
+    using EventSink = std::function<void(LaneReport&&)>;
     using PortSink = std::function<void(std::uint16_t)>; // a port the program uses (bind, connect, accept)
     using IdSource = std::function<std::uint64_t()>;
 
-    Tracer(TracerOptions options, CallSink calls, PortSink ports, IdSource ids);
+    Tracer(TracerOptions options, EventSink events, PortSink ports, IdSource ids);
     ~Tracer(); // Stop()
     Tracer(const Tracer&) = delete;
     Tracer& operator=(const Tracer&) = delete;
@@ -86,7 +87,7 @@ private:
     void Run(std::string program);
 
     TracerOptions Options;
-    CallSink Calls;
+    EventSink Events;
     PortSink Ports;
     IdSource Ids;
     std::unique_ptr<State> S; // the tracing thread's own state

@@ -35,6 +35,11 @@ const CallEvent* ActorView::Current() const
     return nullptr;
 }
 
+bool ActorView::InExit() const
+{
+    return std::any_of(Life.begin(), Life.end(), [](const LaneEvent& e) { return e.Kind == LaneEventKind::Exiting; });
+}
+
 namespace {
 
 // The kernel's row compared as a user sees it: timer countdowns and tcp_info counters
@@ -80,23 +85,23 @@ namespace {
 // addresses, changes the socket list; the ladder itself is read from Actors().
 bool ChangesSocketList(const CallEvent& call)
 {
-    bool sockets_change = call.Phase == CallPhase::Finished &&
-                          (call.NewFd || call.Closed || call.Local || call.Remote || call.Call == CallId::Listen ||
-                           !call.Inherited.empty());
-    return sockets_change;
+    return call.Phase == CallPhase::Finished &&
+           (call.NewFd || call.Closed || call.Local || call.Remote || call.Call == CallId::Listen);
 }
 
 } // namespace
 
 void World::Apply(const CallEvent& call)
 {
-    ActorView& actor = ActorFor(call);
+    ActorView& actor = ActorFor(call.Actor, call.ActorKind);
     auto index = static_cast<std::size_t>(&actor - Known.ActorsList.data());
     RecordCall(actor, call);
     bool sockets_change = ChangesSocketList(call);
-    UpdateLane(actor, call);
+    if (call.Pid != 0) // the process and thread that made its latest call
+        actor.Pid = call.Pid;
+    if (call.Tid != 0)
+        actor.Tid = call.Tid;
     if (call.Phase == CallPhase::Finished) {
-        TakeInherited(index, call);
         TakeNewDescriptor(index, call);
         const std::size_t holder = DescriptorHolder(index, call);
         std::uint64_t cookie = 0;
@@ -116,14 +121,14 @@ void World::Apply(const CallEvent& call)
     ++VersionCounter; // a call event is always visible (the ladder)
 }
 
-ActorView& World::ActorFor(const CallEvent& call)
+ActorView& World::ActorFor(const std::string& name, const std::string& kind)
 {
     for (auto& a : Known.ActorsList)
-        if (a.Name == call.Actor)
+        if (a.Name == name)
             return a;
     ActorView& a = Known.ActorsList.emplace_back();
-    a.Name = call.Actor;
-    a.Kind = call.ActorKind;
+    a.Name = name;
+    a.Kind = kind;
     return a;
 }
 
@@ -142,37 +147,60 @@ void World::RecordCall(ActorView& actor, const CallEvent& call)
         actor.Calls.erase(actor.Calls.begin(), actor.Calls.begin() + MaxCallsPerActor / 4);
 }
 
-// Which process and thread the lane is, who made it, and whether it still runs.
-void World::UpdateLane(ActorView& actor, const CallEvent& call)
+// A moment of a lane's life: who made it and what it starts with, or how it ends.
+void World::Apply(const LaneEvent& event)
 {
-    if (call.Pid != 0)
-        actor.Pid = call.Pid;
-    if (call.Tid != 0)
-        actor.Tid = call.Tid;
-    if (!call.Parent.empty())
-        actor.Parent = call.Parent;
-    if (!call.LaneKind.empty())
-        actor.LaneKind = call.LaneKind;
-    // The process has exited (its parent saw the pidfd, i.e. SIGCHLD): a zombie until
-    // reaped. (Its own exit() call comes first and never returns.)
-    if (call.Call == CallId::Zombie && actor.Status != "reaped")
-        actor.Status = "zombie";
-    if (call.Call == CallId::Exit && actor.LaneKind == "process" && actor.Status == "running")
-        actor.Status = "exiting";
-    if (call.Call == CallId::Exit && call.Traced) // the tracer saw it end (its status is the call's note)
-        actor.Status = "exited";
-    if (call.Phase == CallPhase::Finished && call.Call == CallId::Return && actor.LaneKind == "thread")
-        actor.Status = "exited";
-    if (call.Phase == CallPhase::Finished && call.Call == CallId::Waitpid && call.Result > 0)
-        for (auto& lane : Known.ActorsList)
-            if (lane.LaneKind == "process" && lane.Pid == call.Result)
-                lane.Status = "reaped";
+    ActorView& lane = ActorFor(event.Actor, event.ActorKind);
+    auto index = static_cast<std::size_t>(&lane - Known.ActorsList.data());
+    if (event.Pid != 0)
+        lane.Pid = event.Pid;
+    if (event.Tid != 0)
+        lane.Tid = event.Tid;
+    if (event.Kind == LaneEventKind::Started || event.Kind == LaneEventKind::Forked) {
+        lane.Parent = event.Parent;
+        TakeInherited(index, event.Inherited);
+        if (!event.Inherited.empty())
+            Known.Stale = true;
+    }
+    UpdateStatus(lane, event);
+    if (ShownAsRow(event))
+        lane.Life.push_back(event);
+    if (Completed(event))
+        KeepFinished(event);
+    ++VersionCounter;
+}
+
+// What the lane is (a thread, a process) and whether it still runs: "exiting" while in
+// exit(), then a "zombie" once its parent learns it is gone, "reaped" by waitpid(); a
+// thread has "exited" when it returned, a traced lane when the tracer saw it end.
+void World::UpdateStatus(ActorView& lane, const LaneEvent& event)
+{
+    if (event.Kind == LaneEventKind::Reaped) {
+        if (lane.LaneKind == "process") // a lane the model knows as a process
+            lane.Status = "reaped";
+        return;
+    }
+    if (event.Kind != LaneEventKind::Zombie) // the parent's report: the lane's kind is its own to say
+        lane.LaneKind = event.Type == LaneType::Thread ? "thread" : "process";
+    switch (event.Kind) {
+    case LaneEventKind::Returned:
+    case LaneEventKind::Exited: lane.Status = "exited"; break;
+    case LaneEventKind::Exiting:
+        if (lane.Status == "running")
+            lane.Status = "exiting";
+        break;
+    case LaneEventKind::Zombie:
+        if (lane.Status != "reaped") // a late report does not bring it back
+            lane.Status = "zombie";
+        break;
+    default: break;
+    }
 }
 
 // A lane that starts with descriptors: fork's copies, or the one a thread serves.
-void World::TakeInherited(std::size_t actor, const CallEvent& call)
+void World::TakeInherited(std::size_t actor, const std::vector<FdInfo>& fds)
 {
-    for (const auto& f : call.Inherited) {
+    for (const auto& f : fds) {
         Known.ActorsList[actor].Fds[f.Handle] = f;
         SocketRecord& record = Record(f.Cookie);
         if (record.HeldBy)
@@ -272,9 +300,9 @@ std::optional<SocketRecord::Holder> World::AnotherHolder(std::uint64_t cookie) c
     return std::nullopt;
 }
 
-void World::KeepFinished(const CallEvent& call)
+void World::KeepFinished(LaneReport event)
 {
-    Known.Finished.push_back({++CallsFinished, call});
+    Known.Finished.push_back({++CallsFinished, std::move(event)});
     if (Known.Finished.size() > MaxFinishedKept)
         Known.Finished.pop_front();
 }

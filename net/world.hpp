@@ -71,8 +71,10 @@ struct ActorView {
     std::string Name;
     std::string Kind;               // "server" or "client"
     std::vector<CallEvent> Calls;   // each call's latest phase
+    std::vector<LaneEvent> Life;    // the moments of its life shown with its calls (ShownAsRow)
     std::map<std::string, FdInfo> Fds; // descriptors it holds now, by handle
     const CallEvent* Current() const;   // the call in progress (Started/Blocked), if any
+    bool InExit() const;                // it called exit(), which never returns
     int Pid = 0;                    // the process and thread that made its latest call
     int Tid = 0;
     std::string Parent;             // the lane that created it ("" for a lab actor)
@@ -107,11 +109,12 @@ struct SocketRecord {
     bool Udp = false;                   // socket() made it SOCK_DGRAM
 };
 
-// A call that finished, numbered in the order it was applied. The numbers keep growing
-// across Clear(), so a reader (the trace writer) can remember how far it has read.
+// A call that finished, or a moment of a lane's life that has happened (Completed),
+// numbered in the order it was applied. The numbers keep growing across Clear(), so a
+// reader (the trace writer) can remember how far it has read.
 struct FinishedCall {
     std::uint64_t Seq = 0;
-    CallEvent Call;
+    LaneReport Event;
 };
 
 class World {
@@ -120,6 +123,7 @@ public:
 
     void Apply(const LabEvent& event);
     void Apply(const CallEvent& call);
+    void Apply(const LaneEvent& event);
     void Apply(const Snapshot& snap);
     void Apply(const Segment& segment);
     void Clear();                   // forget everything (after Lab::Reset)
@@ -148,7 +152,7 @@ public:
     std::uint64_t CounterDelta(const std::string& name) const;
     const std::map<std::string, std::string>& Sysctls() const { return Known.SysctlValues; }
 
-    // The most recent MaxFinishedKept finished calls since Clear(), oldest first.
+    // The most recent MaxFinishedKept finished calls (and lane events) since Clear(), oldest first.
     static constexpr std::size_t MaxFinishedKept = 4096;
     const std::deque<FinishedCall>& FinishedCalls() const { return Known.Finished; }
 
@@ -163,17 +167,18 @@ public:
 
 private:
     // Apply(CallEvent), in world.cpp
-    ActorView& ActorFor(const CallEvent& call);
+    ActorView& ActorFor(const std::string& name, const std::string& kind);
     void RecordCall(ActorView& actor, const CallEvent& call);
-    void UpdateLane(ActorView& actor, const CallEvent& call);
-    void TakeInherited(std::size_t actor, const CallEvent& call);
+    void TakeInherited(std::size_t actor, const std::vector<FdInfo>& fds);
     void TakeNewDescriptor(std::size_t actor, const CallEvent& call);
     void NoteAddressesAndRole(std::uint64_t cookie, const CallEvent& call);
     bool NoteWrite(std::uint64_t cookie, const CallEvent& call);
     void ReleaseDescriptor(std::size_t actor, std::uint64_t cookie, const CallEvent& call);
     std::optional<SocketRecord::Holder> AnotherHolder(std::uint64_t cookie) const;
     std::size_t DescriptorHolder(std::size_t actor, const CallEvent& call) const;
-    void KeepFinished(const CallEvent& call);
+    void KeepFinished(LaneReport event);
+    // Apply(LaneEvent), in world.cpp
+    void UpdateStatus(ActorView& lane, const LaneEvent& event);
     // Apply(Snapshot), in world.cpp
     bool NoteCounters(const Snapshot& snap);
     void NoteRows(double t);

@@ -9,6 +9,8 @@
 
 #include <sys/socket.h>
 
+#include <vector>
+
 namespace sockscope::fixtures {
 
 inline Endpoint Ep(const char* text)
@@ -41,6 +43,32 @@ inline CallEvent Finished(std::uint64_t id, const char* actor, const char* kind,
     c.Result = result;
     c.TStart = c.TEnd = static_cast<double>(id);
     return c;
+}
+
+// A moment of a server model's lane's life, as the lab reports it: a thread of this
+// process, or a forked child whose pid is `pid`.
+inline LaneEvent Life(std::uint64_t id, const char* lane, LaneEventKind kind, LaneType type, int pid = 0)
+{
+    LaneEvent e;
+    e.Id = id;
+    e.Kind = kind;
+    e.Type = type;
+    e.Actor = lane;
+    e.ActorKind = "server";
+    e.Pid = pid;
+    e.T = static_cast<double>(id);
+    return e;
+}
+
+// A lane's first event: made by `parent`, holding `inherited` (fork: copies of the
+// parent's descriptors; a thread: the one it serves).
+inline LaneEvent Born(std::uint64_t id, const char* lane, LaneType type, int pid, std::vector<FdInfo> inherited,
+                      const char* parent = "server")
+{
+    LaneEvent e = Life(id, lane, type == LaneType::Thread ? LaneEventKind::Started : LaneEventKind::Forked, type, pid);
+    e.Parent = parent;
+    e.Inherited = std::move(inherited);
+    return e;
 }
 
 // socket() returning `fd`; inode 0 picks one derived from the descriptor.

@@ -132,9 +132,9 @@ TEST(Peers, GarbageFromAPeerIsShownEscapedAndHarmsNothing)
     EXPECT_NE(EscapeBytes(received, 16).find("\\x00\\x01"), std::string::npos) << EscapeBytes(received, 16);
 
     // The trace shows them escaped: valid JSON, printable text.
-    std::vector<CallEvent> calls;
+    std::vector<LaneReport> calls;
     for (const auto& f : b.TheWorld.FinishedCalls())
-        calls.push_back(f.Call);
+        calls.push_back(f.Event);
     auto line = TraceLine(b.TheWorld, nullptr, 0, calls);
     std::string dumped;
     EXPECT_NO_THROW(dumped = line.dump());

@@ -3,6 +3,7 @@
 // `ps` (a zombie is state Z) and /proc/self/task (a lane's thread exists).
 #include "clock.hpp"
 #include "lab.hpp"
+#include "lane.hpp"
 #include "player.hpp"
 #include "server_loop.hpp"
 #include "test_util.hpp"
@@ -11,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -107,9 +109,21 @@ TEST(ServerModels, ForkServesThreeClientsWithAProcessEachThenZombiesUntilWaitpid
             zombie = c;
     ASSERT_NE(zombie, nullptr);
     ASSERT_TRUE(WaitUntil([&] { return PsState(zombie->Pid) == "Z"; })) << "ps agrees: a zombie";
+    // Its life came as LaneEvents (through the worker's pipe, then from its parent), its
+    // calls as calls: fork() returning 0 in the child and its exit() are no calls of its.
+    std::vector<LaneEventKind> life;
+    for (const auto& e : zombie->Life)
+        life.push_back(e.Kind);
+    EXPECT_EQ(life, (std::vector<LaneEventKind>{LaneEventKind::Forked, LaneEventKind::Exiting, LaneEventKind::Zombie}));
+    ASSERT_FALSE(zombie->Calls.empty());
+    EXPECT_EQ(zombie->Calls.front().Call, CallId::Close) << "its first call closes its copy of the listener";
+    EXPECT_EQ(zombie->Life.front().Inherited.size(), 2u) << "the listener and the connection";
+    EXPECT_EQ(zombie->Life.front().Pid, zombie->Pid);
     int zombie_pid = zombie->Pid;
+    std::string zombie_name = zombie->Name;
     run.StepTo(4); // waitpid()
     EXPECT_TRUE(WaitUntil([&] { return PsState(zombie_pid).empty(); })) << "reaped: gone from ps";
+    EXPECT_EQ(run.TheWorld.FindActor(zombie_name)->Status, "reaped") << "the Reaped event came after waitpid()";
 }
 
 TEST(ServerModels, ForkServerReapsAtOnceOnSigchldAndRestartsAccept)
@@ -288,4 +302,81 @@ TEST(ServerModels, AStudentsClientFromAnotherProcessIsEchoed)
         })) << name;
         // (That a connection from another process shows as external: lab_test.)
     }
+}
+
+// A forked worker reports through a pipe, one JSON line per event: its calls and the
+// moments of its life come out as they went in, typed.
+TEST(ServerModels, AForkWorkersEventsCrossThePipeAsTheyWereMade)
+{
+    int p[2];
+    ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+    UniqueFd read_end(p[0]), write_end(p[1]);
+    std::vector<LaneReport> sent;
+    std::uint64_t next = 1;
+    Lane lane(
+        "child 4242", "server",
+        [&](const LaneReport& event) {
+            sent.push_back(event);
+            std::string line = EncodeEvent(event) + "\n";
+            ASSERT_EQ(write(write_end.Get(), line.data(), line.size()), static_cast<long>(line.size()));
+        },
+        [&] { return next++; });
+    lane.Life(LaneEventKind::Forked, LaneType::Process, Say(PhraseId::ForkInChild), "server",
+              {FdInfo{"lfd", 3, 9000, 100}, FdInfo{"conn1", 5, 9001, 0xfedcba9876543210ull}});
+    CallArgs args;
+    args.Len = 64;
+    lane.Done(CallId::Recv, "conn1", 5, args, 4, 0, Say(PhraseId::ClientSaidBye));
+    lane.Life(LaneEventKind::Exiting, LaneType::Process, Say(PhraseId::ChildEnds));
+    write_end = UniqueFd();
+
+    std::string text;
+    char buf[4096];
+    for (long n; (n = read(read_end.Get(), buf, sizeof buf)) > 0;)
+        text.append(buf, static_cast<std::size_t>(n));
+    std::vector<LaneReport> got;
+    for (const auto& line : Lines(text)) {
+        auto event = DecodeEvent(line);
+        ASSERT_TRUE(event) << line;
+        got.push_back(std::move(*event));
+    }
+    ASSERT_EQ(got.size(), sent.size());
+    ASSERT_EQ(got.size(), 4u) << "recv: Started, then Finished";
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        SCOPED_TRACE("event " + std::to_string(i));
+        ASSERT_EQ(got[i].index(), sent[i].index());
+        if (const auto* life = std::get_if<LaneEvent>(&got[i])) {
+            const auto& want = std::get<LaneEvent>(sent[i]);
+            EXPECT_EQ(life->Id, want.Id);
+            EXPECT_EQ(life->Kind, want.Kind);
+            EXPECT_EQ(life->Type, LaneType::Process);
+            EXPECT_EQ(life->Actor, "child 4242");
+            EXPECT_EQ(life->ActorKind, "server");
+            EXPECT_EQ(life->Pid, getpid());
+            EXPECT_EQ(life->Tid, gettid());
+            EXPECT_EQ(life->Parent, want.Parent);
+            EXPECT_EQ(life->Note.Key, want.Note.Key);
+            EXPECT_EQ(life->Note.Args, want.Note.Args);
+            EXPECT_NEAR(life->T, want.T, 1e-6) << "back on this process's clock";
+            ASSERT_EQ(life->Inherited.size(), want.Inherited.size());
+            for (std::size_t f = 0; f < want.Inherited.size(); ++f) {
+                EXPECT_EQ(life->Inherited[f].Handle, want.Inherited[f].Handle);
+                EXPECT_EQ(life->Inherited[f].Fd, want.Inherited[f].Fd);
+                EXPECT_EQ(life->Inherited[f].Inode, want.Inherited[f].Inode);
+                EXPECT_EQ(life->Inherited[f].Cookie, want.Inherited[f].Cookie);
+            }
+        } else {
+            const auto& call = std::get<CallEvent>(got[i]);
+            const auto& want = std::get<CallEvent>(sent[i]);
+            EXPECT_EQ(call.Id, want.Id);
+            EXPECT_EQ(call.Call, CallId::Recv);
+            EXPECT_EQ(call.Phase, want.Phase);
+            EXPECT_EQ(call.Result, want.Result);
+            EXPECT_EQ(call.Handle, "conn1");
+            EXPECT_EQ(call.Args.Len, 64);
+            EXPECT_EQ(call.Note.Key, want.Note.Key);
+        }
+    }
+    EXPECT_EQ(std::get<LaneEvent>(got.front()).Kind, LaneEventKind::Forked);
+    EXPECT_EQ(std::get<LaneEvent>(got.back()).Kind, LaneEventKind::Exiting);
+    EXPECT_FALSE(DecodeEvent(R"({"life": 99, "type": 1})")) << "a kind nobody knows is refused";
 }

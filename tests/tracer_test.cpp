@@ -525,13 +525,17 @@ TEST(TracerLibrary, ReportsTypedCallsAndLeavesNothingBehind)
     auto threads = test::ThreadIds();
     std::mutex m;
     std::vector<CallEvent> events;
+    std::vector<LaneEvent> lives;
     std::set<std::uint16_t> ports;
     std::uint64_t next = 1;
     {
         Tracer t({.Argv = {Examples + "/thread_server", "0"}},
-                 [&](CallEvent&& c) {
+                 [&](LaneReport&& r) {
                      std::lock_guard lock(m);
-                     events.push_back(std::move(c));
+                     if (auto* c = std::get_if<CallEvent>(&r))
+                         events.push_back(std::move(*c));
+                     else
+                         lives.push_back(std::get<LaneEvent>(std::move(r)));
                  },
                  [&](std::uint16_t p) {
                      std::lock_guard lock(m);
@@ -550,9 +554,17 @@ TEST(TracerLibrary, ReportsTypedCallsAndLeavesNothingBehind)
     for (const auto& c : events)
         if (c.Phase == CallPhase::Finished)
             seen.push_back(c.Call);
-    std::vector<CallId> want = {CallId::Execve, CallId::Socket, CallId::Bind,  CallId::Listen,
-                                CallId::Getsockname, CallId::Close, CallId::Exit};
+    std::vector<CallId> want = {CallId::Execve, CallId::Socket, CallId::Bind, CallId::Listen, CallId::Getsockname,
+                                CallId::Close};
     EXPECT_EQ(seen, want);
+    // Its end is a moment of its life, not a call: exit status 0, after its last call.
+    ASSERT_EQ(lives.size(), 1u);
+    EXPECT_EQ(lives[0].Kind, LaneEventKind::Exited);
+    EXPECT_EQ(lives[0].Type, LaneType::Process);
+    EXPECT_EQ(lives[0].Status, 0);
+    EXPECT_EQ(lives[0].Signal, 0);
+    EXPECT_TRUE(lives[0].Traced);
+    EXPECT_GT(lives[0].Id, events.back().Id);
     for (const auto& c : events) {
         EXPECT_TRUE(c.Traced);
         if (c.Call == CallId::Bind) {

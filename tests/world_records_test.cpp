@@ -16,14 +16,9 @@ using fixtures::NewSocket;
 using fixtures::Row;
 
 // A lane's first report: it starts holding copies of its parent's descriptors.
-CallEvent ForkedChild(std::uint64_t id, const char* name, int pid, std::vector<FdInfo> inherited)
+LaneEvent ForkedChild(std::uint64_t id, const char* name, int pid, std::vector<FdInfo> inherited)
 {
-    CallEvent c = Finished(id, name, "server", "fork", {}, 0);
-    c.Parent = "server";
-    c.LaneKind = "process";
-    c.Pid = pid;
-    c.Inherited = std::move(inherited);
-    return c;
+    return fixtures::Born(id, name, LaneType::Process, pid, std::move(inherited));
 }
 
 CallEvent Close(std::uint64_t id, const char* actor, const char* handle)
@@ -94,7 +89,8 @@ std::string Shown(const World& w)
     for (const auto& l : w.Listeners())
         out += l.Local.ToString() + " backlog " + std::to_string(l.Backlog) + " " + l.Actor + "\n";
     for (const auto& a : w.Actors())
-        out += a.Name + " " + a.Status + " calls " + std::to_string(a.Calls.size()) + " fds " +
+        out += a.Name + " " + a.Status + " calls " + std::to_string(a.Calls.size()) + " life " +
+               std::to_string(a.Life.size()) + " fds " +
                std::to_string(a.Fds.size()) + "\n";
     out += "segments " + std::to_string(w.Segments().size()) + " finished " + std::to_string(w.FinishedCalls().size()) +
            " snapshots " + std::to_string(w.SnapshotCount()) + " overflows " +
@@ -152,26 +148,27 @@ TEST(WorldRecords, ASocketWhoseCookieTheLabDidNotLearnIsFoundByItsInode)
 TEST(WorldRecords, AProcessLaneIsAZombieUntilReapedAndAThreadLaneExitsWhenItReturns)
 {
     World w;
+    using fixtures::Life;
     w.Apply(ForkedChild(1, "child 77", 77, {}));
-    CallEvent exit_call = Finished(2, "child 77", "server", "exit", {}, 0);
-    exit_call.Phase = CallPhase::Started; // exit() never returns
-    w.Apply(exit_call);
+    EXPECT_EQ(w.FindActor("child 77")->LaneKind, "process");
+    EXPECT_EQ(w.FindActor("child 77")->Parent, "server");
+    w.Apply(Life(2, "child 77", LaneEventKind::Exiting, LaneType::Process, 77)); // exit() never returns
     EXPECT_EQ(w.FindActor("child 77")->Status, "exiting");
-    CallEvent zombie = Finished(3, "child 77", "server", "zombie");
-    zombie.Pid = 77;
+    EXPECT_TRUE(w.FindActor("child 77")->InExit());
+    LaneEvent zombie = Life(3, "child 77", LaneEventKind::Zombie, LaneType::Process, 77);
     w.Apply(zombie);
     EXPECT_EQ(w.FindActor("child 77")->Status, "zombie");
     w.Apply(Finished(4, "server", "server", "waitpid", {.Value = 77}, 77));
+    EXPECT_EQ(w.FindActor("child 77")->Status, "zombie") << "waitpid() is a call; the reaping is its own event";
+    w.Apply(Life(5, "child 77", LaneEventKind::Reaped, LaneType::Process, 77));
     EXPECT_EQ(w.FindActor("child 77")->Status, "reaped");
     w.Apply(zombie); // a late report does not bring it back
     EXPECT_EQ(w.FindActor("child 77")->Status, "reaped");
 
-    CallEvent thread = Finished(5, "thread 1", "server", "pthread_create");
-    thread.LaneKind = "thread";
-    thread.Parent = "server";
-    w.Apply(thread);
+    w.Apply(fixtures::Born(6, "thread 1", LaneType::Thread, 0, {}));
+    EXPECT_EQ(w.FindActor("thread 1")->LaneKind, "thread");
     EXPECT_EQ(w.FindActor("thread 1")->Status, "running");
-    w.Apply(Finished(6, "thread 1", "server", "return"));
+    w.Apply(Life(7, "thread 1", LaneEventKind::Returned, LaneType::Thread));
     EXPECT_EQ(w.FindActor("thread 1")->Status, "exited");
 }
 

@@ -2,6 +2,7 @@
 #include "model_fixtures.hpp"
 #include "world.hpp"
 #include "player.hpp"
+#include "trace.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -177,7 +178,76 @@ TEST(World, CallPhasesUpdateOneLadderEntry)
     EXPECT_EQ(w.FindActor("server")->Calls.size(), 1u);
     EXPECT_EQ(w.FindActor("server")->Current(), nullptr);
     ASSERT_EQ(w.FinishedCalls().size(), 1u) << "only the Finished phase is a finished call";
-    EXPECT_EQ(w.FinishedCalls()[0].Call.Errno, 4);
+    EXPECT_EQ(std::get<CallEvent>(w.FinishedCalls()[0].Event).Errno, 4);
+}
+
+// A child forks, closes its copy, exits and is a zombie until reaped: its calls are
+// calls, the moments of its life LaneEvents. The ladder and the trace show the moments
+// where the calls are ("fork", "zombie" among the "calls"), exit() as where it stays.
+TEST(World, AForkedChildsLifeIsItsOwnEventsBesideItsCalls)
+{
+    using fixtures::Life;
+    World w;
+    w.Apply(NewSocket(1, "server", "server", 3, 100, 9000));
+    w.Apply(fixtures::Born(2, "child 77", LaneType::Process, 77, {FdInfo{"main", 3, 9000, 100}}));
+    ASSERT_EQ(w.Sockets().size(), 1u);
+    EXPECT_TRUE(w.FindRecord(100)->Shared) << "parent and child hold it: fork's copies";
+    CallEvent close = Call(3, "child 77", "server", "close");
+    close.Closed = true;
+    w.Apply(close);
+    w.Apply(Life(4, "child 77", LaneEventKind::Exiting, LaneType::Process, 77));
+    LaneEvent zombie = Life(5, "child 77", LaneEventKind::Zombie, LaneType::Process, 77);
+    zombie.Note = Say(PhraseId::ChildIsZombie);
+    w.Apply(zombie);
+
+    const ActorView* child = w.FindActor("child 77");
+    ASSERT_NE(child, nullptr);
+    ASSERT_EQ(child->Calls.size(), 1u) << "close() is its only call";
+    std::vector<LaneEventKind> life;
+    for (const auto& e : child->Life)
+        life.push_back(e.Kind);
+    EXPECT_EQ(life, (std::vector<LaneEventKind>{LaneEventKind::Forked, LaneEventKind::Exiting, LaneEventKind::Zombie}));
+    EXPECT_EQ(child->Current(), nullptr) << "no call in progress: exit() is not a call";
+    EXPECT_TRUE(child->InExit());
+    EXPECT_EQ(FormatLaneEvent(child->Life[1]), "exit(0)");
+
+    std::uint64_t cursor = 0;
+    auto line = TraceLine(w, nullptr, 6, FinishedSince(w, cursor));
+    std::vector<std::string> names;
+    for (const auto& c : line["calls"])
+        names.push_back(c["call"]);
+    EXPECT_EQ(names, (std::vector<std::string>{"socket", "fork", "close", "zombie"}))
+        << "exit() never returns: it is not a finished call";
+    const auto& z = line["calls"][3];
+    for (const char* field :
+         {"actor", "call", "args", "result", "errno", "fd", "handle", "t_start", "t_end", "pid", "tid", "source"})
+        EXPECT_TRUE(z.contains(field)) << field;
+    EXPECT_EQ(z["actor"], "child 77");
+    EXPECT_EQ(z["pid"], 77);
+    EXPECT_EQ(z["result"], 0);
+    EXPECT_TRUE(z["fd"].is_null());
+    EXPECT_EQ(z["source"], "lab");
+    EXPECT_EQ(z["note"], Say(PhraseId::ChildIsZombie).English());
+    bool seen = false;
+    for (const auto& lane : line["lanes"]) {
+        if (lane["name"] != "child 77")
+            continue;
+        seen = true;
+        EXPECT_EQ(lane["kind"], "process");
+        EXPECT_EQ(lane["parent"], "server");
+        EXPECT_EQ(lane["status"], "zombie");
+        EXPECT_EQ(lane["in"], "exit") << "a zombie is still in its exit()";
+        EXPECT_EQ(lane["blocked"], true);
+    }
+    EXPECT_TRUE(seen);
+
+    // Reaped: its status says so; it adds no row and no call.
+    LaneEvent reaped = Life(6, "child 77", LaneEventKind::Reaped, LaneType::Process, 77);
+    reaped.Status = 0;
+    w.Apply(reaped);
+    EXPECT_EQ(child->Status, "reaped");
+    EXPECT_EQ(child->Life.size(), 3u);
+    EXPECT_TRUE(FinishedSince(w, cursor).empty());
 }
 
 TEST(Trace, LineHasTheContractsFieldsAndChecksMatchIt)

@@ -12,17 +12,20 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace sockscope {
 namespace {
 
-// One line of a server model's loop, and the call (made by which kind of lane) it is.
+// One line of a server model's loop, and the call (made by which kind of lane) it is,
+// or the moment of a lane's life that puts the lane there.
 struct LoopLine {
     const char* Text;
     CallId Call;        // None for a line that makes no call
     const char* Who;    // "main": the model's own thread; "lane": a thread or child; "": any
+    std::optional<LaneEventKind> Life = std::nullopt;
 };
 
 const std::vector<LoopLine>& ModelCode(const std::string& model)
@@ -40,25 +43,26 @@ const std::vector<LoopLine>& ModelCode(const std::string& model)
     static const std::vector<LoopLine> fork = {
         {"for (;;) {", CallId::None, ""},
         {"    int c = accept(lfd, NULL, NULL);", CallId::Accept, "main"},
-        {"    pid_t pid = fork();", CallId::Fork, ""},
+        {"    pid_t pid = fork();", CallId::Fork, "", LaneEventKind::Forked},
         {"    if (pid == 0) {                    /* the child */", CallId::None, ""},
         {"        close(lfd);", CallId::Close, "child-first"},
         {"        while ((n = recv(c, buf, sizeof buf, 0)) > 0 && !strstr(buf, \"bye\"))", CallId::Recv, "lane"},
         {"            send(c, buf, n, 0);", CallId::Send, "lane"},
         {"        close(c);", CallId::Close, "lane"},
-        {"        exit(0);                       /* a zombie until waitpid() */", CallId::Exit, "lane"},
+        {"        exit(0);                       /* a zombie until waitpid() */", CallId::None, "lane",
+         LaneEventKind::Exiting},
         {"    }", CallId::None, ""},
         {"    close(c);                          /* the parent's copy */", CallId::Close, "main"},
         {"}", CallId::None, ""},
         {"/* SIGCHLD handler: */ while (waitpid(-1, &status, WNOHANG) > 0) ;", CallId::Waitpid, "main"},
     };
     static const std::vector<LoopLine> thread = {
-        {"void *serve(void *arg) {", CallId::Start, "lane"},
+        {"void *serve(void *arg) {", CallId::None, "lane", LaneEventKind::Started},
         {"    int c = (int)(long)arg;", CallId::None, ""},
         {"    while ((n = recv(c, buf, sizeof buf, 0)) > 0 && !strstr(buf, \"bye\"))", CallId::Recv, "lane"},
         {"        send(c, buf, n, 0);", CallId::Send, "lane"},
         {"    close(c);", CallId::Close, "lane"},
-        {"    return NULL;", CallId::Return, "lane"},
+        {"    return NULL;", CallId::None, "lane", LaneEventKind::Returned},
         {"}", CallId::None, ""},
         {"for (;;) {", CallId::None, ""},
         {"    int c = accept(lfd, NULL, NULL);", CallId::Accept, "main"},
@@ -93,25 +97,40 @@ const std::vector<LoopLine>& ModelCode(const std::string& model)
     return iterative;
 }
 
-// The call a lane is at: the one in progress, else its latest.
-const CallEvent* LaneCall(const ActorView& a)
+// Where a lane is: in the call it is making, in exit() (which never returns: a zombie
+// is still there), else at the newest of its latest call and its latest moment of life.
+struct LanePlace {
+    const CallEvent* Call = nullptr;
+    std::optional<LaneEventKind> Life;
+    bool Blocked = false;
+};
+
+LanePlace PlaceOf(const ActorView& a)
 {
     if (const CallEvent* now = a.Current())
-        return now;
-    return a.Calls.empty() ? nullptr : &a.Calls.back();
+        return {now, std::nullopt, now->Phase == CallPhase::Blocked};
+    if (a.InExit())
+        return {nullptr, LaneEventKind::Exiting, true};
+    const CallEvent* call = a.Calls.empty() ? nullptr : &a.Calls.back();
+    const LaneEvent* life = a.Life.empty() ? nullptr : &a.Life.back();
+    if (life && (!call || life->Id > call->Id)) // a zombie is at its exit() too
+        return {nullptr, life->Kind == LaneEventKind::Zombie ? LaneEventKind::Exiting : life->Kind, false};
+    return {call, std::nullopt, false};
 }
 
 // Does `line` describe where lane `a` is now?
-bool LaneAtLine(const ActorView& a, const CallEvent& call, const LoopLine& line)
+bool LaneAtLine(const ActorView& a, const LanePlace& at, const LoopLine& line)
 {
-    // A zombie is still at its exit().
-    CallId at = call.Call == CallId::Zombie ? CallId::Exit : call.Call;
-    if (line.Call == CallId::None || at != line.Call)
-        return false;
     std::string who = line.Who;
+    if (at.Life)
+        return line.Life == at.Life && who != "main";
+    if (!at.Call || line.Call == CallId::None || at.Call->Call != line.Call)
+        return false;
+    const CallEvent& call = *at.Call;
     bool is_lane = !a.LaneKind.empty();
-    // A fork child's call after fork() itself closes its copy of the listener.
-    bool first_close = is_lane && call.Call == CallId::Close && a.Calls.size() > 1 && &a.Calls[1] == &call;
+    // A fork child's first call after fork() itself closes its copy of the listener.
+    bool forked = !a.Life.empty() && a.Life.front().Kind == LaneEventKind::Forked;
+    bool first_close = forked && call.Call == CallId::Close && &a.Calls.front() == &call;
     if (who == "main")
         return !is_lane;
     if (who == "lane")
@@ -205,11 +224,11 @@ void DrawModelCode(const UiFrame& frame, const UiState& state, const std::string
         for (const auto& a : frame.Model.Actors()) {
             if (a.Kind != "server" || a.Status == "reaped" || (a.Status == "exited" && a.LaneKind == "thread"))
                 continue;
-            const CallEvent* c = LaneCall(a);
-            if (!c || !LaneAtLine(a, *c, line))
+            LanePlace at = PlaceOf(a);
+            if (!LaneAtLine(a, at, line))
                 continue;
             lanes += (lanes.empty() ? "" : ", ") + a.Name;
-            blocked = blocked || c->Phase == CallPhase::Blocked;
+            blocked = blocked || at.Blocked;
         }
         if (!lanes.empty()) {
             ImVec2 p = ImGui::GetCursorScreenPos();

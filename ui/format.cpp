@@ -112,8 +112,6 @@ std::string CallResultLabel(const CallEvent& call, double now, Lang lang)
         return Format("= %ld %s", call.Result, name.empty() ? "" : name.c_str());
     }
     case CallLook::Blocked: {
-        if (call.Call == CallId::Exit)
-            return Tr(lang, "exited: a zombie until waitpid()");
         int seconds = static_cast<int>(std::floor(std::max(0.0, now - call.TStart)));
         return Format(Tr(lang, "blocked in %s() for %d s"), std::string(CallFunctionName(call.Call)).c_str(), seconds);
     }
@@ -122,6 +120,18 @@ std::string CallResultLabel(const CallEvent& call, double now, Lang lang)
     case CallLook::Next: break;
     }
     return "";
+}
+
+CallLook LookOf(const LaneEvent& event)
+{
+    return event.Kind == LaneEventKind::Exiting ? CallLook::Blocked : CallLook::Done;
+}
+
+std::string LaneEventResultLabel(const LaneEvent& event, Lang lang)
+{
+    if (LookOf(event) == CallLook::Blocked)
+        return Tr(lang, "exited: a zombie until waitpid()");
+    return "= 0";
 }
 
 std::string RequestLabel(const LessonCall& call, int port)
@@ -186,13 +196,17 @@ std::vector<LadderCell> LadderCells(const World& world, const std::vector<ActorC
     std::vector<LadderCell> made;
     for (const auto& actor : world.Actors()) {
         int column = column_of(actor.Name);
-        if (column >= 0)
-            for (const auto& call : actor.Calls)
-                made.push_back({0, column, &call, nullptr});
+        if (column < 0)
+            continue;
+        for (const auto& call : actor.Calls)
+            made.push_back({0, column, &call, nullptr});
+        for (const auto& life : actor.Life)
+            made.push_back({0, column, nullptr, nullptr, &life});
     }
     // Ids are handed out in submission order, which is the order a lesson makes its calls.
+    auto id = [](const LadderCell& c) { return c.Call ? c.Call->Id : c.Life->Id; };
     std::stable_sort(made.begin(), made.end(),
-                     [](const LadderCell& a, const LadderCell& b) { return a.Call->Id < b.Call->Id; });
+                     [&](const LadderCell& a, const LadderCell& b) { return id(a) < id(b); });
 
     std::vector<LadderCell> cells;
     int row = -1;

@@ -42,6 +42,11 @@ CallLook LookOf(const CallEvent& call);
 std::string CallLabel(const CallEvent& call);
 // "= 0", "= -1 EADDRINUSE", "blocked in accept() for 3 s", "running", "queued"
 std::string CallResultLabel(const CallEvent& call, double now, Lang lang);
+// A moment of a lane's life, shown as its line of C: "start()", "exit(0)". In exit() a
+// process stays (Blocked: "exited: a zombie until waitpid()"); every other moment is
+// done ("= 0").
+CallLook LookOf(const LaneEvent& event);
+std::string LaneEventResultLabel(const LaneEvent& event, Lang lang);
 // A lesson call before it is made: "connect(fd, 127.0.0.1:4000)".
 std::string RequestLabel(const LessonCall& call, int port);
 
@@ -63,14 +68,17 @@ struct ActorColumn {
 // actor the world has seen.
 std::vector<ActorColumn> ActorColumns(const World& world, const Lesson* lesson);
 
-// One cell of the ladder: a call made (Call set) or a call to come (Pending set).
+// One cell of the ladder: a call made (Call set), a moment of a lane's life (Life set)
+// or a call to come (Pending set).
 struct LadderCell {
     int Row = 0;
     int Column = 0;
     const CallEvent* Call = nullptr;
     const PendingCall* Pending = nullptr;
+    const LaneEvent* Life = nullptr;
+    bool Made() const { return Call || Life; }
 };
-// Calls made, in the order they were submitted, then the calls to come, packed into
+// Calls made (and the lanes' lives) in the order they were numbered, then the calls to come, packed into
 // rows: a call shares the current row when its column is to the right of every call
 // already in it, so reading left to right, top to bottom is the order of the calls.
 // The calls to come start on a row of their own. Pointers are into `world` and

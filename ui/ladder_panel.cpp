@@ -38,14 +38,25 @@ std::vector<std::string> WrapHere(const std::string& text, float width)
     });
 }
 
+// A row of the ladder that has happened: a call made, or a moment of a lane's life
+// (shown as its line of C).
+struct MadeRow {
+    CallLook Look;
+    std::string Label;   // compact: "connect(3, 127.0.0.1:4000)"
+    std::string Tooltip; // as C writes it
+    std::string Result;  // "= 0", "blocked in accept() for 3 s"
+    const Phrase& Note;
+    std::string Layout;  // the sockaddr's bytes, for calls that pass one
+};
+
 // The call on the left (wrapped), its result on the right of the first line; when the
 // column is too narrow for both (a long errno beside a long call), the result gets a
 // line of its own under the call. The two never overlap.
-void DrawMadeCall(const CallEvent& call, const UiFrame& frame, const UiState& state)
+void DrawMade(const MadeRow& made, const UiState& state)
 {
     Lang lang = state.Language;
-    CallLook look = LookOf(call);
-    std::string result = CallResultLabel(call, frame.Now, lang);
+    CallLook look = made.Look;
+    const std::string& result = made.Result;
     if (look == CallLook::Blocked)
         ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, colors::Amber);
     else if (look == CallLook::Failed)
@@ -57,7 +68,7 @@ void DrawMadeCall(const CallEvent& call, const UiFrame& frame, const UiState& st
     float avail = ImGui::GetContentRegionAvail().x;
     float result_w = returned ? ImGui::CalcTextSize(result.c_str()).x : 0.0f;
     float gap = ImGui::GetStyle().ItemSpacing.x;
-    std::string label = CompactCallLabel(call);
+    const std::string& label = made.Label;
     std::vector<std::string> lines = WrapHere(label, avail - result_w - gap);
     bool beside = returned && avail - result_w - gap >= ImGui::GetFontSize() * 4.0f &&
                   ImGui::CalcTextSize(lines.front().c_str()).x + gap + result_w <= avail;
@@ -68,7 +79,7 @@ void DrawMadeCall(const CallEvent& call, const UiFrame& frame, const UiState& st
     DrawLines(lines);
     ImGui::PopStyleColor();
     if (ImGui::IsItemHovered())
-        ImGui::SetTooltip("%s", CallLabel(call).c_str());
+        ImGui::SetTooltip("%s", made.Tooltip.c_str());
     float end_y = ImGui::GetCursorPosY();
     if (returned) {
         if (beside)
@@ -92,17 +103,30 @@ void DrawMadeCall(const CallEvent& call, const UiFrame& frame, const UiState& st
         WrappedText(result);
         ImGui::PopStyleColor();
     }
-    if (!call.Note.Empty()) {
+    if (!made.Note.Empty()) {
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
-        WrappedText(Tr(lang, call.Note));
+        WrappedText(Tr(lang, made.Note));
         ImGui::PopStyleColor();
     }
-    if (std::string layout = SockaddrLayoutOf(call); !layout.empty()) {
+    if (!made.Layout.empty()) {
         // What bind()/connect() were given, byte by byte: the port after htons().
         ImGui::PushStyleColor(ImGuiCol_Text, colors::Muted);
-        WrappedText(layout);
+        WrappedText(made.Layout);
         ImGui::PopStyleColor();
     }
+}
+
+void DrawMadeCall(const CallEvent& call, const UiFrame& frame, const UiState& state)
+{
+    DrawMade({LookOf(call), CompactCallLabel(call), CallLabel(call), CallResultLabel(call, frame.Now, state.Language),
+              call.Note, SockaddrLayoutOf(call)},
+             state);
+}
+
+void DrawLaneEvent(const LaneEvent& event, const UiState& state)
+{
+    std::string label = FormatLaneEvent(event);
+    DrawMade({LookOf(event), label, label, LaneEventResultLabel(event, state.Language), event.Note, ""}, state);
 }
 
 void DrawPendingCall(const PendingCall& pending, const UiState& state)
@@ -186,7 +210,7 @@ void DrawLadderPanel(const UiFrame& frame, UiState& state)
     bool changed = cells.size() != state.LadderCellsSeen;
     const LadderCell* newest = nullptr;
     for (const auto& cell : cells)
-        if (cell.Column < count && (cell.Call || !newest))
+        if (cell.Column < count && (cell.Made() || !newest))
             newest = &cell;
     state.LadderCellsSeen = cells.size();
     bool at_bottom = changed || ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 1.0f;
@@ -214,6 +238,8 @@ void DrawLadderPanel(const UiFrame& frame, UiState& state)
         ImGui::PushID(&cell);
         if (cell.Call)
             DrawMadeCall(*cell.Call, frame, state);
+        else if (cell.Life)
+            DrawLaneEvent(*cell.Life, state);
         else if (cell.Pending)
             DrawPendingCall(*cell.Pending, state);
         if (changed && wide && &cell == newest)
