@@ -575,6 +575,7 @@ int GuiSession::Run(Lesson lesson)
     Player.SetBacklogOverride(Options.Backlog);
     Player.SetBindAll(Options.BindAll);
     Model.SetInferSegments(!LabInstance.Capturing());
+    Model.SetInferDatagrams(!LabInstance.CapturesDatagrams());
     Player.Load(std::move(lesson), Options.Port);
 
     int code = Offscreen(Options) ? TakeScreenshot() : InteractiveLoop();

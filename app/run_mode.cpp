@@ -230,6 +230,7 @@ int RunTraced(const Options& options)
     Lab lab(lab_options);
     World world;
     world.SetInferSegments(true);
+    world.SetInferDatagrams(true);
     StopSignals signals;
     TracerOptions tracer_options;
     tracer_options.Argv = options.Program;

@@ -77,6 +77,8 @@ public:
     // Segments captured so far, and whether through sockscope-helper (not root).
     std::uint64_t CapturedSegments() const;
     bool CaptureViaHelper() const;
+    // Whether UDP datagrams (and ICMP errors) are captured too (not through the helper).
+    bool CapturesDatagrams() const;
 
     // How the reader hears of a queued event. Now: it is woken (WaitForEvents, the wake
     // callback) unless it has been since it last drained. Soon: the reporter promises to

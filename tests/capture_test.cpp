@@ -197,6 +197,101 @@ TEST(Packets, AnIcmpv6PortUnreachableIsReadToo)
     EXPECT_EQ(e->Payload, "hi");
 }
 
+namespace {
+
+// The udp-unreachable lesson's first three steps (a sendto to nobody, connect, send and
+// the ECONNREFUSED send), with the World as the lab reported it.
+void RunUdpUnreachableToStepThree(Lab& lab, World& world, int& port)
+{
+    LessonPlayer player(lab, world);
+    std::string error;
+    auto lesson = FindLesson("udp-unreachable", error);
+    ASSERT_TRUE(lesson) << error;
+    port = PickFreePort();
+    player.Load(*lesson, port);
+    for (int i = 0; i < 3; ++i) {
+        player.StepForward();
+        ASSERT_TRUE(DriveUntilIdle(lab, world, player, 30.0));
+        ASSERT_EQ(player.CurrentStatus(), StepStatus::Passed) << "step " << i + 1 << ": " << player.StatusLine();
+    }
+}
+
+// The lab's datagrams and ICMP errors, as (proto, src port, dst port, first bytes).
+std::vector<std::tuple<std::string, int, int, std::string>> Datagrams(const World& world)
+{
+    std::vector<std::tuple<std::string, int, int, std::string>> out;
+    for (const auto& s : world.Segments())
+        if (IsDatagram(s) || IsIcmp(s))
+            out.emplace_back(std::string(SegmentProtoName(s)), s.Src.Port, s.Dst.Port, s.Payload);
+    return out;
+}
+
+} // namespace
+
+// As root: the datagrams and the ICMP port unreachable each provoked are captured, and the
+// send() that returned ECONNREFUSED sent nothing.
+TEST(Packets, TheIcmpThatBecomesEconnrefusedIsCaptured)
+{
+    Lab lab;
+    if (!lab.CapturesDatagrams())
+        GTEST_SKIP() << "UDP is not captured here: " << lab.CaptureError().English();
+    World world;
+    world.SetInferDatagrams(false);
+    int port = 0;
+    RunUdpUnreachableToStepThree(lab, world, port);
+    if (HasFatalFailure())
+        return;
+    int client = 0;
+    for (const auto& s : world.Sockets())
+        if (s.K.Proto == IPPROTO_UDP && s.K.Remote.Port == port)
+            client = s.K.Local.Port;
+    ASSERT_NE(client, 0) << "the client's connected UDP socket is listed";
+    using D = std::tuple<std::string, int, int, std::string>;
+    const std::vector<D> expected = {{"udp", client, port, "hello"}, {"icmp", port, client, "hello"},
+                                     {"udp", client, port, "one"},   {"icmp", port, client, "one"}};
+    EXPECT_TRUE(WaitUntil([&] {
+        for (auto& e : lab.Drain())
+            world.Apply(e);
+        return Datagrams(world).size() >= expected.size();
+    }, std::chrono::seconds(10)));
+    EXPECT_EQ(Datagrams(world), expected) << "\"two\" got ECONNREFUSED: it never left";
+    for (const auto& s : world.Segments()) {
+        EXPECT_FALSE(s.Inferred);
+        if (IsIcmp(s)) {
+            EXPECT_TRUE(IsPortUnreachable(s)) << int(s.IcmpType) << "/" << int(s.IcmpCode);
+        }
+    }
+}
+
+// Unprivileged (no capture): the same steps show the same datagrams, inferred from the
+// calls; the ICMP only where a call proves it (the ECONNREFUSED on the connected socket).
+TEST(Packets, WithoutCaptureTheDatagramsAndTheProvenIcmpAreInferred)
+{
+    LabOptions options;
+    options.CaptureSegments = false;
+    Lab lab(options);
+    World world;
+    world.SetInferSegments(true);
+    world.SetInferDatagrams(!lab.CapturesDatagrams());
+    int port = 0;
+    RunUdpUnreachableToStepThree(lab, world, port);
+    if (HasFatalFailure())
+        return;
+    int client = 0;
+    for (const auto& s : world.Sockets())
+        if (s.K.Proto == IPPROTO_UDP && s.K.Remote.Port == port)
+            client = s.K.Local.Port;
+    ASSERT_NE(client, 0);
+    using D = std::tuple<std::string, int, int, std::string>;
+    EXPECT_EQ(Datagrams(world), (std::vector<D>{{"udp", client, port, "hello"},
+                                                {"udp", client, port, "one"},
+                                                {"icmp", port, client, "one"}}))
+        << "an unconnected socket never hears of its ICMP: nothing proves the first one";
+    for (const auto& s : world.Segments())
+        EXPECT_TRUE(s.Inferred);
+    EXPECT_EQ(world.Segments().size(), 3u) << "connect() on UDP sends nothing: no handshake is inferred";
+}
+
 TEST(Packets, CapturedSegmentsAreTheOnesTsharkSeesOnTheSamePort)
 {
     Lab probe_only;
