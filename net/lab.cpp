@@ -56,6 +56,13 @@ Lab::Lab(LabOptions options) : Options(options)
     }
 }
 
+void Lab::WatchUdp()
+{
+    UdpMade.store(true, std::memory_order_relaxed);
+    if (ProbeThread)
+        ProbeThread->WatchUdp();
+}
+
 bool Lab::CapturesDatagrams() const
 {
     return CaptureThread && CaptureThread->CapturesDatagrams();
