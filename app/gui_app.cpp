@@ -642,6 +642,7 @@ int GuiSession::Run(Lesson lesson)
     Player.SetBacklogOverride(Options.Backlog);
     Player.SetBindAll(Options.BindAll);
     Model.SetInferSegments(!LabInstance.Capturing());
+    Model.SetInferDatagrams(!LabInstance.CapturesDatagrams());
     Player.Load(std::move(lesson), Options.Port);
     if (Options.Playground) {
         Playground.Start(Options.Port);

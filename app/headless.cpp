@@ -140,6 +140,7 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
     Lab lab;
     World world;
     world.SetInferSegments(!lab.Capturing());
+    world.SetInferDatagrams(!lab.CapturesDatagrams());
     LessonPlayer player(lab, world);
     player.SetBacklogOverride(options.Backlog);
     player.SetBindAll(options.BindAll);

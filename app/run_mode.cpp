@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include <dirent.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 namespace sockscope {
@@ -125,9 +126,14 @@ std::string KernelView(const World& world, const std::map<std::uint32_t, SocketH
         else if (s.K.Inode == 0)
             who = s.NoFdYet() ? "no fd yet" : "no process";
         std::string timer = s.K.Timer == TimerKind::None ? "" : " timer " + std::string(TimerKindName(s.K.Timer));
-        out << "    " << Pad(std::string(TcpStateName(s.State())), 12) << Pad(s.K.Local.ToString(), 22)
-            << Pad(s.K.Remote.ToString(), 22) << "recv-q " << Pad(std::to_string(s.K.RecvQ), 6) << "send-q "
-            << Pad(std::to_string(s.K.SendQ), 6) << who << timer << "\n";
+        // As ss -tan and ss -uanm say it: a UDP socket is UNCONN or ESTABLISHED, and
+        // counts the datagrams it dropped for want of room.
+        const bool udp = s.K.Proto == IPPROTO_UDP;
+        std::string drops = udp ? "drops " + Pad(std::to_string(s.K.Drops), 6) : "";
+        out << "    " << (udp ? "udp " : "tcp ") << Pad(std::string(SocketStateName(s.State(), s.K.Proto)), 12)
+            << Pad(s.K.Local.ToString(), 22) << Pad(s.K.Remote.ToString(), 22) << "recv-q "
+            << Pad(std::to_string(s.K.RecvQ), 6) << "send-q " << Pad(std::to_string(s.K.SendQ), 6) << drops << who
+            << timer << "\n";
     }
     if (!world.ProbeError().Empty())
         out << "    probe error: " << world.ProbeError().English() << "\n";
@@ -240,6 +246,7 @@ int RunTraced(const Options& options)
     Lab lab(lab_options);
     World world;
     world.SetInferSegments(true);
+    world.SetInferDatagrams(true);
     StopSignals signals;
     TracerOptions tracer_options;
     tracer_options.Argv = options.Program;
@@ -316,6 +323,7 @@ int RunWatch(const Options& options)
     Lab lab(lab_options);
     World world;
     StopSignals signals;
+    lab.WatchUdp(); // every TCP and UDP socket on the ports
     for (auto port : options.Watch)
         lab.WatchPort(port);
     if (!options.Json) {

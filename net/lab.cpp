@@ -56,6 +56,18 @@ Lab::Lab(LabOptions options) : Options(options)
     }
 }
 
+void Lab::WatchUdp()
+{
+    UdpMade.store(true, std::memory_order_relaxed);
+    if (ProbeThread)
+        ProbeThread->WatchUdp();
+}
+
+bool Lab::CapturesDatagrams() const
+{
+    return CaptureThread && CaptureThread->CapturesDatagrams();
+}
+
 bool Lab::Capturing() const
 {
     return CaptureThread && CaptureThread->Ok();
@@ -238,8 +250,10 @@ void Lab::Report(LabEvent event, Notify notify)
 {
     // Only actors report calls, and they live strictly inside the probe's lifetime; the
     // probe's own snapshots must not read ProbeThread (it may still be being assigned).
-    if (const auto* call = std::get_if<CallEvent>(&event);
-        call && call->Call == CallId::Socket && call->Args.Type == SOCK_DGRAM)
+    // (A traced program's type may carry SOCK_NONBLOCK, SOCK_CLOEXEC: 0xf is the type's bits.)
+    const auto* made = std::get_if<CallEvent>(&event);
+    const bool udp_made = made && made->Call == CallId::Socket && (made->Args.Type & 0xf) == SOCK_DGRAM;
+    if (udp_made)
         UdpMade.store(true, std::memory_order_relaxed); // from now on DumpNow() asks for UDP too
     if (const auto* call = std::get_if<CallEvent>(&event); call && ProbeThread) {
         // A call returned or blocked: the kernel's view has moved, and the probe looks now
@@ -247,7 +261,7 @@ void Lab::Report(LabEvent event, Notify notify)
         // the sockets it knows; a call that may have made a new one asks for a sweep.
         if (RowOf(call->Call).Has(MayMakeSocket))
             ProbeThread->Discover();
-        if (call->Call == CallId::Socket && call->Args.Type == SOCK_DGRAM)
+        if (udp_made)
             ProbeThread->WatchUdp();
         ProbeThread->Prompt();
     }

@@ -62,6 +62,9 @@ public:
 
     // Ports the probe dumps (bind and connect add theirs automatically).
     void WatchPort(std::uint16_t port);
+    // The probe dumps UDP sockets on the watched ports too (a SOCK_DGRAM socket() of an
+    // actor or a traced program asks for it by itself; --watch asks from the start).
+    void WatchUdp();
     std::vector<std::uint16_t> WatchedPorts() const;
     // A synchronous dump of the watched ports (tests). Not for a reader that also takes
     // the probe's snapshots: this one may be older than the probe's last, and the probe,
@@ -77,6 +80,8 @@ public:
     // Segments captured so far, and whether through sockscope-helper (not root).
     std::uint64_t CapturedSegments() const;
     bool CaptureViaHelper() const;
+    // Whether UDP datagrams (and ICMP errors) are captured too (not through the helper).
+    bool CapturesDatagrams() const;
 
     // How the reader hears of a queued event. Now: it is woken (WaitForEvents, the wake
     // callback) unless it has been since it last drained. Soon: the reporter promises to

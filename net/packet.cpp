@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -36,6 +37,42 @@ std::string FlagsName(std::uint8_t flags)
     add(FlagUrg, "URG");
     add(FlagAck, "ACK");
     return out.empty() ? "none" : out;
+}
+
+bool IsDatagram(const Segment& s) { return s.Proto == IPPROTO_UDP; }
+
+bool IsIcmp(const Segment& s) { return s.Proto == IPPROTO_ICMP || s.Proto == IPPROTO_ICMPV6; }
+
+bool IsPortUnreachable(const Segment& s)
+{
+    return (s.Proto == IPPROTO_ICMP && s.IcmpType == 3 && s.IcmpCode == 3) ||
+           (s.Proto == IPPROTO_ICMPV6 && s.IcmpType == 1 && s.IcmpCode == 4);
+}
+
+std::string_view SegmentProtoName(const Segment& s)
+{
+    switch (s.Proto) {
+    case IPPROTO_UDP: return "udp";
+    case IPPROTO_ICMP: return "icmp";
+    case IPPROTO_ICMPV6: return "icmpv6";
+    default: return "tcp";
+    }
+}
+
+Segment PortUnreachableFor(const Segment& datagram)
+{
+    Segment s;
+    s.T = datagram.T;
+    s.Src = datagram.Dst;
+    s.Dst = datagram.Src;
+    s.Len = datagram.Len;
+    s.Payload = datagram.Payload;
+    bool v6 = datagram.Src.Family == AF_INET6;
+    s.Proto = static_cast<std::uint8_t>(v6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP});
+    s.IcmpType = v6 ? 1 : 3;
+    s.IcmpCode = v6 ? 4 : 3;
+    s.Inferred = datagram.Inferred;
+    return s;
 }
 
 namespace {
@@ -66,37 +103,111 @@ std::optional<Segment> ParseTcp(Segment s, const std::uint8_t* tcp, std::size_t 
     return s;
 }
 
+// The UDP header at `udp` (`avail` bytes captured, `ip_len` bytes after the IP header as
+// it says; an ICMP quote may cut the datagram short: then `quoted` and only the header's
+// length is believed).
+std::optional<Segment> ParseUdp(Segment s, const std::uint8_t* udp, std::size_t avail, std::size_t ip_len,
+                                bool quoted = false)
+{
+    if (avail < 8 || (!quoted && ip_len < 8))
+        return std::nullopt;
+    std::size_t udp_len = Be16(udp + 4);
+    if (udp_len < 8 || (!quoted && udp_len > ip_len))
+        return std::nullopt;
+    s.Proto = IPPROTO_UDP;
+    s.Src.Port = Be16(udp);
+    s.Dst.Port = Be16(udp + 2);
+    s.Len = static_cast<std::uint32_t>(udp_len - 8);
+    std::size_t have = std::min({avail - 8, static_cast<std::size_t>(s.Len), SegmentPayloadKept});
+    if (!quoted)
+        have = std::min(have, ip_len - 8);
+    s.Payload.assign(reinterpret_cast<const char*>(udp + 8), have);
+    return s;
+}
+
+// The IP header at `ip` (IPv4 or IPv6): its addresses into `s`, and where its payload
+// starts, how much of it was captured and how long it says it is. False for a fragment
+// after the first, an extension header, a truncated or malformed header.
+struct IpPayload {
+    std::uint8_t Proto = 0;
+    std::size_t Offset = 0, Length = 0;
+};
+std::optional<IpPayload> ParseIp(Segment& s, const std::uint8_t* ip, std::size_t len)
+{
+    if (len < 1)
+        return std::nullopt;
+    int version = ip[0] >> 4;
+    if (version == 4) {
+        if (len < 20)
+            return std::nullopt;
+        std::size_t ihl = static_cast<std::size_t>(ip[0] & 0x0f) * 4;
+        std::size_t total = Be16(ip + 2);
+        if (ihl < 20 || total < ihl || len < ihl)
+            return std::nullopt;
+        if (Be16(ip + 6) & 0x1fff) // not the first fragment: no TCP or UDP header here
+            return std::nullopt;
+        s.Src.Family = s.Dst.Family = AF_INET;
+        std::memcpy(s.Src.Addr.data(), ip + 12, 4);
+        std::memcpy(s.Dst.Addr.data(), ip + 16, 4);
+        return IpPayload{ip[9], ihl, total - ihl};
+    }
+    if (version == 6) {
+        if (len < 40) // extension headers: not on the lab's loopback
+            return std::nullopt;
+        s.Src.Family = s.Dst.Family = AF_INET6;
+        std::memcpy(s.Src.Addr.data(), ip + 8, 16);
+        std::memcpy(s.Dst.Addr.data(), ip + 24, 16);
+        return IpPayload{ip[6], 40, Be16(ip + 4)};
+    }
+    return std::nullopt;
+}
+
+// An ICMP destination unreachable at `icmp` (`avail` bytes captured): the UDP datagram
+// it quotes (its IP header, then at least the 8 bytes of its UDP header), as a Segment
+// going back from where the datagram was headed to its sender.
+std::optional<Segment> ParseIcmp(std::uint8_t proto, const std::uint8_t* icmp, std::size_t avail)
+{
+    if (avail < 8)
+        return std::nullopt;
+    std::uint8_t unreachable = proto == IPPROTO_ICMP ? 3 : 1;
+    if (icmp[0] != unreachable)
+        return std::nullopt;
+    Segment quoted;
+    auto inner = ParseIp(quoted, icmp + 8, avail - 8);
+    if (!inner || inner->Proto != IPPROTO_UDP || inner->Offset > avail - 8 ||
+        (proto == IPPROTO_ICMP) != (quoted.Src.Family == AF_INET))
+        return std::nullopt;
+    auto datagram = ParseUdp(quoted, icmp + 8 + inner->Offset, avail - 8 - inner->Offset, inner->Length, true);
+    if (!datagram)
+        return std::nullopt;
+    Segment s = PortUnreachableFor(*datagram);
+    s.Proto = proto;
+    s.IcmpType = icmp[0];
+    s.IcmpCode = icmp[1];
+    return s;
+}
+
 } // namespace
 
 std::optional<Segment> ParsePacket(const std::uint8_t* data, std::size_t len)
 {
-    if (!data || len < 1)
+    if (!data)
         return std::nullopt;
     Segment s;
-    int version = data[0] >> 4;
-    if (version == 4) {
-        if (len < 20)
-            return std::nullopt;
-        std::size_t ihl = static_cast<std::size_t>(data[0] & 0x0f) * 4;
-        std::size_t total = Be16(data + 2);
-        if (ihl < 20 || total < ihl || len < ihl || data[9] != IPPROTO_TCP)
-            return std::nullopt;
-        if (Be16(data + 6) & 0x1fff) // not the first fragment: no TCP header here
-            return std::nullopt;
-        s.Src.Family = s.Dst.Family = AF_INET;
-        std::memcpy(s.Src.Addr.data(), data + 12, 4);
-        std::memcpy(s.Dst.Addr.data(), data + 16, 4);
-        return ParseTcp(s, data + ihl, len - ihl, total - ihl);
+    auto ip = ParseIp(s, data, len);
+    if (!ip)
+        return std::nullopt;
+    const std::uint8_t* payload = data + ip->Offset;
+    std::size_t avail = len - ip->Offset;
+    switch (ip->Proto) {
+    case IPPROTO_TCP: return ParseTcp(s, payload, avail, ip->Length);
+    case IPPROTO_UDP: return ParseUdp(s, payload, avail, ip->Length);
+    case IPPROTO_ICMP:
+        return s.Src.Family == AF_INET ? ParseIcmp(ip->Proto, payload, avail) : std::nullopt;
+    case IPPROTO_ICMPV6:
+        return s.Src.Family == AF_INET6 ? ParseIcmp(ip->Proto, payload, avail) : std::nullopt;
+    default: return std::nullopt;
     }
-    if (version == 6) {
-        if (len < 40 || data[6] != IPPROTO_TCP) // extension headers: not on the lab's loopback
-            return std::nullopt;
-        s.Src.Family = s.Dst.Family = AF_INET6;
-        std::memcpy(s.Src.Addr.data(), data + 8, 16);
-        std::memcpy(s.Dst.Addr.data(), data + 24, 16);
-        return ParseTcp(s, data + 40, len - 40, Be16(data + 4));
-    }
-    return std::nullopt;
 }
 
 Capture::Capture(Sink sink, bool via_helper) : SinkFn(std::move(sink))
@@ -111,22 +222,26 @@ Capture::Capture(Sink sink, bool via_helper) : SinkFn(std::move(sink))
         }
         return;
     }
-    // Only TCP over IPv4 or IPv6, and only the headers (no payload is needed).
+    // Only TCP, UDP and ICMP over IPv4 or IPv6, and only the first 256 bytes: the headers,
+    // a datagram's first bytes, an ICMP error's quoted IP and UDP headers.
     sock_filter code[] = {
-        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),            // version << 4
-        BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 4),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 4, 0, 3),
-        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),            // IPv4 protocol
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 4, 5),
-        BPF_STMT(BPF_RET | BPF_K, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 3),     // (reached from the first test) IPv6?
-        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),            // IPv6 next header
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, 256),
-        BPF_STMT(BPF_RET | BPF_K, 0),
+        /*  0 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0), // version << 4
+        /*  1 */ BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 4),
+        /*  2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 4, 0, 4), // IPv4: [3], else [7]
+        /*  3 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),        // IPv4 protocol
+        /*  4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 7, 0),
+        /*  5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 6, 0),
+        /*  6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMP, 5, 6),
+        /*  7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 5), // IPv6: [8], else [13]
+        /*  8 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),        // IPv6 next header
+        /*  9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 2, 0),
+        /* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 1, 0),
+        /* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMPV6, 0, 1),
+        /* 12 */ BPF_STMT(BPF_RET | BPF_K, 256), // keep
+        /* 13 */ BPF_STMT(BPF_RET | BPF_K, 0),   // drop
     };
-    // Jump offsets above: from [2] "== 4": fall to [3] else skip 3 to [6]; [4] "TCP":
-    // jump 4 to [9] (accept) else 5 to [10] (drop).
+    // A jump's offsets count from the next instruction: [4] jumps 7 to [12]; [6] jumps 5
+    // to [12] or 6 to [13].
     sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
     setsockopt(Fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
     sockaddr_ll sll{};
@@ -325,7 +440,8 @@ double LabTime(const timespec& at, const timespec& real_now, double now)
 void Capture::Keep(const std::uint8_t* data, std::size_t len, unsigned char pkttype, double t,
                    std::vector<Segment>& burst)
 {
-    // On loopback each packet is seen leaving and arriving: keep one copy.
+    // On loopback each packet is seen leaving and arriving: keep one copy. (An ICMP error
+    // goes back the same way, so it too is kept once.)
     if (pkttype == PACKET_OUTGOING)
         return;
     auto segment = ParsePacket(data, len);

@@ -1,7 +1,8 @@
-// The lab's TCP segments as they cross the loopback interface: captured with an
-// AF_PACKET socket (needs CAP_NET_RAW: root, or --private-network), parsed from the IP
-// header on, and reported with their real sequence and acknowledgement numbers, flags
-// and payload length.
+// The lab's packets as they cross the loopback interface: captured with an AF_PACKET
+// socket (needs CAP_NET_RAW: root, or --private-network), parsed from the IP header on.
+// TCP segments come with their real sequence and acknowledgement numbers, flags and
+// payload length; UDP datagrams with their ports, length and first bytes; an ICMP port
+// unreachable with the UDP header it quotes (what turns into ECONNREFUSED).
 #pragma once
 
 #include "kernel_types.hpp"
@@ -16,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -30,25 +32,47 @@ enum TcpFlag : std::uint8_t {
     FlagUrg = 0x20,
 };
 
+// The first bytes of a datagram's payload a Segment keeps (what the packet panel shows).
+inline constexpr std::size_t SegmentPayloadKept = 16;
+
+// One packet of the lab: a TCP segment (Proto IPPROTO_TCP), a UDP datagram (IPPROTO_UDP)
+// or an ICMP destination unreachable about a UDP datagram (IPPROTO_ICMP, IPPROTO_ICMPV6).
 struct Segment {
     double T = 0;               // lab clock
+    // TCP, UDP: the packet's ends. ICMP: the ends of the datagram it quotes, reversed: from
+    // the port the datagram did not reach, back to the datagram's sender.
     Endpoint Src, Dst;
-    std::uint32_t Seq = 0, Ack = 0;
-    std::uint8_t Flags = 0;     // TcpFlag bits
-    std::uint32_t Len = 0;      // payload bytes
-    std::uint16_t Window = 0;   // as sent (before scaling)
+    std::uint32_t Seq = 0, Ack = 0; // TCP only
+    std::uint8_t Flags = 0;     // TcpFlag bits (TCP only)
+    std::uint32_t Len = 0;      // payload bytes (ICMP: of the datagram it quotes)
+    std::uint16_t Window = 0;   // as sent (before scaling; TCP only)
     bool Inferred = false;      // not captured: deduced from what the kernel reported
+    std::uint8_t Proto = 6;     // IPPROTO_TCP (6), IPPROTO_UDP (17), IPPROTO_ICMP (1), IPPROTO_ICMPV6 (58)
+    std::uint8_t IcmpType = 0, IcmpCode = 0; // ICMP: 3/3 (IPv4), 1/4 (IPv6) is port unreachable
+    std::string Payload;        // UDP, ICMP (the quoted datagram's): its first bytes, at most
+                                // SegmentPayloadKept of them (fewer when the capture had fewer)
 };
 
 // "SYN", "SYN-ACK", "ACK", "PSH-ACK", "FIN-ACK", "RST", ... as a textbook writes them.
 std::string FlagsName(std::uint8_t flags);
 
-// An IPv4 or IPv6 packet (from its IP header on) carrying TCP, or nullopt (another
-// protocol, a fragment, a truncated or malformed packet). Never reads past `len`.
+bool IsDatagram(const Segment& s);        // a UDP datagram
+bool IsIcmp(const Segment& s);            // an ICMP (or ICMPv6) error about a datagram
+bool IsPortUnreachable(const Segment& s); // ICMP type 3 code 3, or ICMPv6 type 1 code 4
+// "tcp", "udp", "icmp", "icmpv6": the trace's "proto".
+std::string_view SegmentProtoName(const Segment& s);
+// An ICMP port unreachable about `datagram` (the reply the kernel sends when no socket
+// has the datagram's destination port): the ends reversed, its length and first bytes.
+Segment PortUnreachableFor(const Segment& datagram);
+
+// An IPv4 or IPv6 packet (from its IP header on) carrying TCP, UDP, or an ICMP (ICMPv6)
+// destination unreachable that quotes a UDP header; nullopt for anything else (another
+// protocol or ICMP type, a fragment, a truncated or malformed packet). Never reads past
+// `len`.
 std::optional<Segment> ParsePacket(const std::uint8_t* data, std::size_t len);
 
-// A capture thread on the loopback interface. Reports the segments whose source or
-// destination port is one of Ports(), in order, a burst at a time: while segments keep
+// A capture thread on the loopback interface. Reports the segments and datagrams whose
+// source or destination port is one of Ports() (an ICMP error: the ports it quotes), in order, a burst at a time: while segments keep
 // coming it is woken once per CaptureBurst rather than for each one (each keeps the
 // time the kernel received it).
 inline constexpr double CaptureBurst = 0.002; // seconds
@@ -67,6 +91,8 @@ public:
 
     bool Ok() const { return Fd >= 0; }
     bool ViaHelper() const { return Helper != nullptr; }
+    // Whether UDP datagrams (and ICMP) are captured too: the helper forwards TCP only.
+    bool CapturesDatagrams() const { return Ok() && !ViaHelper(); }
     const Phrase& Error() const { return ErrorText; }
     int Errno() const { return ErrorNumber; } // when not Ok(): why (0 if not a system call)
     void SetPorts(std::set<std::uint16_t> ports);

@@ -85,11 +85,21 @@ bool Matches(const json& entry, const json& match)
 
 } // namespace
 
+// A datagram keeps the TCP fields (flags "none", numbers 0: it has none) and adds
+// "proto", its first bytes ("payload"), and for an ICMP error its "icmp_type" and
+// "icmp_code" (src and dst: the refused datagram's ends, reversed).
 json SegmentToJson(const Segment& s)
 {
-    return {{"t", s.T},     {"src", s.Src.ToString()}, {"dst", s.Dst.ToString()}, {"flags", FlagsName(s.Flags)},
-            {"seq", s.Seq}, {"ack", s.Ack},            {"len", s.Len},            {"window", s.Window},
-            {"inferred", s.Inferred}};
+    json j = {{"t", s.T},     {"src", s.Src.ToString()}, {"dst", s.Dst.ToString()}, {"flags", FlagsName(s.Flags)},
+              {"seq", s.Seq}, {"ack", s.Ack},            {"len", s.Len},            {"window", s.Window},
+              {"inferred", s.Inferred}, {"proto", SegmentProtoName(s)}};
+    if (IsDatagram(s) || IsIcmp(s))
+        j["payload"] = EscapeBytes(s.Payload);
+    if (IsIcmp(s)) {
+        j["icmp_type"] = s.IcmpType;
+        j["icmp_code"] = s.IcmpCode;
+    }
+    return j;
 }
 
 json CallToJson(const CallEvent& call)

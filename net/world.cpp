@@ -112,6 +112,8 @@ void World::Apply(const CallEvent& call)
             NoteAddressesAndRole(cookie, call);
         if (NoteWrite(cookie, call))
             sockets_change = true;
+        if (InferDatagrams && cookie != 0)
+            InferDatagram(cookie, call);
         if (call.Closed)
             ReleaseDescriptor(holder, cookie, call);
         KeepFinished(call);
@@ -227,7 +229,8 @@ void World::TakeNewDescriptor(std::size_t actor, const CallEvent& call)
         record.FirstSeen = call.TEnd;
     if (call.Call == CallId::Accept)
         record.Role = SocketRole::Server;
-    if (call.Call == CallId::Socket && call.Args.Type == SOCK_DGRAM)
+    // A traced program's type may carry SOCK_NONBLOCK and SOCK_CLOEXEC (0xf: the type's bits).
+    if (call.Call == CallId::Socket && (call.Args.Type & 0xf) == SOCK_DGRAM)
         record.Udp = true;
 }
 

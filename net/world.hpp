@@ -164,6 +164,10 @@ public:
     std::uint64_t SegmentsApplied() const { return SegmentCount; }
     // No capture: deduce the segments state changes and writes prove, marked inferred.
     void SetInferSegments(bool infer) { InferSegments = infer; }
+    // No capture of UDP (none at all, or only TCP through sockscope-helper): deduce the
+    // datagrams UDP sockets' sends and receives prove, and the ICMP port unreachable an
+    // ECONNREFUSED proves, marked inferred.
+    void SetInferDatagrams(bool infer) { InferDatagrams = infer; }
 
 private:
     // Apply(CallEvent), in world.cpp
@@ -203,6 +207,9 @@ private:
     // Segments without a capture, in world_infer.cpp
     void InferFromState(const KernelSocket& row, TcpState before, double t);
     void InferWrite(const SocketRecord& record, const CallEvent& call);
+    void InferDatagram(std::uint64_t cookie, const CallEvent& call);
+    bool IsUdp(std::uint64_t cookie) const;
+    std::optional<Endpoint> LocalEnd(std::uint64_t cookie) const;
 
     SocketRecord& Record(std::uint64_t cookie) { return Known.Records[cookie]; }
 
@@ -217,6 +224,9 @@ private:
         std::map<std::uint32_t, std::uint64_t> LabInodes; // inode -> cookie, for lab descriptors
         std::deque<FinishedCall> Finished;
         std::deque<Segment> SegmentList;
+        // Datagrams inferred from a send that no inferred receive has matched yet (a
+        // receive of one of them proves nothing new), oldest first; at most MaxInFlight.
+        std::deque<Segment> DatagramsInFlight;
         double LastSnapshotT = 0;
         std::uint64_t Snapshots = 0;
         Phrase LastProbeError;
@@ -226,6 +236,8 @@ private:
     Session Known;
     // Kept across Clear(): settings, and numbers readers compare with what they saw.
     bool InferSegments = false;
+    bool InferDatagrams = false;
+    static constexpr std::size_t MaxInFlight = 256;
     std::uint64_t VersionCounter = 0;
     std::uint64_t CallsFinished = 0;  // the Seq of the newest FinishedCall
     std::uint64_t SegmentCount = 0;   // segments ever applied

@@ -47,6 +47,41 @@ std::vector<std::uint8_t> Ipv4Tcp(std::uint8_t flags, std::uint32_t seq, std::ui
     return p;
 }
 
+// A UDP datagram from 127.0.0.1:41000 to 127.0.0.1:5000 carrying `payload`.
+std::vector<std::uint8_t> Ipv4Udp(const std::string& payload)
+{
+    std::vector<std::uint8_t> p(20 + 8 + payload.size(), 0);
+    p[0] = 0x45;
+    p[2] = static_cast<std::uint8_t>(p.size() >> 8);
+    p[3] = static_cast<std::uint8_t>(p.size());
+    p[9] = IPPROTO_UDP;
+    p[12] = 127, p[15] = 1, p[16] = 127, p[19] = 1;
+    std::uint8_t* u = p.data() + 20;
+    u[0] = 0xa0, u[1] = 0x28; // 41000
+    u[2] = 0x13, u[3] = 0x88; // 5000
+    u[4] = static_cast<std::uint8_t>((8 + payload.size()) >> 8);
+    u[5] = static_cast<std::uint8_t>(8 + payload.size());
+    std::copy(payload.begin(), payload.end(), u + 8);
+    return p;
+}
+
+// The ICMP error the kernel sends back for `datagram` (type 3 code 3: port unreachable),
+// quoting its IP header and its first bytes, as Linux does.
+std::vector<std::uint8_t> Ipv4Icmp(const std::vector<std::uint8_t>& datagram, std::uint8_t type = 3,
+                                   std::uint8_t code = 3)
+{
+    std::vector<std::uint8_t> p(20 + 8, 0);
+    p.insert(p.end(), datagram.begin(), datagram.end());
+    p[0] = 0x45;
+    p[2] = static_cast<std::uint8_t>(p.size() >> 8);
+    p[3] = static_cast<std::uint8_t>(p.size());
+    p[9] = IPPROTO_ICMP;
+    p[12] = 127, p[15] = 1, p[16] = 127, p[19] = 1;
+    p[20] = type;
+    p[21] = code;
+    return p;
+}
+
 } // namespace
 
 TEST(Packets, AnIpv4SegmentIsReadFieldByField)
@@ -71,15 +106,190 @@ TEST(Packets, TruncatedOrForeignPacketsAreRefusedNeverOverread)
         std::vector<std::uint8_t> cut(p.begin(), p.begin() + static_cast<std::ptrdiff_t>(n)); // exact-size copies
         EXPECT_FALSE(ParsePacket(cut.data(), cut.size())) << n << " bytes";
     }
-    auto udp = p;
-    udp[9] = 17;
-    EXPECT_FALSE(ParsePacket(udp.data(), udp.size()));
+    auto gre = p;
+    gre[9] = 47;
+    EXPECT_FALSE(ParsePacket(gre.data(), gre.size()));
     auto bad_offset = p;
     bad_offset[20 + 12] = 15 << 4; // a 60-byte TCP header in a 20-byte segment
     EXPECT_FALSE(ParsePacket(bad_offset.data(), bad_offset.size()));
     auto fragment = p;
     fragment[7] = 1; // a later fragment: no TCP header in it
     EXPECT_FALSE(ParsePacket(fragment.data(), fragment.size()));
+}
+
+TEST(Packets, ADatagramIsReadWithItsPortsLengthAndFirstBytes)
+{
+    auto p = Ipv4Udp("hello");
+    auto d = ParsePacket(p.data(), p.size());
+    ASSERT_TRUE(d);
+    EXPECT_TRUE(IsDatagram(*d));
+    EXPECT_EQ(SegmentProtoName(*d), "udp");
+    EXPECT_EQ(d->Src.ToString(), "127.0.0.1:41000");
+    EXPECT_EQ(d->Dst.ToString(), "127.0.0.1:5000");
+    EXPECT_EQ(d->Len, 5u);
+    EXPECT_EQ(d->Payload, "hello");
+    EXPECT_EQ(d->Flags, 0);
+
+    auto long_one = Ipv4Udp(std::string(1000, 'a'));
+    d = ParsePacket(long_one.data(), long_one.size());
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->Len, 1000u);
+    EXPECT_EQ(d->Payload, std::string(SegmentPayloadKept, 'a')) << "only the first bytes are kept";
+    d = ParsePacket(long_one.data(), 20 + 8 + 3); // the capture kept 3 bytes of payload
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->Len, 1000u);
+    EXPECT_EQ(d->Payload, "aaa");
+
+    for (std::size_t n = 0; n < 28; ++n)
+        EXPECT_FALSE(ParsePacket(p.data(), n)) << n << " bytes";
+    auto lying = p;
+    lying[20 + 5] = 200; // a UDP length longer than the IP packet
+    EXPECT_FALSE(ParsePacket(lying.data(), lying.size()));
+}
+
+TEST(Packets, AnIcmpPortUnreachableCarriesTheDatagramItRefused)
+{
+    auto icmp = Ipv4Icmp(Ipv4Udp("one"));
+    auto e = ParsePacket(icmp.data(), icmp.size());
+    ASSERT_TRUE(e);
+    EXPECT_TRUE(IsIcmp(*e));
+    EXPECT_TRUE(IsPortUnreachable(*e));
+    EXPECT_EQ(SegmentProtoName(*e), "icmp");
+    EXPECT_EQ(e->Src.ToString(), "127.0.0.1:5000") << "from the port nobody has";
+    EXPECT_EQ(e->Dst.ToString(), "127.0.0.1:41000") << "back to the datagram's sender";
+    EXPECT_EQ(e->Len, 3u);
+    EXPECT_EQ(e->Payload, "one");
+
+    auto other_code = Ipv4Icmp(Ipv4Udp("one"), 3, 1); // host unreachable
+    e = ParsePacket(other_code.data(), other_code.size());
+    ASSERT_TRUE(e);
+    EXPECT_FALSE(IsPortUnreachable(*e));
+    auto echo = Ipv4Icmp(Ipv4Udp("one"), 8, 0); // a ping is not about a datagram
+    EXPECT_FALSE(ParsePacket(echo.data(), echo.size()));
+    for (std::size_t n = 0; n < 20 + 8 + 20 + 8; ++n)
+        EXPECT_FALSE(ParsePacket(icmp.data(), n)) << n << " bytes: the quoted UDP header is cut";
+}
+
+TEST(Packets, AnIcmpv6PortUnreachableIsReadToo)
+{
+    std::vector<std::uint8_t> inner(40 + 8 + 2, 0);
+    inner[0] = 0x60;
+    inner[5] = 10; // payload length: UDP header + 2
+    inner[6] = IPPROTO_UDP;
+    inner[23] = 1, inner[39] = 1; // ::1 to ::1
+    inner[40] = 0xa0, inner[41] = 0x28, inner[42] = 0x13, inner[43] = 0x88, inner[45] = 10;
+    inner[48] = 'h', inner[49] = 'i';
+    std::vector<std::uint8_t> p(40 + 8, 0);
+    p.insert(p.end(), inner.begin(), inner.end());
+    p[0] = 0x60;
+    p[4] = static_cast<std::uint8_t>((p.size() - 40) >> 8);
+    p[5] = static_cast<std::uint8_t>(p.size() - 40);
+    p[6] = IPPROTO_ICMPV6;
+    p[23] = 1, p[39] = 1;
+    p[40] = 1; // destination unreachable
+    p[41] = 4; // port unreachable
+    auto e = ParsePacket(p.data(), p.size());
+    ASSERT_TRUE(e);
+    EXPECT_TRUE(IsPortUnreachable(*e));
+    EXPECT_EQ(SegmentProtoName(*e), "icmpv6");
+    EXPECT_EQ(e->Src.ToString(), "[::1]:5000");
+    EXPECT_EQ(e->Dst.ToString(), "[::1]:41000");
+    EXPECT_EQ(e->Payload, "hi");
+}
+
+namespace {
+
+// The udp-unreachable lesson's first three steps (a sendto to nobody, connect, send and
+// the ECONNREFUSED send), with the World as the lab reported it.
+void RunUdpUnreachableToStepThree(Lab& lab, World& world, int& port)
+{
+    LessonPlayer player(lab, world);
+    std::string error;
+    auto lesson = FindLesson("udp-unreachable", error);
+    ASSERT_TRUE(lesson) << error;
+    port = PickFreePort();
+    player.Load(*lesson, port);
+    for (int i = 0; i < 3; ++i) {
+        player.StepForward();
+        ASSERT_TRUE(DriveUntilIdle(lab, world, player, 30.0));
+        ASSERT_EQ(player.CurrentStatus(), StepStatus::Passed) << "step " << i + 1 << ": " << player.StatusLine();
+    }
+}
+
+// The lab's datagrams and ICMP errors, as (proto, src port, dst port, first bytes).
+std::vector<std::tuple<std::string, int, int, std::string>> Datagrams(const World& world)
+{
+    std::vector<std::tuple<std::string, int, int, std::string>> out;
+    for (const auto& s : world.Segments())
+        if (IsDatagram(s) || IsIcmp(s))
+            out.emplace_back(std::string(SegmentProtoName(s)), s.Src.Port, s.Dst.Port, s.Payload);
+    return out;
+}
+
+} // namespace
+
+// As root: the datagrams and the ICMP port unreachable each provoked are captured, and the
+// send() that returned ECONNREFUSED sent nothing.
+TEST(Packets, TheIcmpThatBecomesEconnrefusedIsCaptured)
+{
+    Lab lab;
+    if (!lab.CapturesDatagrams())
+        GTEST_SKIP() << "UDP is not captured here: " << lab.CaptureError().English();
+    World world;
+    world.SetInferDatagrams(false);
+    int port = 0;
+    RunUdpUnreachableToStepThree(lab, world, port);
+    if (HasFatalFailure())
+        return;
+    int client = 0;
+    for (const auto& s : world.Sockets())
+        if (s.K.Proto == IPPROTO_UDP && s.K.Remote.Port == port)
+            client = s.K.Local.Port;
+    ASSERT_NE(client, 0) << "the client's connected UDP socket is listed";
+    using D = std::tuple<std::string, int, int, std::string>;
+    const std::vector<D> expected = {{"udp", client, port, "hello"}, {"icmp", port, client, "hello"},
+                                     {"udp", client, port, "one"},   {"icmp", port, client, "one"}};
+    EXPECT_TRUE(WaitUntil([&] {
+        for (auto& e : lab.Drain())
+            world.Apply(e);
+        return Datagrams(world).size() >= expected.size();
+    }, std::chrono::seconds(10)));
+    EXPECT_EQ(Datagrams(world), expected) << "\"two\" got ECONNREFUSED: it never left";
+    for (const auto& s : world.Segments()) {
+        EXPECT_FALSE(s.Inferred);
+        if (IsIcmp(s)) {
+            EXPECT_TRUE(IsPortUnreachable(s)) << int(s.IcmpType) << "/" << int(s.IcmpCode);
+        }
+    }
+}
+
+// Unprivileged (no capture): the same steps show the same datagrams, inferred from the
+// calls; the ICMP only where a call proves it (the ECONNREFUSED on the connected socket).
+TEST(Packets, WithoutCaptureTheDatagramsAndTheProvenIcmpAreInferred)
+{
+    LabOptions options;
+    options.CaptureSegments = false;
+    Lab lab(options);
+    World world;
+    world.SetInferSegments(true);
+    world.SetInferDatagrams(!lab.CapturesDatagrams());
+    int port = 0;
+    RunUdpUnreachableToStepThree(lab, world, port);
+    if (HasFatalFailure())
+        return;
+    int client = 0;
+    for (const auto& s : world.Sockets())
+        if (s.K.Proto == IPPROTO_UDP && s.K.Remote.Port == port)
+            client = s.K.Local.Port;
+    ASSERT_NE(client, 0);
+    using D = std::tuple<std::string, int, int, std::string>;
+    EXPECT_EQ(Datagrams(world), (std::vector<D>{{"udp", client, port, "hello"},
+                                                {"udp", client, port, "one"},
+                                                {"icmp", port, client, "one"}}))
+        << "an unconnected socket never hears of its ICMP: nothing proves the first one";
+    for (const auto& s : world.Segments())
+        EXPECT_TRUE(s.Inferred);
+    EXPECT_EQ(world.Segments().size(), 3u) << "connect() on UDP sends nothing: no handshake is inferred";
 }
 
 TEST(Packets, CapturedSegmentsAreTheOnesTsharkSeesOnTheSamePort)

@@ -12,6 +12,8 @@ if(SOCKSCOPE_BUILD_GUI)
   target_sources(gui_test PRIVATE gui_privilege_test.cpp)
   # The playground's command line, typed into, on a real lab.
   target_sources(gui_test PRIVATE gui_playground_test.cpp)
+  # The packet panel: segments, datagrams and ICMP errors, captured or inferred.
+  target_sources(gui_test PRIVATE gui_packets_test.cpp)
   # The smoke tests run the real binary.
   add_dependencies(gui_test sockscope)
   # Every step of every lesson in both languages, drawn by the real binary.

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <netinet/in.h>
 #include <unistd.h>
 
 using namespace sockscope;
@@ -91,4 +92,39 @@ TEST_F(TraceFile, AfterTheWorldIsClearedOnlyTheNewCallsAndSegmentsAreWritten)
     EXPECT_EQ(lines[1]["calls"][0]["call"], "socket");
     ASSERT_EQ(lines[1]["segments"].size(), 1u);
     EXPECT_EQ(lines[1]["segments"][0]["t"], 3);
+}
+
+// The trace contract only grows: a datagram keeps every field a segment has (no flags,
+// no numbers) and adds "proto" and its first bytes; an ICMP error adds its type and code.
+TEST_F(TraceFile, DatagramsAndTheirIcmpErrorsAddFieldsAndRenameNone)
+{
+    World w;
+    w.Apply(Syn(1));
+    Segment datagram;
+    datagram.T = 2;
+    datagram.Proto = IPPROTO_UDP;
+    datagram.Src = fixtures::Ep("127.0.0.1:41000");
+    datagram.Dst = fixtures::Ep("127.0.0.1:5000");
+    datagram.Len = 5;
+    datagram.Payload = "hello";
+    w.Apply(datagram);
+    w.Apply(PortUnreachableFor(datagram));
+    ASSERT_TRUE(Writer.Update(w, nullptr, 3));
+
+    auto lines = Lines();
+    ASSERT_EQ(lines.size(), 1u);
+    const auto& segments = lines[0]["segments"];
+    ASSERT_EQ(segments.size(), 3u);
+    for (const char* field : {"t", "src", "dst", "flags", "seq", "ack", "len", "window", "inferred", "proto"})
+        for (const auto& s : segments)
+            EXPECT_TRUE(s.contains(field)) << field << " in " << s.dump();
+    EXPECT_EQ(segments[0]["proto"], "tcp");
+    EXPECT_EQ(segments[0]["flags"], "SYN");
+    EXPECT_EQ(segments[1]["proto"], "udp");
+    EXPECT_EQ(segments[1]["len"], 5);
+    EXPECT_EQ(segments[1]["payload"], "hello");
+    EXPECT_EQ(segments[2]["proto"], "icmp");
+    EXPECT_EQ(segments[2]["icmp_type"], 3);
+    EXPECT_EQ(segments[2]["icmp_code"], 3);
+    EXPECT_EQ(segments[2]["src"], "127.0.0.1:5000") << "from the port nobody has, back to the sender";
 }

@@ -1,5 +1,6 @@
 // `sockscope --run` and `--watch` on real programs (examples/), real sockets, the real
 // kernel: what the tracer reports agrees with what the programs print and with ss.
+#include "child_process.hpp"
 #include "test_util.hpp"
 #include "tracer.hpp"
 
@@ -35,137 +36,15 @@
 using namespace sockscope;
 using nlohmann::json;
 using namespace std::chrono_literals;
+using test::Child;
+using test::ConnectTo;
+using test::Listener;
+using test::Sockscope;
+using test::WaitForLine;
 
 namespace {
 
 const std::string Examples = SOCKSCOPE_EXAMPLES_DIR;
-
-// sockscope (or any program) as a child with pipes for stdin and stdout (stderr merged),
-// killed and reaped by the destructor if it is still running.
-class Child {
-public:
-    // `before_exec` runs in the child (async-signal-safe calls only).
-    explicit Child(std::vector<std::string> argv, void (*before_exec)() = nullptr)
-    {
-        int in[2], out[2];
-        if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
-            return;
-        std::vector<char*> args;
-        for (auto& a : argv)
-            args.push_back(a.data());
-        args.push_back(nullptr);
-        Pid = fork();
-        if (Pid == 0) {
-            dup2(in[0], 0);
-            dup2(out[1], 1);
-            dup2(out[1], 2);
-            if (before_exec)
-                before_exec();
-            execv(args[0], args.data());
-            _exit(127);
-        }
-        close(in[0]);
-        close(out[1]);
-        In = in[1];
-        Out = out[0];
-        fcntl(Out, F_SETFL, O_NONBLOCK);
-    }
-    ~Child()
-    {
-        if (Pid > 0 && Status < 0) {
-            kill(Pid, SIGKILL);
-            waitpid(Pid, nullptr, 0);
-        }
-        if (In >= 0)
-            close(In);
-        if (Out >= 0)
-            close(Out);
-    }
-    // Reads what is there (waiting up to `ms` for something).
-    void Pump(int ms = 10)
-    {
-        pollfd p{Out, POLLIN, 0};
-        if (poll(&p, 1, ms) <= 0)
-            return;
-        char buf[65536];
-        for (ssize_t n; (n = read(Out, buf, sizeof buf)) > 0;)
-            Text.append(buf, static_cast<std::size_t>(n));
-    }
-    // Waits until the output matches `pattern` (a regex); its first group, or "".
-    std::optional<std::string> WaitFor(const std::string& pattern, std::chrono::milliseconds timeout = 10s)
-    {
-        std::regex re(pattern);
-        std::smatch m;
-        auto end = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < end) {
-            Pump();
-            if (std::regex_search(Text, m, re))
-                return m.size() > 1 ? m[1].str() : std::string();
-            if (Exited())
-                break;
-        }
-        Pump(0);
-        if (std::regex_search(Text, m, re))
-            return m.size() > 1 ? m[1].str() : std::string();
-        return std::nullopt;
-    }
-    bool Exited()
-    {
-        if (Status >= 0)
-            return true;
-        int st;
-        if (waitpid(Pid, &st, WNOHANG) != Pid)
-            return false;
-        Status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        return true;
-    }
-    // The exit status once it has exited (reading its output meanwhile), or -1 after the timeout.
-    int Wait(std::chrono::milliseconds timeout = 30s)
-    {
-        auto end = std::chrono::steady_clock::now() + timeout;
-        while (!Exited() && std::chrono::steady_clock::now() < end)
-            Pump();
-        Pump(0);
-        return Status;
-    }
-    void Send(const std::string& s) { ASSERT_EQ(write(In, s.data(), s.size()), static_cast<ssize_t>(s.size())); }
-    // The JSON lines of the output (the program's own lines are mixed in: skipped).
-    std::vector<json> JsonLines() const
-    {
-        std::vector<json> out;
-        for (const auto& line : test::Lines(Text))
-            if (line.size() > 1 && line[0] == '{')
-                if (auto j = json::parse(line, nullptr, false); !j.is_discarded())
-                    out.push_back(std::move(j));
-        return out;
-    }
-
-    pid_t Pid = -1;
-    int In = -1, Out = -1;
-    int Status = -1;
-    std::string Text;
-};
-
-std::vector<std::string> Sockscope(std::vector<std::string> args)
-{
-    args.insert(args.begin(), SOCKSCOPE_BINARY);
-    return args;
-}
-
-// A client connection to 127.0.0.1:port.
-int ConnectTo(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 std::string Echo(int fd, const std::string& text)
 {
@@ -198,28 +77,6 @@ int CountCalls(const std::vector<json>& calls, const std::string& name, const st
         if (c["call"] == name && c["actor"].get<std::string>().rfind(actor_prefix, 0) == 0)
             ++n;
     return n;
-}
-
-// Waits until a trace line satisfies `ok`.
-bool WaitForLine(Child& c, const std::function<bool(const json&)>& ok, std::chrono::milliseconds timeout = 10s)
-{
-    return test::WaitUntil(
-        [&] {
-            c.Pump(5);
-            for (const auto& l : c.JsonLines())
-                if (ok(l))
-                    return true;
-            return false;
-        },
-        timeout);
-}
-
-const json* Listener(const json& line, int port)
-{
-    for (const auto& l : line["listeners"])
-        if (l["local"].get<std::string>().ends_with(":" + std::to_string(port)))
-            return &l;
-    return nullptr;
 }
 
 } // namespace
@@ -581,82 +438,6 @@ TEST(TracerLibrary, ReportsTypedCallsAndLeavesNothingBehind)
         }
     }
     EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1) << "no child left";
-}
-
-TEST(WatchPorts, AListenerSockscopeDidNotMakeShowsItsQueueAndHolderAsSsDoes)
-{
-    // The listener: a child process of the test (not sockscope), which never accepts.
-    int ready[2];
-    ASSERT_EQ(pipe(ready), 0);
-    pid_t holder = fork();
-    if (holder == 0) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        listen(fd, 4);
-        socklen_t len = sizeof a;
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-        int port = ntohs(a.sin_port);
-        ssize_t ignored = write(ready[1], &port, sizeof port);
-        (void)ignored;
-        for (;;)
-            pause();
-    }
-    close(ready[1]);
-    int port = 0;
-    ASSERT_EQ(read(ready[0], &port, sizeof port), static_cast<ssize_t>(sizeof port));
-    close(ready[0]);
-    struct Reap {
-        pid_t Pid;
-        ~Reap()
-        {
-            kill(Pid, SIGKILL);
-            waitpid(Pid, nullptr, 0);
-        }
-    } reap{holder};
-
-    Child s(Sockscope({"--watch", std::to_string(port), "--headless", "--json"}));
-    ASSERT_TRUE(WaitForLine(s, [&](const json& l) { return Listener(l, port) != nullptr; })) << s.Text;
-    int a = ConnectTo(port), b = ConnectTo(port);
-    ASSERT_GE(a, 0);
-    ASSERT_GE(b, 0);
-    ASSERT_TRUE(WaitForLine(s, [&](const json& l) {
-        const json* listener = Listener(l, port);
-        return listener && (*listener)["accept_queue"] == 2 && l["sockets"].size() == 5;
-    })) << s.Text;
-    unsigned ss_queue = 99, ss_backlog = 99;
-    std::size_t ss_rows = 0;
-    for (const auto& r : test::SsRows(port)) {
-        ++ss_rows;
-        if (r.State == "LISTEN") {
-            ss_queue = r.RecvQ;
-            ss_backlog = r.SendQ;
-        }
-    }
-    EXPECT_EQ(ss_queue, 2u);
-    EXPECT_EQ(ss_backlog, 4u);
-    EXPECT_EQ(ss_rows, 5u) << "the listener, two client ends, two queued server ends";
-    // Which process holds each socket, as ss -p says: the listener the test's child, the
-    // clients the test itself, the queued connections nobody yet.
-    json last;
-    for (const auto& l : s.JsonLines())
-        if (const json* listener = Listener(l, port); listener && (*listener)["accept_queue"] == 2)
-            last = l;
-    for (const auto& sock : last["sockets"]) {
-        EXPECT_EQ(sock["owner"], "external");
-        if (sock["state"] == "LISTEN")
-            EXPECT_EQ(sock["pid"], holder);
-        else if (sock["local"] == "127.0.0.1:" + std::to_string(port))
-            EXPECT_TRUE(sock["pid"].is_null()) << sock.dump();
-        else
-            EXPECT_EQ(sock["pid"], getpid()) << sock.dump();
-    }
-    kill(s.Pid, SIGTERM);
-    EXPECT_EQ(s.Wait(10s), 0) << s.Text;
-    close(a);
-    close(b);
 }
 
 TEST(RunAndWatchArguments, BadOnesAreOneLineAndStatusTwo)

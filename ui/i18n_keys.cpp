@@ -100,6 +100,15 @@ constexpr const char* kUiTexts[] = {
     "No packet capture.",
     "No segments yet.",
     "Connection %s (client) - %s (server): %d segments",
+    // the packet panel's datagrams (ui/packet_model.cpp)
+    "UDP datagram len=%u",
+    "ICMP port unreachable, about a datagram of %u bytes",
+    "ICMP destination unreachable (code %u), about a datagram of %u bytes",
+    "Datagrams between %s (client) and %s (server): %d packets, no connection",
+    "Datagrams are not captured here (sockscope-helper forwards TCP only): they are inferred from the sends and "
+    "receives.",
+    "Captured on the loopback interface (AF_PACKET): real ports, lengths and first bytes of each datagram, and the "
+    "ICMP errors they caused.",
     "step",
     "who",
     "C code",
