@@ -1,7 +1,8 @@
 /* A process per connection: the parent accepts and forks; the child closes the listener,
  * echoes until the client closes, and exits. The parent closes its copy of the
  * connection and reaps its children in a SIGCHLD handler, so none stays a zombie.
- * Serves N connections (argument, default 1), waits for the last child and exits. */
+ * Serves COUNT connections (default 1), waits for the last child and exits. PORT (default
+ * 0: the kernel picks) and HOST (default: every address) are where it listens. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,12 +24,13 @@ static void on_sigchld(int sig)
     errno = saved;
 }
 
+/* usage: fork_server [COUNT [PORT [HOST]]] */
 int main(int argc, char **argv)
 {
     int count = argc > 1 ? atoi(argv[1]) : 1;
     struct sigaction sa;
     sigset_t block, old;
-    int listenfd = open_listenfd("0");
+    int listenfd = open_listenfd_on(argc > 3 ? argv[3] : NULL, argc > 2 ? argv[2] : "0");
     if (listenfd < 0) {
         perror("open_listenfd");
         return 1;

@@ -9,6 +9,11 @@
 
 int open_listenfd(const char *port)
 {
+    return open_listenfd_on(NULL, port);
+}
+
+int open_listenfd_on(const char *host, const char *port)
+{
     struct addrinfo hints, *list, *ai;
     int fd = -1, one = 1;
 
@@ -16,7 +21,7 @@ int open_listenfd(const char *port)
     hints.ai_family = AF_INET; /* the examples speak IPv4 on loopback */
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    if (getaddrinfo(NULL, port, &hints, &list) != 0)
+    if (getaddrinfo(host, port, &hints, &list) != 0)
         return -1;
     for (ai = list; ai; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);

@@ -10,6 +10,9 @@
 /* A listening socket on `port` ("0": the kernel picks one) on every local address of the
  * first family that works, or -1. */
 int open_listenfd(const char *port);
+/* The same on `host` only ("127.0.0.1": reachable from this machine alone); NULL is
+ * every address, as open_listenfd (getaddrinfo's AI_PASSIVE matters only then). */
+int open_listenfd_on(const char *host, const char *port);
 /* A socket connected to host:port, or -1 (errno from the last attempt). */
 int open_clientfd(const char *host, const char *port);
 /* The port a socket is bound to (getsockname), or -1. */

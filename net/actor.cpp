@@ -5,6 +5,7 @@
 #include "lab.hpp"
 #include "server_loop.hpp"
 #include "sockets.hpp"
+#include "tracer.hpp"
 
 #include <arpa/inet.h>
 #include <algorithm>
@@ -114,6 +115,7 @@ Actor::~Actor()
     if (Thread.joinable())
         Thread.join();
     Server.reset(); // stops its lanes: threads joined, children killed and reaped
+    Program.reset(); // kills every process of the traced program and waits for them
     // An abortive close: a reset leaves no TIME-WAIT or orphan behind on the lab's ports.
     for (auto& [handle, fd] : Fds) {
         linger lg{1, 0};
@@ -275,6 +277,7 @@ void Actor::Execute(std::uint64_t id, const CallRequest& request)
         case CallId::Socket: DoSocket(call, request); return;
         case CallId::Getaddrinfo: DoGetaddrinfo(call, request); return;
         case CallId::Waitpid: DoWaitpid(call); return;
+        case CallId::Run: DoRun(call, request); return;
         default:
             call.Note = Say(PhraseId::UnknownCall, std::string(row.Name));
             Finish(call, -1, ENOSYS);

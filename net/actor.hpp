@@ -23,6 +23,7 @@ namespace sockscope {
 
 class Lab;
 class ServerLoop;
+class Tracer;
 
 // Owns a descriptor; closes it in the destructor (so leaks are easy to find).
 class UniqueFd {
@@ -101,6 +102,7 @@ private:
     void DoServe(CallEvent& call, const CallRequest& request);
     void DoGetaddrinfo(CallEvent& call, const CallRequest& request);
     void DoWaitpid(CallEvent& call);
+    void DoRun(CallEvent& call, const CallRequest& request); // actor_run.cpp
 
     std::string ActorName;
     std::string Kind;
@@ -114,6 +116,7 @@ private:
     std::map<std::string, int> NextSuffix; // NewHandle's next number per name (actor thread only)
     std::set<int> Gated; // descriptors that ever had a gate attached (actor thread only)
     std::unique_ptr<ServerLoop> Server; // after "serve": the server model's lanes (actor thread only)
+    std::unique_ptr<Tracer> Program;    // after "run": the traced program (actor thread only)
     std::thread Thread;
 };
 

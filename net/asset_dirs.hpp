@@ -14,4 +14,10 @@ namespace sockscope {
 std::vector<std::string> AssetDirs(const std::string& first, std::string_view kind, const char* source,
                                    const char* install);
 
+// The folder of the example programs lessons run ("$examples"): $SOCKSCOPE_EXAMPLES when
+// set; else the first that exists of ../lib/sockscope/examples beside the executable (an
+// installed or relocated copy), ../examples and examples beside it (the build tree), then
+// the build's and the install prefix's (from the build). "" when none exists.
+std::string ExamplesDir();
+
 } // namespace sockscope

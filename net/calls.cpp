@@ -117,6 +117,8 @@ const CallRow kRows[] = {
     {CallId::Serve, "serve", "serve", L | TakesFd | OwnCall | MayMakeSocket, pServe,
      "hand the listener to a server model"},
     {CallId::Waitpid, "waitpid", "waitpid", L, {}, "reap the fork server's exited children"},
+    {CallId::Run, "run", "execv", L | OwnCall | MayMakeSocket, {},
+     "start the actor's program (its \"run\" in the lesson) under the tracer"},
     {CallId::Waitid, "waitid", "waitid", 0, {}, ""},
     {CallId::Fork, "fork", "fork", MayMakeSocket, {}, ""},
     {CallId::PthreadCreate, "pthread_create", "pthread_create", 0, {}, ""},
@@ -466,6 +468,7 @@ std::string FormatArgs(const CallEvent& c, ArgStyle style)
     case CallId::Serve: return a.Text + " server on " + c.Handle;
     case CallId::Waitpid:
         return a.Value > 0 ? Num(a.Value) + ", &status, 0" : a.Value < 0 ? "every exited child" : kWaitidArgs;
+    case CallId::Run: return a.Text; // "\"path\", (char *[]){...}"
     case CallId::Waitid: return kWaitidArgs;
     case CallId::Fork: return "";
     case CallId::PthreadCreate: return "&tid, NULL, serve, (void *)(long)" + Num(a.Value);
@@ -535,6 +538,12 @@ std::string FormatRequest(const CallRequest& r, bool port_from_lab, int port)
     case CallId::Shutdown: args = fd + ", " + r.How; break;
     case CallId::Gate: args = fd + ", SO_ATTACH_FILTER /* hold " + r.Option + " */"; break;
     case CallId::Ungate: args = fd + ", SO_DETACH_FILTER"; break;
+    case CallId::Run: // the program's name and arguments, $port as the lesson's port
+        for (const auto& a : r.Argv)
+            args += (args.empty() ? "\"" : ", \"") +
+                    EscapeBytes(args.empty() ? a.substr(a.rfind('/') + 1) : a == "$port" ? std::to_string(port) : a, 32) +
+                    "\"";
+        break;
     default: args = fd; break;
     }
     std::string label = std::string(CallFunctionName(r.Call)) + "(" + args + ")";

@@ -48,6 +48,7 @@ enum class CallId : std::uint8_t {
     Await,
     Serve,
     Waitpid,
+    Run, // start the actor's program (a lesson actor's "run") under the tracer
     // Made by a server model's lanes.
     Waitid,
     Fork,

@@ -42,6 +42,9 @@ namespace sockscope {
 //                "later"), Len: hand the listening descriptor Fd to a server loop that
 //                runs on its own lanes (threads, processes) and echoes until "bye" or EOF
 //   waitpid      reap the fork server's exited children (with Reap "later")
+//   run          Argv (from the actor's "run" in the lesson, $port and $examples already
+//                replaced): start that program under the tracer (net/tracer.hpp); its
+//                processes and threads report as lanes of their own; the result is its pid
 //   getaddrinfo  Addr (host; "" for NULL), Port (service), Family ("inet", "inet6" or
 //                "unspec"), Option (flags: "AI_PASSIVE|AI_NUMERICSERV|..."): the
 //                addresses it returns, in order, in Note (verbatim); the result is
@@ -67,6 +70,7 @@ struct CallRequest {
     bool NonBlock = false;
     std::string Model = "iterative";
     std::string Reap = "sigchld";
+    std::vector<std::string> Argv; // run: the program and its arguments
 };
 
 // A descriptor an actor came to own (socket(), accept()).

@@ -7,6 +7,7 @@
 #include "kernel_types.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <arpa/inet.h>
 #include <cstdlib>
 #include <filesystem>
@@ -176,8 +177,10 @@ void ReadParam(LessonCall& c, const CallRow& row, const ParamSpec& p, const json
     }
 }
 
+using RunMap = std::map<std::string, std::vector<std::string>>; // actor -> its program's argv
+
 LessonCall ReadCall(const json& v, const std::string& where, const std::set<std::string>& actors,
-                    const std::map<std::string, std::string>& kinds)
+                    const std::map<std::string, std::string>& kinds, const RunMap* runs = nullptr)
 {
     if (!v.is_object())
         throw LessonError{where, "expected an object describing a call"};
@@ -205,6 +208,18 @@ LessonCall ReadCall(const json& v, const std::string& where, const std::set<std:
     if (!actors.count(r.Actor))
         throw LessonError{where + ".actor", "unknown actor '" + r.Actor + "' (declare it in \"actors\")"};
     r.ActorKind = kinds.at(r.Actor);
+    // A lesson's actors are declared (runs): a run call needs a program, and a program
+    // makes no other call. The playground's command line declares none: its run says so
+    // when it is made.
+    const auto run = runs ? runs->find(r.Actor) : RunMap::const_iterator{};
+    if (runs && r.Call == CallId::Run && run == runs->end())
+        throw LessonError{where + ".call", "the actor '" + r.Actor + "' names no program: give it \"run\": "
+                                           "[\"$examples/PROGRAM\", ARGS...] in \"actors\""};
+    if (runs && r.Call != CallId::Run && run != runs->end())
+        throw LessonError{where + ".call", "the actor '" + r.Actor + "' is a program (its \"run\"): its only "
+                                           "call is \"run\""};
+    if (runs && run != runs->end())
+        r.Argv = run->second;
     for (const ParamSpec& p : row.Params) {
         auto field = v.find(p.Field);
         if (field != v.end())
@@ -309,9 +324,10 @@ Lesson ReadLesson(const json& root)
         throw LessonError{"actors", "expected a non-empty array of {\"name\": ..., \"kind\": ...}"};
     std::set<std::string> names;
     std::map<std::string, std::string> kinds;
+    RunMap runs;
     for (std::size_t i = 0; i < actors.size(); ++i) {
         std::string at = "actors[" + std::to_string(i) + "]";
-        CheckKeys(actors[i], at, {"name", "kind"});
+        CheckKeys(actors[i], at, {"name", "kind", "run"});
         ActorDecl a;
         a.Name = String(Need(actors[i], "name", at), at + ".name");
         a.Kind = String(Need(actors[i], "kind", at), at + ".kind");
@@ -319,6 +335,20 @@ Lesson ReadLesson(const json& root)
             throw LessonError{at + ".kind", "expected \"server\" or \"client\""};
         if (!names.insert(a.Name).second)
             throw LessonError{at + ".name", "the actor '" + a.Name + "' is declared twice"};
+        if (actors[i].contains("run")) {
+            const json& run = actors[i]["run"];
+            if (!run.is_array() || run.empty())
+                throw LessonError{at + ".run", "expected [\"$examples/PROGRAM\", ARGS...]: the program and its "
+                                               "arguments"};
+            for (std::size_t k = 0; k < run.size(); ++k) {
+                std::string arg_at = at + ".run[" + std::to_string(k) + "]";
+                a.Run.push_back(String(run[k], arg_at));
+                if (std::string var = UnknownRunVar(a.Run.back()); !var.empty())
+                    throw LessonError{arg_at, "unknown variable '$" + var + "' (a program's arguments may name "
+                                              "$port and $examples)"};
+            }
+            runs[a.Name] = a.Run;
+        }
         kinds[a.Name] = a.Kind;
         lesson.Actors.push_back(a);
     }
@@ -353,7 +383,7 @@ Lesson ReadLesson(const json& root)
                 throw LessonError{at + ".calls", "expected an array"};
             for (std::size_t j = 0; j < s["calls"].size(); ++j)
                 step.Calls.push_back(
-                    ReadCall(s["calls"][j], at + ".calls[" + std::to_string(j) + "]", names, kinds));
+                    ReadCall(s["calls"][j], at + ".calls[" + std::to_string(j) + "]", names, kinds, &runs));
         }
         if (s.contains("expect")) {
             if (!s["expect"].is_array())
@@ -366,7 +396,44 @@ Lesson ReadLesson(const json& root)
     return lesson;
 }
 
+// Where the "$name" at text[at] ends (at + 1 + the name's length).
+std::size_t VarEnd(std::string_view text, std::size_t at)
+{
+    std::size_t end = at + 1;
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_'))
+        ++end;
+    return end;
+}
+
 } // namespace
+
+std::string SubstituteRunVars(std::string_view text, std::span<const std::string> values)
+{
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        if (text[i] != '$') {
+            out += text[i++];
+            continue;
+        }
+        std::size_t end = VarEnd(text, i);
+        std::string_view name = text.substr(i + 1, end - i - 1);
+        auto known = std::find(std::begin(kRunVars), std::end(kRunVars), name);
+        std::size_t index = static_cast<std::size_t>(known - std::begin(kRunVars));
+        out += known != std::end(kRunVars) && index < values.size() ? values[index] : std::string(text.substr(i, end - i));
+        i = end;
+    }
+    return out;
+}
+
+std::string UnknownRunVar(std::string_view text)
+{
+    for (std::size_t i = text.find('$'); i != std::string_view::npos; i = text.find('$', i + 1)) {
+        std::string_view name = text.substr(i + 1, VarEnd(text, i) - i - 1);
+        if (std::find(std::begin(kRunVars), std::end(kRunVars), name) == std::end(kRunVars))
+            return name.empty() ? std::string("(nothing)") : std::string(name);
+    }
+    return "";
+}
 
 std::function<bool(double)> NumericRule(std::string_view rule)
 {

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <string>
 #include <vector>
@@ -79,7 +80,20 @@ struct LessonStep {
 struct ActorDecl {
     std::string Name;
     std::string Kind;                    // "server" or "client"
+    // A program the actor is (the file's "run": ["$examples/fork_server", "1", "$port"]):
+    // its one call, "run", starts it under the tracer. "$port" and "$examples" (the
+    // folder of sockscope's example programs) are replaced when it starts; empty: the
+    // actor makes the lab's own calls.
+    std::vector<std::string> Run;
 };
+
+// The variables a program's arguments may name ("$port", "$examples").
+inline constexpr std::string_view kRunVars[] = {"port", "examples"};
+// `text` with every "$name" of kRunVars replaced by its value in `values` (same order).
+// An unknown "$name" is left as it is (the parser refuses those).
+std::string SubstituteRunVars(std::string_view text, std::span<const std::string> values);
+// The first "$name" in `text` that is not one of kRunVars, or "".
+std::string UnknownRunVar(std::string_view text);
 
 struct Lesson {
     std::string Name;

@@ -50,6 +50,10 @@ namespace sockscope {
     X(NoForkServer, "this actor runs no fork server: waitid() only looked, it reaps nothing")                      \
     X(ZombiesReaped, "%s zombie(s) reaped")                                                                        \
     X(GetaddrinfoFailed, "getaddrinfo: %s")                                                                        \
+    X(RunNoProgram, "this actor names no program to run (a lesson's actor gives one with \"run\")")              \
+    X(RunStillRunning, "this actor's program is still running")                                                    \
+    X(RunFailed, "cannot run it: %s")                                                                              \
+    X(RunStarted, "%s runs traced as pid %s: its calls are on its own lanes")                                     \
     /* call notes: a server model's lanes */                                                                       \
     X(ClientSaidBye, "\"bye\": the client is done, the server closes")                                             \
     X(ChildEnds, "the child ends: a zombie until its parent calls waitpid()")                                      \

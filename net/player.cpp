@@ -1,5 +1,6 @@
 #include "player.hpp"
 
+#include "asset_dirs.hpp"
 #include "clock.hpp"
 #include "probe.hpp"
 
@@ -190,6 +191,11 @@ void LessonPlayer::SubmitNext(double now)
         else if (request.Addr == "::1")
             request.Addr = "::";
     }
+    if (request.Call == CallId::Run) {
+        const std::string values[] = {std::to_string(LessonPort), ExamplesDir()}; // kRunVars' order
+        for (auto& arg : request.Argv)
+            arg = SubstituteRunVars(arg, values);
+    }
     BlockedSince = 0;
     WaitingId = LabRef.Submit(std::move(request));
     CallIds[{Step, NextCall}] = WaitingId;
@@ -245,7 +251,8 @@ bool LessonPlayer::CallSettled(const LessonCall& call, std::uint64_t id, double 
         result.Ok = true;
     }
     if (!result.Ok)
-        result.Seen = got;
+        result.Seen = finished && !seen->Note.Empty() ? Say(PhraseId::Verbatim, got.English() + ": " + seen->Note.English())
+                                                      : got;
     return true;
 }
 

@@ -501,6 +501,7 @@ void Tracer::Run(std::string program)
         argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     const char* path = program.c_str();
+    const bool stdout_to_stderr = Options.StdoutToStderr;
     int go[2], report[2];
     auto fail = [&](std::string why) {
         std::lock_guard lock(Mutex);
@@ -529,6 +530,8 @@ void Tracer::Run(std::string program)
             _exit(127);
         // sockscope ignores SIGPIPE; an ignored signal stays ignored across execve.
         signal(SIGPIPE, SIG_DFL);
+        if (stdout_to_stderr)
+            dup2(2, 1);
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
             err = errno;
         else {
@@ -575,6 +578,10 @@ void Tracer::Run(std::string program)
         task.Announced = true;
         task.Running = true;
         LaneCount++;
+        if (Options.AnnounceRoot)
+            Events(LaneEvent{.Id = Ids(), .Kind = LaneEventKind::Started, .Type = LaneType::Process,
+                             .Actor = task.Name, .ActorKind = "client", .Pid = child, .Tid = child,
+                             .T = MonotonicSeconds(), .Traced = true});
     }
     char byte = 1;
     ssize_t ignored = write(go[1], &byte, 1);
@@ -1012,10 +1019,12 @@ void Tracer::State::OnNewTask(Task& parent, int event)
 
 void Tracer::State::Loop()
 {
-    // Wait for any traced task; each stop says what it is.
+    // Wait for any traced task; each stop says what it is. Only this thread's own
+    // (__WNOTHREAD): another tracer in the process (a lesson runs two programs) or a
+    // server model's children are someone else's to wait for.
     int status = 0;
     for (;;) {
-        int tid = waitpid(-1, &status, __WALL);
+        int tid = waitpid(-1, &status, __WALL | __WNOTHREAD);
         if (tid < 0) {
             if (errno == EINTR)
                 continue;

@@ -49,6 +49,9 @@ std::string SignalName(int sig);
 struct TracerOptions {
     std::vector<std::string> Argv;       // PROGRAM ARGS; Argv[0] is looked up in $PATH
     double BlockedAfter = 0.003;         // seconds in a call before it is shown blocked
+    bool StdoutToStderr = false;         // the program's standard output is sockscope's stderr
+    bool AnnounceRoot = false;           // report the first process's Started (a lesson's run(): the lane
+                                         // of the actor that ran it); --run shows it as the program itself
 };
 
 class Tracer {

@@ -76,7 +76,8 @@ TEST(Catalogue, EveryCallHasOneRowFoundByItsName)
 TEST(Catalogue, EveryLessonCallParsesWithEachParameterAtItsDefault)
 {
     for (const CallRow& row : AllCalls()) {
-        if (!row.Has(FromLessons))
+        // run needs an actor that names a program (program_lesson_test).
+        if (!row.Has(FromLessons) || row.Id == CallId::Run)
             continue;
         nlohmann::json call = {{"actor", "server"}, {"call", row.Name}};
         for (const ParamSpec& p : row.Params)
