@@ -275,6 +275,14 @@ TEST_F(ImGuiFrames, AtEveryScaleNothingOverlapsAndNoCellIsCut)
                         window->Active) {
                         EXPECT_LE(window->ContentSize.y, window->Size.y + 1.0f) << "the controls scroll";
                     }
+                // Wide: both queues of the listener are in view, unscrolled (the table yields).
+                if (tab == LowerTab::Sockets && c.Mode == LayoutMode::Wide)
+                    for (ImGuiWindow* window : ImGui::GetCurrentContext()->Windows)
+                        if (std::string(window->Name).ends_with("###queues") && window->Active) {
+                            EXPECT_GT(state.QueuesNeed, window->TitleBarHeight());
+                            EXPECT_LE(state.QueuesNeed - window->Scroll.y, window->Size.y + 1.0f)
+                                << "the SYN queue row is cut";
+                        }
                 if (tab == LowerTab::Sockets) {
                     ImGuiTable* table = TableStartingWith(Tr(lang, "role"));
                     ASSERT_NE(table, nullptr);

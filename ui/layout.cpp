@@ -115,8 +115,12 @@ LayoutPlan PlanLayout(const LayoutNeeds& needs)
     float bottom_h = std::clamp(needs.TableHeight, body_h * 0.22f, body_h * 0.42f);
     if (needs.Tab != LowerTab::Sockets)
         bottom_h = std::max(bottom_h, body_h * 0.5f);
-    // The ladder and the queues keep eight lines: their newest calls and the accept queue.
-    bottom_h = std::floor(std::min(bottom_h, rest - std::min(line * 8.0f, rest * 0.5f)));
+    // The ladder and the queues keep eight lines: their newest calls and the accept queue;
+    // more if the first listener's SYN queue would be cut, down to the table's three rows.
+    float middle_min = std::min(line * 8.0f, rest * 0.5f);
+    if (needs.Tab == LowerTab::Sockets && needs.TableMinHeight > 0)
+        middle_min = std::max(middle_min, std::min(needs.QueuesHeight, rest - needs.TableMinHeight));
+    bottom_h = std::floor(std::min(bottom_h, rest - middle_min));
     float middle_h = rest - bottom_h;
     // The queues need room for a backlog-5 queue's six places on one row.
     float queues_w = std::clamp(width * 0.36f, std::min(needs.FontSize * 27.0f, width * 0.5f), width * 0.5f);
@@ -151,6 +155,8 @@ std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state)
     float rows = static_cast<float>(std::max<std::size_t>(frame.Model.Sockets().size(), 3) + 1);
     float tabs_h = ImGui::GetFrameHeight() + style.ItemSpacing.y + 1.0f;
     needs.TableHeight = tabs_h + style.WindowPadding.y * 2.0f + row_h * rows + style.ScrollbarSize + 4.0f;
+    needs.TableMinHeight = tabs_h + style.WindowPadding.y * 2.0f + row_h * 3.0f + style.ScrollbarSize + 4.0f;
+    needs.QueuesHeight = state.QueuesNeed;
     LayoutPlan plan = PlanLayout(needs);
 
     // No title bar over the lesson: its picker says "Lesson", and the line is worth more

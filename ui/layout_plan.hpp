@@ -32,6 +32,8 @@ struct LayoutNeeds {
     float LessonHeight = 0; // the lesson panel's window with all of its text (LessonPanelHeight)
     float LessonControlsHeight = 0; // ... with its controls only, which must not scroll
     float TableHeight = 0;  // the lower window showing every row of the socket table
+    float TableMinHeight = 0; // ... showing its header and two rows (the rest scroll)
+    float QueuesHeight = 0; // the queue panel showing its first listener's both queues
     LowerTab Tab = LowerTab::Sockets;
 };
 
@@ -47,7 +49,8 @@ struct LayoutPlan {
 // The panels tile the display exactly, without overlap. Each keeps a minimum in lines of
 // text (the lesson panel eight, and its controls, up to 45 % of the height; the ladder a
 // few calls; the tabs a few rows) and grows towards what its contents need within a
-// share of the height.
+// share of the height. The ladder and the queues are as tall as both queues of the first
+// listener need, taken from the socket table down to two rows.
 LayoutPlan PlanLayout(const LayoutNeeds& needs);
 
 // The height of the lesson panel's window (title bar included) that shows its controls,

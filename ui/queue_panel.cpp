@@ -20,6 +20,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cfloat>
 
 namespace sockscope {
@@ -281,6 +282,19 @@ void DrawListener(const ListenerView& listener, const UiFrame& frame, UiState& s
     ImGui::Spacing();
     ImGui::Text(Tr(lang, "SYN queue (SYN-RECEIVED): %u"), listener.SynQueue);
     row(QueueRow::Syn, q.Syn, 2.2f);
+    // The first listener's: the window's height that shows both its queues unscrolled
+    // (the layout gives it that much next frame, from the socket table's share).
+    if (state.QueuesNeed == 0) {
+        state.QueuesNeed = ImGui::GetCursorPosY() - ImGui::GetStyle().ItemSpacing.y + ImGui::GetStyle().WindowPadding.y;
+        // Still taller than the window (a large font on few lines): the heading scrolls out
+        // rather than the SYN queue.
+        // Follows the window's height while the user has not scrolled it.
+        float hidden = std::max(state.QueuesNeed - ImGui::GetWindowHeight(), 0.0f);
+        if (ImGui::GetScrollY() == state.QueuesScrolled && hidden != state.QueuesScrolled) {
+            ImGui::SetScrollY(hidden);
+            state.QueuesScrolled = std::floor(hidden);
+        }
+    }
     if (q.SynSentCount > 0) {
         ImGui::Spacing();
         ImGui::PushStyleColor(ImGuiCol_Text, colors::AmberText);
@@ -301,6 +315,7 @@ void DrawQueuePanel(const UiFrame& frame, UiState& state, std::vector<UiCommand>
 {
     const auto& listeners = frame.Model.Listeners();
     ForgetOtherListeners(state.Queues, listeners);
+    state.QueuesNeed = 0;
     if (listeners.empty()) {
         WrappedText(Tr(state.Language, "No listening socket yet: listen() makes one, and its queues appear here."));
         if (UdpSocketCount(frame.Model) > 0)

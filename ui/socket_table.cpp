@@ -189,6 +189,16 @@ void DrawSocketTable(const UiFrame& frame, const UiState& state, std::vector<UiC
             DrawRow(sockets[i], frame, state, commands);
             ImGui::PopID();
         }
+    // The last rows (the connections not accepted yet) stay in view when rows come and go
+    // or the table's height changes, unless the user has scrolled up.
+    ImGuiID rows_seen = ImGui::GetID("sockets rows") ^ static_cast<ImU32>(lang);
+    ImGuiID was_at_bottom = rows_seen + 1;
+    bool at_bottom = ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 1.0f;
+    bool rows_changed = storage->GetInt(rows_seen, -1) != static_cast<int>(sockets.size());
+    if ((rows_changed && at_bottom) || (storage->GetBool(was_at_bottom, true) && !at_bottom && !ImGui::IsWindowHovered()))
+        ImGui::SetScrollY(1e9f); // clamped to the bottom (FLT_MAX would mean "no target")
+    storage->SetInt(rows_seen, static_cast<int>(sockets.size()));
+    storage->SetBool(was_at_bottom, at_bottom || rows_changed);
     ImGui::EndTable();
     for (int i = 0; i < ColumnCount; ++i) {
         const ImGuiTableColumn& c = table->Columns[i];

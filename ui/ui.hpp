@@ -121,6 +121,8 @@ struct UiState {
     QueueMotion Queues;                 // the queue panel's boxes and bars, to slide what moved
     AutoPlay Play;                      // the lesson stepping itself (PlayTick)
     int ResetPort = 0;                  // the port field next to Reset (0: keep the port)
+    float QueuesNeed = 0;               // the queue panel's height for its first listener, last frame
+    float QueuesScrolled = 0;           // the scroll the queue panel set itself to keep the SYN queue in view
     ImFont* TitleFont = nullptr;        // may be null: the default font is used
     ImFont* MonoFont = nullptr;
     LowerTab Tab = LowerTab::Sockets;   // the lower area's tab; the layout keeps it up to date
