@@ -186,32 +186,7 @@ TEST_F(ImGuiFrames, WhatIfOnALessonAsksForThePlaygroundFromThere)
     view.StepsDone = 2;
     view.Status = StepStatus::Passed;
     UiFrame frame{world, view, 0.0, false, true};
-    auto asks = [&] {
-        Frame(frame, state);
-        ImGuiIO& io = ImGui::GetIO();
-        for (ImGuiWindow* w : std::vector<ImGuiWindow*>(ImGui::GetCurrentContext()->Windows.begin(),
-                                                        ImGui::GetCurrentContext()->Windows.end())) {
-            std::string name = w->Name;
-            if (name.find("lesson") == std::string::npos && name.find("narration") == std::string::npos)
-                continue;
-            ImRect area = w->Rect();
-            for (float y = area.Min.y + 2; y < area.Max.y; y += ImGui::GetFontSize() * 0.5f)
-                for (float x = area.Min.x + 4; x < area.Max.x; x += 24.0f) {
-                    io.MousePos = ImVec2(x, y);
-                    std::vector<UiCommand> commands = Frame(frame, state);
-                    io.MouseDown[0] = true;
-                    for (auto& c : Frame(frame, state))
-                        commands.push_back(c);
-                    io.MouseDown[0] = false;
-                    for (auto& c : Frame(frame, state))
-                        commands.push_back(c);
-                    for (const auto& c : commands)
-                        if (c.What == UiCommand::PlaygroundFromHere)
-                            return true;
-                }
-        }
-        return false;
-    };
+    auto asks = [&] { return SomeClickAsks(frame, state, "lesson", UiCommand::PlaygroundFromHere); };
     EXPECT_TRUE(asks()) << "no 'What if...?' button on the lesson panel";
     state.CommandLine.On = true;
     EXPECT_FALSE(asks()) << "the playground is open already";

@@ -25,30 +25,7 @@ protected:
     // for the restart.
     bool SomeClickRestarts(const UiFrame& frame, UiState& state)
     {
-        Frame(frame, state);
-        ImRect area;
-        for (ImGuiWindow* w : ImGui::GetCurrentContext()->Windows)
-            if (std::string(w->Name).find("narration") != std::string::npos)
-                area = w->Rect();
-        if (area.GetWidth() <= 0)
-            return false;
-        ImGuiIO& io = ImGui::GetIO();
-        float step_y = ImGui::GetFontSize() * 0.5f;
-        for (float y = area.Min.y + 2; y < std::min(area.Max.y, area.Min.y + ImGui::GetFontSize() * 10); y += step_y)
-            for (float x = area.Min.x + 4; x < std::min(area.Max.x, area.Min.x + 300.0f); x += 24.0f) {
-                io.MousePos = ImVec2(x, y);
-                std::vector<UiCommand> commands = Frame(frame, state);
-                io.MouseDown[0] = true;
-                for (auto& c : Frame(frame, state))
-                    commands.push_back(c);
-                io.MouseDown[0] = false;
-                for (auto& c : Frame(frame, state))
-                    commands.push_back(c);
-                for (const auto& c : commands)
-                    if (c.What == UiCommand::RestartPrivateNetwork)
-                        return true;
-            }
-        return false;
+        return SomeClickAsks(frame, state, "narration", UiCommand::RestartPrivateNetwork, 10.0f);
     }
 };
 

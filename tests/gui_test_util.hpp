@@ -131,6 +131,38 @@ protected:
         return commands;
     }
 
+    // Clicks the whole layout's windows whose name has `window` in it, over a grid of their
+    // first `rows` lines of text (each click: hover, press, release, a frame each); true as
+    // soon as one asks for `wanted`.
+    bool SomeClickAsks(const UiFrame& frame, UiState& state, const std::string& window, UiCommand::Kind wanted,
+                       float rows = 1000.0f)
+    {
+        Frame(frame, state);
+        std::vector<ImRect> areas;
+        for (ImGuiWindow* w : ImGui::GetCurrentContext()->Windows)
+            if (std::string(w->Name).find(window) != std::string::npos)
+                areas.push_back(w->Rect());
+        ImGuiIO& io = ImGui::GetIO();
+        for (const ImRect& area : areas) {
+            float bottom = std::min(area.Max.y, area.Min.y + ImGui::GetFontSize() * rows);
+            for (float y = area.Min.y + 2; y < bottom; y += ImGui::GetFontSize() * 0.5f)
+                for (float x = area.Min.x + 4; x < area.Max.x; x += 24.0f) {
+                    io.MousePos = ImVec2(x, y);
+                    std::vector<UiCommand> commands = Frame(frame, state);
+                    io.MouseDown[0] = true;
+                    for (auto& c : Frame(frame, state))
+                        commands.push_back(c);
+                    io.MouseDown[0] = false;
+                    for (auto& c : Frame(frame, state))
+                        commands.push_back(c);
+                    for (const auto& c : commands)
+                        if (c.What == wanted)
+                            return true;
+                }
+        }
+        return false;
+    }
+
     // Press and release the left button over `at`, one frame each (after one to hover).
     std::vector<UiCommand> Click(const World& world, const SocketView& socket, bool busy, ImVec2 at)
     {
