@@ -43,6 +43,7 @@ void Tracer::State::EndLane(int tid, int status)
         if (t.Pid == T.Root) {
             T.ExitLine = text;
             T.ExitCode = static_cast<int>(code);
+            T.ExitSig = e.Signal;
         }
     }
     Tasks.erase(it);

@@ -206,6 +206,7 @@ void Tracer::Run(std::string program)
     argv.push_back(nullptr);
     const char* path = program.c_str();
     const bool stdout_to_stderr = Options.StdoutToStderr;
+    const int stdin_fd = Options.Stdin, output_fd = Options.Output;
     int go[2], report[2];
     auto fail = [&](std::string why) {
         std::lock_guard lock(Mutex);
@@ -236,6 +237,13 @@ void Tracer::Run(std::string program)
         signal(SIGPIPE, SIG_DFL);
         if (stdout_to_stderr)
             dup2(2, 1);
+        // The GUI's pipes (close-on-exec where they are; not so once dup2'd).
+        if (stdin_fd >= 0)
+            dup2(stdin_fd, 0);
+        if (output_fd >= 0) {
+            dup2(output_fd, 1);
+            dup2(output_fd, 2);
+        }
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
             err = errno;
         else {
