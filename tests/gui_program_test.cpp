@@ -4,6 +4,7 @@
 #include "child_process.hpp"
 #include "gui_program.hpp"
 #include "gui_test_util.hpp"
+#include "clock.hpp"
 #include "lab.hpp"
 
 #include <dirent.h>
@@ -77,7 +78,7 @@ protected:
     }
     bool DrawUntil(const std::function<bool()>& condition)
     {
-        return WaitUntil([&] {
+        return test::WaitUntil([&] {
             Draw();
             return condition();
         }, std::chrono::seconds(10));
@@ -114,12 +115,16 @@ TEST_F(ProgramFrames, ALineTypedReachesTheProgramsStdin)
     // no_accept_server prints its port, waits for a line on stdin, then closes and exits 0.
     Run({kExamples + "/no_accept_server", "0"});
     ASSERT_TRUE(DrawUntil([&] { return Output().find("listening on port") != std::string::npos; })) << Output();
-    ASSERT_TRUE(DrawUntil([&] { return !TheWorld.Listeners().empty(); })); // the probe sees its listener
-    EXPECT_EQ(TheWorld.Listeners().front().Backlog, 2u);
-    // Type into the panel's stdin line and press Enter.
+    // The probe sees its listener, after its listen(fd, 2) (open_listenfd listened with 8 first).
+    ASSERT_TRUE(DrawUntil([&] { return !TheWorld.Listeners().empty() && TheWorld.Listeners().front().Backlog == 2u; }));
+    // Type into the panel's stdin line (once it has the keyboard) and press Enter.
+    for (int i = 0; i < 20 && State.ProgramInput.Focus; ++i)
+        Draw();
+    Draw();
     for (char c : std::string("bye"))
         ImGui::GetIO().AddInputCharacter(static_cast<unsigned>(c));
     Draw();
+    ASSERT_STREQ(State.ProgramInput.Input, "bye");
     ImGui::GetIO().KeysDown[kEnter] = true;
     auto commands = Draw();
     ImGui::GetIO().KeysDown[kEnter] = false;
@@ -195,7 +200,7 @@ TEST(GuiWatch, TheWindowWatchingAPython3ListenerShowsItsAcceptQueue)
                         "import socket, sys\n"
                         "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(4)\n"
                         "print(s.getsockname()[1], flush=True); sys.stdin.read()\n"});
-    ASSERT_TRUE(WaitUntil([&] {
+    ASSERT_TRUE(test::WaitUntil([&] {
         python.Pump(5);
         return python.Text.find('\n') != std::string::npos;
     }, std::chrono::seconds(10)));
@@ -220,8 +225,6 @@ TEST(GuiWatch, TheWindowWatchingAPython3ListenerShowsItsAcceptQueue)
     ASSERT_NE(listener, nullptr) << last;
     EXPECT_EQ((*listener)["accept_queue"], 2);
     EXPECT_EQ((*listener)["backlog"], 4);
-    for (const auto& s : j["sockets"])
-        EXPECT_EQ(s["owner"], "external") << s.dump();
     close(a);
     close(b);
     std::filesystem::remove_all(dir);

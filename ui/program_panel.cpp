@@ -69,14 +69,14 @@ void DrawOutput(const ProgramView& p, UiState& state, std::vector<UiCommand>& co
     float close_w = ImGui::CalcTextSize(close_label).x + ImGui::GetStyle().FramePadding.x * 2.0f;
     ImGui::SetNextItemWidth(std::max(ImGui::GetContentRegionAvail().x - close_w - ImGui::GetStyle().ItemSpacing.x,
                                      ImGui::GetFontSize() * 6.0f));
-    if (state.ProgramInput.Focus) {
+    if (state.ProgramInput.Focus) // asked for until the field has it (the request may take a frame or two)
         ImGui::SetKeyboardFocusHere();
-        state.ProgramInput.Focus = false;
-    }
     bool entered = ImGui::InputTextWithHint("##stdin", Tr(lang, "a line for its stdin (Enter sends it)"),
                                             state.ProgramInput.Input, sizeof state.ProgramInput.Input,
                                             ImGuiInputTextFlags_EnterReturnsTrue);
     // 'D': the GLFW backend's key codes are ASCII for letters (ImGui 1.86 names no D key).
+    if (ImGui::IsItemActive())
+        state.ProgramInput.Focus = false;
     bool ctrl_d = ImGui::IsItemActive() && ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed('D');
     if (entered) {
         UiCommand c;
