@@ -26,8 +26,11 @@ constexpr const char* Footer =
     "  sockscope --headless --lesson all --json  every lesson, as JSON lines\n"
     "  sockscope --screenshot shot.png --lesson no-accept --step 5\n"
     "  sockscope --screenshot-steps shots --lesson close --lang zh   shots/close-step0-zh.png ...\n"
-    "  sockscope --run --headless -- ./server 8080   trace a program's socket calls (ptrace + seccomp)\n"
-    "  sockscope --watch 8080,9090 --headless --json  show any program's sockets on those ports\n"
+    "  sockscope --run -- ./server 8080            trace a program's socket calls (ptrace + seccomp);\n"
+    "                                            its output and a line for its stdin in the window\n"
+    "  sockscope --run --headless -- ./server 8080   the same, printed\n"
+    "  sockscope --watch 8080,9090               show any program's sockets on those ports (GUI)\n"
+    "  sockscope --watch 8080,9090 --headless --json  ... as JSON lines\n"
     "  sockscope --playground                    type calls yourself: server listen 2, client1 connect\n"
     "  sockscope --headless --script s.txt --save-lesson mine.json   run a script, save it as a lesson\n"
     "Environment: SOCKSCOPE_LESSONS=DIR (lessons), SOCKSCOPE_I18N=DIR (translations, e.g. zh_CN.po)\n"
@@ -99,13 +102,16 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
                  "Run the lab in a private network namespace with its own loopback, where packet gates "
                  "work without root (other programs, e.g. a student's nc, cannot reach it there)");
     app.add_flag("--run", o.Run,
-                 "Trace the program given after -- (sockscope --run --headless -- PROGRAM ARGS): its socket "
-                 "calls, processes and threads, and the kernel's view of its sockets; needs --headless for now");
+                 "Trace the program given after -- (sockscope --run [--headless] -- PROGRAM ARGS): its socket "
+                 "calls, processes and threads, and the kernel's view of its sockets; in the GUI also its "
+                 "output and a line for its stdin");
     auto* watch_opt = app.add_option("--watch", watch,
                                      "Show every TCP socket on these ports, whoever holds it, and which process "
-                                     "(as ss -p); no tracing; needs --headless for now")
+                                     "(as ss -p); no tracing; GUI or --headless")
                           ->type_name("PORT[,PORT...]");
-    app.add_option("--duration", o.Duration, "With --run or --watch: stop after this many seconds")
+    app.add_option("--duration", o.Duration,
+                   "With --run or --watch: stop after this many seconds (with --screenshot: the picture then, "
+                   "or when the program ends; default 3)")
         ->check(CLI::PositiveNumber)
         ->type_name("SECONDS");
     try {
@@ -146,8 +152,11 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
         return fail("--run needs a program after -- (sockscope --run --headless -- PROGRAM ARGS)");
     if (o.Run && !o.Watch.empty())
         return fail("--run and --watch cannot be combined");
-    if ((o.Run || !o.Watch.empty()) && !o.Headless)
-        return fail(std::string(o.Run ? "--run" : "--watch") + " needs --headless for now (the GUI does not show it yet)");
+    if ((o.Run || !o.Watch.empty()) && o.LessonGiven)
+        return fail(std::string(o.Run ? "--run" : "--watch") + " shows the program or the ports instead of a lesson; "
+                    "--lesson cannot be combined with it");
+    if ((o.Run || !o.Watch.empty()) && !o.ScreenshotSteps.empty())
+        return fail("--screenshot-steps goes with a lesson; with --run or --watch, use --screenshot FILE.png");
     if ((o.Run || !o.Watch.empty()) && (o.Playground || !o.Script.empty()))
         return fail(std::string(o.Run ? "--run" : "--watch") + " cannot be combined with --playground or --script");
     if (o.Duration > 0 && !o.Run && o.Watch.empty())

@@ -7,6 +7,7 @@
 #include "bench_report.hpp"
 #include "clock.hpp"
 #include "gate.hpp"
+#include "gui_program.hpp"
 #include "i18n.hpp"
 #include "lab.hpp"
 #include "player.hpp"
@@ -30,6 +31,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -37,6 +39,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -137,6 +140,8 @@ struct Visible {
     std::vector<int> RecentArrows; // the state machine tab: an arrow stops being "recent" with no event
     bool Notice = false;           // "saved <path>" in the status bar, until it expires
     long Second = -1;              // while a call is blocked: "blocked in accept() for N s" counts seconds
+    std::uint64_t Output = 0;      // --run: the program's output, and whether it has ended
+    bool Ended = false;
     bool operator==(const Visible&) const = default;
 };
 
@@ -178,6 +183,7 @@ private:
     // shows where it saved.
     void RunPlaygroundLine(const std::string& line);
     void RestartInPrivateNetwork();
+    void RestartProgram(); // --run's Reset: the program killed and reaped, the lab emptied, run again
 
     GLFWwindow* Window;
     const GuiOptions& Options;
@@ -188,6 +194,7 @@ private:
     World Model;
     LessonPlayer Player{LabInstance, Model};
     Session Playground{LabInstance, Model, Player}; // the playground's, when open
+    std::unique_ptr<GuiProgram> Program;            // --run / --watch; before the lab goes
     std::vector<std::string> ScriptLines;           // --script: lines still to run
     TraceWriter Trace;
     Settings Saved;                 // as read at start; rewritten on exit when Remember
@@ -235,6 +242,16 @@ void GuiSession::RestartInPrivateNetwork()
     argv.push_back(nullptr);
     execv("/proc/self/exe", argv.data());
     Ui.Message = std::string("cannot restart sockscope: ") + std::strerror(errno);
+}
+
+void GuiSession::RestartProgram()
+{
+    Program->Stop();
+    LabInstance.Reset(); // the old program's events dropped, its ports forgotten
+    LabInstance.Drain(Drained);
+    Model.Clear();
+    Ui.ProgramInput = {};
+    Program->Start();
 }
 
 void GuiSession::SaveWindowScreenshot()
@@ -320,6 +337,8 @@ std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target, bool
     ImGui::NewFrame();
     UiFrame frame{Model, MakeLessonView(Player), MonotonicSeconds(), LabInstance.ProbeRunning(),
                   LabInstance.Capturing(), LabInstance.CaptureError()};
+    if (Program)
+        frame.Program = &Program->View();
     frame.Animate = !Offscreen(Options); // a screenshot shows every motion finished
     std::vector<UiCommand> commands = DrawMainLayout(frame, Ui);
     ImGui::Render();
@@ -353,7 +372,9 @@ void GuiSession::Execute(const std::vector<UiCommand>& commands)
             Player.StepForward();
             break;
         case UiCommand::Reset:
-            if (Ui.CommandLine.On)
+            if (Program)
+                RestartProgram();
+            else if (Ui.CommandLine.On)
                 Playground.Start(command.Port > 0 ? command.Port : Player.Port());
             else
                 Player.Reset(command.Port);
@@ -403,6 +424,14 @@ void GuiSession::Execute(const std::vector<UiCommand>& commands)
             Playground.Start(Options.Port);
             Ui.CommandLine.On = true;
             Ui.CommandLine.Focus = true;
+            break;
+        case UiCommand::WriteStdin:
+            if (Program)
+                Program->Write(command.Line);
+            break;
+        case UiCommand::CloseStdin:
+            if (Program)
+                Program->CloseStdin();
             break;
         case UiCommand::RunLine:
             RunPlaygroundLine(command.Line);
@@ -461,6 +490,10 @@ int GuiSession::InteractiveLoop()
         }
 
         Visible now = WhatIsVisible(Model, Player, Ui, MonotonicSeconds());
+        if (Program) {
+            now.Output = Program->View().OutputVersion;
+            now.Ended = Program->Ended();
+        }
         bool changed = input.Any || now != shown;
         input.Any = false;
         shown = std::move(now);
@@ -528,6 +561,10 @@ bool GuiSession::SaveOffscreen(const OffscreenTarget& target, const std::string&
 // before step 1 and after each step (up to --step K when K > 0), as DIR/NAME-stepN-LANG.png.
 int GuiSession::TakeScreenshot()
 {
+    // --run / --watch (no lesson: no step): once the program has ended, or after --duration.
+    for (double until = MonotonicSeconds() + (Options.Duration > 0 ? Options.Duration : 3.0);
+         Program && MonotonicSeconds() < until && !Program->Ended(); ApplyLabEvents())
+        LabInstance.WaitForEvents(std::chrono::milliseconds(20));
     const Lesson* lesson = Player.Current();
     int steps = lesson ? static_cast<int>(lesson->Steps.size()) : 0;
     if (Options.Step > steps)
@@ -643,7 +680,15 @@ int GuiSession::Run(Lesson lesson)
     Player.SetBindAll(Options.BindAll);
     Model.SetInferSegments(!LabInstance.Capturing());
     Model.SetInferDatagrams(!LabInstance.CapturesDatagrams());
-    Player.Load(std::move(lesson), Options.Port);
+    if (!Options.Program.empty() || !Options.Watch.empty()) {
+        Program = std::make_unique<GuiProgram>(LabInstance, Options.Program, Options.Watch, [this] {
+            if (!WakePosted.exchange(true))
+                glfwPostEmptyEvent();
+        });
+        Program->Start(); // a failure is shown in the panel
+    } else {
+        Player.Load(std::move(lesson), Options.Port);
+    }
     if (Options.Playground) {
         Playground.Start(Options.Port);
         Ui.CommandLine.On = true;
@@ -655,6 +700,7 @@ int GuiSession::Run(Lesson lesson)
     if (Remember && !SaveSettings(SettingsToSave(Window, Saved, Ui, Windowed), error))
         Fail("settings not saved: " + error);
     LabInstance.SetWakeCallback({});
+    Program.reset(); // its output thread may wake GLFW: gone before GLFW is
     return code;
 }
 

@@ -5,6 +5,7 @@
 #include "environment.hpp"
 #include "lesson.hpp"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct GuiOptions {
     Environment Env;           // the SOCKSCOPE_* variables
     bool PrivateNetwork = false;   // --private-network was given (and entered)
     std::vector<std::string> Argv; // the command line, to restart with --private-network
+    // --run -- PROGRAM ARGS / --watch PORTS: the program or the ports instead of a lesson;
+    // with --screenshot, the picture once the program has ended or after Duration seconds.
+    std::vector<std::string> Program;
+    std::vector<std::uint16_t> Watch;
+    double Duration = 0;
 };
 
 // Runs the GUI until its window is closed (or the screenshot is written). Returns the

@@ -7,6 +7,7 @@
 #include "helper_client.hpp"
 #include "lane.hpp"
 #include "server_loop.hpp"
+#include "tracer.hpp"
 #include "lesson.hpp"
 
 #ifdef SOCKSCOPE_HAVE_GUI
@@ -58,9 +59,9 @@ int main(int argc, char** argv)
             std::cerr << "sockscope: invalid lesson file: " << error << "\n";
         return 0;
     }
-    if (options->Run)
+    if (options->Run && options->Headless)
         return RunTraced(*options);
-    if (!options->Watch.empty())
+    if (!options->Watch.empty() && options->Headless)
         return RunWatch(*options);
     if (options->Headless)
         return options->Script.empty() ? RunHeadless(*options) : RunScript(*options);
@@ -90,6 +91,16 @@ int main(int argc, char** argv)
     gui.Env = env;
     gui.PrivateNetwork = options->PrivateNetwork;
     gui.Argv.assign(argv, argv + argc);
+    gui.Program = options->Program;
+    gui.Watch = options->Watch;
+    gui.Duration = options->Duration;
+    if (options->Run) { // one line now for a program that does not exist, not a window
+        std::string error;
+        if (!FindProgram(options->Program.front(), error)) {
+            std::cerr << "sockscope: " << error << "\n";
+            return 2;
+        }
+    }
     return RunGui(gui);
 #else
     std::cerr << "sockscope: this build has no GUI (SOCKSCOPE_BUILD_GUI=OFF); use --headless\n";

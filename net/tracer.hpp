@@ -50,6 +50,8 @@ struct TracerOptions {
     std::vector<std::string> Argv;       // PROGRAM ARGS; Argv[0] is looked up in $PATH
     double BlockedAfter = 0.003;         // seconds in a call before it is shown blocked
     bool StdoutToStderr = false;         // the program's standard output is sockscope's stderr
+    int Stdin = -1;                      // >= 0: the program's stdin (dup2'd in the child; ProgramIo)
+    int Output = -1;                     // >= 0: its stdout and stderr
     bool AnnounceRoot = false;           // report the first process's Started (a lesson's run(): the lane
                                          // of the actor that ran it); --run shows it as the program itself
 };
@@ -80,6 +82,7 @@ public:
     // The first process's end: "exited with status 3" / "killed by SIGSEGV"; "" while running.
     std::string ExitText() const;
     int ExitStatus() const { return ExitCode.load(); } // status, 128+signal, -1 running
+    int ExitSignal() const { return ExitSig.load(); }  // the signal that killed it, else 0
     // Seccomp stops taken so far / processes and threads seen (for tests and benchmarks).
     std::uint64_t Stops() const { return StopCount.load(); }
     std::uint64_t Lanes() const { return LaneCount.load(); }
@@ -104,6 +107,7 @@ private:
     std::atomic<bool> Finished{false};
     std::atomic<bool> Stopping{false};
     std::atomic<int> ExitCode{-1};
+    std::atomic<int> ExitSig{0};
     std::atomic<int> Root{0};
     std::atomic<std::uint64_t> StopCount{0};
     std::atomic<std::uint64_t> LaneCount{0};

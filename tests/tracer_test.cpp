@@ -444,7 +444,10 @@ TEST(TracerLibrary, ReportsTypedCallsAndLeavesNothingBehind)
 TEST(RunAndWatchArguments, BadOnesAreOneLineAndStatusTwo)
 {
     for (const char* args : {"--run --headless", "--headless -- /bin/true", "--watch 0 --headless",
-                             "--watch 80,x --headless", "--run -- /bin/true", "--duration 1 --headless"}) {
+                             "--watch 80,x --headless", "--duration 1 --headless",
+                             // the GUI shows --run and --watch instead of a lesson, not beside one
+                             "--run --lesson close -- /bin/true", "--watch 80 --screenshot-steps d",
+                             "--run -- /no/such/program"}) {
         auto r = test::Run(std::string(SOCKSCOPE_BINARY) + " " + args, true);
         EXPECT_EQ(r.Status, 2) << args << ": " << r.Out;
         EXPECT_EQ(test::Lines(r.Out).size(), 1u) << args << ": " << r.Out;

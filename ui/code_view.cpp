@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -247,11 +248,66 @@ void DrawModelCode(const UiFrame& frame, const UiState& state, const std::string
     ImGui::PopFont();
 }
 
+// A traced program's calls as C lines (no source needed), oldest first, the last ones in
+// view; a call still in the kernel highlighted.
+void DrawTracedCode(const UiFrame& frame, UiState& state)
+{
+    Lang lang = state.Language;
+    std::vector<std::pair<const ActorView*, const CallEvent*>> calls;
+    for (const auto& a : frame.Model.Actors())
+        for (const auto& c : a.Calls)
+            calls.emplace_back(&a, &c);
+    std::sort(calls.begin(), calls.end(), [](const auto& x, const auto& y) {
+        return std::tie(x.second->TStart, x.second->Id) < std::tie(y.second->TStart, y.second->Id);
+    });
+    ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerH |
+                            ImGuiTableFlags_SizingStretchProp;
+    if (!ImGui::BeginTable("traced-code", 3, flags))
+        return;
+    ImGui::TableSetupColumn(Tr(lang, "who"), ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 9.0f);
+    ImGui::TableSetupColumn(Tr(lang, "C code"), ImGuiTableColumnFlags_WidthStretch, 4.0f);
+    ImGui::TableSetupColumn(Tr(lang, "returned"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableHeadersRow();
+    ImGuiListClipper clipper;
+    clipper.Begin(static_cast<int>(calls.size()));
+    while (clipper.Step())
+        for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+            const CallEvent& c = *calls[static_cast<std::size_t>(i)].second;
+            bool running = c.Phase != CallPhase::Finished;
+            ImGui::TableNextRow();
+            if (running)
+                ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg0, colors::Amber);
+            ImGui::TableSetColumnIndex(0);
+            ImGui::TextUnformatted(calls[static_cast<std::size_t>(i)].first->Name.c_str());
+            ImGui::TableSetColumnIndex(1);
+            ImGui::PushFont(state.MonoFont);
+            ImGui::TextUnformatted((FormatCall(c) + ";").c_str());
+            ImGui::PopFont();
+            ImGui::TableSetColumnIndex(2);
+            if (!running) {
+                ImGui::PushStyleColor(ImGuiCol_Text, c.Errno == 0 ? colors::Green : colors::Red);
+                ImGui::TextUnformatted(ResultText(c).c_str());
+                ImGui::PopStyleColor();
+            } else {
+                ImGui::TextUnformatted(c.Phase == CallPhase::Blocked ? Tr(lang, "blocked") : Tr(lang, "in the kernel"));
+            }
+        }
+    // Follow the newest call while the view is at the bottom.
+    if (ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - ImGui::GetTextLineHeightWithSpacing() * 2.0f)
+        ImGui::SetScrollHereY(1.0f);
+    ImGui::EndTable();
+}
+
 } // namespace
 
 void DrawCodePanel(const UiFrame& frame, UiState& state)
 {
     Lang lang = state.Language;
+    if (!frame.Lesson.Data && frame.Program) {
+        DrawTracedCode(frame, state);
+        return;
+    }
     if (!frame.Lesson.Data) {
         ImGui::TextDisabled("%s", Tr(lang, "No lesson loaded."));
         return;

@@ -62,9 +62,14 @@ std::string FdLabel(const SocketView& socket, Lang lang)
     return Tr(lang, "no fd (closed)");
 }
 
-std::string OwnerLabel(const SocketView& socket)
+std::string OwnerLabel(const SocketView& socket, const World* world)
 {
-    return socket.External ? "external" : "lab";
+    if (socket.External)
+        return "external";
+    const ActorView* holder = world && socket.Fd ? world->FindActor(socket.Actor) : nullptr;
+    bool traced = holder && (!holder->Calls.empty() ? holder->Calls.back().Traced
+                                                    : !holder->Life.empty() && holder->Life.back().Traced);
+    return traced ? "traced" : "lab";
 }
 
 std::string CookieLabel(std::uint64_t cookie)

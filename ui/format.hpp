@@ -31,7 +31,8 @@ bool BelongsTo(const SocketView& socket, const ListenerView& listener);
 
 // "fd 4 (server)", "no fd yet", "no fd (closed)", "other process"
 std::string FdLabel(const SocketView& socket, Lang lang);
-std::string OwnerLabel(const SocketView& socket);     // "lab" or "external"
+// "lab", "external", or "traced" for a socket a traced program holds (`world` given), as the trace says.
+std::string OwnerLabel(const SocketView& socket, const World* world = nullptr);
 std::string CookieLabel(std::uint64_t cookie);       // "0x2a", "-" for 0
 std::string EndpointLabel(const Endpoint& endpoint); // "127.0.0.1:4000", "-" when unknown
 

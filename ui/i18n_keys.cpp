@@ -18,6 +18,21 @@ constexpr const char* kUiTexts[] = {
     "Restart in a private network",
     "Gates and capture work there, but outside clients (a student's nc) cannot reach the lab.",
 
+    // --run and --watch in the GUI (ui/program_panel.cpp)
+    "Without tracing, its sockets can still be watched: %s",
+    "The program was killed by %s. Reset runs it again.",
+    "The program exited with status %d. Reset runs it again.",
+    "Running: each socket call it makes is on the ladder, its sockets in the table.",
+    "Output (stdout and stderr)",
+    "(the last %zu bytes of %llu)",
+    "Its stdin is closed.",
+    "Close stdin (Ctrl+D)",
+    "a line for its stdin (Enter sends it)",
+    "Watching ports %s",
+    "Tracing %s, pid %d",
+    "Tracing %s",
+    "No tracing: the kernel's view of every socket on these ports, whoever holds it.",
+
     // layout
     "Lesson",
     "System calls",

@@ -148,8 +148,13 @@ std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state)
         state.Tab = LowerTab::Sockets; // those tabs are panels of their own here
         state.SelectTab = true;
     }
-    needs.LessonHeight = LessonPanelHeight(frame, state, needs.Display.x);
-    needs.LessonControlsHeight = LessonControlsHeight(frame, state, needs.Display.x);
+    if (frame.Program) { // its output takes what the lesson's share gives
+        needs.LessonHeight = needs.Display.y;
+        needs.LessonControlsHeight = needs.LineHeight * (frame.Program->Watch ? 3.0f : 8.0f);
+    } else {
+        needs.LessonHeight = LessonPanelHeight(frame, state, needs.Display.x);
+        needs.LessonControlsHeight = LessonControlsHeight(frame, state, needs.Display.x);
+    }
     // The tab bar, the table's header and rows (at least three), the window's padding.
     float row_h = ImGui::GetTextLineHeight() + style.CellPadding.y * 2.0f + 1.0f;
     float rows = static_cast<float>(std::max<std::size_t>(frame.Model.Sockets().size(), 3) + 1);
@@ -161,8 +166,12 @@ std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state)
 
     // No title bar over the lesson: its picker says "Lesson", and the line is worth more
     // to the narration at 200 % or on 720 lines.
-    if (BeginPanel(Title(lang, "Lesson", "lesson"), plan.Lesson, ImGuiWindowFlags_NoTitleBar))
-        DrawLessonPanel(frame, state, commands);
+    if (BeginPanel(Title(lang, "Lesson", "lesson"), plan.Lesson, ImGuiWindowFlags_NoTitleBar)) {
+        if (frame.Program)
+            DrawProgramPanel(frame, state, commands);
+        else
+            DrawLessonPanel(frame, state, commands);
+    }
     ImGui::End();
 
     if (plan.Ladder.Shown()) {

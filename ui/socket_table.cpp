@@ -128,7 +128,8 @@ void DrawRow(const SocketView& s, const UiFrame& frame, const UiState& state, st
     // The monospaced font has no Chinese glyphs ("重传 0.2 秒").
     Cell(TimerLabel(s, lang), lang == Lang::En ? mono : nullptr);
     ImGui::TableSetColumnIndex(ColOwner);
-    Cell(OwnerLabel(s));
+    // --watch made none of them (as its trace lines say).
+    Cell(frame.Program && frame.Program->Watch ? "external" : OwnerLabel(s, &frame.Model));
     ImGui::TableSetColumnIndex(ColCookie);
     Cell(CookieLabel(s.Cookie), mono);
     ImGui::TableSetColumnIndex(ColGate);

@@ -36,6 +36,8 @@ struct UiCommand {
         OpenPlayground,   // an empty playground (Session::Start)
         RunLine,          // Session::Run(Line): one command of the playground's command line
         PlaygroundFromHere, // Session::ContinueFrom: the playground on the lesson's lab, from its step
+        WriteStdin,       // --run: Line to the traced program's stdin
+        CloseStdin,       // --run: the traced program's stdin ends (Ctrl+D)
     };
     Kind What = StepForward;
     int Port = 0;
@@ -104,6 +106,13 @@ struct AutoPlay {
     double NextAt = 0;  // when the next step starts (UiFrame::Now's clock); 0: not yet known
 };
 
+// The program's panel's input line and what its output view last showed (program_panel.cpp).
+struct ProgramInputState {
+    char Input[512] = {};
+    std::uint64_t OutputSeen = ~0ull; // ProgramView::OutputVersion last drawn
+    bool Focus = true;
+};
+
 // UI-only state that outlives a frame. Owned by the app; panels may edit the fields
 // that are purely about the UI (the port being typed), everything else goes through
 // commands.
@@ -133,6 +142,7 @@ struct UiState {
     ThemeKind Theme = ThemeKind::Normal;
     bool Fullscreen = false;
     CommandLineState CommandLine;       // the playground's
+    ProgramInputState ProgramInput;     // --run's stdin line
     // The answer picked to the question before the next step (lesson_panel.cpp).
     struct AskPicked {
         const Lesson* Of = nullptr;
@@ -170,6 +180,26 @@ struct LessonView {
 };
 LessonView MakeLessonView(const LessonPlayer& player);
 
+// A program traced or ports watched instead of a lesson (`--run`, `--watch` in the GUI):
+// what the lesson panel's place shows. The app fills it each frame.
+struct ProgramView {
+    bool Watch = false;                 // --watch: the ports only, no program
+    std::string Command;                // "./server 8080"
+    int Pid = 0;
+    std::string Ports;                  // --watch: "8080, 9090"
+    bool Running = false;
+    bool Ended = false;                 // the program (its first process) has ended:
+    int ExitStatus = 0;                 //   with this status,
+    int ExitSignal = 0;                 //   or killed by this signal (then not 0)
+    std::string SignalName;             //   "SIGKILL"
+    std::string Error;                  // why it could not be traced (one line, English: the OS's words)
+    std::string Offer;                  // tracing not permitted: "sockscope --watch 8080"
+    std::string Output;                 // the last bytes of its stdout and stderr
+    std::uint64_t OutputTotal = 0;      // every byte it wrote
+    std::uint64_t OutputVersion = 0;    // grows with Output
+    bool StdinOpen = false;
+};
+
 // Everything one frame draws.
 struct UiFrame {
     const World& Model;
@@ -179,10 +209,13 @@ struct UiFrame {
     bool Capturing = false;             // segments captured (else inferred)
     Phrase CaptureError;                // why not
     bool Animate = true;                // false: draw every motion finished (screenshots)
+    const ProgramView* Program = nullptr; // --run / --watch: shown where the lesson would be
 };
 
 // The panels. Each draws into the current ImGui window.
 void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand>& commands);
+// --run / --watch: what runs, how it ended, its output and a line for its stdin.
+void DrawProgramPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand>& commands);
 void DrawLadderPanel(const UiFrame& frame, UiState& state);
 // The queue panel and the socket table carry the packet gates' toggles.
 void DrawQueuePanel(const UiFrame& frame, UiState& state, std::vector<UiCommand>& commands);
