@@ -680,6 +680,7 @@ int GuiSession::Run(Lesson lesson)
     Player.SetBindAll(Options.BindAll);
     Model.SetInferSegments(!LabInstance.Capturing());
     Model.SetInferDatagrams(!LabInstance.CapturesDatagrams());
+    Model.SetWatching(!Options.Watch.empty());
     if (!Options.Program.empty() || !Options.Watch.empty()) {
         Program = std::make_unique<GuiProgram>(LabInstance, Options.Program, Options.Watch, [this] {
             if (!WakePosted.exchange(true))

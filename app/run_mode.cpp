@@ -322,6 +322,7 @@ int RunWatch(const Options& options)
     lab_options.CaptureSegments = false;
     Lab lab(lab_options);
     World world;
+    world.SetWatching(true);
     StopSignals signals;
     lab.WatchUdp(); // every TCP and UDP socket on the ports
     for (auto port : options.Watch)

@@ -164,6 +164,9 @@ public:
     std::uint64_t SegmentsApplied() const { return SegmentCount; }
     // No capture: deduce the segments state changes and writes prove, marked inferred.
     void SetInferSegments(bool infer) { InferSegments = infer; }
+    // --watch: no socket on the watched ports is sockscope's, listeners included: every one
+    // the lab does not hold is External (the socket table and the trace say "external").
+    void SetWatching(bool watching) { Watching = watching; }
     // No capture of UDP (none at all, or only TCP through sockscope-helper): deduce the
     // datagrams UDP sockets' sends and receives prove, and the ICMP port unreachable an
     // ECONNREFUSED proves, marked inferred.
@@ -236,6 +239,7 @@ private:
     Session Known;
     // Kept across Clear(): settings, and numbers readers compare with what they saw.
     bool InferSegments = false;
+    bool Watching = false;
     bool InferDatagrams = false;
     static constexpr std::size_t MaxInFlight = 256;
     std::uint64_t VersionCounter = 0;

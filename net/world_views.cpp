@@ -167,7 +167,7 @@ SocketView World::KernelSocketView(const KernelSocket& row, const std::vector<En
         const ActorView* holder = lab ? FindActor(v.Actor) : nullptr;
         bool server = holder && holder->Kind == "server";
         v.Role = server ? SocketRole::Server : SocketRole::Client;
-        v.External = !ever_held;
+        v.External = !ever_held || (Watching && !lab);
         return v;
     }
     if (row.State == TcpState::Listen)
@@ -190,6 +190,8 @@ SocketView World::KernelSocketView(const KernelSocket& row, const std::vector<En
         bool lab_peer = lab_ends.count({Plain(row.Remote), Plain(row.Local)}) > 0;
         v.External = !lab_peer && !ever_held; // an accepted socket is the lab's
     }
+    if (Watching && !lab && !ever_held)
+        v.External = true;
     return v;
 }
 

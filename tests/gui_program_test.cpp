@@ -225,6 +225,8 @@ TEST(GuiWatch, TheWindowWatchingAPython3ListenerShowsItsAcceptQueue)
     ASSERT_NE(listener, nullptr) << last;
     EXPECT_EQ((*listener)["accept_queue"], 2);
     EXPECT_EQ((*listener)["backlog"], 4);
+    for (const auto& s : j["sockets"])
+        EXPECT_EQ(s["owner"], "external") << s.dump(); // sockscope made none of them
     close(a);
     close(b);
     std::filesystem::remove_all(dir);

@@ -129,7 +129,7 @@ void DrawRow(const SocketView& s, const UiFrame& frame, const UiState& state, st
     Cell(TimerLabel(s, lang), lang == Lang::En ? mono : nullptr);
     ImGui::TableSetColumnIndex(ColOwner);
     // --watch made none of them (as its trace lines say).
-    Cell(frame.Program && frame.Program->Watch ? "external" : OwnerLabel(s, &frame.Model));
+    Cell(OwnerLabel(s, &frame.Model));
     ImGui::TableSetColumnIndex(ColCookie);
     Cell(CookieLabel(s.Cookie), mono);
     ImGui::TableSetColumnIndex(ColGate);
