@@ -110,8 +110,8 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
                                      "(as ss -p); no tracing; GUI or --headless")
                           ->type_name("PORT[,PORT...]");
     app.add_option("--duration", o.Duration,
-                   "With --run or --watch: stop after this many seconds (with --screenshot: the picture then, "
-                   "or when the program ends; default 3)")
+                   "With --run or --watch: stop after this many seconds (the GUI's window closes; with --screenshot: "
+                   "the picture then, or when the program ends; default 3)")
         ->check(CLI::PositiveNumber)
         ->type_name("SECONDS");
     try {

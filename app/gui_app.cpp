@@ -461,7 +461,11 @@ int GuiSession::InteractiveLoop()
     glfwSetWindowUserPointer(Window, &input);
     BenchReport bench;
 
+    // --run/--watch --duration S: the window closes after S seconds, as the headless run ends.
+    double close_at = Program && Options.Duration > 0 ? MonotonicSeconds() + Options.Duration : 0;
     while (!glfwWindowShouldClose(Window)) {
+        if (close_at > 0 && MonotonicSeconds() >= close_at)
+            break;
         bool busy = Player.Busy() || steps_to_run > 0 || !ScriptLines.empty();
         if (bench.Busy)
             frames_left = std::max(frames_left, 1);
