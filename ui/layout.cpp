@@ -98,6 +98,9 @@ LayoutPlan PlanLayout(const LayoutNeeds& needs)
     float lesson_share = plan.Mode == LayoutMode::Narrow ? 0.45f
                          : needs.Display.y / std::max(needs.FontSize, 1.0f) < 50.0f ? 0.34f
                                                                                      : 0.36f;
+    // A question before the next step and its choices are what the class looks at now.
+    if (needs.Asking)
+        lesson_share = std::max(lesson_share, 0.5f);
     float lesson_min = std::floor(std::min(std::max(line * 8.0f, needs.LessonControlsHeight), body_h * 0.45f));
     float lesson_max = std::max(std::floor(body_h * lesson_share), lesson_min);
     float top_h = std::floor(std::clamp(needs.LessonHeight, lesson_min, lesson_max));
@@ -162,6 +165,10 @@ std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state)
     needs.TableHeight = tabs_h + style.WindowPadding.y * 2.0f + row_h * rows + style.ScrollbarSize + 4.0f;
     needs.TableMinHeight = tabs_h + style.WindowPadding.y * 2.0f + row_h * 3.0f + style.ScrollbarSize + 4.0f;
     needs.QueuesHeight = state.QueuesNeed;
+    if (const Lesson* data = frame.Lesson.Data) {
+        std::size_t next = static_cast<std::size_t>(frame.Lesson.StepIndex + 1);
+        needs.Asking = !frame.Lesson.Busy && next < data->Steps.size() && data->Steps[next].Ask.has_value();
+    }
     LayoutPlan plan = PlanLayout(needs);
 
     // No title bar over the lesson: its picker says "Lesson", and the line is worth more

@@ -35,6 +35,7 @@ struct LayoutNeeds {
     float TableMinHeight = 0; // ... showing its header and two rows (the rest scroll)
     float QueuesHeight = 0; // the queue panel showing its first listener's both queues
     LowerTab Tab = LowerTab::Sockets;
+    bool Asking = false;    // a question waits before the next step: the lesson may take half
 };
 
 struct LayoutPlan {
