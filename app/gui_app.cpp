@@ -4,6 +4,8 @@
 // an event arrives, GLFW when the user does something.
 #include "gui_app.hpp"
 
+#include "gui_redraw.hpp"
+
 #include "bench_report.hpp"
 #include "clock.hpp"
 #include "gate.hpp"
@@ -110,52 +112,10 @@ std::vector<std::string> LessonTexts(const std::vector<Lesson>& lessons)
     return texts;
 }
 
-bool AnyBlocked(const World& world)
-{
-    for (const auto& actor : world.Actors())
-        for (const auto& call : actor.Calls)
-            if (call.Phase == CallPhase::Blocked)
-                return true;
-    return false;
-}
-
 // --screenshot or --screenshot-steps: pictures into a buffer of a fixed size, no settings.
 bool Offscreen(const GuiOptions& options)
 {
     return !options.Screenshot.empty() || !options.ScreenshotSteps.empty();
-}
-
-// What of the player a user can see.
-auto PlayerSignature(const LessonPlayer& player)
-{
-    return std::make_tuple(player.Current(), player.StepIndex(), player.CurrentStatus(), player.CallIndex(),
-                           player.Port(), player.Results().size());
-}
-
-// Everything the window shows that may change with no input: when any of it differs
-// from what the last frame showed, the loop draws again.
-struct Visible {
-    std::uint64_t Version = ~0ull; // the world model
-    decltype(PlayerSignature(std::declval<const LessonPlayer&>())) Player{};
-    std::vector<int> RecentArrows; // the state machine tab: an arrow stops being "recent" with no event
-    bool Notice = false;           // "saved <path>" in the status bar, until it expires
-    long Second = -1;              // while a call is blocked: "blocked in accept() for N s" counts seconds
-    std::uint64_t Output = 0;      // --run: the program's output, and whether it has ended
-    bool Ended = false;
-    bool operator==(const Visible&) const = default;
-};
-
-Visible WhatIsVisible(const World& model, const LessonPlayer& player, const UiState& ui, double now)
-{
-    Visible v;
-    v.Version = model.Version();
-    v.Player = PlayerSignature(player);
-    if (ui.Tab == LowerTab::StateMachine)
-        v.RecentArrows = RecentArrowCounts(model);
-    v.Notice = !ui.Notice.empty() && now < ui.NoticeUntil;
-    if (AnyBlocked(model))
-        v.Second = static_cast<long>(std::floor(now));
-    return v;
 }
 
 class GuiSession {
@@ -569,6 +529,14 @@ int GuiSession::TakeScreenshot()
     for (double until = MonotonicSeconds() + (Options.Duration > 0 ? Options.Duration : 3.0);
          Program && MonotonicSeconds() < until && !Program->Ended(); ApplyLabEvents())
         LabInstance.WaitForEvents(std::chrono::milliseconds(20));
+    // --script: every line run, the last call returned or blocked (at most a minute).
+    for (double until = MonotonicSeconds() + 60.0; !ScriptLines.empty() || Player.Busy(); ApplyLabEvents()) {
+        if (MonotonicSeconds() > until) {
+            Fail("the script did not finish within a minute; the picture shows where it is");
+            break;
+        }
+        LabInstance.WaitForEvents(std::chrono::milliseconds(20));
+    }
     const Lesson* lesson = Player.Current();
     int steps = lesson ? static_cast<int>(lesson->Steps.size()) : 0;
     if (Options.Step > steps)
