@@ -171,8 +171,12 @@ TEST_F(ProgramFrames, ResetRunsTheProgramAgainAndLeavesNoChildNoDescriptorNoThre
     EXPECT_NE(Program->Pid(), first);
     ASSERT_TRUE(DrawUntil([&] { return Output().find("listening on port") != std::string::npos; }));
     EXPECT_EQ(Output().find("listening on port"), 0u); // the new program's output only
-    EXPECT_EQ(Entries("/proc/self/fd"), fds);
-    EXPECT_EQ(Entries("/proc/self/task"), threads);
+    // The old program's pipes and reader thread are gone (a sanitizer's slower threads may
+    // take a moment to close what they held: wait for it, with a deadline).
+    EXPECT_TRUE(test::WaitUntil([&] { return Entries("/proc/self/fd") == fds; }))
+        << Entries("/proc/self/fd") << " descriptors, " << fds << " before";
+    EXPECT_TRUE(test::WaitUntil([&] { return Entries("/proc/self/task") == threads; }))
+        << Entries("/proc/self/task") << " threads, " << threads << " before";
     int second = Program->Pid();
     Program->Stop();
     EXPECT_EQ(kill(second, 0), -1);
