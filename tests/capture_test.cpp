@@ -299,7 +299,23 @@ TEST(Packets, CapturedSegmentsAreTheOnesTsharkSeesOnTheSamePort)
         GTEST_SKIP() << probe_only.CaptureError().English();
     if (sockscope::test::Run("command -v tshark").Status != 0)
         GTEST_SKIP() << "tshark is not installed (scripts/setup.sh --test installs it)";
-    int port = PickFreePort();
+    // Below the ephemeral range (32768-60999 by default): tshark takes seconds to start,
+    // and a port from bind(0) may meanwhile become some parallel test's client port (the
+    // lesson's bind then fails with EADDRINUSE, seen once in CI).
+    auto bindable = [](int candidate) { // no socket holds it, not even in TIME-WAIT
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in sin{};
+        sin.sin_family = AF_INET;
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sin.sin_port = htons(static_cast<std::uint16_t>(candidate));
+        bool ok = bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0;
+        close(fd);
+        return ok;
+    };
+    int port = 0;
+    for (int candidate = 20000 + static_cast<int>(getpid() % 10000); port == 0 && candidate < 32768; candidate += 7)
+        if (bindable(candidate))
+            port = candidate;
     ASSERT_GT(port, 0);
     char dir[] = "/tmp/sockscope-tshark-XXXXXX";
     ASSERT_NE(mkdtemp(dir), nullptr);
