@@ -141,7 +141,7 @@ std::string KernelView(const World& world, const std::map<std::uint32_t, SocketH
 }
 
 // A trace line, with each socket's "pid" (from /proc where the World does not know the
-// holder) and, for --watch, "owner": "external".
+// holder) and, for --run, "owner": "traced" (--watch's are External in the World).
 nlohmann::json Line(const World& world, double t, const std::vector<LaneReport>& calls,
                     const std::map<std::uint32_t, SocketHolder>& holders, bool watch)
 {
@@ -152,9 +152,7 @@ nlohmann::json Line(const World& world, double t, const std::vector<LaneReport>&
             s["pid"] = h->second.Pid;
             s["command"] = h->second.Command;
         }
-        if (watch)
-            s["owner"] = "external"; // --watch made none of them
-        else if (s["owner"] == "lab")
+        if (!watch && s["owner"] == "lab")
             s["owner"] = "traced"; // --run has no lab actors: not external means the program's
     }
     return line;

@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <regex>
@@ -16,6 +18,10 @@
 #include <vector>
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -25,6 +31,25 @@
 #include <unistd.h>
 
 namespace sockscope::test {
+
+// Run in a child before exec: ptrace fails with EPERM, as where tracing is forbidden. A
+// sanitizer's leak check stops the world with ptrace at exit, so it is turned off for the
+// child (added to the options the sanitizer run gives, which must stay).
+inline void ForbidPtraceWithoutLeakCheck()
+{
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    std::string options = std::string(asan ? asan : "") + (asan && *asan ? ":" : "") + "detect_leaks=0";
+    setenv("ASAN_OPTIONS", options.c_str(), 1);
+    static sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ptrace, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    static sock_fprog prog{sizeof filter / sizeof filter[0], filter};
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
 
 using nlohmann::json;
 using namespace std::chrono_literals;

@@ -4,6 +4,7 @@
 #include "clock.hpp"
 #include "lab.hpp"
 #include "player.hpp"
+#include "lesson_run.hpp"
 #include "test_util.hpp"
 #include "world.hpp"
 
@@ -96,26 +97,6 @@ void ExpectWorldMatchesSs(World& world, Lab& lab, const std::string& when)
         << when << ": " << diff;
 }
 
-struct LessonRun {
-    explicit LessonRun(PlayerOptions options = {}) : Player(TheLab, TheWorld, options) {}
-    Lab TheLab;
-    World TheWorld;
-    LessonPlayer Player;
-
-    bool Step()
-    {
-        Player.StepForward();
-        return DriveUntilIdle(TheLab, TheWorld, Player, 90.0);
-    }
-    std::string Failures() const
-    {
-        std::string out;
-        for (const auto& r : Player.Results())
-            if (!r.Ok)
-                out += r.Claim.English() + " (seen: " + r.Seen.English() + "); ";
-        return out;
-    }
-};
 
 } // namespace
 

@@ -5,6 +5,8 @@
 #include "lab.hpp"
 #include "lesson.hpp"
 #include "player.hpp"
+#include "child_process.hpp"
+#include "lesson_run.hpp"
 #include "test_util.hpp"
 #include "world.hpp"
 
@@ -16,11 +18,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <set>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,25 +39,6 @@ const char* kRunLesson = R"({
   "actors": [{"name": "server", "kind": "server", "run": ["$examples/fork_server", "$prot"]}],
   "steps": [{"title": "t", "calls": [{"actor": "server", "call": "run"}]}]
 })";
-
-struct LessonRun {
-    Lab TheLab;
-    World TheWorld;
-    LessonPlayer Player{TheLab, TheWorld};
-    bool Step()
-    {
-        Player.StepForward();
-        return DriveUntilIdle(TheLab, TheWorld, Player, 60.0);
-    }
-    std::string Failures() const
-    {
-        std::string out;
-        for (const auto& r : Player.Results())
-            if (!r.Ok)
-                out += r.Claim.English() + " (seen: " + r.Seen.English() + "); ";
-        return out;
-    }
-};
 
 // Whether a process with this pid exists (a zombie too).
 bool Exists(int pid) { return std::filesystem::exists("/proc/" + std::to_string(pid)); }
@@ -178,22 +157,6 @@ TEST(ProgramLesson, AMissingProgramFailsItsStepInOneLine)
     EXPECT_NE(line.find("ENOENT"), std::string::npos) << line;
 }
 
-namespace {
-// Run in the child before exec: ptrace fails with EPERM, as where tracing is forbidden.
-void ForbidPtrace()
-{
-    static sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ptrace, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    static sock_fprog prog{sizeof filter / sizeof filter[0], filter};
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
-}
-} // namespace
-
 TEST(ProgramLesson, PtraceNotPermittedFailsTheStepInOneClearLine)
 {
     int out[2];
@@ -205,12 +168,7 @@ TEST(ProgramLesson, PtraceNotPermittedFailsTheStepInOneClearLine)
         dup2(out[1], 2);
         int null = open("/dev/null", O_RDONLY);
         dup2(null, 0);
-        // A sanitizer's leak check stops the world with ptrace at exit: not here.
-        // (Added to the options the sanitizer run gives, e.g. verify_asan_link_order=0.)
-        const char* asan = getenv("ASAN_OPTIONS");
-        std::string options = std::string(asan ? asan : "") + (asan && *asan ? ":" : "") + "detect_leaks=0";
-        setenv("ASAN_OPTIONS", options.c_str(), 1);
-        ForbidPtrace();
+        test::ForbidPtraceWithoutLeakCheck();
         execl(SOCKSCOPE_BINARY, SOCKSCOPE_BINARY, "--headless", "--lesson", "program-no-accept", nullptr);
         _exit(127);
     }

@@ -262,34 +262,9 @@ TEST(TracedProgram, AMissingProgramIsOneClearLine)
     EXPECT_NE(lines[0].find("no such program: no-such-program-sockscope"), std::string::npos) << s.Text;
 }
 
-namespace {
-// Run in the child before exec: ptrace fails with EPERM, as where tracing is forbidden.
-void ForbidPtrace()
-{
-    static sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ptrace, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    static sock_fprog prog{sizeof filter / sizeof filter[0], filter};
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
-}
-} // namespace
-
 TEST(TracedProgram, PtraceNotPermittedSaysSoAndOffersWatch)
 {
-    // In a sanitizer build, sockscope's LeakSanitizer stops the world with ptrace at exit,
-    // which this child forbids: no leak check for it (the child inherits the variable).
-    const char* asan = std::getenv("ASAN_OPTIONS");
-    const std::string saved = asan ? asan : "";
-    setenv("ASAN_OPTIONS", (saved + (saved.empty() ? "" : ":") + "detect_leaks=0").c_str(), 1);
-    Child s(Sockscope({"--run", "--headless", "--", Examples + "/thread_server", "0"}), ForbidPtrace);
-    if (asan)
-        setenv("ASAN_OPTIONS", saved.c_str(), 1);
-    else
-        unsetenv("ASAN_OPTIONS");
+    Child s(Sockscope({"--run", "--headless", "--", Examples + "/thread_server", "0"}), test::ForbidPtraceWithoutLeakCheck);
     EXPECT_EQ(s.Wait(), 1) << s.Text;
     auto lines = test::Lines(s.Text);
     ASSERT_EQ(lines.size(), 1u) << s.Text;
