@@ -132,7 +132,11 @@ TEST_F(ProgramFrames, ALineTypedReachesTheProgramsStdin)
     for (const auto& c : commands)
         wrote = wrote || (c.What == UiCommand::WriteStdin && c.Line == "bye\n");
     ASSERT_TRUE(wrote);
-    ASSERT_TRUE(DrawUntil([&] { return Program->Ended(); }));
+    // The program ends; its last events reach the World a frame or more after the tracer
+    // has seen the end (they wait in the lab's queue): draw until the lane shows it.
+    ASSERT_TRUE(DrawUntil([&] {
+        return Program->Ended() && !TheWorld.Actors().empty() && TheWorld.Actors().front().Status == "exited";
+    }));
     EXPECT_EQ(Program->View().ExitStatus, 0);
     // Its lane ended with its status, after its close().
     const ActorView* lane = TheWorld.Actors().empty() ? nullptr : &TheWorld.Actors().front();
