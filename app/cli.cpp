@@ -84,6 +84,14 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
         ->type_name("OUT.json");
     app.add_option("--trace", o.Trace, "Append the world model to FILE as JSON lines each time it changes")
         ->type_name("FILE");
+    app.add_option("--record", o.Record,
+                   "Record the session (a lesson, the playground, --run or --watch) to FILE for --replay; "
+                   "headless: one lesson")
+        ->type_name("FILE");
+    app.add_option("--replay", o.Replay,
+                   "Open a recorded session (--record) with every panel and the timeline, making no socket; "
+                   "with --headless: print its per-step output again")
+        ->type_name("FILE");
     app.add_option("--screenshot", o.Screenshot, "Render the state after --step K to FILE.png and exit")
         ->type_name("FILE.png");
     app.add_option("--screenshot-steps", o.ScreenshotSteps,
@@ -195,6 +203,19 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
         exit_code = 2;
         return std::nullopt;
     }
+    if (!o.Replay.empty()) {
+        if (!o.Record.empty())
+            return fail("--replay and --record cannot be combined");
+        if (o.LessonGiven || o.Run || !o.Watch.empty() || o.Playground || !o.Script.empty())
+            return fail("--replay shows the recorded session; --lesson, --run, --watch, --playground and --script "
+                        "cannot be combined with it");
+        if (o.Port != 0 || o.Backlog >= 0 || o.BindAll || o.PrivateNetwork)
+            return fail("--replay makes no socket: --port, --backlog, --bind-all and --private-network do not apply");
+        if (!o.ScreenshotSteps.empty())
+            return fail("--screenshot-steps goes with a lesson; with --replay, use --screenshot FILE.png --step K");
+    }
+    if (!o.Record.empty() && o.Headless && (o.Lesson == "all" || !o.Script.empty() || o.Run || !o.Watch.empty()))
+        return fail("--record with --headless records one lesson; record the playground, --run and --watch in the GUI");
     if (o.Lesson == "all" && !o.Headless) {
         std::cerr << "sockscope: --lesson all goes with --headless\n";
         exit_code = 2;

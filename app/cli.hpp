@@ -23,6 +23,8 @@ struct Options {
     int Port = 0;           // 0: a free port
     int Backlog = -1;       // -1: the lesson's own
     std::string Trace;
+    std::string Record;        // --record FILE: the session, for --replay
+    std::string Replay;        // --replay FILE: a recorded session instead of a lesson
     bool Playground = false;   // --playground: the GUI opens the playground
     std::string Script;        // --script FILE: playground command lines
     std::string SaveLesson;    // --save-lesson OUT.json: the script's session as a lesson

@@ -9,12 +9,14 @@
 #include "bench_report.hpp"
 #include "clock.hpp"
 #include "gate.hpp"
+#include "history.hpp"
 #include "gui_program.hpp"
 #include "i18n.hpp"
 #include "lab.hpp"
 #include "player.hpp"
 #include "presenter.hpp"
 #include "presenter_window.hpp"
+#include "recording.hpp"
 #include "screenshot.hpp"
 #include "session.hpp"
 #include "settings.hpp"
@@ -149,7 +151,8 @@ private:
     const GuiOptions& Options;
     UiState Ui;
     std::atomic<bool> WakePosted{false}; // before the lab: its threads use it until joined
-    Lab LabInstance;
+    // A replay makes no socket: no probe, no capture.
+    Lab LabInstance{Options.Replay.empty() ? LabOptions{} : LabOptions{false, false}};
     std::vector<LabEvent> Drained; // one buffer, handed back and forth with the lab
     World Model;
     LessonPlayer Player{LabInstance, Model};
@@ -157,6 +160,10 @@ private:
     std::unique_ptr<GuiProgram> Program;            // --run / --watch; before the lab goes
     std::vector<std::string> ScriptLines;           // --script: lines still to run
     TraceWriter Trace;
+    GuiHistory History;             // every moment of the session, or the replayed recording's
+    std::optional<std::size_t> Viewing; // the timeline's moment shown; nullopt: the present
+    void BeginHistory(const std::string& mode);
+    bool ExecuteInReplay(const UiCommand& command);
     Settings Saved;                 // as read at start; rewritten on exit when Remember
     bool Remember = false;
     float ContentScale = 1.0f;      // the monitor's; the presenter's scale multiplies it
@@ -269,8 +276,10 @@ void GuiSession::ApplyLabEvents()
 {
     WakePosted = false;
     LabInstance.Drain(Drained);
-    for (auto& event : Drained)
+    for (auto& event : Drained) {
+        History.Note(event, Model);
         Model.Apply(event);
+    }
     double now = MonotonicSeconds();
     Player.Tick(now);
     Playground.Tick();
@@ -282,6 +291,67 @@ void GuiSession::ApplyLabEvents()
     }
     if (Trace.IsOpen())
         Trace.Update(Model, &Player, now);
+    History.Tick(Model, Program ? nullptr : &Player, now);
+}
+
+// The history starts afresh with each lesson, playground or program; --record writes it.
+void GuiSession::BeginHistory(const std::string& mode)
+{
+    RecordingInfo info;
+    info.Mode = mode;
+    if (const Lesson* lesson = Player.Current(); lesson && mode == "lesson") {
+        info.Lesson = lesson->Name;
+        info.LessonText = LessonFileText(*lesson);
+    }
+    if (!Options.Program.empty())
+        for (const auto& arg : Options.Program)
+            info.Program += (info.Program.empty() ? "" : " ") + arg;
+    for (auto port : Options.Watch)
+        info.Program += (info.Program.empty() ? "" : ",") + std::to_string(port);
+    info.Language = Ui.Language == Lang::Zh ? "zh" : "en";
+    info.InferSegments = !LabInstance.Capturing();
+    info.InferDatagrams = !LabInstance.CapturesDatagrams();
+    info.Watching = !Options.Watch.empty();
+    info.Capturing = LabInstance.Capturing();
+    info.CaptureError = LabInstance.CaptureError();
+    info.ProbeRunning = LabInstance.ProbeRunning();
+    info.Version = SOCKSCOPE_VERSION;
+    History.Begin(std::move(info), Model);
+    Viewing.reset();
+}
+
+// A replay has no lab: Step and Reset walk the recording; what would make a call says why not.
+bool GuiSession::ExecuteInReplay(const UiCommand& command)
+{
+    std::size_t last = History.Moments() ? History.Moments() - 1 : 0;
+    std::size_t here = Viewing.value_or(last);
+    switch (command.What) {
+    case UiCommand::StepForward: {
+        const TimelineView view = History.View(Viewing, 0);
+        for (std::size_t end : view.StepEnds)
+            if (end > here) {
+                Viewing = end;
+                return true;
+            }
+        Viewing = last;
+        return true;
+    }
+    case UiCommand::Reset:
+        Viewing = 0;
+        return true;
+    case UiCommand::LoadLesson:
+    case UiCommand::Submit:
+    case UiCommand::OpenPlayground:
+    case UiCommand::RunLine:
+    case UiCommand::PlaygroundFromHere:
+    case UiCommand::WriteStdin:
+    case UiCommand::CloseStdin:
+    case UiCommand::RestartPrivateNetwork:
+        Ui.Message = Tr(Ui.Language, "This is a recording: it makes no socket. Start sockscope without --replay to run calls.");
+        return true;
+    default:
+        return false;
+    }
 }
 
 std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target, bool render)
@@ -295,11 +365,23 @@ std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target, bool
         io.DisplayFramebufferScale = ImVec2(1, 1);
     }
     ImGui::NewFrame();
-    UiFrame frame{Model, MakeLessonView(Player), MonotonicSeconds(), LabInstance.ProbeRunning(),
-                  LabInstance.Capturing(), LabInstance.CaptureError()};
+    double now = MonotonicSeconds();
+    TimelineView timeline = History.View(Viewing, now);
+    Ui.ViewingPast = Viewing.has_value();
+    bool past = Viewing && *Viewing < History.Moments();
+    const RecordedTick* moment = past ? &History.Moment(*Viewing) : nullptr;
+    const Lesson* lesson = History.Replaying() ? History.ReplayLesson() : Player.Current();
+    UiFrame frame{past ? History.WorldAt(*Viewing) : Model,
+                  moment ? LessonViewAt(moment->Player, lesson) : MakeLessonView(Player),
+                  moment ? moment->T : now,
+                  History.Replaying() ? History.Info().ProbeRunning : LabInstance.ProbeRunning(),
+                  History.Replaying() ? History.Info().Capturing : LabInstance.Capturing(),
+                  History.Replaying() ? History.Info().CaptureError : LabInstance.CaptureError()};
     if (Program)
         frame.Program = &Program->View();
-    frame.Animate = !Offscreen(Options); // a screenshot shows every motion finished
+    frame.Timeline = &timeline;
+    // A screenshot shows every motion finished; so does the past (nothing moves there).
+    frame.Animate = !Offscreen(Options) && !past;
     std::vector<UiCommand> commands = DrawMainLayout(frame, Ui);
     ImGui::Render();
     FontsUploaded = true; // ImGui_ImplOpenGL3_NewFrame made the font texture
@@ -327,7 +409,24 @@ std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target, bool
 void GuiSession::Execute(const std::vector<UiCommand>& commands)
 {
     for (const auto& command : commands) {
+        if (command.What == UiCommand::ShowMoment) {
+            if (command.Moment < 0 || static_cast<std::size_t>(command.Moment) >= History.Moments())
+                Viewing = History.Replaying() && History.Moments() ? std::optional<std::size_t>(History.Moments() - 1)
+                                                                   : std::nullopt;
+            else
+                Viewing = static_cast<std::size_t>(command.Moment);
+            continue;
+        }
+        if (History.Replaying() && ExecuteInReplay(command))
+            continue;
+        bool view_only = command.What == UiCommand::SetLanguage || command.What == UiCommand::SetScale ||
+                         command.What == UiCommand::SetTheme || command.What == UiCommand::ToggleFullscreen ||
+                         command.What == UiCommand::SaveScreenshot;
+        if (!view_only && !History.Replaying())
+            Viewing.reset(); // doing something comes back to the present
         switch (command.What) {
+        case UiCommand::ShowMoment:
+            break;
         case UiCommand::StepForward:
             Player.StepForward();
             break;
@@ -345,6 +444,7 @@ void GuiSession::Execute(const std::vector<UiCommand>& commands)
             std::string error;
             if (auto lesson = FindLesson(command.Lesson, error, LessonDirs(Options.Env.Lessons))) {
                 Player.Load(std::move(*lesson), Options.Port);
+                BeginHistory("lesson");
                 Ui.Message.clear();
                 Ui.CommandLine.On = false;
                 ScriptLines.clear();
@@ -382,6 +482,7 @@ void GuiSession::Execute(const std::vector<UiCommand>& commands)
         case UiCommand::OpenPlayground:
             Ui.Play = AutoPlay{false, Ui.Play.Speed, 0};
             Playground.Start(Options.Port);
+            BeginHistory("playground");
             Ui.CommandLine.On = true;
             Ui.CommandLine.Focus = true;
             break;
@@ -491,10 +592,15 @@ int GuiSession::InteractiveLoop()
 void GuiSession::RunStepOffscreen(int number)
 {
     Player.StepForward();
-    bool idle = DriveUntilIdle(LabInstance, Model, Player, kStepTimeout, [this] {
-        if (Trace.IsOpen())
-            Trace.Update(Model, &Player, MonotonicSeconds());
-    });
+    bool idle = DriveUntilIdle(
+        LabInstance, Model, Player, kStepTimeout,
+        [this] {
+            double now = MonotonicSeconds();
+            if (Trace.IsOpen())
+                Trace.Update(Model, &Player, now);
+            History.Tick(Model, &Player, now);
+        },
+        [this](const LabEvent& event) { History.Note(event, Model); });
     if (!idle)
         Fail("step " + std::to_string(number) + " did not finish in " + std::to_string(int(kStepTimeout)) + " s");
     else if (Player.CurrentStatus() == StepStatus::Failed)
@@ -537,7 +643,7 @@ int GuiSession::TakeScreenshot()
         }
         LabInstance.WaitForEvents(std::chrono::milliseconds(20));
     }
-    const Lesson* lesson = Player.Current();
+    const Lesson* lesson = History.Replaying() ? History.ReplayLesson() : Player.Current();
     int steps = lesson ? static_cast<int>(lesson->Steps.size()) : 0;
     if (Options.Step > steps)
         Fail("lesson '" + Options.Lesson + "' has " + std::to_string(steps) + " steps; showing all of them");
@@ -551,6 +657,8 @@ int GuiSession::TakeScreenshot()
         Fail(error);
         return 1;
     }
+    if (History.Replaying()) // the moment was chosen from --step K at the start
+        return SaveOffscreen(target, Options.Screenshot) ? 0 : 1;
     if (!each_step) {
         for (int i = 0; i < last; ++i)
             RunStepOffscreen(i + 1);
@@ -653,7 +761,21 @@ int GuiSession::Run(Lesson lesson)
     Model.SetInferSegments(!LabInstance.Capturing());
     Model.SetInferDatagrams(!LabInstance.CapturesDatagrams());
     Model.SetWatching(!Options.Watch.empty());
-    if (!Options.Program.empty() || !Options.Watch.empty()) {
+    if (!Options.Replay.empty()) {
+        std::string error;
+        if (!History.OpenReplay(Options.Replay, error)) {
+            Fail(error);
+            return 2;
+        }
+        // --step K: the end of step K; otherwise the last moment.
+        Viewing = History.Moments() ? History.Moments() - 1 : 0;
+        if (Options.Step > 0) {
+            if (auto end = History.StepEnd(Options.Step - 1))
+                Viewing = *end;
+            else
+                Fail("the recording has no end of step " + std::to_string(Options.Step) + "; showing its last moment");
+        }
+    } else if (!Options.Program.empty() || !Options.Watch.empty()) {
         Program = std::make_unique<GuiProgram>(LabInstance, Options.Program, Options.Watch, [this] {
             if (!WakePosted.exchange(true))
                 glfwPostEmptyEvent();
@@ -667,8 +789,19 @@ int GuiSession::Run(Lesson lesson)
         Ui.CommandLine.On = true;
         ScriptLines = Options.ScriptLines;
     }
+    if (Options.Replay.empty()) {
+        BeginHistory(Program ? (Options.Watch.empty() ? "run" : "watch") : Options.Playground ? "playground" : "lesson");
+        std::string error;
+        if (!Options.Record.empty() && !History.Record(Options.Record, error)) {
+            Fail(error);
+            return 2;
+        }
+    }
 
     int code = Offscreen(Options) ? TakeScreenshot() : InteractiveLoop();
+    ApplyLabEvents(); // the last moments, for the recording
+    History.Finish(RecordingEnd{true, LabInstance.CapturedSegments(), LabInstance.CaptureViaHelper(),
+                                LabInstance.Capturing(), LabInstance.CaptureError()});
     std::string error;
     if (Remember && !SaveSettings(SettingsToSave(Window, Saved, Ui, Windowed), error))
         Fail("settings not saved: " + error);
@@ -682,7 +815,9 @@ int GuiSession::Run(Lesson lesson)
 int RunGui(const GuiOptions& options)
 {
     std::string error;
-    auto lesson = FindLesson(options.Lesson, error, LessonDirs(options.Env.Lessons));
+    // A replay's lesson is in its recording (an empty one stands in until then).
+    auto lesson = options.Replay.empty() ? FindLesson(options.Lesson, error, LessonDirs(options.Env.Lessons))
+                                         : std::optional<Lesson>(Lesson{});
     if (!lesson) {
         Fail(error);
         return 2;

@@ -21,6 +21,8 @@ struct GuiOptions {
     std::string ScreenshotSteps; // non-empty: a PNG before step 1 and after each step into this
                                  // directory (NAME-stepN-LANG.png), then exit
     std::string Trace;         // non-empty: append the world as JSON lines (DESIGN.md)
+    std::string Record;        // non-empty: write the session there (recording.hpp)
+    std::string Replay;        // non-empty: show this recording instead of a lab
     bool Playground = false;   // open the playground instead of Lesson
     std::vector<std::string> ScriptLines; // --script: playground lines to run one by one
     Lang Language = Lang::En;

@@ -3,14 +3,17 @@
 #include "clock.hpp"
 #include "lab.hpp"
 #include "player.hpp"
+#include "recording.hpp"
 #include "trace.hpp"
 #include "world.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <chrono>
-#include <thread>
+#include <fstream>
 #include <iostream>
+#include <sstream>
+#include <thread>
 
 namespace sockscope {
 
@@ -134,8 +137,57 @@ void PrintQuestion(const Question& q, Lang lang)
               << ")\n";
 }
 
+} // namespace
+
+void PrintPackets(bool capturing, std::uint64_t captured, bool via_helper, const Phrase& error)
+{
+    if (capturing)
+        std::cout << "\npackets: " << captured << " captured on lo" << (via_helper ? " through sockscope-helper" : "")
+                  << "\n";
+    else
+        std::cout << "\npackets: inferred (" << error.English() << ")\n";
+}
+
+void PrintStepReport(const Options& options, const StepReport& r)
+{
+    const Lesson& l = *r.Of;
+    const int i = r.Index;
+    const LessonStep& step = l.Steps[static_cast<std::size_t>(i)];
+    if (options.Json) {
+        auto line = TraceLine(*r.Model, &r.Trace, r.T, r.Calls);
+        line["title"] = step.Title.Get(options.Language);
+        line["status"] = StepStatusName(r.Status);
+        auto checks = nlohmann::json::array();
+        for (const auto& c : r.Results)
+            checks.push_back({{"what", c.What}, {"claim", c.Claim.English()}, {"ok", c.Ok}, {"seen", c.Seen.English()}});
+        line["checks"] = std::move(checks);
+        if (!r.Retries.empty())
+            line["retries"] = r.Retries;
+        std::cout << line.dump() << "\n";
+    } else {
+        std::cout << "\nStep " << i + 1 << "/" << l.Steps.size() << ": " << step.Title.Get(options.Language) << "\n";
+        if (step.Ask)
+            PrintQuestion(*step.Ask, options.Language);
+        for (const auto& retry : r.Retries)
+            std::cout << "  retried: " << retry << "\n  -> " << step.RetryWhy.Get(options.Language)
+                      << " (the lab was reset and steps 1-" << i + 1 << " made again)\n";
+        for (const auto& c : r.Calls)
+            PrintReport(c);
+        PrintKernelView(*r.Model);
+        for (const auto& c : r.Results)
+            if (c.What != "call" || !c.Ok)
+                std::cout << "  " << (c.Ok ? "ok    " : "FAILED") << " " << c.Claim.English()
+                          << (c.Ok ? "" : "  (seen: " + c.Seen.English() + ")") << "\n";
+        if (!r.Done)
+            std::cout << "  FAILED the step did not finish in time\n";
+    }
+    std::cout.flush();
+}
+
+namespace {
+
 // Runs one lesson; returns true if every step passed.
-bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
+bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace, Recorder* recorder)
 {
     Lab lab;
     World world;
@@ -146,8 +198,28 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
     player.SetBindAll(options.BindAll);
     if (options.BindAll && !options.Json)
         std::cout << "WARNING: --bind-all: the lesson's listeners accept connections from every network interface\n";
+    std::string lesson_text = recorder ? LessonFileText(lesson) : std::string();
     player.Load(std::move(lesson), options.Port);
     const Lesson& l = *player.Current();
+    if (recorder) {
+        RecordingInfo info;
+        info.Mode = "lesson";
+        info.Lesson = l.Name;
+        info.LessonText = std::move(lesson_text);
+        info.Language = options.Language == Lang::Zh ? "zh" : "en";
+        info.InferSegments = !lab.Capturing();
+        info.InferDatagrams = !lab.CapturesDatagrams();
+        info.Capturing = lab.Capturing();
+        info.CaptureError = lab.CaptureError();
+        info.ProbeRunning = lab.ProbeRunning();
+        info.Version = SOCKSCOPE_VERSION;
+        recorder->Begin(std::move(info), world);
+        std::string error;
+        if (!recorder->OpenFile(options.Record, error)) {
+            std::cerr << "sockscope: " << error << "\n";
+            return false;
+        }
+    }
     if (!options.Json)
         std::cout << "Lesson " << l.Name << ": " << l.Title.Get(options.Language) << " (listener port "
                   << player.Port() << ")\n";
@@ -159,44 +231,28 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
     for (int i = 0; i < steps; ++i) {
         player.StepForward();
         double limit = 30.0 + std::max(0.0, l.Steps[static_cast<std::size_t>(i)].Timeout);
-        bool done = DriveUntilIdle(lab, world, player, limit,
-                                   [&] { trace.Update(world, &player, MonotonicSeconds()); });
+        bool done = DriveUntilIdle(
+            lab, world, player, limit,
+            [&] {
+                double now = MonotonicSeconds();
+                trace.Update(world, &player, now);
+                if (recorder)
+                    recorder->Tick(world, &player, now);
+            },
+            [&](const LabEvent& event) {
+                if (recorder)
+                    recorder->Note(event, world);
+            });
         bool passed = done && player.CurrentStatus() == StepStatus::Passed;
         all_passed = all_passed && passed;
         auto calls = CallsSince(world, last_id);
         for (const auto& c : calls)
             last_id = std::max(last_id, IdOf(c));
-        const LessonStep& step = l.Steps[static_cast<std::size_t>(i)];
-        if (options.Json) {
-            auto line = TraceLine(world, &player, MonotonicSeconds(), calls);
-            line["title"] = step.Title.Get(options.Language);
-            line["status"] = StepStatusName(player.CurrentStatus());
-            auto checks = nlohmann::json::array();
-            for (const auto& r : player.Results())
-                checks.push_back(
-                    {{"what", r.What}, {"claim", r.Claim.English()}, {"ok", r.Ok}, {"seen", r.Seen.English()}});
-            line["checks"] = std::move(checks);
-            if (!player.RetryLog().empty())
-                line["retries"] = player.RetryLog();
-            std::cout << line.dump() << "\n";
-        } else {
-            std::cout << "\nStep " << i + 1 << "/" << l.Steps.size() << ": " << step.Title.Get(options.Language)
-                      << "\n";
-            if (step.Ask)
-                PrintQuestion(*step.Ask, options.Language);
-            for (const auto& r : player.RetryLog())
-                std::cout << "  retried: " << r << "\n  -> " << step.RetryWhy.Get(options.Language)
-                          << " (the lab was reset and steps 1-" << i + 1 << " made again)\n";
-            for (const auto& c : calls)
-                PrintReport(c);
-            PrintKernelView(world);
-            for (const auto& r : player.Results())
-                if (r.What != "call" || !r.Ok)
-                    std::cout << "  " << (r.Ok ? "ok    " : "FAILED") << " " << r.Claim.English()
-                              << (r.Ok ? "" : "  (seen: " + r.Seen.English() + ")") << "\n";
-            if (!done)
-                std::cout << "  FAILED the step did not finish in time\n";
-        }
+        PrintStepReport(options, StepReport{&l, i, &world, calls, player.CurrentStatus(), player.Results(),
+                                            player.RetryLog(), done, MonotonicSeconds(),
+                                            TraceLesson{&l, player.StepIndex(), player.Port()}});
+        if (recorder)
+            recorder->StepEnded(world, player, MonotonicSeconds(), done);
         std::cout.flush();
     }
     if (!options.Json) {
@@ -209,12 +265,11 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace)
             if (lab.CapturedSegments() == before)
                 break;
         }
-        if (lab.Capturing())
-            std::cout << "\npackets: " << lab.CapturedSegments() << " captured on lo"
-                      << (lab.CaptureViaHelper() ? " through sockscope-helper" : "") << "\n";
-        else
-            std::cout << "\npackets: inferred (" << lab.CaptureError().English() << ")\n";
+        PrintPackets(lab.Capturing(), lab.CapturedSegments(), lab.CaptureViaHelper(), lab.CaptureError());
     }
+    if (recorder)
+        recorder->Finish(RecordingEnd{true, lab.CapturedSegments(), lab.CaptureViaHelper(), lab.Capturing(),
+                                      lab.CaptureError()});
     if (!options.Json)
         std::cout << "\n" << l.Name << ": " << (all_passed ? "every step showed what it claims" : "SOME STEPS FAILED")
                   << "\n";
@@ -253,9 +308,12 @@ int RunHeadless(const Options& options)
         lessons.push_back(std::move(*lesson));
     }
     std::vector<std::string> failed;
+    std::optional<Recorder> recorder;
+    if (!options.Record.empty())
+        recorder.emplace(); // one lesson (the command line says so)
     for (auto& lesson : lessons) {
         std::string name = lesson.Name;
-        if (!RunLesson(options, std::move(lesson), trace))
+        if (!RunLesson(options, std::move(lesson), trace, recorder ? &*recorder : nullptr))
             failed.push_back(name);
     }
     if (!failed.empty()) {

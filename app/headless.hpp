@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cli.hpp"
+#include "player.hpp"
 #include "world.hpp"
 
 #include <cstdint>
@@ -33,5 +34,25 @@ void PrintCall(const CallEvent& call);
 void PrintLaneEvent(const LaneEvent& event);
 void PrintReport(const LaneReport& report);
 void PrintKernelView(const World& world);
+
+// What the headless runner prints after a step, live or from a recording (--replay).
+struct StepReport {
+    const Lesson* Of = nullptr;
+    int Index = 0;                      // from 0
+    const World* Model = nullptr;
+    std::vector<LaneReport> Calls;      // made during the step
+    StepStatus Status = StepStatus::Idle;
+    std::vector<CheckResult> Results;
+    std::vector<std::string> Retries;
+    bool Done = true;                   // the step finished in time
+    double T = 0;
+    TraceLesson Trace;                  // the --json line's lesson, step and port
+};
+void PrintStepReport(const Options& options, const StepReport& report);
+// "packets: N captured on lo" or "packets: inferred (why)".
+void PrintPackets(bool capturing, std::uint64_t captured, bool via_helper, const Phrase& error);
+
+// --replay FILE --headless: the recording's per-step output (a lesson), or its trace lines.
+int RunReplayHeadless(const Options& options);
 
 } // namespace sockscope

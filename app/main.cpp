@@ -63,6 +63,8 @@ int main(int argc, char** argv)
         return RunTraced(*options);
     if (!options->Watch.empty() && options->Headless)
         return RunWatch(*options);
+    if (!options->Replay.empty() && options->Headless)
+        return RunReplayHeadless(*options);
     if (options->Headless)
         return options->Script.empty() ? RunHeadless(*options) : RunScript(*options);
 
@@ -76,6 +78,8 @@ int main(int argc, char** argv)
     gui.Screenshot = options->Screenshot;
     gui.ScreenshotSteps = options->ScreenshotSteps;
     gui.Trace = options->Trace;
+    gui.Record = options->Record;
+    gui.Replay = options->Replay;
     gui.Playground = options->Playground || !options->Script.empty();
     if (!options->Script.empty()) {
         int steps = 0;

@@ -266,11 +266,13 @@ CallArgs ArgsFromJson(const json& j)
     return a;
 }
 
-double ToAbsolute(double t) { return t + static_cast<double>(ClockOriginNs()) / 1e9; }
-double FromAbsolute(double t) { return t - static_cast<double>(ClockOriginNs()) / 1e9; }
+// Times on the wire: the lab clock plus `origin` (the clock's origin for another
+// process on this machine; 0 in a recording, which keeps the lab clock's own).
+double Origin(bool absolute) { return absolute ? static_cast<double>(ClockOriginNs()) / 1e9 : 0.0; }
 
-json CallJson(const CallEvent& c)
+json CallJson(const CallEvent& c, double origin)
 {
+    auto ToAbsolute = [origin](double t) { return t + origin; };
     json j = {{"id", c.Id},        {"actor", c.Actor},   {"kind", c.ActorKind},
               {"call", CallName(c.Call)}, {"handle", c.Handle}, {"fd", c.Fd},
               {"args", ArgsJson(c.Args)}, {"phase", static_cast<int>(c.Phase)}, {"result", c.Result},
@@ -284,10 +286,14 @@ json CallJson(const CallEvent& c)
         j["local"] = c.Local->ToString();
     if (c.Remote)
         j["remote"] = c.Remote->ToString();
+    if (!c.Gate.empty())
+        j["gate"] = c.Gate;
+    if (c.Traced)
+        j["traced"] = true;
     return j;
 }
 
-json LaneJson(const LaneEvent& e)
+json LaneJson(const LaneEvent& e, double origin)
 {
     json inherited = json::array();
     for (const auto& f : e.Inherited)
@@ -298,10 +304,11 @@ json LaneJson(const LaneEvent& e)
             {"tid", e.Tid},                       {"parent", e.Parent},
             {"inherited", std::move(inherited)}, {"status", e.Status},
             {"signal", e.Signal},                 {"note", Hex(e.Note.Key)},
-            {"note_args", NoteArgs(e.Note)},      {"t", ToAbsolute(e.T)}};
+            {"note_args", NoteArgs(e.Note)},      {"t", e.T + origin},
+            {"traced", e.Traced}};
 }
 
-std::optional<LaneEvent> LaneFromJson(const json& j)
+std::optional<LaneEvent> LaneFromJson(const json& j, double origin)
 {
     LaneEvent e;
     int kind = j.at("life").get<int>();
@@ -324,12 +331,14 @@ std::optional<LaneEvent> LaneFromJson(const json& j)
     e.Note.Key = Unhex(j.at("note").get<std::string>());
     for (const auto& arg : j.at("note_args"))
         e.Note.Args.push_back(Unhex(arg.get<std::string>()));
-    e.T = FromAbsolute(j.at("t").get<double>());
+    e.T = j.at("t").get<double>() - origin;
+    e.Traced = j.value("traced", false);
     return e;
 }
 
-std::optional<CallEvent> CallFromJson(const json& j)
+std::optional<CallEvent> CallFromJson(const json& j, double origin)
 {
+    auto FromAbsolute = [origin](double t) { return t - origin; };
     CallEvent c;
     c.Id = j.at("id").get<std::uint64_t>();
     c.Actor = j.at("actor").get<std::string>();
@@ -363,30 +372,47 @@ std::optional<CallEvent> CallFromJson(const json& j)
         c.Local = Endpoint::Parse(j["local"].get<std::string>());
     if (j.contains("remote"))
         c.Remote = Endpoint::Parse(j["remote"].get<std::string>());
+    c.Gate = j.value("gate", std::string());
+    c.Traced = j.value("traced", false);
     return c;
 }
 
 } // namespace
 
-std::string EncodeEvent(const LaneReport& event)
+nlohmann::json EventToJson(const LaneReport& event, bool absolute_times)
 {
     if (const auto* life = std::get_if<LaneEvent>(&event))
-        return LaneJson(*life).dump();
-    return CallJson(std::get<CallEvent>(event)).dump();
+        return LaneJson(*life, Origin(absolute_times));
+    return CallJson(std::get<CallEvent>(event), Origin(absolute_times));
+}
+
+std::optional<LaneReport> EventFromJson(const nlohmann::json& j, bool absolute_times)
+{
+    try {
+        if (!j.is_object())
+            return std::nullopt;
+        if (j.contains("life")) {
+            if (auto life = LaneFromJson(j, Origin(absolute_times)))
+                return LaneReport(std::move(*life));
+            return std::nullopt;
+        }
+        if (auto call = CallFromJson(j, Origin(absolute_times)))
+            return LaneReport(std::move(*call));
+        return std::nullopt;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::string EncodeEvent(const LaneReport& event)
+{
+    return EventToJson(event, true).dump();
 }
 
 std::optional<LaneReport> DecodeEvent(const std::string& line)
 {
     try {
-        json j = json::parse(line);
-        if (j.contains("life")) {
-            if (auto life = LaneFromJson(j))
-                return LaneReport(std::move(*life));
-            return std::nullopt;
-        }
-        if (auto call = CallFromJson(j))
-            return LaneReport(std::move(*call));
-        return std::nullopt;
+        return EventFromJson(json::parse(line), true);
     } catch (const std::exception&) {
         return std::nullopt;
     }

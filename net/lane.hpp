@@ -8,6 +8,8 @@
 
 #include "events.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -63,6 +65,10 @@ EchoRound ServeEcho(Lane& lane, int fd, const std::string& handle, int len, int 
 // reports. Times travel on the system-wide monotonic clock and come back on this process's.
 std::string EncodeEvent(const LaneReport& event);
 std::optional<LaneReport> DecodeEvent(const std::string& line);
+// The same as a JSON object: times on the system-wide clock (`absolute_times`, between
+// processes) or the lab clock's own (a recording). nullopt for anything malformed.
+nlohmann::json EventToJson(const LaneReport& event, bool absolute_times);
+std::optional<LaneReport> EventFromJson(const nlohmann::json& j, bool absolute_times);
 
 // The worker mode: `sockscope --worker echo ...`, exec'd by the fork server in the
 // child so that the child runs a fresh single-threaded program. Returns the exit status.

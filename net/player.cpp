@@ -397,14 +397,18 @@ void LessonPlayer::AfterVerdict()
 }
 
 bool DriveUntilIdle(Lab& lab, World& world, LessonPlayer& player, double timeout,
-                    const std::function<void()>& after_tick)
+                    const std::function<void()>& after_tick,
+                    const std::function<void(const LabEvent&)>& on_event)
 {
     double end = MonotonicSeconds() + timeout;
     std::vector<LabEvent> events; // one buffer, handed back and forth with the lab
     for (;;) {
         lab.Drain(events);
-        for (auto& event : events)
+        for (auto& event : events) {
+            if (on_event)
+                on_event(event);
             world.Apply(event);
+        }
         double now = MonotonicSeconds();
         player.Tick(now);
         if (after_tick)

@@ -140,8 +140,10 @@ private:
 // over or `timeout` seconds pass; `after_tick` (optional) runs after each tick (trace
 // writing, printing). Returns false on timeout. For the headless runner, screenshots
 // and tests.
+// `on_event` (optional) sees each event just before the world applies it (a recorder).
 bool DriveUntilIdle(Lab& lab, World& world, LessonPlayer& player, double timeout,
-                    const std::function<void()>& after_tick = {});
+                    const std::function<void()>& after_tick = {},
+                    const std::function<void(const LabEvent&)>& on_event = {});
 
 // Pick a TCP port on 127.0.0.1 that is free now (bind to 0, read it, close).
 int PickFreePort();
@@ -150,6 +152,20 @@ int PickFreePort();
 // `calls` are the calls finished (and the lane events that happened) since the previous line.
 nlohmann::json TraceLine(const World& world, const LessonPlayer* player, double t,
                          const std::vector<LaneReport>& calls);
+// The same for a lesson not being played (a recording's): its data, the player's
+// StepIndex() and port then.
+struct TraceLesson {
+    const Lesson* Data = nullptr;
+    int Step = -1;
+    int Port = 0;
+};
+nlohmann::json TraceLine(const World& world, const TraceLesson* lesson, double t,
+                         const std::vector<LaneReport>& calls);
+// No lesson at all (--run, --watch).
+inline nlohmann::json TraceLine(const World& world, std::nullptr_t, double t, const std::vector<LaneReport>& calls)
+{
+    return TraceLine(world, static_cast<const TraceLesson*>(nullptr), t, calls);
+}
 nlohmann::json CallToJson(const CallEvent& call);
 nlohmann::json LaneEventToJson(const LaneEvent& event);
 nlohmann::json SegmentToJson(const Segment& segment);

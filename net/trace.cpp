@@ -167,13 +167,21 @@ bool TracedLane(const ActorView& a)
 
 json TraceLine(const World& world, const LessonPlayer* player, double t, const std::vector<LaneReport>& calls)
 {
+    if (!player)
+        return TraceLine(world, static_cast<const TraceLesson*>(nullptr), t, calls);
+    TraceLesson lesson{player->Current(), player->StepIndex(), player->Port()};
+    return TraceLine(world, &lesson, t, calls);
+}
+
+json TraceLine(const World& world, const TraceLesson* player, double t, const std::vector<LaneReport>& calls)
+{
     json line;
     line["t"] = t;
-    const Lesson* lesson = player ? player->Current() : nullptr;
+    const Lesson* lesson = player ? player->Data : nullptr;
     line["lesson"] = lesson ? json(lesson->Name) : json(nullptr);
-    line["step"] = player && player->StepIndex() >= 0 ? json(player->StepIndex() + 1) : json(nullptr);
+    line["step"] = player && player->Step >= 0 ? json(player->Step + 1) : json(nullptr);
     if (player && lesson)
-        line["port"] = player->Port();
+        line["port"] = player->Port;
 
     json listeners = json::array();
     for (const auto& l : world.Listeners())
@@ -296,7 +304,15 @@ bool TraceWriter::Open(const std::string& path, std::string& error)
 
 bool TraceWriter::Update(const World& world, const LessonPlayer* player, double t)
 {
-    int step = player ? player->StepIndex() : -1;
+    if (!player)
+        return Update(world, static_cast<const TraceLesson*>(nullptr), t);
+    TraceLesson lesson{player->Current(), player->StepIndex(), player->Port()};
+    return Update(world, &lesson, t);
+}
+
+bool TraceWriter::Update(const World& world, const TraceLesson* player, double t)
+{
+    int step = player ? player->Step : -1;
     if (!File || (world.Version() == LastVersion && step == LastStep))
         return false;
     LastVersion = world.Version();

@@ -29,6 +29,11 @@ public:
     // the calls that finished and the segments seen since then. Returns true if a line was
     // written.
     bool Update(const World& world, const LessonPlayer* player, double t);
+    bool Update(const World& world, const TraceLesson* lesson, double t); // a recording's
+    bool Update(const World& world, std::nullptr_t, double t)             // no lesson
+    {
+        return Update(world, static_cast<const TraceLesson*>(nullptr), t);
+    }
 
 private:
     std::vector<LaneReport> NewCalls(const World& world);

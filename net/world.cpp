@@ -391,6 +391,7 @@ void World::Clear()
 {
     Known = {};
     ++VersionCounter;
+    ++Generations;
 }
 
 std::uint64_t World::CounterDelta(const std::string& name) const

@@ -139,6 +139,8 @@ public:
     // What the model knows of a socket by its cookie, or nullptr.
     const SocketRecord* FindRecord(std::uint64_t cookie) const;
 
+    // Bumps at each Clear(): a recorder learns from it that the model was cleared.
+    std::uint64_t Generation() const { return Generations; }
     // Bumps whenever anything a user could see changed (timer countdowns excepted).
     std::uint64_t Version() const { return VersionCounter; }
     // Time of the latest snapshot applied (lab clock), and the probe's error if any.
@@ -243,6 +245,7 @@ private:
     bool InferDatagrams = false;
     static constexpr std::size_t MaxInFlight = 256;
     std::uint64_t VersionCounter = 0;
+    std::uint64_t Generations = 0;
     std::uint64_t CallsFinished = 0;  // the Seq of the newest FinishedCall
     std::uint64_t SegmentCount = 0;   // segments ever applied
 };

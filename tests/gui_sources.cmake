@@ -13,7 +13,7 @@ if(SOCKSCOPE_BUILD_GUI)
   # The playground's command line, typed into, on a real lab.
   target_sources(gui_test PRIVATE gui_playground_test.cpp)
   # The packet panel: segments, datagrams and ICMP errors, captured or inferred.
-  target_sources(gui_test PRIVATE gui_packets_test.cpp)
+  target_sources(gui_test PRIVATE gui_packets_test.cpp gui_history_test.cpp)
   # The smoke tests run the real binary.
   add_dependencies(gui_test sockscope)
   # Every step of every lesson in both languages, drawn by the real binary.

@@ -204,7 +204,7 @@ TEST(Translations, APhraseIsFilledInAfterItsKeyIsTranslated)
 
 // net/ makes its phrases only with Say(PhraseId, ...): a Phrase spelled out by hand (or
 // a key set directly) would be a sentence no translator sees. The worker's pipe decoder
-// in lane.cpp is the one place a key is read back.
+// in lane.cpp and the recording's reader (recording.cpp) are the places a key is read back.
 TEST(Translations, NetMakesPhrasesOnlyFromTheCatalog)
 {
     namespace fs = std::filesystem;
@@ -218,7 +218,8 @@ TEST(Translations, NetMakesPhrasesOnlyFromTheCatalog)
         std::string line;
         for (int number = 1; std::getline(in, line); ++number) {
             EXPECT_EQ(line.find("Phrase{"), std::string::npos) << name << ":" << number << ": " << line;
-            bool decoder = name == "lane.cpp" && line.find("Note.Key = Unhex(") != std::string::npos;
+            bool decoder = (name == "lane.cpp" && line.find("Note.Key = Unhex(") != std::string::npos) ||
+                           (name == "recording.cpp" && line.find("p.Key = Unhex(") != std::string::npos);
             if (!decoder) {
                 EXPECT_EQ(line.find(".Key ="), std::string::npos) << name << ":" << number << ": " << line;
             }
@@ -509,4 +510,39 @@ TEST(StatusLine, SaysWhatThePlayerDoesInTheChosenLanguage)
     view.Status = StepStatus::Checking;
     EXPECT_EQ(StatusLineLabel(view, Lang::En), "waiting for the kernel to show the expected state");
     EXPECT_EQ(StatusLineLabel(view, Lang::Zh), "等待内核显示预期的状态");
+}
+
+// A step recorded live and the same step replayed from the file: the same picture below
+// the lesson panel (whose timeline says "moment 22 of 22" live and "replay: moment 22 of
+// 40" replayed: the recording goes on after the screenshot).
+TEST(GuiSmoke, AReplayedStepLooksLikeTheLiveOne)
+{
+    auto prefix = DisplayPrefix();
+    if (!prefix)
+        GTEST_SKIP() << "no DISPLAY and no xvfb-run: cannot open a window";
+    std::string live = TempPath("live-3.png"), replayed = TempPath("replay-3.png"), rec = TempPath("no-accept.rec");
+    for (const auto& f : {live, replayed, rec})
+        std::filesystem::remove(f);
+    std::string size = " --width 1280 --height 720";
+    auto run = test::Run(*prefix + "env SOCKSCOPE_NO_SETTINGS=1 " + SOCKSCOPE_BINARY + " --screenshot " + live +
+                             " --lesson no-accept --step 3 --record " + rec + size,
+                         true);
+    ASSERT_EQ(run.Status, 0) << run.Out;
+    auto again = test::Run(*prefix + "env SOCKSCOPE_NO_SETTINGS=1 " + SOCKSCOPE_BINARY + " --screenshot " + replayed +
+                               " --replay " + rec + " --step 3" + size,
+                           true);
+    ASSERT_EQ(again.Status, 0) << again.Out;
+    auto a = ReadPng(live), b = ReadPng(replayed);
+    ASSERT_TRUE(a && b);
+    ASSERT_EQ(a->Rgb.size(), b->Rgb.size());
+    // The lower half: the ladder, the queues, the socket table, the status bar.
+    std::size_t row = static_cast<std::size_t>(a->Width) * 3, from = row * static_cast<std::size_t>(a->Height / 2);
+    std::size_t differ = 0;
+    for (std::size_t i = from; i < a->Rgb.size(); i += 3)
+        if (a->Rgb[i] != b->Rgb[i] || a->Rgb[i + 1] != b->Rgb[i + 1] || a->Rgb[i + 2] != b->Rgb[i + 2])
+            ++differ;
+    std::size_t total = (a->Rgb.size() - from) / 3;
+    EXPECT_EQ(differ, 0u) << differ << " of " << total << " pixels differ";
+    for (const auto& f : {live, replayed, rec})
+        std::filesystem::remove(f);
 }

@@ -10,6 +10,14 @@ namespace sockscope {
 namespace {
 
 constexpr const char* kUiTexts[] = {
+    // the timeline: the session's moments, the past and replays (ui/timeline_panel.cpp, app/gui_app.cpp)
+    "Now",
+    "End",
+    "moment %d of %d, %.1f s",
+    "replay: moment %d of %d, %.1f s",
+    "Drag, or press Left and Shift+Left, to go back; Right, Shift+Right and End come back",
+    "THE PAST: %.1f s ago (step %d). The lab lives on; End comes back to now.",
+    "This is a recording: it makes no socket. Start sockscope without --replay to run calls.",
     // the notice of a lesson with gates where gates do not work (ui/lesson_panel.cpp)
     "  (gates)",
     "This lesson holds states with packet gates, which need root, sockscope-helper or a private network: "

@@ -17,11 +17,12 @@
 namespace sockscope {
 namespace {
 
-bool StepKeyPressed()
+// Space and Right; in the past, Right walks the timeline instead (timeline_panel.cpp).
+bool StepKeyPressed(bool past)
 {
     if (ImGui::GetIO().WantTextInput)
         return false;
-    for (ImGuiKey key : {ImGuiKey_Space, ImGuiKey_RightArrow}) {
+    for (ImGuiKey key : {ImGuiKey_Space, past ? ImGuiKey_Space : ImGuiKey_RightArrow}) {
         int index = ImGui::GetKeyIndex(key);
         if (index >= 0 && ImGui::IsKeyPressed(index, false))
             return true;
@@ -216,7 +217,7 @@ void DrawStepAndReset(const LessonView& lesson, double now, UiState& state, std:
     bool clicked = ImGui::Button(step_label.c_str(), ImVec2(step_w, height));
     ImGui::EndDisabled();
     bool due = PlayTick(state.Play, lesson, now);
-    if (can_step && (clicked || StepKeyPressed() || due)) {
+    if (can_step && (clicked || StepKeyPressed(state.ViewingPast) || due)) {
         UiCommand step;
         step.What = UiCommand::StepForward;
         commands.push_back(step);
@@ -532,6 +533,7 @@ void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand
         DrawLanguage(state, commands, true);
         DrawProgress(lesson, state, true);
         DrawCommandLine(frame, state, commands);
+        DrawTimeline(frame, state, commands);
         ImGui::Separator();
         if (ImGui::BeginChild("story", ImVec2(0, 0), false)) {
             DrawPrivilegeNotice(frame, state, commands);
@@ -555,6 +557,7 @@ void DrawLessonPanel(const UiFrame& frame, UiState& state, std::vector<UiCommand
     float narration_width = NarrationWidth(ImGui::GetContentRegionAvail().x);
     if (ImGui::BeginChild("narration", ImVec2(narration_width, 0), false)) {
         DrawCommandLine(frame, state, commands);
+        DrawTimeline(frame, state, commands);
         DrawProgress(lesson, state);
         DrawPrivilegeNotice(frame, state, commands);
         DrawNarration(lesson, state);
@@ -578,7 +581,8 @@ float LessonControlsHeight(const UiFrame& frame, const UiState& state, float wid
         // when it does not fit), a separator.
         float inner = std::max(width - style.WindowPadding.x * 2.0f, 1.0f);
         float progress = ProgressHeight(frame.Lesson, state, inner) - line;
-        return chrome + frame_h * 2.4f + style.ItemSpacing.y * 4.0f + progress + invalid + CommandLineHeight(state);
+        return chrome + frame_h * 2.4f + style.ItemSpacing.y * 4.0f + progress + invalid + CommandLineHeight(state) +
+               TimelineHeight(frame);
     }
     // The picker, Step, Reset and its port, the language: a row each.
     return chrome + frame_h * 4.4f + style.ItemSpacing.y * 3.0f + invalid;
@@ -598,7 +602,7 @@ float LessonPanelHeight(const UiFrame& frame, const UiState& state, float width)
     float rest = std::max(inner - controls_w - style.ItemSpacing.x, 1.0f);
     float narration_w = NarrationWidth(rest);
     float results_w = std::max(rest - narration_w - style.ItemSpacing.x, 1.0f);
-    float narration = CommandLineHeight(state) + ProgressHeight(lesson, state, narration_w) +
+    float narration = CommandLineHeight(state) + TimelineHeight(frame) + ProgressHeight(lesson, state, narration_w) +
                       NarrationHeight(lesson, state, narration_w);
     float text = std::max(narration, ResultsHeight(lesson, state, results_w));
     return std::max(controls, chrome + text);

@@ -108,6 +108,7 @@ void DrawProgramPanel(const UiFrame& frame, UiState& state, std::vector<UiComman
         Heading(Format(Tr(lang, "Tracing %s, pid %d"), p.Command.c_str(), p.Pid), state);
     else
         Heading(Format(Tr(lang, "Tracing %s"), p.Command.c_str()), state);
+    DrawTimeline(frame, state, commands);
     if (p.Watch) {
         WrappedText(Tr(lang, "No tracing: the kernel's view of every socket on these ports, whoever holds it."));
         return;

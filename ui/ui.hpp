@@ -38,6 +38,7 @@ struct UiCommand {
         PlaygroundFromHere, // Session::ContinueFrom: the playground on the lesson's lab, from its step
         WriteStdin,       // --run: Line to the traced program's stdin
         CloseStdin,       // --run: the traced program's stdin ends (Ctrl+D)
+        ShowMoment,       // the timeline: show Moment (-1: the present)
     };
     Kind What = StepForward;
     int Port = 0;
@@ -47,6 +48,7 @@ struct UiCommand {
     float Scale = 1.0f;
     ThemeKind Theme = ThemeKind::Normal;
     std::string Line;
+    long Moment = -1;
 };
 
 // The playground's command line (playground_panel.cpp). The app runs each line the panel
@@ -155,6 +157,7 @@ struct UiState {
     // or a private network) and which lessons use gates. A lesson that needs what is
     // missing (gates, or capture: UiFrame::Capturing) says so above its narration, with a
     // button to restart in a private network; the picker marks the lessons with gates.
+    bool ViewingPast = false;           // the timeline shows an earlier moment (the app sets it each frame)
     bool GatesWork = true;
     bool PrivateNetwork = false;        // already in one (--private-network)
     std::vector<std::string> GateLessons;
@@ -179,6 +182,27 @@ struct LessonView {
     std::map<std::pair<int, int>, std::uint64_t> CallIds; // (step, call) -> the lab's call id
 };
 LessonView MakeLessonView(const LessonPlayer& player);
+struct PlayerMoment;
+struct UiFrame;
+// The same at a recorded moment (net/recording.hpp): the past, or a replay.
+LessonView LessonViewAt(const PlayerMoment& moment, const Lesson* lesson);
+
+// The timeline under the lesson's controls (timeline_panel.cpp): the moments the session
+// has had (each time what is shown changed), and which one the panels show.
+struct TimelineView {
+    std::size_t Moments = 0;
+    std::optional<std::size_t> Viewing; // nullopt: the present (live)
+    double ViewT = 0;                   // the lab clock at Viewing
+    double LiveT = 0;                   // now (a replay: its last moment)
+    double FirstT = 0;                  // the first moment's
+    int ViewStep = -1;                  // the lesson's step shown at Viewing (from 0)
+    bool Replay = false;                // --replay: no live lab; Viewing is always set
+    std::vector<std::size_t> StepEnds;  // the moments at which a step ended, oldest first
+};
+// ←/→ one moment, Shift+←/→ one step, End the present; dragging the slider. Asks for
+// UiCommand::ShowMoment. Draws nothing when there is no moment yet.
+void DrawTimeline(const UiFrame& frame, UiState& state, std::vector<UiCommand>& commands);
+float TimelineHeight(const UiFrame& frame); // what DrawTimeline takes (0: nothing)
 
 // A program traced or ports watched instead of a lesson (`--run`, `--watch` in the GUI):
 // what the lesson panel's place shows. The app fills it each frame.
@@ -210,6 +234,8 @@ struct UiFrame {
     Phrase CaptureError;                // why not
     bool Animate = true;                // false: draw every motion finished (screenshots)
     const ProgramView* Program = nullptr; // --run / --watch: shown where the lesson would be
+    const TimelineView* Timeline = nullptr; // the session's moments; null: no timeline
+    bool Past() const { return Timeline && Timeline->Viewing.has_value(); }
 };
 
 // The panels. Each draws into the current ImGui window.
