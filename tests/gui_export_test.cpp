@@ -331,6 +331,13 @@ TEST(ExportPng, EachDiagramIsARealPictureUnderXvfb)
         EXPECT_GT(colours.size(), 20u) << name;
         EXPECT_GT(rows_with_ink, picture->Height / 8) << name;
     }
+    // Bad input is one line before any window or socket.
+    for (const std::string& args : {" --export-png " + dir.Path + "/missing --lesson no-accept --step 1",
+                                    " --export-png " + dir.Path + " --lesson no-accept --step 99"}) {
+        auto bad = test::Run(prefix + Sockscope() + args, true);
+        EXPECT_EQ(bad.Status, 2) << args << "\n" << bad.Out;
+        EXPECT_EQ(Lines(bad.Out).size(), 1u) << args << "\n" << bad.Out;
+    }
 }
 
 } // namespace
