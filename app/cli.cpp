@@ -26,6 +26,7 @@ constexpr const char* Footer =
     "  sockscope --headless --lesson all --json  every lesson, as JSON lines\n"
     "  sockscope --screenshot shot.png --lesson no-accept --step 5\n"
     "  sockscope --screenshot-steps shots --lesson close --lang zh   shots/close-step0-zh.png ...\n"
+    "  sockscope --export-svg out --lesson no-accept --step 3 --lang zh   out/ladder.svg, packets.svg, states.svg\n"
     "  sockscope --run -- ./server 8080            trace a program's socket calls (ptrace + seccomp);\n"
     "                                            its output and a line for its stdin in the window\n"
     "  sockscope --run --headless -- ./server 8080   the same, printed\n"
@@ -98,6 +99,15 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
                    "Render the lesson before step 1 and after each step (up to --step K if given) to "
                    "DIR/NAME-stepN-LANG.png and exit")
         ->type_name("DIR");
+    app.add_option("--export-svg", o.ExportSvg,
+                   "Run --lesson NAME to --step K (real sockets, no window) and write the ladder of calls, the "
+                   "packet ladder and the state machine as DIR/ladder.svg, packets.svg, states.svg (in --lang); "
+                   "DIR must exist")
+        ->type_name("DIR");
+    app.add_option("--export-png", o.ExportPng,
+                   "The same three diagrams as DIR/ladder.png, packets.png, states.png, each drawn by the GUI alone "
+                   "offscreen (needs a display, e.g. xvfb-run); DIR must exist")
+        ->type_name("DIR");
     std::string lang = "en";
     app.add_option("--lang", lang, "Language of the narration: en or zh")->check(CLI::IsMember({"en", "zh"}))->type_name("LANG");
     app.add_option("--width", o.Width, "Window width in pixels")->check(CLI::Range(320, 8192))->type_name("PX");
@@ -141,6 +151,24 @@ std::optional<Options> ParseCommandLine(int argc, char** argv, int& exit_code)
         exit_code = 2;
         return std::nullopt;
     };
+    if (!o.ExportSvg.empty() && !o.ExportPng.empty())
+        return fail("--export-svg and --export-png cannot be combined: run sockscope twice");
+    if (!o.ExportPng.empty()) {
+        if (o.Headless)
+            return fail("--export-png needs the GUI (drawn offscreen); it cannot be combined with --headless");
+        if (o.Run || !watch.empty() || o.Playground || !o.Script.empty() || !o.Screenshot.empty() ||
+            !o.ScreenshotSteps.empty())
+            return fail("--export-png DIR goes with --lesson NAME --step K (and --lang, --port, --backlog) only");
+        if ((!o.LessonGiven || o.Lesson == "all") && o.Replay.empty())
+            return fail("--export-png DIR needs a lesson (--lesson NAME --step K) or a recording (--replay FILE)");
+    }
+    if (!o.ExportSvg.empty()) {
+        if (o.Run || !watch.empty() || o.Playground || !o.Script.empty() || !o.Screenshot.empty() ||
+            !o.ScreenshotSteps.empty() || o.Json || !o.SaveLesson.empty())
+            return fail("--export-svg DIR goes with --lesson NAME --step K (and --lang, --port, --backlog, --trace) only");
+        if ((!o.LessonGiven || o.Lesson == "all") && o.Replay.empty())
+            return fail("--export-svg DIR needs a lesson (--lesson NAME --step K) or a recording (--replay FILE)");
+    }
     if (watch_opt->count() > 0) {
         std::size_t start = 0;
         while (start <= watch.size()) {

@@ -30,6 +30,8 @@ struct Options {
     std::string SaveLesson;    // --save-lesson OUT.json: the script's session as a lesson
     std::string Screenshot;
     std::string ScreenshotSteps; // a directory: a PNG before step 1 and after each step
+    std::string ExportSvg;   // --export-svg DIR: ladder.svg, packets.svg, states.svg after --step K
+    std::string ExportPng;   // --export-png DIR: the same as PNG, drawn by the GUI offscreen
     Lang Language = Lang::En;
     // --run -- PROGRAM ARGS: trace PROGRAM; --watch PORTS: the probe alone on those ports.
     bool Run = false;

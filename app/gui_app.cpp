@@ -21,6 +21,7 @@
 #include "session.hpp"
 #include "settings.hpp"
 #include "state_model.hpp"
+#include "svg_export.hpp"
 #include "theme.hpp"
 #include "trace.hpp"
 #include "ui.hpp"
@@ -117,7 +118,7 @@ std::vector<std::string> LessonTexts(const std::vector<Lesson>& lessons)
 // --screenshot or --screenshot-steps: pictures into a buffer of a fixed size, no settings.
 bool Offscreen(const GuiOptions& options)
 {
-    return !options.Screenshot.empty() || !options.ScreenshotSteps.empty();
+    return !options.Screenshot.empty() || !options.ScreenshotSteps.empty() || !options.ExportPng.empty();
 }
 
 class GuiSession {
@@ -133,7 +134,8 @@ private:
     bool OpenTrace();
     void ApplyLabEvents();
     // `render` false: ImGui lays the frame out, OpenGL draws nothing (a settling frame).
-    std::vector<UiCommand> DrawFrame(const OffscreenTarget* target, bool render = true);
+    // `alone` >= 0: that diagram alone (DrawDiagramAlone), on a copy of the UI state.
+    std::vector<UiCommand> DrawFrame(const OffscreenTarget* target, bool render = true, int alone = -1);
     void Execute(const std::vector<UiCommand>& commands);
     int InteractiveLoop();
     int TakeScreenshot();
@@ -141,6 +143,12 @@ private:
     bool SaveOffscreen(const OffscreenTarget& target, const std::string& path);
     void ApplyScale(float scale);
     void SaveWindowScreenshot();
+    // The View menu's Export SVG / Export PNG: the three diagrams into ExportDirPath(now),
+    // said in the status bar.
+    void ExportFromMenu(bool png);
+    // The three diagrams into `dir` (which exists), as SVG or as PNG (each drawn alone
+    // offscreen). false: `error` says why, in one line.
+    bool ExportDiagrams(bool png, const std::string& dir, std::string& error);
     // One line of the playground's command line (typed or from --script); `save NAME`
     // shows where it saved.
     void RunPlaygroundLine(const std::string& line);
@@ -163,6 +171,10 @@ private:
     GuiHistory History;             // every moment of the session, or the replayed recording's
     std::optional<std::size_t> Viewing; // the timeline's moment shown; nullopt: the present
     void BeginHistory(const std::string& mode);
+    // What the panels show: the present, or the timeline's moment (the past, a replay).
+    const World& ShownWorld();
+    LessonView ShownLesson() const;
+    double ShownTime() const;
     bool ExecuteInReplay(const UiCommand& command);
     Settings Saved;                 // as read at start; rewritten on exit when Remember
     bool Remember = false;
@@ -238,6 +250,47 @@ void GuiSession::SaveWindowScreenshot()
         std::snprintf(notice, sizeof notice, Tr(Ui.Language, "saved %s"), path.c_str());
     else
         std::snprintf(notice, sizeof notice, Tr(Ui.Language, "cannot save the screenshot: %s"), error.c_str());
+    Ui.Notice = notice;
+    Ui.NoticeUntil = MonotonicSeconds() + kNoticeSeconds;
+}
+
+bool GuiSession::ExportDiagrams(bool png, const std::string& dir, std::string& error)
+{
+    if (!png)
+        return !WriteExports(dir, ExportSvgs(ShownWorld(), ShownLesson(), Ui.Language, ShownTime()), error).empty();
+    if (!CheckExportDir(dir, error))
+        return false;
+    // Sizes of a slide: the ladder and the state machine want width, the packets height.
+    constexpr int kSizes[][2] = {{1600, 1000}, {1300, 1000}, {1600, 1000}};
+    const auto& names = ExportNames();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        OffscreenTarget target;
+        if (!target.Create(kSizes[i][0], kSizes[i][1], error))
+            return false;
+        // A few frames for the table's columns and scrolling to settle (SaveOffscreen).
+        constexpr int kFrames = 6;
+        for (int frame = 0; frame < kFrames; ++frame)
+            DrawFrame(&target, frame == kFrames - 1, static_cast<int>(i));
+        if (!WritePng(dir + "/" + names[i] + ".png", target.Width(), target.Height(), target.ReadRgb(), error))
+            return false;
+    }
+    return true;
+}
+
+void GuiSession::ExportFromMenu(bool png)
+{
+    std::string dir = ExportDirPath(std::time(nullptr));
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    std::string error = ec ? dir + ": " + ec.message() : "";
+    char notice[1024];
+    if (error.empty() && ExportDiagrams(png, dir, error)) {
+        const auto& names = ExportNames();
+        std::string files = dir + "/{" + names[0] + "," + names[1] + "," + names[2] + (png ? "}.png" : "}.svg");
+        std::snprintf(notice, sizeof notice, Tr(Ui.Language, "exported %s"), files.c_str());
+    } else {
+        std::snprintf(notice, sizeof notice, Tr(Ui.Language, "cannot export: %s"), error.c_str());
+    }
     Ui.Notice = notice;
     Ui.NoticeUntil = MonotonicSeconds() + kNoticeSeconds;
 }
@@ -320,6 +373,24 @@ void GuiSession::BeginHistory(const std::string& mode)
     Viewing.reset();
 }
 
+const World& GuiSession::ShownWorld()
+{
+    return Viewing && *Viewing < History.Moments() ? History.WorldAt(*Viewing) : Model;
+}
+
+LessonView GuiSession::ShownLesson() const
+{
+    if (!Viewing || *Viewing >= History.Moments())
+        return MakeLessonView(Player);
+    const Lesson* lesson = History.Replaying() ? History.ReplayLesson() : Player.Current();
+    return LessonViewAt(History.Moment(*Viewing).Player, lesson);
+}
+
+double GuiSession::ShownTime() const
+{
+    return Viewing && *Viewing < History.Moments() ? History.Moment(*Viewing).T : MonotonicSeconds();
+}
+
 // A replay has no lab: Step and Reset walk the recording; what would make a call says why not.
 bool GuiSession::ExecuteInReplay(const UiCommand& command)
 {
@@ -354,7 +425,7 @@ bool GuiSession::ExecuteInReplay(const UiCommand& command)
     }
 }
 
-std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target, bool render)
+std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target, bool render, int alone)
 {
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
@@ -365,24 +436,25 @@ std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target, bool
         io.DisplayFramebufferScale = ImVec2(1, 1);
     }
     ImGui::NewFrame();
-    double now = MonotonicSeconds();
-    TimelineView timeline = History.View(Viewing, now);
+    TimelineView timeline = History.View(Viewing, MonotonicSeconds());
     Ui.ViewingPast = Viewing.has_value();
     bool past = Viewing && *Viewing < History.Moments();
-    const RecordedTick* moment = past ? &History.Moment(*Viewing) : nullptr;
-    const Lesson* lesson = History.Replaying() ? History.ReplayLesson() : Player.Current();
-    UiFrame frame{past ? History.WorldAt(*Viewing) : Model,
-                  moment ? LessonViewAt(moment->Player, lesson) : MakeLessonView(Player),
-                  moment ? moment->T : now,
+    UiFrame frame{ShownWorld(), ShownLesson(), ShownTime(),
                   History.Replaying() ? History.Info().ProbeRunning : LabInstance.ProbeRunning(),
                   History.Replaying() ? History.Info().Capturing : LabInstance.Capturing(),
                   History.Replaying() ? History.Info().CaptureError : LabInstance.CaptureError()};
     if (Program)
         frame.Program = &Program->View();
     frame.Timeline = &timeline;
-    // A screenshot shows every motion finished; so does the past (nothing moves there).
-    frame.Animate = !Offscreen(Options) && !past;
-    std::vector<UiCommand> commands = DrawMainLayout(frame, Ui);
+    // A picture shows every motion finished; so does the past (nothing moves there).
+    frame.Animate = !Offscreen(Options) && alone < 0 && !past;
+    std::vector<UiCommand> commands;
+    if (alone >= 0) {
+        UiState copy = Ui; // the panels' memory of what they showed stays the main layout's
+        DrawDiagramAlone(alone, frame, copy);
+    } else {
+        commands = DrawMainLayout(frame, Ui);
+    }
     ImGui::Render();
     FontsUploaded = true; // ImGui_ImplOpenGL3_NewFrame made the font texture
     if (!render)
@@ -475,6 +547,10 @@ void GuiSession::Execute(const std::vector<UiCommand>& commands)
         }
         case UiCommand::SaveScreenshot:
             SaveWindowScreenshot();
+            break;
+        case UiCommand::ExportSvg:
+        case UiCommand::ExportPng:
+            ExportFromMenu(command.What == UiCommand::ExportPng);
             break;
         case UiCommand::RestartPrivateNetwork:
             RestartInPrivateNetwork();
@@ -645,6 +721,18 @@ int GuiSession::TakeScreenshot()
     }
     const Lesson* lesson = History.Replaying() ? History.ReplayLesson() : Player.Current();
     int steps = lesson ? static_cast<int>(lesson->Steps.size()) : 0;
+    if (!Options.ExportPng.empty()) { // bad input: one line, before any step is made
+        std::string error;
+        if (Options.Step > steps)
+            error = "lesson '" + Options.Lesson + "' has " + std::to_string(steps) + " steps: --step goes from 0 to " +
+                    std::to_string(steps);
+        if (error.empty())
+            CheckExportDir(Options.ExportPng, error);
+        if (!error.empty()) {
+            Fail(error);
+            return 2;
+        }
+    }
     if (Options.Step > steps)
         Fail("lesson '" + Options.Lesson + "' has " + std::to_string(steps) + " steps; showing all of them");
     bool each_step = !Options.ScreenshotSteps.empty();
@@ -656,6 +744,16 @@ int GuiSession::TakeScreenshot()
     if (!target.Create(Options.Width, Options.Height, error)) {
         Fail(error);
         return 1;
+    }
+    if (!Options.ExportPng.empty()) {
+        if (!History.Replaying())
+            for (int i = 0; i < last; ++i)
+                RunStepOffscreen(i + 1);
+        if (!ExportDiagrams(true, Options.ExportPng, error)) {
+            Fail(error);
+            return 2;
+        }
+        return 0;
     }
     if (History.Replaying()) // the moment was chosen from --step K at the start
         return SaveOffscreen(target, Options.Screenshot) ? 0 : 1;

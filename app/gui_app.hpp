@@ -20,6 +20,8 @@ struct GuiOptions {
     std::string Screenshot;    // non-empty: render Width x Height into this PNG and exit
     std::string ScreenshotSteps; // non-empty: a PNG before step 1 and after each step into this
                                  // directory (NAME-stepN-LANG.png), then exit
+    std::string ExportPng;     // non-empty: after Step, the three diagrams as PNG into this
+                               // directory (ladder.png, packets.png, states.png), then exit
     std::string Trace;         // non-empty: append the world as JSON lines (DESIGN.md)
     std::string Record;        // non-empty: write the session there (recording.hpp)
     std::string Replay;        // non-empty: show this recording instead of a lab

@@ -11,6 +11,7 @@
 #include "lesson.hpp"
 
 #ifdef SOCKSCOPE_HAVE_GUI
+#include "export.hpp"
 #include "gui_app.hpp"
 #endif
 
@@ -59,6 +60,15 @@ int main(int argc, char** argv)
             std::cerr << "sockscope: invalid lesson file: " << error << "\n";
         return 0;
     }
+    if (!options->ExportSvg.empty()) {
+#ifdef SOCKSCOPE_HAVE_GUI
+        return RunExport(*options);
+#else
+        std::cerr << "sockscope: --export-svg needs the diagrams of the GUI's library; this build has none "
+                     "(SOCKSCOPE_BUILD_GUI=OFF)\n";
+        return 2;
+#endif
+    }
     if (options->Run && options->Headless)
         return RunTraced(*options);
     if (!options->Watch.empty() && options->Headless)
@@ -77,6 +87,7 @@ int main(int argc, char** argv)
     gui.BindAll = options->BindAll;
     gui.Screenshot = options->Screenshot;
     gui.ScreenshotSteps = options->ScreenshotSteps;
+    gui.ExportPng = options->ExportPng;
     gui.Trace = options->Trace;
     gui.Record = options->Record;
     gui.Replay = options->Replay;

@@ -12,7 +12,7 @@ packages=(
 )
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(libgtest-dev iproute2 xvfb xauth tshark libcap2-bin util-linux) ;;
+    --test) packages+=(libgtest-dev iproute2 xvfb xauth tshark libcap2-bin util-linux libxml2-utils) ;;
     # scripts/package.sh: the package's tools; scripts/package_test.sh: its checkers.
     --package) packages+=(dpkg-dev file librsvg2-bin libcap2-bin) ;;
     --package-test) packages+=(dpkg-dev file librsvg2-bin libcap2-bin desktop-file-utils appstream lintian) ;;

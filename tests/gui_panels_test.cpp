@@ -417,6 +417,53 @@ TEST_F(ImGuiFrames, TheHighContrastThemeIsBlackOnWhiteWithThickBorders)
     EXPECT_FLOAT_EQ(ImGui::GetStyle().WindowBorderSize, 1.0f) << "ScaleAllSizes leaves borders alone";
 }
 
+// The View menu (the status bar's "View" button) offers the diagrams' export, as SVG and
+// as PNG: clicking each item asks for it.
+TEST_F(ImGuiFrames, TheViewMenuExportsTheDiagramsAsSvgAndPng)
+{
+    World world;
+    UiState state;
+    UiFrame frame{world, LessonView{}, 0.0, false};
+    ImGuiIO& io = ImGui::GetIO();
+    auto click = [&](ImVec2 at) {
+        io.MousePos = at;
+        auto commands = Frame(frame, state);
+        io.MouseDown[0] = true;
+        for (auto& c : Frame(frame, state))
+            commands.push_back(c);
+        io.MouseDown[0] = false;
+        for (auto& c : Frame(frame, state))
+            commands.push_back(c);
+        return commands;
+    };
+    Frame(frame, state);
+    ImGuiWindow* status = ImGui::FindWindowByName("##status");
+    ASSERT_NE(status, nullptr);
+    // The View button is at the right end of the status line: click from the right until a popup opens.
+    std::optional<ImVec2> button;
+    for (float x = status->Rect().Max.x - 4; x > status->Rect().Min.x && !button; x -= 8.0f) {
+        ImVec2 at(x, status->Rect().GetCenter().y);
+        click(at);
+        if (ImGui::GetCurrentContext()->OpenPopupStack.Size > 0)
+            button = at;
+    }
+    ASSERT_TRUE(button) << "no View menu in the status bar";
+    Frame(frame, state); // a popup is sized in the frame after it opens
+    ASSERT_GT(ImGui::GetCurrentContext()->OpenPopupStack.Size, 0);
+    ImRect menu = ImGui::GetCurrentContext()->OpenPopupStack[0].Window->Rect();
+    ASSERT_GT(menu.GetHeight(), ImGui::GetFontSize() * 4) << "the menu's items";
+    std::set<UiCommand::Kind> asked;
+    for (float y = menu.Min.y + 2; y < menu.Max.y; y += ImGui::GetFontSize() * 0.5f) {
+        if (ImGui::GetCurrentContext()->OpenPopupStack.Size == 0)
+            click(*button); // the last item closed it
+        for (const auto& c : click(ImVec2(menu.Min.x + 30, y)))
+            asked.insert(c.What);
+    }
+    EXPECT_TRUE(asked.count(UiCommand::ExportSvg));
+    EXPECT_TRUE(asked.count(UiCommand::ExportPng));
+    EXPECT_TRUE(asked.count(UiCommand::SaveScreenshot)) << "the screenshot is still offered";
+}
+
 TEST_F(ImGuiFrames, PresenterKeysBecomeCommands)
 {
     World world;

@@ -27,3 +27,8 @@ if(SOCKSCOPE_BUILD_GUI)
   add_dependencies(gui_test no_accept_server)
   target_compile_definitions(gui_test PRIVATE SOCKSCOPE_EXAMPLES_DIR="${CMAKE_BINARY_DIR}/examples")
 endif()
+# The diagrams exported as SVG (ui/svg_export.hpp, --export-svg) and PNG (--export-png).
+if(SOCKSCOPE_BUILD_GUI)
+  sockscope_add_test(gui_export_test gui_export_test.cpp)
+  target_link_libraries(gui_export_test PRIVATE sockscope_ui sockscope::imgui PNG::PNG)
+endif()

@@ -68,6 +68,8 @@ struct ActorColumn {
 // One column per actor: the lesson's actors in their declared order, then any other
 // actor the world has seen.
 std::vector<ActorColumn> ActorColumns(const World& world, const Lesson* lesson);
+// A column's header: "server (server) pid 4242  fd 3, 4", a lane's "child 4243 [zombie]".
+std::string ColumnTitle(const ActorColumn& column, const World& world, Lang lang);
 
 // One cell of the ladder: a call made (Call set), a moment of a lane's life (Life set)
 // or a call to come (Pending set).

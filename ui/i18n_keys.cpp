@@ -187,6 +187,10 @@ constexpr const char* kUiTexts[] = {
     "UDP has no listen() and no queue of connections: each datagram waits in its socket's receive queue (Recv-Q "
     "in the socket table) until recvfrom() takes it.",
     "The same CLOSED as at the top: the kernel has forgotten the connection.",
+    // the exported pictures (ui/svg_export.cpp)
+    "Arrows: what arrives or is called / what is sent. Blue: taken by these sockets; shaded boxes: states they "
+    "went through.",
+    "Not captured: these packets are inferred from the calls and the kernel's states (grey).",
     "timeout, RST",
     "SYN / SYN+ACK (simultaneous open)",
     "timeout 2MSL",
@@ -263,6 +267,10 @@ constexpr const char* kUiTexts[] = {
     "F12 or Ctrl+S screenshot",
     "saved %s",
     "cannot save the screenshot: %s",
+    "Export SVG (ladder, packets, states)",
+    "Export PNG (ladder, packets, states)",
+    "exported %s",
+    "cannot export: %s",
     // the playground: its picker entry and command line; a question before a step
     "Playground",
     "server listen 2, client1 connect ... (Tab completes)",

@@ -143,34 +143,6 @@ void DrawPendingCall(const PendingCall& pending, const UiState& state)
         ImGui::SetTooltip("%s", pending.Code.c_str());
 }
 
-std::string ColumnTitle(const ActorColumn& column, const World& world, Lang lang)
-{
-    // The name is the lesson's (its narration says it); the kind is a word, translated.
-    std::string title = column.Name;
-    std::string kind = column.Kind.empty() ? "" : Tr(lang, column.Kind.c_str());
-    if (!kind.empty() && kind != column.Name)
-        title += " (" + kind + ")";
-    if (const ActorView* actor = world.FindActor(column.Name)) {
-        // A lane of a server model: which thread or process it is, and whether it lives.
-        // (its name says "child <pid>" or "thread <tid>").
-        if (!actor->LaneKind.empty())
-            title = column.Name +
-                    (actor->Status != "running" ? std::string(" [") + Tr(lang, actor->Status.c_str()) + "]" : "");
-        else if (actor->Pid != 0 && column.Kind == "server")
-            title += " pid " + std::to_string(actor->Pid);
-        std::vector<int> numbers;
-        for (const auto& [handle, fd] : actor->Fds)
-            numbers.push_back(fd.Fd);
-        std::sort(numbers.begin(), numbers.end());
-        std::string fds;
-        for (int fd : numbers)
-            fds += (fds.empty() ? "" : ", ") + std::to_string(fd);
-        if (!fds.empty())
-            title += "  fd " + fds;
-    }
-    return title;
-}
-
 } // namespace
 
 void DrawLadderPanel(const UiFrame& frame, UiState& state)

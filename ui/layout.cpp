@@ -219,4 +219,20 @@ std::vector<UiCommand> DrawMainLayout(const UiFrame& frame, UiState& state)
     return commands;
 }
 
+void DrawDiagramAlone(int which, const UiFrame& frame, UiState& state)
+{
+    static const char* const kTitles[] = {"System calls", "Packets", "TCP state machine"};
+    which = std::clamp(which, 0, 2);
+    const ImGuiViewport* viewport = ImGui::GetMainViewport();
+    if (BeginPanel(Title(state.Language, kTitles[which], "diagram"), {viewport->Pos, viewport->Size})) {
+        if (which == 0)
+            DrawLadderPanel(frame, state);
+        else if (which == 1)
+            DrawPacketPanel(frame, state);
+        else
+            DrawStatePanel(frame, state);
+    }
+    ImGui::End();
+}
+
 } // namespace sockscope

@@ -126,6 +126,12 @@ std::string ScreenshotPath(std::time_t when)
     return dir + name;
 }
 
+std::string ExportDirPath(std::time_t when)
+{
+    std::string path = ScreenshotPath(when);
+    return path.substr(0, path.size() - 4); // ".png"
+}
+
 std::string KeyHelp(Lang lang)
 {
     return std::string(Tr(lang, "Space / \xe2\x86\x92 step")) + "    " + Tr(lang, "P play / pause") + "    " + Tr(lang, "Ctrl+= / Ctrl+- scale, Ctrl+0 reset") +

@@ -56,6 +56,9 @@ std::string ScreenshotFileName(std::time_t when);
 // Where F12 saves: $XDG_PICTURES_DIR/<name> when that is set, else <name> (the current
 // directory).
 std::string ScreenshotPath(std::time_t when);
+// Where the View menu's Export SVG / Export PNG write their three files: a directory
+// named as the screenshot would be, without ".png" (the app makes it).
+std::string ExportDirPath(std::time_t when);
 
 // The one-line key help (for the status bar's "?").
 std::string KeyHelp(Lang lang);

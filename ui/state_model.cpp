@@ -79,6 +79,50 @@ const std::vector<DiagramArrow>& DiagramArrows()
     return arrows;
 }
 
+const std::vector<DiagramPlace>& DiagramPlaces()
+{
+    using B = DiagramBox;
+    static const std::vector<DiagramPlace> places = {
+        {B::Closed, 0.5f, 0},      {B::Listen, 1.0f, 1},      {B::SynSent, 0.0f, 2},  {B::SynReceived, 1.0f, 2},
+        {B::Established, 0.5f, 3}, {B::FinWait1, 0.0f, 4},    {B::CloseWait, 1.0f, 4}, {B::FinWait2, 0.0f, 5},
+        {B::Closing, 0.5f, 5},     {B::LastAck, 1.0f, 5},     {B::TimeWait, 0.5f, 6}, {B::ClosedEnd, 1.0f, 6},
+    };
+    return places;
+}
+
+ArrowLook LookOf(const DiagramArrow& arrow)
+{
+    using B = DiagramBox;
+    using S = LabelSide;
+    struct Row {
+        B From, To;
+        ArrowLook Look;
+    };
+    static const Row looks[] = {
+        {B::Closed, B::SynSent, {S::Above, 0.45f}},
+        {B::SynSent, B::Closed, {S::Below, 0.55f}},
+        {B::Closed, B::Listen, {S::Above, 0.5f}},
+        {B::Listen, B::Closed, {S::Below, 0.5f}},
+        {B::Listen, B::SynReceived, {S::Left, 0.5f}},
+        {B::SynSent, B::SynReceived, {S::Above, 0.5f}},
+        {B::SynSent, B::Established, {S::Below, 0.45f}},
+        {B::SynReceived, B::Established, {S::Below, 0.45f}},
+        {B::Established, B::FinWait1, {S::Above, 0.55f}},
+        {B::Established, B::CloseWait, {S::Above, 0.55f}},
+        {B::FinWait1, B::FinWait2, {S::Left, 0.5f}},
+        {B::FinWait1, B::Closing, {S::Above, 0.6f}},
+        {B::FinWait2, B::TimeWait, {S::Below, 0.45f}},
+        {B::Closing, B::TimeWait, {S::Right, 0.5f}},
+        {B::CloseWait, B::LastAck, {S::Left, 0.5f}},
+        {B::LastAck, B::ClosedEnd, {S::Left, 0.5f}},
+        {B::TimeWait, B::ClosedEnd, {S::Above, 0.5f}},
+    };
+    for (const auto& row : looks)
+        if (row.From == arrow.From && row.To == arrow.To)
+            return row.Look;
+    return {};
+}
+
 int FindArrow(DiagramBox from, DiagramBox to)
 {
     const auto& arrows = DiagramArrows();

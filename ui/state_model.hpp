@@ -49,6 +49,25 @@ const std::vector<DiagramArrow>& DiagramArrows();
 // Index into DiagramArrows() of the arrow from one box to another, -1 if none.
 int FindArrow(DiagramBox from, DiagramBox to);
 
+// Where the classic drawing puts each box: a column (0 left, 0.5 middle, 1 right) and a
+// row (0 to kDiagramRows). The state panel and the SVG export lay the diagram out from it.
+struct DiagramPlace {
+    DiagramBox Box;
+    float Column;
+    float Row;
+};
+inline constexpr float kDiagramRows = 6.0f;
+const std::vector<DiagramPlace>& DiagramPlaces();
+
+// Which side of its arrow a label goes on, and where along the arrow (0 start, 1 end).
+// An arrow whose reverse is drawn too is moved off the centre line towards its label.
+enum class LabelSide : std::uint8_t { Above, Below, Left, Right };
+struct ArrowLook {
+    LabelSide Side = LabelSide::Above;
+    float At = 0.5f;
+};
+ArrowLook LookOf(const DiagramArrow& arrow);
+
 // Sockets per box, indexed by DiagramBox: world.Sockets() by SocketView::State(). CLOSED
 // counts the lab's descriptors the kernel does not list; ClosedEnd is always 0.
 // UDP sockets are not counted: they have no TCP state (UdpSocketCount says how many).

@@ -25,58 +25,6 @@ constexpr ImU32 kBusyFill = IM_COL32(219, 234, 252, 255);
 constexpr ImU32 kArrow = IM_COL32(150, 150, 150, 255);
 constexpr ImU32 kLabelBg = IM_COL32(251, 251, 251, 235);
 
-// Where each box sits: a column (0 left, 0.5 middle, 1 right) and a row (0 to 6).
-struct Place {
-    DiagramBox Box;
-    float Column;
-    float Row;
-};
-constexpr Place kPlaces[] = {
-    {DiagramBox::Closed, 0.5f, 0},      {DiagramBox::Listen, 1.0f, 1},    {DiagramBox::SynSent, 0.0f, 2},
-    {DiagramBox::SynReceived, 1.0f, 2}, {DiagramBox::Established, 0.5f, 3}, {DiagramBox::FinWait1, 0.0f, 4},
-    {DiagramBox::CloseWait, 1.0f, 4},   {DiagramBox::FinWait2, 0.0f, 5},  {DiagramBox::Closing, 0.5f, 5},
-    {DiagramBox::LastAck, 1.0f, 5},     {DiagramBox::TimeWait, 0.5f, 6},  {DiagramBox::ClosedEnd, 1.0f, 6},
-};
-constexpr float kRows = 6.0f;
-
-enum class Side : std::uint8_t { Above, Below, Left, Right };
-
-// Which side of its arrow a label goes on, and where along the arrow (0 start, 1 end).
-// An arrow whose reverse is drawn too is moved off the centre line towards its label.
-struct ArrowLook {
-    DiagramBox From;
-    DiagramBox To;
-    Side LabelSide;
-    float At;
-};
-constexpr ArrowLook kLooks[] = {
-    {DiagramBox::Closed, DiagramBox::SynSent, Side::Above, 0.45f},
-    {DiagramBox::SynSent, DiagramBox::Closed, Side::Below, 0.55f},
-    {DiagramBox::Closed, DiagramBox::Listen, Side::Above, 0.5f},
-    {DiagramBox::Listen, DiagramBox::Closed, Side::Below, 0.5f},
-    {DiagramBox::Listen, DiagramBox::SynReceived, Side::Left, 0.5f},
-    {DiagramBox::SynSent, DiagramBox::SynReceived, Side::Above, 0.5f},
-    {DiagramBox::SynSent, DiagramBox::Established, Side::Below, 0.45f},
-    {DiagramBox::SynReceived, DiagramBox::Established, Side::Below, 0.45f},
-    {DiagramBox::Established, DiagramBox::FinWait1, Side::Above, 0.55f},
-    {DiagramBox::Established, DiagramBox::CloseWait, Side::Above, 0.55f},
-    {DiagramBox::FinWait1, DiagramBox::FinWait2, Side::Left, 0.5f},
-    {DiagramBox::FinWait1, DiagramBox::Closing, Side::Above, 0.6f},
-    {DiagramBox::FinWait2, DiagramBox::TimeWait, Side::Below, 0.45f},
-    {DiagramBox::Closing, DiagramBox::TimeWait, Side::Right, 0.5f},
-    {DiagramBox::CloseWait, DiagramBox::LastAck, Side::Left, 0.5f},
-    {DiagramBox::LastAck, DiagramBox::ClosedEnd, Side::Left, 0.5f},
-    {DiagramBox::TimeWait, DiagramBox::ClosedEnd, Side::Above, 0.5f},
-};
-
-ArrowLook LookOf(const DiagramArrow& arrow)
-{
-    for (const auto& look : kLooks)
-        if (look.From == arrow.From && look.To == arrow.To)
-            return look;
-    return {arrow.From, arrow.To, Side::Above, 0.5f};
-}
-
 ImVec2 operator+(ImVec2 a, ImVec2 b) { return ImVec2(a.x + b.x, a.y + b.y); }
 ImVec2 operator-(ImVec2 a, ImVec2 b) { return ImVec2(a.x - b.x, a.y - b.y); }
 ImVec2 operator*(ImVec2 a, float k) { return ImVec2(a.x * k, a.y * k); }
@@ -131,9 +79,9 @@ void DrawArrow(const Diagram& d, const DiagramArrow& arrow, int recent, Lang lan
     ImVec2 dir = delta * (1.0f / length);
     ImVec2 normal(-dir.y, dir.x);
     ArrowLook look = LookOf(arrow);
-    ImVec2 want = look.LabelSide == Side::Above ? ImVec2(0, -1)
-                  : look.LabelSide == Side::Below ? ImVec2(0, 1)
-                  : look.LabelSide == Side::Left  ? ImVec2(-1, 0)
+    ImVec2 want = look.Side == LabelSide::Above ? ImVec2(0, -1)
+                  : look.Side == LabelSide::Below ? ImVec2(0, 1)
+                  : look.Side == LabelSide::Left  ? ImVec2(-1, 0)
                                                   : ImVec2(1, 0);
     float sign = normal.x * want.x + normal.y * want.y < 0 ? -1.0f : 1.0f;
     ImVec2 side = normal * sign;
@@ -225,13 +173,13 @@ void DrawStatePanel(const UiFrame& frame, const UiState& state)
     d.Draw = ImGui::GetWindowDrawList();
     d.Font = ImGui::GetFont();
     // Seven rows of boxes 1.55 text lines high with 1.65 lines between them, in the height given.
-    float text = std::clamp(std::min(avail.y / (7 * 1.55f + kRows * 1.65f), avail.x / 58.0f), 10.0f, 30.0f);
+    float text = std::clamp(std::min(avail.y / (7 * 1.55f + kDiagramRows * 1.65f), avail.x / 58.0f), 10.0f, 30.0f);
     d.M.Text = text;
     d.M.Small = text * 0.88f;
     d.M.Gap = text * 0.2f;
     d.M.Shift = text * 0.3f;
     float widest = 0;
-    for (const auto& place : kPlaces)
+    for (const auto& place : DiagramPlaces())
         widest = std::max(widest, TextSize(d, text, BoxName(place.Box).c_str()).x);
     d.M.Box = ImVec2(widest + text * 3.4f, text * 1.55f);
 
@@ -240,8 +188,8 @@ void DrawStatePanel(const UiFrame& frame, const UiState& state)
     float left = origin.x + (avail.x - width) * 0.5f + d.M.Box.x * 0.5f + text * 0.5f;
     float right = origin.x + (avail.x + width) * 0.5f - d.M.Box.x * 0.5f - text * 0.5f;
     float top = origin.y + d.M.Box.y * 0.5f + 2.0f;
-    float pitch = (avail.y - d.M.Box.y - 4.0f) / kRows;
-    for (const auto& place : kPlaces) {
+    float pitch = (avail.y - d.M.Box.y - 4.0f) / kDiagramRows;
+    for (const auto& place : DiagramPlaces()) {
         ImVec2 c(left + (right - left) * place.Column, top + pitch * place.Row);
         d.Boxes[static_cast<int>(place.Box)] = {c - d.M.Box * 0.5f, c + d.M.Box * 0.5f};
     }
@@ -266,13 +214,13 @@ void DrawStatePanel(const UiFrame& frame, const UiState& state)
         for (std::size_t i = 0; i < arrows.size(); ++i)
             if ((recent[i] > 0) == (pass == 1))
                 DrawArrow(d, arrows[i], recent[i], lang);
-    for (const auto& place : kPlaces)
+    for (const auto& place : DiagramPlaces())
         DrawBox(d, place.Box, counts[static_cast<int>(place.Box)]);
     ImGui::PopClipRect();
 
     if (hovered) {
         ImVec2 mouse = ImGui::GetIO().MousePos;
-        for (const auto& place : kPlaces) {
+        for (const auto& place : DiagramPlaces()) {
             const Rect& r = d.Boxes[static_cast<int>(place.Box)];
             if (mouse.x >= r.Min.x && mouse.x <= r.Max.x && mouse.y >= r.Min.y && mouse.y <= r.Max.y)
                 BoxTooltip(frame, place.Box, lang);

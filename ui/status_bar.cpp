@@ -23,7 +23,8 @@ void Separator()
     ImGui::SameLine();
 }
 
-// Scale, theme, fullscreen and screenshot: the same commands as the keys.
+// Scale, theme, fullscreen and screenshot: the same commands as the keys; the diagrams'
+// export (SVG or PNG).
 void DrawViewMenu(const UiState& state, std::vector<UiCommand>& commands)
 {
     Lang lang = state.Language;
@@ -50,6 +51,14 @@ void DrawViewMenu(const UiState& state, std::vector<UiCommand>& commands)
     }
     if (ImGui::Selectable(Tr(lang, "Save a screenshot (F12)"))) {
         command.What = UiCommand::SaveScreenshot;
+        commands.push_back(command);
+    }
+    if (ImGui::Selectable(Tr(lang, "Export SVG (ladder, packets, states)"))) {
+        command.What = UiCommand::ExportSvg;
+        commands.push_back(command);
+    }
+    if (ImGui::Selectable(Tr(lang, "Export PNG (ladder, packets, states)"))) {
+        command.What = UiCommand::ExportPng;
         commands.push_back(command);
     }
 }

@@ -32,6 +32,8 @@ struct UiCommand {
         SetTheme,    // UiState::Theme = Theme, style rebuilt
         ToggleFullscreen, // the primary monitor and back to the saved window
         SaveScreenshot,   // the window as ScreenshotPath(now); UiState::Notice says where
+        ExportSvg,        // the ladder, packets and state machine as SVG in ExportDirPath(now); Notice says where
+        ExportPng,        // the same three as PNG, each diagram drawn alone (DrawDiagramAlone)
         RestartPrivateNetwork, // exec sockscope again, as it was started, with --private-network
         OpenPlayground,   // an empty playground (Session::Start)
         RunLine,          // Session::Run(Line): one command of the playground's command line
@@ -282,6 +284,11 @@ void DrawPacketPanel(const UiFrame& frame, UiState& state);
 // The status bar carries the View menu (scale, theme, fullscreen, screenshot) and the
 // key help.
 void DrawStatusBar(const UiFrame& frame, const UiState& state, std::vector<UiCommand>& commands);
+
+// One diagram alone in a window filling the display, for Export PNG: `which` is an index
+// into ExportNames() (svg_export.hpp): 0 the ladder of calls, 1 the packet ladder, 2 the
+// state machine.
+void DrawDiagramAlone(int which, const UiFrame& frame, UiState& state);
 
 // Lays the panels out as fixed windows filling the display (projector layout) and
 // returns what was clicked. The lower area has tabs: the socket table, the TCP state
