@@ -2,73 +2,16 @@
 // loop (wait/poll, apply the lab's events, new frame, draw, render, swap), shut down in
 // reverse. It sleeps while nothing changes: the lab wakes it (glfwPostEmptyEvent) when
 // an event arrives, GLFW when the user does something.
-#include "gui_app.hpp"
+#include "gui_session.hpp"
 
-#include "gui_redraw.hpp"
-
-#include "bench_report.hpp"
-#include "clock.hpp"
-#include "gate.hpp"
-#include "history.hpp"
-#include "gui_program.hpp"
-#include "i18n.hpp"
-#include "lab.hpp"
-#include "player.hpp"
-#include "presenter.hpp"
-#include "presenter_window.hpp"
-#include "recording.hpp"
-#include "screenshot.hpp"
-#include "session.hpp"
-#include "settings.hpp"
-#include "state_model.hpp"
-#include "svg_export.hpp"
-#include "theme.hpp"
-#include "trace.hpp"
-#include "ui.hpp"
-#include "world.hpp"
-
-#include <glad/gl.h>
-#define GLFW_INCLUDE_NONE
-#include <GLFW/glfw3.h>
-#include <imgui.h>
-#include <imgui_impl_glfw.h>
-#include <imgui_impl_opengl3.h>
-
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <cerrno>
-#include <cmath>
-#include <cstring>
-#include <cstdio>
-#include <cstdlib>
-#include <ctime>
-#include <filesystem>
-#include <memory>
-#include <tuple>
-#include <utility>
-#include <vector>
-
-namespace sockscope {
+namespace sockscope::gui_detail {
 namespace {
-
-constexpr float kFontSize = 18.0f;
-constexpr double kBusyWait = 1.0 / 60.0;  // while a step runs: tick the player often
-constexpr double kIdleWait = 1.0;         // otherwise sleep until an event (or this long)
-constexpr int kSettleFrames = 3;          // frames drawn after a change, for ImGui to settle
-constexpr double kStepTimeout = 30.0;     // seconds one step may take with --screenshot
-constexpr double kNoticeSeconds = 4.0;    // how long "saved <path>" stays in the status bar
 
 std::string LastGlfwError;
 
 void OnGlfwError(int, const char* description)
 {
     LastGlfwError = description ? description : "";
-}
-
-void Fail(const std::string& message)
-{
-    std::fprintf(stderr, "sockscope: %s\n", message.c_str());
 }
 
 // Set by GLFW's callbacks (on the main thread, inside poll/wait): the user did something.
@@ -115,74 +58,8 @@ std::vector<std::string> LessonTexts(const std::vector<Lesson>& lessons)
     return texts;
 }
 
-// --screenshot or --screenshot-steps: pictures into a buffer of a fixed size, no settings.
-bool Offscreen(const GuiOptions& options)
-{
-    return !options.Screenshot.empty() || !options.ScreenshotSteps.empty() || !options.ExportPng.empty();
-}
 
-class GuiSession {
-public:
-    GuiSession(GLFWwindow* window, const GuiOptions& options, const Settings& settings, bool remember)
-        : Window(window), Options(options), Saved(settings), Remember(remember)
-    {
-    }
-
-    int Run(Lesson lesson);
-
-private:
-    bool OpenTrace();
-    void ApplyLabEvents();
-    // `render` false: ImGui lays the frame out, OpenGL draws nothing (a settling frame).
-    // `alone` >= 0: that diagram alone (DrawDiagramAlone), on a copy of the UI state.
-    std::vector<UiCommand> DrawFrame(const OffscreenTarget* target, bool render = true, int alone = -1);
-    void Execute(const std::vector<UiCommand>& commands);
-    int InteractiveLoop();
-    int TakeScreenshot();
-    void RunStepOffscreen(int number);
-    bool SaveOffscreen(const OffscreenTarget& target, const std::string& path);
-    void ApplyScale(float scale);
-    void SaveWindowScreenshot();
-    // The View menu's Export SVG / Export PNG: the three diagrams into ExportDirPath(now),
-    // said in the status bar.
-    void ExportFromMenu(bool png);
-    // The three diagrams into `dir` (which exists), as SVG or as PNG (each drawn alone
-    // offscreen). false: `error` says why, in one line.
-    bool ExportDiagrams(bool png, const std::string& dir, std::string& error);
-    // One line of the playground's command line (typed or from --script); `save NAME`
-    // shows where it saved.
-    void RunPlaygroundLine(const std::string& line);
-    void RestartInPrivateNetwork();
-    void RestartProgram(); // --run's Reset: the program killed and reaped, the lab emptied, run again
-
-    GLFWwindow* Window;
-    const GuiOptions& Options;
-    UiState Ui;
-    std::atomic<bool> WakePosted{false}; // before the lab: its threads use it until joined
-    // A replay makes no socket: no probe, no capture.
-    Lab LabInstance{Options.Replay.empty() ? LabOptions{} : LabOptions{false, false}};
-    std::vector<LabEvent> Drained; // one buffer, handed back and forth with the lab
-    World Model;
-    LessonPlayer Player{LabInstance, Model};
-    Session Playground{LabInstance, Model, Player}; // the playground's, when open
-    std::unique_ptr<GuiProgram> Program;            // --run / --watch; before the lab goes
-    std::vector<std::string> ScriptLines;           // --script: lines still to run
-    TraceWriter Trace;
-    GuiHistory History;             // every moment of the session, or the replayed recording's
-    std::optional<std::size_t> Viewing; // the timeline's moment shown; nullopt: the present
-    void BeginHistory(const std::string& mode);
-    // What the panels show: the present, or the timeline's moment (the past, a replay).
-    const World& ShownWorld();
-    LessonView ShownLesson() const;
-    double ShownTime() const;
-    bool ExecuteInReplay(const UiCommand& command);
-    Settings Saved;                 // as read at start; rewritten on exit when Remember
-    bool Remember = false;
-    float ContentScale = 1.0f;      // the monitor's; the presenter's scale multiplies it
-    std::vector<std::string> FontTexts;
-    bool FontsUploaded = false;     // the backend made its font texture (first frame drawn)
-    WindowedPlace Windowed;         // where the window was before fullscreen
-};
+} // namespace
 
 // Fonts are rebuilt at the new pixel size (crisp, unlike FontGlobalScale) and the style
 // scaled from a fresh one. Only between frames: the atlas is in use inside a frame.
@@ -231,68 +108,6 @@ void GuiSession::RestartProgram()
     Model.Clear();
     Ui.ProgramInput = {};
     Program->Start();
-}
-
-void GuiSession::SaveWindowScreenshot()
-{
-    int width = 0, height = 0;
-    glfwGetFramebufferSize(Window, &width, &height);
-    std::string error;
-    std::string path = ScreenshotPath(std::time(nullptr));
-    OffscreenTarget target;
-    bool saved = target.Create(width, height, error);
-    if (saved) {
-        DrawFrame(&target); // its commands were given in the frame before; nothing new
-        saved = WritePng(path, target.Width(), target.Height(), target.ReadRgb(), error);
-    }
-    char notice[1024];
-    if (saved)
-        std::snprintf(notice, sizeof notice, Tr(Ui.Language, "saved %s"), path.c_str());
-    else
-        std::snprintf(notice, sizeof notice, Tr(Ui.Language, "cannot save the screenshot: %s"), error.c_str());
-    Ui.Notice = notice;
-    Ui.NoticeUntil = MonotonicSeconds() + kNoticeSeconds;
-}
-
-bool GuiSession::ExportDiagrams(bool png, const std::string& dir, std::string& error)
-{
-    if (!png)
-        return !WriteExports(dir, ExportSvgs(ShownWorld(), ShownLesson(), Ui.Language, ShownTime()), error).empty();
-    if (!CheckExportDir(dir, error))
-        return false;
-    // Sizes of a slide: the ladder and the state machine want width, the packets height.
-    constexpr int kSizes[][2] = {{1600, 1000}, {1300, 1000}, {1600, 1000}};
-    const auto& names = ExportNames();
-    for (std::size_t i = 0; i < names.size(); ++i) {
-        OffscreenTarget target;
-        if (!target.Create(kSizes[i][0], kSizes[i][1], error))
-            return false;
-        // A few frames for the table's columns and scrolling to settle (SaveOffscreen).
-        constexpr int kFrames = 6;
-        for (int frame = 0; frame < kFrames; ++frame)
-            DrawFrame(&target, frame == kFrames - 1, static_cast<int>(i));
-        if (!WritePng(dir + "/" + names[i] + ".png", target.Width(), target.Height(), target.ReadRgb(), error))
-            return false;
-    }
-    return true;
-}
-
-void GuiSession::ExportFromMenu(bool png)
-{
-    std::string dir = ExportDirPath(std::time(nullptr));
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    std::string error = ec ? dir + ": " + ec.message() : "";
-    char notice[1024];
-    if (error.empty() && ExportDiagrams(png, dir, error)) {
-        const auto& names = ExportNames();
-        std::string files = dir + "/{" + names[0] + "," + names[1] + "," + names[2] + (png ? "}.png" : "}.svg");
-        std::snprintf(notice, sizeof notice, Tr(Ui.Language, "exported %s"), files.c_str());
-    } else {
-        std::snprintf(notice, sizeof notice, Tr(Ui.Language, "cannot export: %s"), error.c_str());
-    }
-    Ui.Notice = notice;
-    Ui.NoticeUntil = MonotonicSeconds() + kNoticeSeconds;
 }
 
 void GuiSession::RunPlaygroundLine(const std::string& line)
@@ -345,84 +160,6 @@ void GuiSession::ApplyLabEvents()
     if (Trace.IsOpen())
         Trace.Update(Model, &Player, now);
     History.Tick(Model, Program ? nullptr : &Player, now);
-}
-
-// The history starts afresh with each lesson, playground or program; --record writes it.
-void GuiSession::BeginHistory(const std::string& mode)
-{
-    RecordingInfo info;
-    info.Mode = mode;
-    if (const Lesson* lesson = Player.Current(); lesson && mode == "lesson") {
-        info.Lesson = lesson->Name;
-        info.LessonText = LessonFileText(*lesson);
-    }
-    if (!Options.Program.empty())
-        for (const auto& arg : Options.Program)
-            info.Program += (info.Program.empty() ? "" : " ") + arg;
-    for (auto port : Options.Watch)
-        info.Program += (info.Program.empty() ? "" : ",") + std::to_string(port);
-    info.Language = Ui.Language == Lang::Zh ? "zh" : "en";
-    info.InferSegments = !LabInstance.Capturing();
-    info.InferDatagrams = !LabInstance.CapturesDatagrams();
-    info.Watching = !Options.Watch.empty();
-    info.Capturing = LabInstance.Capturing();
-    info.CaptureError = LabInstance.CaptureError();
-    info.ProbeRunning = LabInstance.ProbeRunning();
-    info.Version = SOCKSCOPE_VERSION;
-    History.Begin(std::move(info), Model);
-    Viewing.reset();
-}
-
-const World& GuiSession::ShownWorld()
-{
-    return Viewing && *Viewing < History.Moments() ? History.WorldAt(*Viewing) : Model;
-}
-
-LessonView GuiSession::ShownLesson() const
-{
-    if (!Viewing || *Viewing >= History.Moments())
-        return MakeLessonView(Player);
-    const Lesson* lesson = History.Replaying() ? History.ReplayLesson() : Player.Current();
-    return LessonViewAt(History.Moment(*Viewing).Player, lesson);
-}
-
-double GuiSession::ShownTime() const
-{
-    return Viewing && *Viewing < History.Moments() ? History.Moment(*Viewing).T : MonotonicSeconds();
-}
-
-// A replay has no lab: Step and Reset walk the recording; what would make a call says why not.
-bool GuiSession::ExecuteInReplay(const UiCommand& command)
-{
-    std::size_t last = History.Moments() ? History.Moments() - 1 : 0;
-    std::size_t here = Viewing.value_or(last);
-    switch (command.What) {
-    case UiCommand::StepForward: {
-        const TimelineView view = History.View(Viewing, 0);
-        for (std::size_t end : view.StepEnds)
-            if (end > here) {
-                Viewing = end;
-                return true;
-            }
-        Viewing = last;
-        return true;
-    }
-    case UiCommand::Reset:
-        Viewing = 0;
-        return true;
-    case UiCommand::LoadLesson:
-    case UiCommand::Submit:
-    case UiCommand::OpenPlayground:
-    case UiCommand::RunLine:
-    case UiCommand::PlaygroundFromHere:
-    case UiCommand::WriteStdin:
-    case UiCommand::CloseStdin:
-    case UiCommand::RestartPrivateNetwork:
-        Ui.Message = Tr(Ui.Language, "This is a recording: it makes no socket. Start sockscope without --replay to run calls.");
-        return true;
-    default:
-        return false;
-    }
 }
 
 std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target, bool render, int alone)
@@ -663,125 +400,6 @@ int GuiSession::InteractiveLoop()
     return 0;
 }
 
-// Performs step `number` (from 1) and waits until it is over; says on stderr when it
-// did not finish or did not show what it claims (the picture is taken anyway).
-void GuiSession::RunStepOffscreen(int number)
-{
-    Player.StepForward();
-    bool idle = DriveUntilIdle(
-        LabInstance, Model, Player, kStepTimeout,
-        [this] {
-            double now = MonotonicSeconds();
-            if (Trace.IsOpen())
-                Trace.Update(Model, &Player, now);
-            History.Tick(Model, &Player, now);
-        },
-        [this](const LabEvent& event) { History.Note(event, Model); });
-    if (!idle)
-        Fail("step " + std::to_string(number) + " did not finish in " + std::to_string(int(kStepTimeout)) + " s");
-    else if (Player.CurrentStatus() == StepStatus::Failed)
-        Fail("step " + std::to_string(number) + " failed: " + Player.StatusLine());
-}
-
-// A few frames so that ImGui's layout (table column widths, scrolling) settles, then
-// the picture as a PNG. Four were too few for the ladder to scroll down to the newest
-// calls (no-accept after step 6 showed accept() cut in half and no read()). Only the
-// last is rendered (the software renderer of a CI machine spends most of the time there).
-bool GuiSession::SaveOffscreen(const OffscreenTarget& target, const std::string& path)
-{
-    constexpr int kFrames = 6;
-    for (int frame = 0; frame < kFrames; ++frame) {
-        glfwPollEvents();
-        ApplyLabEvents();
-        DrawFrame(&target, frame == kFrames - 1);
-    }
-    std::string error;
-    if (!WritePng(path, target.Width(), target.Height(), target.ReadRgb(), error)) {
-        Fail(error);
-        return false;
-    }
-    return true;
-}
-
-// --screenshot FILE --step K: the state after step K. --screenshot-steps DIR: the lesson
-// before step 1 and after each step (up to --step K when K > 0), as DIR/NAME-stepN-LANG.png.
-int GuiSession::TakeScreenshot()
-{
-    // --run / --watch (no lesson: no step): once the program has ended, or after --duration.
-    for (double until = MonotonicSeconds() + (Options.Duration > 0 ? Options.Duration : 3.0);
-         Program && MonotonicSeconds() < until && !Program->Ended(); ApplyLabEvents())
-        LabInstance.WaitForEvents(std::chrono::milliseconds(20));
-    // --script: every line run, the last call returned or blocked (at most a minute).
-    for (double until = MonotonicSeconds() + 60.0; !ScriptLines.empty() || Player.Busy(); ApplyLabEvents()) {
-        if (MonotonicSeconds() > until) {
-            Fail("the script did not finish within a minute; the picture shows where it is");
-            break;
-        }
-        LabInstance.WaitForEvents(std::chrono::milliseconds(20));
-    }
-    const Lesson* lesson = History.Replaying() ? History.ReplayLesson() : Player.Current();
-    int steps = lesson ? static_cast<int>(lesson->Steps.size()) : 0;
-    if (!Options.ExportPng.empty()) { // bad input: one line, before any step is made
-        std::string error;
-        if (Options.Step > steps)
-            error = "lesson '" + Options.Lesson + "' has " + std::to_string(steps) + " steps: --step goes from 0 to " +
-                    std::to_string(steps);
-        if (error.empty())
-            CheckExportDir(Options.ExportPng, error);
-        if (!error.empty()) {
-            Fail(error);
-            return 2;
-        }
-    }
-    if (Options.Step > steps)
-        Fail("lesson '" + Options.Lesson + "' has " + std::to_string(steps) + " steps; showing all of them");
-    bool each_step = !Options.ScreenshotSteps.empty();
-    int last = std::min(Options.Step, steps);
-    if (each_step && Options.Step == 0)
-        last = steps;
-    std::string error;
-    OffscreenTarget target;
-    if (!target.Create(Options.Width, Options.Height, error)) {
-        Fail(error);
-        return 1;
-    }
-    if (!Options.ExportPng.empty()) {
-        if (!History.Replaying())
-            for (int i = 0; i < last; ++i)
-                RunStepOffscreen(i + 1);
-        if (!ExportDiagrams(true, Options.ExportPng, error)) {
-            Fail(error);
-            return 2;
-        }
-        return 0;
-    }
-    if (History.Replaying()) // the moment was chosen from --step K at the start
-        return SaveOffscreen(target, Options.Screenshot) ? 0 : 1;
-    if (!each_step) {
-        for (int i = 0; i < last; ++i)
-            RunStepOffscreen(i + 1);
-        return SaveOffscreen(target, Options.Screenshot) ? 0 : 1;
-    }
-
-    std::filesystem::path dir(Options.ScreenshotSteps);
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) {
-        Fail("cannot create " + dir.string() + ": " + ec.message());
-        return 1;
-    }
-    std::string name = lesson ? std::filesystem::path(lesson->Path).stem().string() : Options.Lesson;
-    std::string lang = Ui.Language == Lang::Zh ? "zh" : "en"; // the language shown
-    for (int i = 0; i <= last; ++i) {
-        if (i > 0)
-            RunStepOffscreen(i);
-        std::string file = name + "-step" + std::to_string(i) + "-" + lang + ".png";
-        if (!SaveOffscreen(target, (dir / file).string()))
-            return 1;
-    }
-    return 0;
-}
-
 int GuiSession::Run(Lesson lesson)
 {
     if (!OpenTrace())
@@ -908,7 +526,16 @@ int GuiSession::Run(Lesson lesson)
     return code;
 }
 
-} // namespace
+} // namespace sockscope::gui_detail
+
+namespace sockscope {
+
+using gui_detail::Fail;
+using gui_detail::LastGlfwError;
+using gui_detail::OnGlfwError;
+using gui_detail::WatchInput;
+using gui_detail::GuiSession;
+using gui_detail::Offscreen;
 
 int RunGui(const GuiOptions& options)
 {
