@@ -262,6 +262,7 @@ constexpr const char* kUiTexts[] = {
     "Save a screenshot (F12)",
     "Space / → step",
     "P play / pause",
+    "← / Shift+← back in time, End now",
     "Ctrl+= / Ctrl+- scale, Ctrl+0 reset",
     "F11 fullscreen",
     "F12 or Ctrl+S screenshot",

@@ -134,7 +134,8 @@ std::string ExportDirPath(std::time_t when)
 
 std::string KeyHelp(Lang lang)
 {
-    return std::string(Tr(lang, "Space / \xe2\x86\x92 step")) + "    " + Tr(lang, "P play / pause") + "    " + Tr(lang, "Ctrl+= / Ctrl+- scale, Ctrl+0 reset") +
+    return std::string(Tr(lang, "Space / \xe2\x86\x92 step")) + "    " + Tr(lang, "P play / pause") + "    " +
+           Tr(lang, "\xe2\x86\x90 / Shift+\xe2\x86\x90 back in time, End now") + "    " + Tr(lang, "Ctrl+= / Ctrl+- scale, Ctrl+0 reset") +
            "    " + Tr(lang, "F11 fullscreen") + "    " + Tr(lang, "F12 or Ctrl+S screenshot");
 }
 
