@@ -14,6 +14,7 @@ struct Options {
     int UiConnections[3] = {10, 1000, 10000}; // connections in the World a frame draws
     double IdleSeconds = 10;                // the GUI measured while nothing changes
     double BusySeconds = 5;                 // ... and while it draws continuously
+    int HistorySteps = 1000;                // lesson steps the GUI's history keeps in [5b]
 };
 
 // [1-3] DumpSockets for the lab's port with 10 / 1,000 / 10,000 sockets, the same with
@@ -30,6 +31,11 @@ void RunMemorySection(Report& report, const Options& options);
 // The fresh copy's side: `sockscope_bench --memory-child lab|world N budget`. Prints
 // key=value lines for the parent.
 int MemoryChildMain(int argc, char** argv);
+
+// [5b] The GUI's history (every moment kept) after HistorySteps lesson steps, in a fresh
+// copy of this program; its side is `sockscope_bench --history-child STEPS`.
+void RunHistorySection(Report& report, const Options& options);
+int HistoryChildMain(int argc, char** argv);
 
 // [6] From a connect() returning to the World showing the ESTABLISHED row.
 void RunLagSection(Report& report, const Options& options);

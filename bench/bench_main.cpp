@@ -29,6 +29,8 @@ int main(int argc, char** argv)
 {
     if (argc >= 2 && std::strcmp(argv[1], "--memory-child") == 0)
         return MemoryChildMain(argc, argv);
+    if (argc >= 2 && std::strcmp(argv[1], "--history-child") == 0)
+        return HistoryChildMain(argc, argv);
 
     Options options;
     std::string only;
@@ -49,6 +51,7 @@ int main(int argc, char** argv)
             options.UiConnections[2] = 2000;
             options.IdleSeconds = 3;
             options.BusySeconds = 2;
+            options.HistorySteps = 60;
         } else {
             Usage();
             return arg == "--help" || arg == "-h" ? 0 : 2;
@@ -86,8 +89,10 @@ int main(int argc, char** argv)
         RunDumpSection(report, options); // forks a child: before any thread exists
     if (only.empty() || only == "rate")
         RunRateSection(report, options);
-    if (only.empty() || only == "memory")
+    if (only.empty() || only == "memory") {
         RunMemorySection(report, options);
+        RunHistorySection(report, options);
+    }
     if (only.empty() || only == "lag")
         RunLagSection(report, options);
 #ifdef SOCKSCOPE_BENCH_UI
