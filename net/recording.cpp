@@ -262,6 +262,25 @@ json EndJson(const RecordingEnd& e, const std::string& lesson_text)
             {"lesson_text", lesson_text}};
 }
 
+bool SameResults(const std::vector<CheckResult>& a, const std::vector<CheckResult>& b)
+{
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i].What != b[i].What || a[i].Claim != b[i].Claim || a[i].Ok != b[i].Ok || a[i].Seen != b[i].Seen)
+            return false;
+    return true;
+}
+
+// The same moment of the player, call ids aside (compared by the caller).
+bool SameMoment(const PlayerMoment& a, const PlayerMoment& b)
+{
+    return a.StepIndex == b.StepIndex && a.RawStep == b.RawStep && a.StepsDone == b.StepsDone &&
+           a.Status == b.Status && a.Busy == b.Busy && a.AtEnd == b.AtEnd && a.CallIndex == b.CallIndex &&
+           a.Port == b.Port && a.Attempt == b.Attempt && a.Replaying == b.Replaying && a.BindAll == b.BindAll &&
+           a.StatusLine == b.StatusLine && a.Retries == b.Retries && SameResults(a.Results, b.Results);
+}
+
 bool SameCallIds(const std::map<std::pair<int, int>, std::uint64_t>& a,
                  const std::shared_ptr<const std::map<std::pair<int, int>, std::uint64_t>>& b)
 {
@@ -389,7 +408,10 @@ std::optional<Recording> ParseRecording(const std::string& text, const std::stri
                 tick.EventEnd = rec.Events.size();
                 tick.ClearEnd = rec.Clears.size();
                 tick.T = t.at("t").get<double>();
-                tick.Player = MomentFrom(t.at("player"), have_ids ? &last_ids : nullptr);
+                if (t.contains("player"))
+                    tick.Player = MomentFrom(t["player"], have_ids ? &last_ids : nullptr);
+                else if (!rec.Ticks.empty())
+                    tick.Player = rec.Ticks.back().Player;
                 tick.StepEnd = t.value("step_end", false);
                 tick.StepDone = t.value("step_done", true);
                 last_ids.CallIds = tick.Player.CallIds;
@@ -453,6 +475,8 @@ void Recorder::Begin(RecordingInfo info, const World& world)
     LastVersion = ~0ull;
     LastStep = -2;
     LastT = -1e9;
+    LastCountersOnly = world.CountersOnlyChanges();
+    PlayerWritten = false;
     HaveMaps = false;
     Bytes = 0;
 }
@@ -464,6 +488,7 @@ bool Recorder::OpenFile(const std::string& path, std::string& error)
         error = "cannot write the recording '" + path + "': " + std::strerror(errno);
         return false;
     }
+    HeaderLesson = Data.Info.LessonText;
     // The format's name and number first, so that even a file cut inside its first line says what it is.
     WriteLine("{\"sockscope_recording\":" + std::to_string(kRecordingFormat) +
               ",\"info\":" + InfoJson(Data.Info).dump() + "}");
@@ -507,6 +532,15 @@ bool Recorder::Keep(const World& world, const LessonPlayer* player, double t, bo
     NoteClears(world);
     int step = player ? player->StepIndex() : -1;
     bool changed = world.Version() != LastVersion || step != LastStep;
+    // Only the kernel-wide counters moved since the last moment kept (every version bump
+    // since was one of those), and nothing but snapshots waits: at most one per CounterGap.
+    bool counters_only = changed && step == LastStep &&
+                         world.Version() - LastVersion == world.CountersOnlyChanges() - LastCountersOnly &&
+                         std::none_of(Waiting.begin(), Waiting.end(), [](const Pending& p) {
+                             return p.Clear || !std::holds_alternative<Snapshot>(p.Event);
+                         });
+    if (counters_only && t - LastT < CounterGap)
+        changed = false;
     if (!changed && !force && t - LastT < 1.0) {
         // Nothing shown changed: the snapshots waiting add nothing but their timers'
         // countdown. The newest stays, to go with the next moment kept (the World has it).
@@ -522,6 +556,7 @@ bool Recorder::Keep(const World& world, const LessonPlayer* player, double t, bo
         return false;
     }
     LastVersion = world.Version();
+    LastCountersOnly = world.CountersOnlyChanges();
     LastStep = step;
     LastT = t;
     for (auto& p : Waiting) {
@@ -567,7 +602,13 @@ bool Recorder::Keep(const World& world, const LessonPlayer* player, double t, bo
     bool new_ids = !previous || tick.Player.CallIds != previous->CallIds;
     Bytes += sizeof(RecordedTick) + (new_ids && tick.Player.CallIds ? tick.Player.CallIds->size() * 64 : 0);
     if (File) {
-        json line = {{"t", t}, {"player", MomentJson(tick.Player, new_ids)}};
+        // The player only when it changed (a reader keeps the last one said).
+        json line = {{"t", t}};
+        if (!PlayerWritten || !SameMoment(tick.Player, LastWritten) || new_ids) {
+            line["player"] = MomentJson(tick.Player, new_ids);
+            LastWritten = tick.Player;
+            PlayerWritten = true;
+        }
         if (step_end) {
             line["step_end"] = true;
             line["step_done"] = done;
@@ -586,7 +627,8 @@ void Recorder::Finish(const RecordingEnd& end)
     Data.End.Present = true;
     if (!File)
         return;
-    WriteLine(json({{"end", EndJson(end, Data.Info.LessonText)}}).dump());
+    // The lesson's text again only when it changed (the playground's steps grew).
+    WriteLine(json({{"end", EndJson(end, Data.Info.LessonText == HeaderLesson ? std::string() : Data.Info.LessonText)}}).dump());
     std::fclose(File);
     File = nullptr;
 }

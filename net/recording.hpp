@@ -130,6 +130,10 @@ public:
     // The lesson changed in the meantime (the playground saved its steps): the file's
     // text at the end says it (LessonText of the end record).
     void SetLessonText(std::string text) { Data.Info.LessonText = std::move(text); }
+    // A moment at which only the kernel-wide counters moved is kept at most once in this
+    // many seconds (0: every one, so that a replay writes every trace line the live run
+    // wrote). The GUI's long sessions on a busy machine set 1.
+    void CoalesceCounters(double seconds) { CounterGap = seconds; }
 
     const Recording& Get() const { return Data; }
     // Bytes of memory the recording holds, roughly (the benchmark's figure).
@@ -150,6 +154,11 @@ private:
     std::uint64_t LastVersion = ~0ull;
     int LastStep = -2;
     double LastT = -1e9;
+    std::uint64_t LastCountersOnly = 0;
+    double CounterGap = 0;
+    PlayerMoment LastWritten;  // the player as the file last said it
+    bool PlayerWritten = false;
+    std::string HeaderLesson;  // the lesson's text as the header said it
     std::FILE* File = nullptr;
     Snapshot LastMaps;         // the counters and settings last written (a snapshot repeats
     bool HaveMaps = false;     // them only when they moved)

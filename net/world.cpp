@@ -332,9 +332,12 @@ void World::Apply(const Snapshot& snap)
             s.History = Known.Records[s.Cookie].History;
         }
     }
-    if (was_stale || error_changed || counters_changed || !SameList(old_sockets, Known.SocketsList) ||
-        !SameList(old_listeners, Known.ListenersList))
+    bool views_changed = was_stale || error_changed || !SameList(old_sockets, Known.SocketsList) ||
+                         !SameList(old_listeners, Known.ListenersList);
+    if (views_changed || counters_changed)
         ++VersionCounter;
+    if (counters_changed && !views_changed)
+        ++CountersOnly;
 }
 
 // The kernel-wide counters and sysctls; returns true if any changed.

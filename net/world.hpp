@@ -141,6 +141,9 @@ public:
 
     // Bumps at each Clear(): a recorder learns from it that the model was cleared.
     std::uint64_t Generation() const { return Generations; }
+    // Bumps (with Version) when a snapshot changed only the kernel-wide counters: a busy
+    // machine's counters move all the time, and a recorder may keep fewer such moments.
+    std::uint64_t CountersOnlyChanges() const { return CountersOnly; }
     // Bumps whenever anything a user could see changed (timer countdowns excepted).
     std::uint64_t Version() const { return VersionCounter; }
     // Time of the latest snapshot applied (lab clock), and the probe's error if any.
@@ -246,6 +249,7 @@ private:
     static constexpr std::size_t MaxInFlight = 256;
     std::uint64_t VersionCounter = 0;
     std::uint64_t Generations = 0;
+    std::uint64_t CountersOnly = 0;
     std::uint64_t CallsFinished = 0;  // the Seq of the newest FinishedCall
     std::uint64_t SegmentCount = 0;   // segments ever applied
 };

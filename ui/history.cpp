@@ -7,6 +7,7 @@ void GuiHistory::Begin(RecordingInfo info, const World& live)
     if (Rec.FileOpen())
         Rec.Finish(RecordingEnd{});
     Rec.Begin(std::move(info), live);
+    Rec.CoalesceCounters(1.0); // a long class on a busy machine: counters alone, once a second
     Cursor = std::make_unique<ReplayCursor>(Rec.Get());
     LastStepsDone = 0;
     LastBusy = false;

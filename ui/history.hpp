@@ -26,6 +26,8 @@ public:
     // has just ended is marked as such (for --replay --headless and --step K).
     void Tick(const World& live, const LessonPlayer* player, double t);
     void Finish(const RecordingEnd& end);
+    // The lesson the session ended with (the playground's steps, as `save` writes them).
+    void SetLessonText(std::string text) { Rec.SetLessonText(std::move(text)); }
 
     // --replay FILE: the recorded session instead of a lab. false and `error` (one line).
     bool OpenReplay(const std::string& path, std::string& error);

@@ -13,6 +13,8 @@ constexpr const char* kUiTexts[] = {
     // the timeline: the session's moments, the past and replays (ui/timeline_panel.cpp, app/gui_app.cpp)
     "Now",
     "End",
+    "A recording without a lesson (the playground, --run or --watch): the timeline walks through it, every panel "
+    "shows each moment.",
     "moment %d of %d, %.1f s",
     "replay: moment %d of %d, %.1f s",
     "Drag, or press Left and Shift+Left, to go back; Right, Shift+Right and End come back",

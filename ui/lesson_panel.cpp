@@ -352,7 +352,9 @@ void DrawNarration(const LessonView& lesson, UiState& state)
 {
     Lang lang = state.Language;
     if (!lesson.Data) {
-        WrappedText(Tr(lang, "No lesson loaded. Pick one on the left."));
+        WrappedText(Tr(lang, state.Replay ? "A recording without a lesson (the playground, --run or --watch): the "
+                                            "timeline walks through it, every panel shows each moment."
+                                          : "No lesson loaded. Pick one on the left."));
         return;
     }
     const Lesson& data = *lesson.Data;

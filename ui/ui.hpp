@@ -160,6 +160,7 @@ struct UiState {
     // missing (gates, or capture: UiFrame::Capturing) says so above its narration, with a
     // button to restart in a private network; the picker marks the lessons with gates.
     bool ViewingPast = false;           // the timeline shows an earlier moment (the app sets it each frame)
+    bool Replay = false;                // --replay: a recording, no lab (the app sets it)
     bool GatesWork = true;
     bool PrivateNetwork = false;        // already in one (--private-network)
     std::vector<std::string> GateLessons;
