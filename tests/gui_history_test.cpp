@@ -6,9 +6,17 @@
 #include "lesson_run.hpp"
 #include "queue_model.hpp"
 
+#include "child_process.hpp"
 #include "clock.hpp"
+#include "recording.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 using namespace sockscope;
 using namespace sockscope::guitest;
@@ -122,3 +130,38 @@ TEST_F(TimeTravel, ShiftLeftShowsTheEarlierStepAndEndComesBack)
 }
 
 } // namespace
+
+// SIGTERM (and Ctrl+C) close the GUI as its window's button does: it exits 0, and the
+// recording it was writing has its end line, so it replays.
+TEST(GuiRecording, SigtermEndsTheRecordingCleanly)
+{
+    const char* display = std::getenv("DISPLAY");
+    if (!display || !*display)
+        GTEST_SKIP() << "needs a display (the suite runs under xvfb-run)";
+    std::string rec = ::testing::TempDir() + "sockscope_sigterm_" + std::to_string(getpid()) + ".rec";
+    std::filesystem::remove(rec);
+    setenv("SOCKSCOPE_NO_SETTINGS", "1", 0); // the GUI neither reads nor writes the user's settings
+    test::Child gui({SOCKSCOPE_BINARY, "--lesson", "eof", "--step", "2", "--record", rec});
+    ASSERT_GT(gui.Pid, 0);
+    // Both steps done and recorded: the recording flushes a step's end as it happens.
+    auto recorded_two_steps = [&] {
+        std::ifstream in(rec);
+        std::string line;
+        int ends = 0;
+        while (std::getline(in, line))
+            ends += line.find("\"step_end\":true") != std::string::npos;
+        return ends >= 2;
+    };
+    ASSERT_TRUE(test::WaitUntil(recorded_two_steps, std::chrono::seconds(60))) << gui.Text;
+    ASSERT_EQ(kill(gui.Pid, SIGTERM), 0);
+    EXPECT_EQ(gui.Wait(std::chrono::seconds(30)), 0) << gui.Text;
+    std::string error;
+    auto replay = LoadRecording(rec, error);
+    ASSERT_TRUE(replay) << error;
+    EXPECT_TRUE(replay->End.Present);
+    int ends = 0;
+    for (const auto& t : replay->Ticks)
+        ends += t.StepEnd;
+    EXPECT_EQ(ends, 2);
+    std::filesystem::remove(rec);
+}
