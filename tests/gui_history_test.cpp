@@ -90,7 +90,11 @@ TEST_F(TimeTravel, ShiftLeftShowsTheEarlierStepAndEndComesBack)
         History.Tick(Run.TheWorld, &Run.Player, MonotonicSeconds());
     }
     ASSERT_EQ(Run.Player.StepsDone(), 3) << Run.Failures();
+    // The class looks at it for a while: moments after step 3's end (the timers' second).
+    History.Tick(Run.TheWorld, &Run.Player, MonotonicSeconds() + 2.0);
+    History.Tick(Run.TheWorld, &Run.Player, MonotonicSeconds() + 4.0);
     ASSERT_GT(History.Moments(), 3u);
+    ASSERT_FALSE(History.Moment(History.Moments() - 1).StepEnd);
 
     // Now: three connections wait in the accept queue.
     for (int i = 0; i < 3; ++i)

@@ -100,8 +100,14 @@ TimelineView GuiHistory::View(std::optional<std::size_t> viewing, double live_t)
         v.ViewStep = ticks[*viewing].Player.StepIndex;
     }
     for (std::size_t i = 0; i < ticks.size(); ++i)
-        if (ticks[i].StepEnd)
+        if (ticks[i].StepEnd) {
             v.StepEnds.push_back(i);
+            v.StepEndSteps.push_back(ticks[i].Player.StepIndex);
+        }
+    if (v.Viewing)
+        v.HereStep = v.ViewStep;
+    else if (!ticks.empty())
+        v.HereStep = ticks.back().Player.StepIndex;
     return v;
 }
 

@@ -49,11 +49,12 @@ long KeyTarget(const TimelineView& t)
         return 0;
     if (Pressed(ImGuiKey_LeftArrow)) {
         if (io.KeyShift) {
-            // The end of the step before the one shown (or the first moment).
+            // The end of the step before the one shown, where the shown one began (or the
+            // first moment).
             long target = 0;
-            for (std::size_t e : t.StepEnds)
-                if (static_cast<long>(e) < here)
-                    target = static_cast<long>(e);
+            for (std::size_t i = 0; i < t.StepEnds.size(); ++i)
+                if (static_cast<long>(t.StepEnds[i]) < here && t.StepEndSteps[i] < t.HereStep)
+                    target = static_cast<long>(t.StepEnds[i]);
             return target;
         }
         return std::max(here - 1, 0L);

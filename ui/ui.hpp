@@ -201,6 +201,8 @@ struct TimelineView {
     int ViewStep = -1;                  // the lesson's step shown at Viewing (from 0)
     bool Replay = false;                // --replay: no live lab; Viewing is always set
     std::vector<std::size_t> StepEnds;  // the moments at which a step ended, oldest first
+    std::vector<int> StepEndSteps;      // ... and which step (from 0) each ended
+    int HereStep = -1;                  // the step shown now (Viewing's, or the newest moment's)
 };
 // ←/→ one moment, Shift+←/→ one step, End the present; dragging the slider. Asks for
 // UiCommand::ShowMoment. Draws nothing when there is no moment yet.
