@@ -4,40 +4,12 @@
 // an event arrives, GLFW when the user does something.
 #include "gui_session.hpp"
 
-#include <csignal>
+#include "stop_signals.hpp"
 
 namespace sockscope::gui_detail {
 namespace {
 
 std::string LastGlfwError;
-
-// SIGINT and SIGTERM close the window as its close button does (the loop looks at least
-// once a second), so that settings are saved and a recording gets its end line.
-std::atomic<bool> StopAsked{false};
-
-void AskStop(int)
-{
-    StopAsked = true;
-}
-
-struct StopSignals {
-    struct sigaction OldInt {}, OldTerm {};
-    StopSignals()
-    {
-        struct sigaction sa {};
-        sa.sa_handler = AskStop;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &OldInt);
-        sigaction(SIGTERM, &sa, &OldTerm);
-    }
-    ~StopSignals()
-    {
-        sigaction(SIGINT, &OldInt, nullptr);
-        sigaction(SIGTERM, &OldTerm, nullptr);
-    }
-    StopSignals(const StopSignals&) = delete;
-    StopSignals& operator=(const StopSignals&) = delete;
-};
 
 void OnGlfwError(int, const char* description)
 {
@@ -369,7 +341,7 @@ int GuiSession::InteractiveLoop()
     // --run/--watch --duration S: the window closes after S seconds, as the headless run ends.
     double close_at = Program && Options.Duration > 0 ? MonotonicSeconds() + Options.Duration : 0;
     while (!glfwWindowShouldClose(Window)) {
-        if ((close_at > 0 && MonotonicSeconds() >= close_at) || StopAsked.load())
+        if ((close_at > 0 && MonotonicSeconds() >= close_at) || StopSignal.load() != 0)
             break;
         bool busy = Player.Busy() || steps_to_run > 0 || !ScriptLines.empty();
         if (bench.Busy)
@@ -563,7 +535,6 @@ namespace sockscope {
 
 using gui_detail::Fail;
 using gui_detail::LastGlfwError;
-using gui_detail::StopSignals;
 using gui_detail::OnGlfwError;
 using gui_detail::WatchInput;
 using gui_detail::GuiSession;
@@ -645,7 +616,7 @@ int RunGui(const GuiOptions& options)
     {
         // The session owns the lab: its threads are joined before GLFW goes away, so no
         // thread can post an event to a terminated GLFW.
-        StopSignals stop;
+        StopSignals stop; // SIGINT and SIGTERM close the window as its button does (settings saved, a recording ended)
         GuiSession session(window, options, settings, remember);
         code = session.Run(std::move(*lesson));
     }

@@ -1,5 +1,7 @@
 #include "run_mode.hpp"
 
+#include "stop_signals.hpp"
+
 #include "clock.hpp"
 #include "headless.hpp"
 #include "lab.hpp"
@@ -23,29 +25,6 @@
 namespace sockscope {
 
 namespace {
-
-std::atomic<int> StopSignal{0};
-
-void OnStopSignal(int sig) { StopSignal = sig; }
-
-// SIGINT and SIGTERM end the run (the loop looks at StopSignal); restored on destruction.
-struct StopSignals {
-    struct sigaction OldInt {}, OldTerm {};
-    StopSignals()
-    {
-        StopSignal = 0;
-        struct sigaction sa {};
-        sa.sa_handler = OnStopSignal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &OldInt);
-        sigaction(SIGTERM, &sa, &OldTerm);
-    }
-    ~StopSignals()
-    {
-        sigaction(SIGINT, &OldInt, nullptr);
-        sigaction(SIGTERM, &OldTerm, nullptr);
-    }
-};
 
 // Writes text to standard output a line per write(): the traced program shares that
 // output, and a write of at most PIPE_BUF bytes to a pipe is never interleaved with its.

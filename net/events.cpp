@@ -1,5 +1,7 @@
 #include "events.hpp"
 
+#include <stdexcept>
+
 #include <algorithm>
 #include <cstring>
 
@@ -97,6 +99,38 @@ int ErrnoFromName(std::string_view name)
             return err;
     }
     return 0;
+}
+
+std::string BytesToHex(std::string_view bytes)
+{
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (unsigned char b : bytes) {
+        out += digits[b >> 4];
+        out += digits[b & 15];
+    }
+    return out;
+}
+
+std::string HexToBytes(std::string_view text)
+{
+    auto digit = [](char c) {
+        if (c >= '0' && c <= '9')
+            return c - '0';
+        if (c >= 'a' && c <= 'f')
+            return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+            return c - 'A' + 10;
+        throw std::invalid_argument("not hexadecimal");
+    };
+    if (text.size() % 2)
+        throw std::invalid_argument("an odd number of hexadecimal digits");
+    std::string out;
+    out.reserve(text.size() / 2);
+    for (std::size_t i = 0; i + 1 < text.size(); i += 2)
+        out += static_cast<char>(digit(text[i]) * 16 + digit(text[i + 1]));
+    return out;
 }
 
 } // namespace sockscope

@@ -172,6 +172,10 @@ inline constexpr std::size_t MaxCallData = 4096;
 // Bytes as a C string literal's contents: printable ASCII as is, the rest escaped
 // (\n, \r, \t, \\, \", \xNN). Longer than `max` bytes: cut, with "..." appended.
 std::string EscapeBytes(std::string_view bytes, std::size_t max = 64);
+// Bytes as lowercase hexadecimal, two digits each, and back: how bytes travel in JSON (the
+// worker's pipe, a recording). HexToBytes throws std::invalid_argument on anything else.
+std::string BytesToHex(std::string_view bytes);
+std::string HexToBytes(std::string_view text);
 
 // waitid()'s arguments when it only looks for an exited child.
 inline constexpr const char* kWaitidArgs = "P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT";

@@ -199,25 +199,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string Hex(const std::string& bytes)
-{
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (unsigned char b : bytes) {
-        out += digits[b >> 4];
-        out += digits[b & 15];
-    }
-    return out;
-}
-
-std::string Unhex(const std::string& text)
-{
-    std::string out;
-    for (std::size_t i = 0; i + 1 < text.size(); i += 2)
-        out += static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16));
-    return out;
-}
+std::string Hex(const std::string& bytes) { return BytesToHex(bytes); }
+std::string Unhex(const std::string& text) { return HexToBytes(text); }
 
 json NoteArgs(const Phrase& note)
 {

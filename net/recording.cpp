@@ -16,39 +16,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string Hex(std::string_view bytes)
-{
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (unsigned char b : bytes) {
-        out += digits[b >> 4];
-        out += digits[b & 15];
-    }
-    return out;
-}
-
-int HexDigit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    throw std::runtime_error("not hexadecimal");
-}
-
-std::string Unhex(const std::string& text)
-{
-    if (text.size() % 2)
-        throw std::runtime_error("odd hexadecimal");
-    std::string out;
-    out.reserve(text.size() / 2);
-    for (std::size_t i = 0; i + 1 < text.size(); i += 2)
-        out += static_cast<char>(HexDigit(text[i]) * 16 + HexDigit(text[i + 1]));
-    return out;
-}
+std::string Hex(const std::string& bytes) { return BytesToHex(bytes); }
+std::string Unhex(const std::string& text) { return HexToBytes(text); }
 
 json PhraseJson(const Phrase& p)
 {
