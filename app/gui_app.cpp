@@ -8,6 +8,7 @@
 
 #include "bench_report.hpp"
 #include "clock.hpp"
+#include "font_texture.hpp"
 #include "gate.hpp"
 #include "gui_program.hpp"
 #include "i18n.hpp"
@@ -94,24 +95,6 @@ void WatchInput(GLFWwindow* window)
     glfwSetWindowRefreshCallback(window, [](GLFWwindow* w) { MarkInput(w); });
 }
 
-// Every text of every lesson, so the font has each glyph a narration needs.
-std::vector<std::string> LessonTexts(const std::vector<Lesson>& lessons)
-{
-    std::vector<std::string> texts;
-    for (const auto& lesson : lessons) {
-        auto add = [&](const Text& t) { texts.push_back(t.En + t.Zh); };
-        add(lesson.Title);
-        add(lesson.Summary);
-        for (const auto& step : lesson.Steps) {
-            add(step.Title);
-            add(step.Narration);
-            for (const auto& check : step.Expect)
-                add(check.Says);
-        }
-    }
-    return texts;
-}
-
 // --screenshot or --screenshot-steps: pictures into a buffer of a fixed size, no settings.
 bool Offscreen(const GuiOptions& options)
 {
@@ -161,7 +144,7 @@ private:
     bool Remember = false;
     float ContentScale = 1.0f;      // the monitor's; the presenter's scale multiplies it
     std::vector<std::string> FontTexts;
-    bool FontsUploaded = false;     // the backend made its font texture (first frame drawn)
+    FontTexture Atlas;              // the fonts' texture, made by ApplyScale
     WindowedPlace Windowed;         // where the window was before fullscreen
 };
 
@@ -172,15 +155,12 @@ void GuiSession::ApplyScale(float scale)
     Ui.Scale = SnapScale(scale);
     float total = ContentScale * Ui.Scale;
     ApplyStyle(Ui.Theme, total);
-    if (FontsUploaded)
-        ImGui_ImplOpenGL3_DestroyFontsTexture();
     FontReport fonts = LoadFonts(kFontSize * total, FontTexts, FontOptions{Options.Env.CjkFont});
     Ui.CjkAvailable = fonts.Cjk;
     Ui.FontMessage = fonts.Message;
     Ui.TitleFont = fonts.Title;
     Ui.MonoFont = fonts.Mono;
-    if (FontsUploaded)
-        ImGui_ImplOpenGL3_CreateFontsTexture();
+    Atlas.Upload();
 }
 
 // One more frame, into an offscreen target as large as the window's framebuffer: the
@@ -302,7 +282,6 @@ std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target, bool
     frame.Animate = !Offscreen(Options); // a screenshot shows every motion finished
     std::vector<UiCommand> commands = DrawMainLayout(frame, Ui);
     ImGui::Render();
-    FontsUploaded = true; // ImGui_ImplOpenGL3_NewFrame made the font texture
     if (!render)
         return commands;
 
@@ -635,8 +614,13 @@ int GuiSession::Run(Lesson lesson)
             std::filesystem::path(save_dir).lexically_normal())
             taken.push_back(std::filesystem::path(l.Path).stem().string());
     Playground.SetSaveDir(save_dir, std::move(taken));
+    // The fonts get the glyphs of every lesson on the picker, of this one (a file given
+    // by path may be elsewhere), of the playground and of a "What if..." title.
     lessons.push_back(PlaygroundLesson());
-    FontTexts = LessonTexts(lessons);
+    lessons.push_back(lesson);
+    FontTexts = LessonFontTexts(lessons);
+    Text what_if = ContinueTitle(Text{}, 0);
+    FontTexts.push_back(what_if.En + what_if.Zh);
     ApplyScale(Ui.Scale);
     if (!Ui.CjkAvailable && Ui.Language == Lang::Zh) {
         Fail(Ui.FontMessage);

@@ -64,6 +64,12 @@ json ChecksFromView(const json& line, int port, const json& previous)
     return checks;
 }
 
+Text ContinueTitle(const Text& title, int done)
+{
+    return {"What if... (from " + title.En + ", step " + std::to_string(done) + ")",
+            "如果……（从“" + (title.Zh.empty() ? title.En : title.Zh) + "”第 " + std::to_string(done) + " 步开始）"};
+}
+
 Session::Session(Lab& lab, World& world, LessonPlayer& player) : LabRef(lab), WorldRef(world), Player(player) {}
 
 Lesson PlaygroundLesson()
@@ -118,9 +124,7 @@ bool Session::ContinueFrom(std::string& error)
         return false;
     }
     base["steps"].erase(base["steps"].begin() + done, base["steps"].end());
-    Text from{"What if... (from " + lesson->Title.En + ", step " + std::to_string(done) + ")",
-              "如果……（从“" + (lesson->Title.Zh.empty() ? lesson->Title.En : lesson->Title.Zh) + "”第 " +
-                  std::to_string(done) + " 步开始）"};
+    Text from = ContinueTitle(lesson->Title, done);
     Kinds.clear();
     ActorOrder.clear();
     for (const ActorDecl& a : lesson->Actors) {

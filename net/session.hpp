@@ -104,6 +104,9 @@ private:
 // fonts need its Chinese glyphs).
 Lesson PlaygroundLesson();
 
+// The title of a "What if..." lesson continued from `title` after step `done`.
+Text ContinueTitle(const Text& title, int done);
+
 // The checks a lesson step would make of the kernel's view `line` (TraceLine's shape):
 // how many sockets of each role, state and queue (and 0 for a group of `previous`, the
 // earlier step's, that is gone), each listener's queues; `port` is written "$port".
