@@ -3,11 +3,14 @@
 #include "clock.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 
 #include <sys/resource.h>
@@ -40,6 +43,59 @@ double CpuSeconds()
     getrusage(RUSAGE_SELF, &usage);
     auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec * 1e-6; };
     return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// The resident memory now, in kB: the total and its parts from /proc/self/status, and by
+// who mapped it from /proc/self/smaps (Mesa's software renderer: libLLVM and the DRI
+// driver; the heap; anonymous maps; the X server's shared image; our binary; the other
+// libraries). Lines "rss_..._kb=N".
+std::string ResidentMemory()
+{
+    std::ostringstream out;
+    std::ifstream status("/proc/self/status");
+    const std::pair<const char*, const char*> totals[] = {
+        {"VmRSS:", "rss_kb"}, {"RssAnon:", "rss_anon_total_kb"}, {"RssFile:", "rss_file_total_kb"}, {"RssShmem:", "rss_shmem_total_kb"}};
+    for (std::string line; std::getline(status, line);)
+        for (const auto& [key, name] : totals)
+            if (line.rfind(key, 0) == 0)
+                out << name << "=" << std::atol(line.c_str() + std::strlen(key)) << "\n";
+    std::map<std::string, long> parts;
+    std::ifstream smaps("/proc/self/smaps");
+    std::error_code ec;
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    std::string part = "anon";
+    for (std::string line; std::getline(smaps, line);) {
+        std::string first = line.substr(0, line.find(' '));
+        bool header = first.find('-') != std::string::npos &&
+                      first.find_first_not_of("0123456789abcdef-") == std::string::npos;
+        if (header) {
+            // "start-end perms offset dev inode   path"
+            std::istringstream fields(line);
+            std::string range, perms, offset, dev, inode, path;
+            fields >> range >> perms >> offset >> dev >> inode;
+            std::getline(fields >> std::ws, path);
+            if (path.empty())
+                part = "anon";
+            else if (path == "[heap]")
+                part = "heap";
+            else if (path.find("libLLVM") != std::string::npos || path.find("/dri/") != std::string::npos ||
+                     path.find("libgallium") != std::string::npos)
+                part = "mesa";
+            else if (path.rfind("/SYSV", 0) == 0)
+                part = "shm";
+            else if (path == self)
+                part = "binary";
+            else if (path.find(".so") != std::string::npos)
+                part = "libs";
+            else
+                part = "other";
+        } else if (line.rfind("Rss:", 0) == 0) {
+            parts[part] += std::atol(line.c_str() + 4);
+        }
+    }
+    for (const auto& [name, kb] : parts)
+        out << "rss_" << name << "_kb=" << kb << "\n";
+    return out.str();
 }
 
 } // namespace
@@ -79,7 +135,8 @@ bool BenchReport::Finished(bool settled)
         return false;
     std::ofstream out(Path);
     out << "first_frame_s=" << FirstFrame << "\nsteps_done_s=" << StepsDone << "\nframes=" << Frames
-        << "\nwall_s=" << now - WindowStart << "\ncpu_s=" << CpuSeconds() - CpuStart << "\n";
+        << "\nwall_s=" << now - WindowStart << "\ncpu_s=" << CpuSeconds() - CpuStart << "\n"
+        << ResidentMemory();
     if (!out.flush())
         std::fprintf(stderr, "sockscope: cannot write %s\n", Path.c_str());
     return true;

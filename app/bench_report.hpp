@@ -4,6 +4,10 @@
 //   steps_done_s     ... to the --step steps being done
 //   frames, wall_s, cpu_s   over the $SOCKSCOPE_BENCH_SECONDS (default 10) that follow:
 //                    frames drawn, and the user + system CPU of all of its threads
+//   rss_kb           the resident memory then (VmRSS), and its parts: rss_anon_total_kb,
+//                    rss_file_total_kb, rss_shmem_total_kb (/proc/self/status) and, by
+//                    mapping (/proc/self/smaps), rss_mesa_kb (libLLVM, the DRI driver),
+//                    rss_heap_kb, rss_anon_kb, rss_shm_kb, rss_binary_kb, rss_libs_kb, rss_other_kb
 // $SOCKSCOPE_BENCH_BUSY=1 draws frames back to back (no waiting, no vsync): the most
 // frames per second. Without the variables nothing changes. Main thread only.
 #pragma once
