@@ -106,6 +106,8 @@ BenchReport::BenchReport()
     Path = path ? path : "";
     const char* busy = std::getenv("SOCKSCOPE_BENCH_BUSY");
     Busy = !Path.empty() && busy && std::string(busy) == "1";
+    const char* reset = std::getenv("SOCKSCOPE_BENCH_RESET");
+    ResetAfterScript = !Path.empty() && reset && std::string(reset) == "1";
     if (const char* seconds = std::getenv("SOCKSCOPE_BENCH_SECONDS"))
         Seconds = std::clamp(std::atof(seconds), 0.1, 3600.0);
 }
@@ -115,11 +117,37 @@ void BenchReport::FrameShown()
     if (!Path.empty() && FirstFrame < 0)
         FirstFrame = SinceProcessStart();
     ++Frames;
+    if (!ResetAfterScript || ScriptPhase != Phase::Script)
+        return;
+    double now = MonotonicSeconds();
+    if (ScriptStart < 0)
+        ScriptStart = now;
+    else
+        Gaps.push_back(now - LastFrame);
+    LastFrame = now;
+    ++ScriptFrames;
+}
+
+bool BenchReport::ScriptTurn(bool running)
+{
+    if (!ResetAfterScript || ScriptPhase != Phase::Script || running || ScriptStart < 0)
+        return false;
+    ScriptEnd = ResetAt = MonotonicSeconds();
+    ScriptPhase = Phase::Resetting;
+    return true;
+}
+
+void BenchReport::LabShown(bool empty)
+{
+    if (ScriptPhase == Phase::Resetting && empty) {
+        ResetShown = MonotonicSeconds();
+        ScriptPhase = Phase::Done;
+    }
 }
 
 bool BenchReport::Finished(bool settled)
 {
-    if (Path.empty() || FirstFrame < 0)
+    if (Path.empty() || FirstFrame < 0 || (ResetAfterScript && ScriptPhase != Phase::Done))
         return false;
     double now = MonotonicSeconds();
     if (WindowStart < 0) {
@@ -137,6 +165,13 @@ bool BenchReport::Finished(bool settled)
     out << "first_frame_s=" << FirstFrame << "\nsteps_done_s=" << StepsDone << "\nframes=" << Frames
         << "\nwall_s=" << now - WindowStart << "\ncpu_s=" << CpuSeconds() - CpuStart << "\n"
         << ResidentMemory();
+    if (ResetAfterScript) {
+        std::sort(Gaps.begin(), Gaps.end());
+        double p95 = Gaps.empty() ? 0 : Gaps[std::min(Gaps.size() - 1, Gaps.size() * 95 / 100)];
+        out << "script_s=" << ScriptEnd - ScriptStart << "\nscript_frames=" << ScriptFrames
+            << "\nframe_gap_max_s=" << (Gaps.empty() ? 0 : Gaps.back()) << "\nframe_gap_p95_s=" << p95
+            << "\nreset_s=" << ResetShown - ResetAt << "\n";
+    }
     if (!out.flush())
         std::fprintf(stderr, "sockscope: cannot write %s\n", Path.c_str());
     return true;

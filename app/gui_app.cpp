@@ -35,6 +35,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -53,6 +54,8 @@ namespace {
 constexpr float kFontSize = 18.0f;
 constexpr double kBusyWait = 1.0 / 60.0;  // while a step runs: tick the player often
 constexpr double kIdleWait = 1.0;         // otherwise sleep until an event (or this long)
+constexpr double kScriptSlice = 0.008;    // --script: lines run per turn of the loop for at least this
+constexpr double kScriptSliceMax = 0.1;   // ... and at most this long (frames keep coming)
 constexpr int kSettleFrames = 3;          // frames drawn after a change, for ImGui to settle
 constexpr double kStepTimeout = 30.0;     // seconds one step may take with --screenshot
 constexpr double kNoticeSeconds = 4.0;    // how long "saved <path>" stays in the status bar
@@ -113,6 +116,7 @@ public:
 private:
     bool OpenTrace();
     void ApplyLabEvents();
+    void RunScriptLines(double until);
     // `render` false: ImGui lays the frame out, OpenGL draws nothing (a settling frame).
     std::vector<UiCommand> DrawFrame(const OffscreenTarget* target, bool render = true);
     void Execute(const std::vector<UiCommand>& commands);
@@ -138,7 +142,8 @@ private:
     LessonPlayer Player{LabInstance, Model};
     Session Playground{LabInstance, Model, Player}; // the playground's, when open
     std::unique_ptr<GuiProgram> Program;            // --run / --watch; before the lab goes
-    std::vector<std::string> ScriptLines;           // --script: lines still to run
+    std::deque<std::string> ScriptLines;            // --script: lines still to run
+    double LastFrameCost = 0;                       // seconds the last frame took to draw
     TraceWriter Trace;
     Settings Saved;                 // as read at start; rewritten on exit when Remember
     bool Remember = false;
@@ -254,14 +259,37 @@ void GuiSession::ApplyLabEvents()
     double now = MonotonicSeconds();
     Player.Tick(now);
     Playground.Tick();
-    // --script: the next line once the previous call has returned or blocked.
-    if (!ScriptLines.empty() && !Player.Busy()) {
-        std::string line = ScriptLines.front();
-        ScriptLines.erase(ScriptLines.begin());
-        RunPlaygroundLine(line);
-    }
     if (Trace.IsOpen())
         Trace.Update(Model, &Player, now);
+    // Two thirds of the time to the script, a third to the frames: with Mesa's software
+    // renderer a frame costs 40 ms, with a GPU a few.
+    RunScriptLines(now + std::clamp(2 * LastFrameCost, kScriptSlice, kScriptSliceMax));
+}
+
+// --script: each line once the previous call has returned or blocked, as many as fit
+// before `until` (then the loop draws a frame): one line a frame made a script of
+// 30,000 lines take 30,000 frames, and a wait of the whole script would stop them.
+void GuiSession::RunScriptLines(double until)
+{
+    while (!ScriptLines.empty()) {
+        if (!Playground.Busy()) {
+            std::string line = std::move(ScriptLines.front());
+            ScriptLines.pop_front();
+            RunPlaygroundLine(line);
+            continue;
+        }
+        if (MonotonicSeconds() >= until)
+            return;
+        LabInstance.WaitForEvents(std::chrono::milliseconds(1));
+        LabInstance.Drain(Drained);
+        for (auto& event : Drained)
+            Model.Apply(event);
+        double now = MonotonicSeconds();
+        Player.Tick(now);
+        Playground.Tick();
+        if (Trace.IsOpen())
+            Trace.Update(Model, &Player, now);
+    }
 }
 
 std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target, bool render)
@@ -455,8 +483,16 @@ int GuiSession::InteractiveLoop()
             continue;
         --frames_left;
 
+        double frame_start = MonotonicSeconds();
         auto commands = DrawFrame(nullptr);
+        LastFrameCost = MonotonicSeconds() - frame_start;
         bench.FrameShown();
+        bench.LabShown(Model.Sockets().empty());
+        if (bench.ScriptTurn(!ScriptLines.empty() || Playground.Busy())) {
+            UiCommand reset;
+            reset.What = UiCommand::Reset;
+            commands.push_back(reset);
+        }
         if (!commands.empty())
             frames_left = kSettleFrames;
         Execute(commands);
@@ -649,7 +685,7 @@ int GuiSession::Run(Lesson lesson)
     if (Options.Playground) {
         Playground.Start(Options.Port);
         Ui.CommandLine.On = true;
-        ScriptLines = Options.ScriptLines;
+        ScriptLines.assign(Options.ScriptLines.begin(), Options.ScriptLines.end());
     }
 
     int code = Offscreen(Options) ? TakeScreenshot() : InteractiveLoop();

@@ -13,6 +13,8 @@
 //     (SOCKSCOPE_BENCH_BUSY=1: no waiting, no vsync; Mesa's software renderer here).
 //     And its resident memory at rest (VmRSS and where it is mapped, from /proc/self), as
 //     a new user meets it: no-accept after step 3, the default window, each language.
+//     And a playground script of 10,000 connections: the time between frames while it
+//     runs, and from Reset to a frame showing an empty lab.
 #include "bench.hpp"
 
 #include "clock.hpp"
@@ -24,6 +26,7 @@
 
 #include <imgui.h>
 
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -342,6 +345,53 @@ void RunRestingMemory(Report& report, const std::string& file)
     }
 }
 
+// Issue 13 §6: a playground script of N connections (one client actor connecting, the
+// server accepting each; N = 10,000, or what the open-file limit allows) in the real GUI
+// under Xvfb: whether frames keep coming while it runs, and how soon Reset shows an
+// empty lab (SOCKSCOPE_BENCH_RESET of app/bench_report.hpp).
+void RunPlaygroundLoad(Report& report, const std::string& file)
+{
+    rlimit limit{};
+    getrlimit(RLIMIT_NOFILE, &limit);
+    const long n = std::min<long>(10000, (static_cast<long>(limit.rlim_cur) - 200) / 2);
+    const std::string script = "/tmp/sockscope_bench_script_" + std::to_string(getpid()) + ".txt";
+    {
+        std::ofstream out(script);
+        out << "server socket\nserver setsockopt SO_REUSEADDR 1\nserver bind\nserver listen 4096\n";
+        for (long i = 0; i < n; ++i)
+            out << "client socket\nclient connect\nserver accept\n";
+    }
+    std::string error;
+    std::filesystem::remove(file);
+    std::vector<std::string> argv = {"xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", "env", "SOCKSCOPE_NO_SETTINGS=1",
+                                     "SOCKSCOPE_BENCH_REPORT=" + file, "SOCKSCOPE_BENCH_SECONDS=0.5",
+                                     "SOCKSCOPE_BENCH_RESET=1", SOCKSCOPE_BINARY, "--playground", "--script", script};
+    ProcessResult run = RunProcess(argv, 600);
+    Fields fields;
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);)
+        if (auto eq = line.find('='); eq != std::string::npos)
+            fields[line.substr(0, eq)] = std::atof(line.c_str() + eq + 1);
+    std::filesystem::remove(file);
+    std::filesystem::remove(script);
+    if (fields.count("reset_s") == 0) {
+        report.Note("the GUI did not report the playground script (" +
+                    (run.Error.empty() ? "exit status " + std::to_string(run.ExitStatus) : run.Error) + ")");
+        return;
+    }
+    const std::string what = FormatCount(n) + " connections";
+    char detail[300];
+    std::snprintf(detail, sizeof detail, "%.0f frames in %s (%.1f a second), p95 %s between two; %s lines",
+                  fields["script_frames"], FormatSeconds(fields["script_s"]).c_str(),
+                  fields["script_frames"] / std::max(fields["script_s"], 1e-9),
+                  FormatSeconds(fields["frame_gap_p95_s"]).c_str(), FormatCount(3 * n + 4).c_str());
+    report.Add({"playground script of " + what + ": longest time between frames", FormatSeconds(fields["frame_gap_max_s"]),
+                "frames keep coming", Verdict::Info, detail});
+    report.Add({"playground script of " + what + ": Reset to an empty lab on screen", FormatSeconds(fields["reset_s"]),
+                "< 1 s", fields["reset_s"] < 1.0 ? Verdict::Ok : Verdict::Missed,
+                "from the Reset command to the first frame showing no socket"});
+}
+
 void RunRealGui(Report& report, const Options& options)
 {
     if (access("/usr/bin/xvfb-run", X_OK) != 0) {
@@ -350,6 +400,7 @@ void RunRealGui(Report& report, const Options& options)
     }
     const std::string file = "/tmp/sockscope_bench_ui_" + std::to_string(getpid()) + ".txt";
     RunRestingMemory(report, file);
+    RunPlaygroundLoad(report, file);
     std::string error;
     Fields idle = RunGuiUnderXvfb(file, false, options.IdleSeconds, error);
     if (!error.empty()) {
