@@ -272,6 +272,34 @@ TEST_F(ImGuiFrames, TheWholeLayoutDrawsTheWorld)
     Frame(UiFrame{empty, LessonView{}, 0.0, false}, state);
 }
 
+// Issue 13 §6: a script's actor may hold 10,000 descriptors. Its ladder column's title
+// listed them all, and ImGui keeps a table's column names in one buffer with 16-bit
+// offsets: the next column's name was out of range (an assert in the real GUI).
+TEST_F(ImGuiFrames, AnActorHoldingTenThousandDescriptorsStillGetsItsLadderColumn)
+{
+    World world;
+    std::uint64_t id = 1;
+    for (int i = 0; i < 10000; ++i) {
+        CallEvent socket = NewSocket(id++, "client", "client", 10 + i, 0x1000 + static_cast<std::uint64_t>(i));
+        socket.Handle = socket.NewFd->Handle = "s" + std::to_string(i);
+        world.Apply(socket);
+    }
+    world.Apply(NewSocket(id++, "server", "server", 3, 0x99));
+    ASSERT_EQ(world.FindActor("client")->Fds.size(), 10000u);
+    UiState state;
+    Frame(UiFrame{world, LessonView{}, 0.0, true}, state);
+    Frame(UiFrame{world, LessonView{}, 0.0, true}, state);
+    ImGuiTable* ladder = nullptr;
+    for (int i = 0; i < ImGui::GetCurrentContext()->Tables.GetMapSize(); ++i)
+        if (ImGuiTable* t = ImGui::GetCurrentContext()->Tables.TryGetMapData(i); t && t->ColumnsCount == 2)
+            ladder = t;
+    ASSERT_NE(ladder, nullptr);
+    std::string client = ladder->ColumnsNames.begin() + ladder->Columns[0].NameOffset;
+    std::string server = ladder->ColumnsNames.begin() + ladder->Columns[1].NameOffset;
+    EXPECT_EQ(client, "client  fd 10, 11, 12, …, 10007, 10008, 10009 (10000)");
+    EXPECT_EQ(server, "server  fd 3");
+}
+
 TEST_F(ImGuiFrames, SpaceStepsForwardUnlessAStepIsRunning)
 {
     auto lesson = NoAcceptLesson();
