@@ -366,7 +366,7 @@ void RunPlaygroundLoad(Report& report, const std::string& file)
     std::vector<std::string> argv = {"xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", "env", "SOCKSCOPE_NO_SETTINGS=1",
                                      "SOCKSCOPE_BENCH_REPORT=" + file, "SOCKSCOPE_BENCH_SECONDS=0.5",
                                      "SOCKSCOPE_BENCH_RESET=1", SOCKSCOPE_BINARY, "--playground", "--script", script};
-    ProcessResult run = RunProcess(argv, 600);
+    ProcessResult run = RunProcess(argv, 1200); // 9 minutes on a shared 2-core VM
     Fields fields;
     std::ifstream in(file);
     for (std::string line; std::getline(in, line);)
