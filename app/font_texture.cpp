@@ -5,6 +5,8 @@
 #include <imgui.h>
 #include <imgui_impl_opengl3.h>
 
+#include <cstdint>
+
 #include <malloc.h>
 
 namespace sockscope {
