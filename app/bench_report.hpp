@@ -4,11 +4,22 @@
 //   steps_done_s     ... to the --step steps being done
 //   frames, wall_s, cpu_s   over the $SOCKSCOPE_BENCH_SECONDS (default 10) that follow:
 //                    frames drawn, and the user + system CPU of all of its threads
+//   rss_kb           the resident memory then (VmRSS), and its parts: rss_anon_total_kb,
+//                    rss_file_total_kb, rss_shmem_total_kb (/proc/self/status) and, by
+//                    mapping (/proc/self/smaps), rss_mesa_kb (libLLVM, the DRI driver),
+//                    rss_heap_kb, rss_anon_kb, rss_shm_kb, rss_binary_kb, rss_libs_kb, rss_other_kb
 // $SOCKSCOPE_BENCH_BUSY=1 draws frames back to back (no waiting, no vsync): the most
-// frames per second. Without the variables nothing changes. Main thread only.
+// frames per second. $SOCKSCOPE_BENCH_RESET=1 (with --playground --script FILE): once the
+// script has run, Reset, and the figures wait for a frame showing an empty lab:
+//   script_s         the first frame to the script's last call settled
+//   script_frames, frame_gap_max_s, frame_gap_p95_s   frames shown meanwhile, and the
+//                    longest and 95th-percentile time between two of them
+//   reset_s          Reset to the first frame showing no socket
+// Without the variables nothing changes. Main thread only.
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace sockscope {
 
@@ -17,6 +28,13 @@ public:
     BenchReport(); // reads the three variables
 
     bool Busy = false;
+    bool ResetAfterScript = false;
+
+    // Reset mode, once a turn: whether script lines remain or a call is being made. True
+    // once, when the script has run: Reset now.
+    bool ScriptTurn(bool running);
+    // Reset mode, after a frame: whether it showed no socket.
+    void LabShown(bool empty);
 
     // A frame was shown.
     void FrameShown();
@@ -32,6 +50,10 @@ private:
     double WindowStart = -1;
     double CpuStart = 0;
     long Frames = 0;
+    enum class Phase { Script, Resetting, Done } ScriptPhase = Phase::Script;
+    double ScriptStart = -1, ScriptEnd = -1, ResetAt = -1, ResetShown = -1, LastFrame = -1;
+    long ScriptFrames = 0;
+    std::vector<double> Gaps;
 };
 
 } // namespace sockscope

@@ -42,23 +42,6 @@ void WatchInput(GLFWwindow* window)
     glfwSetWindowRefreshCallback(window, [](GLFWwindow* w) { MarkInput(w); });
 }
 
-// Every text of every lesson, so the font has each glyph a narration needs.
-std::vector<std::string> LessonTexts(const std::vector<Lesson>& lessons)
-{
-    std::vector<std::string> texts;
-    for (const auto& lesson : lessons) {
-        auto add = [&](const Text& t) { texts.push_back(t.En + t.Zh); };
-        add(lesson.Title);
-        add(lesson.Summary);
-        for (const auto& step : lesson.Steps) {
-            add(step.Title);
-            add(step.Narration);
-            for (const auto& check : step.Expect)
-                add(check.Says);
-        }
-    }
-    return texts;
-}
 
 
 } // namespace
@@ -70,15 +53,12 @@ void GuiSession::ApplyScale(float scale)
     Ui.Scale = SnapScale(scale);
     float total = ContentScale * Ui.Scale;
     ApplyStyle(Ui.Theme, total);
-    if (FontsUploaded)
-        ImGui_ImplOpenGL3_DestroyFontsTexture();
     FontReport fonts = LoadFonts(kFontSize * total, FontTexts, FontOptions{Options.Env.CjkFont});
     Ui.CjkAvailable = fonts.Cjk;
     Ui.FontMessage = fonts.Message;
     Ui.TitleFont = fonts.Title;
     Ui.MonoFont = fonts.Mono;
-    if (FontsUploaded)
-        ImGui_ImplOpenGL3_CreateFontsTexture();
+    Atlas.Upload();
 }
 
 // One more frame, into an offscreen target as large as the window's framebuffer: the
@@ -146,22 +126,44 @@ void GuiSession::ApplyLabEvents()
 {
     WakePosted = false;
     LabInstance.Drain(Drained);
+    double now = MonotonicSeconds();
+    ApplyDrained(now);
+    // Two thirds of the time to the script, a third to the frames: with Mesa's software
+    // renderer a frame costs 40 ms, with a GPU a few.
+    RunScriptLines(now + std::clamp(2 * LastFrameCost, kScriptSlice, kScriptSliceMax));
+}
+
+void GuiSession::ApplyDrained(double now)
+{
     for (auto& event : Drained) {
         History.Note(event, Model);
         Model.Apply(event);
     }
-    double now = MonotonicSeconds();
     Player.Tick(now);
     Playground.Tick();
-    // --script: the next line once the previous call has returned or blocked.
-    if (!ScriptLines.empty() && !Player.Busy()) {
-        std::string line = ScriptLines.front();
-        ScriptLines.erase(ScriptLines.begin());
-        RunPlaygroundLine(line);
-    }
     if (Trace.IsOpen())
         Trace.Update(Model, &Player, now);
     History.Tick(Model, Program ? nullptr : &Player, now);
+}
+
+// --script: each line once the previous call has returned or blocked, as many as fit
+// before `until` (then the loop draws a frame): one line a frame made a script of
+// 30,000 lines take 30,000 frames, and a wait of the whole script would stop them.
+void GuiSession::RunScriptLines(double until)
+{
+    while (!ScriptLines.empty()) {
+        if (!Playground.Busy()) {
+            std::string line = std::move(ScriptLines.front());
+            ScriptLines.pop_front();
+            RunPlaygroundLine(line);
+            continue;
+        }
+        if (MonotonicSeconds() >= until)
+            return;
+        LabInstance.WaitForEvents(std::chrono::milliseconds(1));
+        LabInstance.Drain(Drained);
+        ApplyDrained(MonotonicSeconds());
+    }
 }
 
 std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target, bool render, int alone)
@@ -196,7 +198,6 @@ std::vector<UiCommand> GuiSession::DrawFrame(const OffscreenTarget* target, bool
         commands = DrawMainLayout(frame, Ui);
     }
     ImGui::Render();
-    FontsUploaded = true; // ImGui_ImplOpenGL3_NewFrame made the font texture
     if (!render)
         return commands;
 
@@ -393,8 +394,16 @@ int GuiSession::InteractiveLoop()
             continue;
         --frames_left;
 
+        double frame_start = MonotonicSeconds();
         auto commands = DrawFrame(nullptr);
+        LastFrameCost = MonotonicSeconds() - frame_start;
         bench.FrameShown();
+        bench.LabShown(Model.Sockets().empty());
+        if (bench.ScriptTurn(!ScriptLines.empty() || Playground.Busy())) {
+            UiCommand reset;
+            reset.What = UiCommand::Reset;
+            commands.push_back(reset);
+        }
         if (!commands.empty())
             frames_left = kSettleFrames;
         Execute(commands);
@@ -462,8 +471,30 @@ int GuiSession::Run(Lesson lesson)
             std::filesystem::path(save_dir).lexically_normal())
             taken.push_back(std::filesystem::path(l.Path).stem().string());
     Playground.SetSaveDir(save_dir, std::move(taken));
+    // The fonts get the glyphs of every lesson on the picker, of this one (a file given
+    // by path may be elsewhere), of the playground and of a "What if..." title.
+    if (!Options.Replay.empty()) {
+        std::string error;
+        if (!History.OpenReplay(Options.Replay, error)) {
+            Fail(error);
+            return 2;
+        }
+        // --step K: the end of step K; otherwise the last moment.
+        Viewing = History.Moments() ? History.Moments() - 1 : 0;
+        if (Options.Step > 0) {
+            if (auto end = History.StepEnd(Options.Step - 1))
+                Viewing = *end;
+            else
+                Fail("the recording has no end of step " + std::to_string(Options.Step) + "; showing its last moment");
+        }
+        if (const Lesson* recorded = History.ReplayLesson())
+            lessons.push_back(*recorded); // its glyphs: the lesson may be no file here
+    }
     lessons.push_back(PlaygroundLesson());
-    FontTexts = LessonTexts(lessons);
+    lessons.push_back(lesson);
+    FontTexts = LessonFontTexts(lessons);
+    Text what_if = ContinueTitle(Text{}, 0);
+    FontTexts.push_back(what_if.En + what_if.Zh);
     ApplyScale(Ui.Scale);
     if (!Ui.CjkAvailable && Ui.Language == Lang::Zh) {
         Fail(Ui.FontMessage);
@@ -481,19 +512,7 @@ int GuiSession::Run(Lesson lesson)
     Model.SetInferDatagrams(!LabInstance.CapturesDatagrams());
     Model.SetWatching(!Options.Watch.empty());
     if (!Options.Replay.empty()) {
-        std::string error;
-        if (!History.OpenReplay(Options.Replay, error)) {
-            Fail(error);
-            return 2;
-        }
-        // --step K: the end of step K; otherwise the last moment.
-        Viewing = History.Moments() ? History.Moments() - 1 : 0;
-        if (Options.Step > 0) {
-            if (auto end = History.StepEnd(Options.Step - 1))
-                Viewing = *end;
-            else
-                Fail("the recording has no end of step " + std::to_string(Options.Step) + "; showing its last moment");
-        }
+        // Opened above, before the fonts.
     } else if (!Options.Program.empty() || !Options.Watch.empty()) {
         Program = std::make_unique<GuiProgram>(LabInstance, Options.Program, Options.Watch, [this] {
             if (!WakePosted.exchange(true))
@@ -506,7 +525,7 @@ int GuiSession::Run(Lesson lesson)
     if (Options.Playground) {
         Playground.Start(Options.Port);
         Ui.CommandLine.On = true;
-        ScriptLines = Options.ScriptLines;
+        ScriptLines.assign(Options.ScriptLines.begin(), Options.ScriptLines.end());
     }
     if (Options.Replay.empty()) {
         BeginHistory(Program ? (Options.Watch.empty() ? "run" : "watch") : Options.Playground ? "playground" : "lesson");

@@ -10,6 +10,7 @@
 
 #include "bench_report.hpp"
 #include "clock.hpp"
+#include "font_texture.hpp"
 #include "gate.hpp"
 #include "history.hpp"
 #include "gui_program.hpp"
@@ -39,6 +40,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -56,6 +58,8 @@ namespace sockscope::gui_detail {
 inline constexpr float kFontSize = 18.0f;
 inline constexpr double kBusyWait = 1.0 / 60.0;  // while a step runs: tick the player often
 inline constexpr double kIdleWait = 1.0;         // otherwise sleep until an event (or this long)
+inline constexpr double kScriptSlice = 0.008;    // --script: lines run per turn of the loop for at least this
+inline constexpr double kScriptSliceMax = 0.1;   // ... and at most this long (frames keep coming)
 inline constexpr int kSettleFrames = 3;          // frames drawn after a change, for ImGui to settle
 inline constexpr double kStepTimeout = 30.0;     // seconds one step may take with --screenshot
 inline constexpr double kNoticeSeconds = 4.0;    // how long "saved <path>" stays in the status bar
@@ -78,6 +82,9 @@ public:
 private:
     bool OpenTrace();
     void ApplyLabEvents();
+    void RunScriptLines(double until);
+    // Applies what the lab reported (the history notes each event first), then ticks.
+    void ApplyDrained(double now);
     // `render` false: ImGui lays the frame out, OpenGL draws nothing (a settling frame).
     // `alone` >= 0: that diagram alone (DrawDiagramAlone), on a copy of the UI state.
     std::vector<UiCommand> DrawFrame(const OffscreenTarget* target, bool render = true, int alone = -1);
@@ -111,7 +118,8 @@ private:
     LessonPlayer Player{LabInstance, Model};
     Session Playground{LabInstance, Model, Player}; // the playground's, when open
     std::unique_ptr<GuiProgram> Program;            // --run / --watch; before the lab goes
-    std::vector<std::string> ScriptLines;           // --script: lines still to run
+    std::deque<std::string> ScriptLines;            // --script: lines still to run
+    double LastFrameCost = 0;                       // seconds the last frame took to draw
     TraceWriter Trace;
     GuiHistory History;             // every moment of the session, or the replayed recording's
     std::optional<std::size_t> Viewing; // the timeline's moment shown; nullopt: the present
@@ -125,7 +133,7 @@ private:
     bool Remember = false;
     float ContentScale = 1.0f;      // the monitor's; the presenter's scale multiplies it
     std::vector<std::string> FontTexts;
-    bool FontsUploaded = false;     // the backend made its font texture (first frame drawn)
+    FontTexture Atlas;              // the fonts' texture, made by ApplyScale
     WindowedPlace Windowed;         // where the window was before fullscreen
 };
 

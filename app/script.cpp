@@ -162,8 +162,10 @@ int RunScript(const Options& options)
             unsettled.push_back("'" + text + "': " + player.StatusLine());
         }
     }
-    if (open_calls)
+    if (open_calls) {
+        session.AwaitFreshView();
         print_step("");
+    }
 
     if (!options.SaveLesson.empty()) {
         std::string error;

@@ -44,5 +44,7 @@ void RunLagSection(Report& report, const Options& options);
 // connections (no OpenGL), and the real binary under Xvfb: time to the first frame, CPU
 // while idle, frames per second. Only in a build with the GUI (SOCKSCOPE_BENCH_UI).
 void RunUiSection(Report& report, const Options& options);
+// Only with --only playground (minutes): a 10,000-connection playground script in the GUI.
+void RunPlaygroundSection(Report& report, const Options& options);
 
 } // namespace sockscope::bench

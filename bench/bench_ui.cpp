@@ -11,6 +11,10 @@
 //     first frame, the CPU it uses over 10 s while nothing changes (the no-accept lesson
 //     after its 6 steps), and the frames per second when it draws continuously
 //     (SOCKSCOPE_BENCH_BUSY=1: no waiting, no vsync; Mesa's software renderer here).
+//     And its resident memory at rest (VmRSS and where it is mapped, from /proc/self), as
+//     a new user meets it: no-accept after step 3, the default window, each language.
+// [8] (--only playground) A playground script of 10,000 connections in the real GUI: the
+//     time between frames while it runs, and from Reset to a frame showing an empty lab.
 #include "bench.hpp"
 
 #include "clock.hpp"
@@ -22,6 +26,7 @@
 
 #include <imgui.h>
 
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +43,7 @@ namespace {
 constexpr double kFrameTarget = 0.002;   // frame build at 1,000 connections
 constexpr double kIdleTarget = 0.01;     // share of one core while idle
 constexpr double kFirstFrameTarget = 0.5; // seconds from start to the first frame
+constexpr double kRestingTargetMb = 100;  // the GUI's resident memory at rest (issue 15)
 constexpr int kFirstPort = 20000;        // the clients' ports: 20000, 20001, ...
 
 Endpoint Loopback(int port)
@@ -285,8 +291,12 @@ void RunFrameBuild(Report& report, const Options& options)
 
 using Fields = std::map<std::string, double>;
 
-// Runs the GUI under Xvfb with the benchmark hook; the key=value lines it wrote.
-Fields RunGuiUnderXvfb(const std::string& report_file, bool busy, double seconds, std::string& error)
+// The no-accept lesson after its 6 steps at 1920x1080, as the CPU and frame figures use it.
+const std::vector<std::string> kSixSteps = {"--lesson", "no-accept", "--step", "6", "--width", "1920", "--height", "1080"};
+
+// Runs the GUI under Xvfb with the benchmark hook and `args`; the key=value lines it wrote.
+Fields RunGuiUnderXvfb(const std::string& report_file, bool busy, double seconds, std::string& error,
+                       const std::vector<std::string>& args = kSixSteps)
 {
     std::filesystem::remove(report_file);
     char seconds_text[32];
@@ -296,9 +306,8 @@ Fields RunGuiUnderXvfb(const std::string& report_file, bool busy, double seconds
                                      std::string("SOCKSCOPE_BENCH_SECONDS=") + seconds_text};
     if (busy)
         argv.push_back("SOCKSCOPE_BENCH_BUSY=1");
-    for (const char* arg : {SOCKSCOPE_BINARY, "--lesson", "no-accept", "--step", "6", "--width", "1920", "--height",
-                            "1080"})
-        argv.push_back(arg);
+    argv.push_back(SOCKSCOPE_BINARY);
+    argv.insert(argv.end(), args.begin(), args.end());
     ProcessResult run = RunProcess(argv, seconds + 60);
     Fields fields;
     std::ifstream in(report_file);
@@ -311,13 +320,86 @@ Fields RunGuiUnderXvfb(const std::string& report_file, bool busy, double seconds
     return fields;
 }
 
+// The GUI's resident memory at rest, as a new user meets it: the no-accept lesson after
+// step 3 in the window's default size, nothing changing for 2 s, in each language.
+void RunRestingMemory(Report& report, const std::string& file)
+{
+    for (const char* lang : {"en", "zh"}) {
+        std::string error;
+        Fields at_rest = RunGuiUnderXvfb(file, false, 2.0, error, {"--lesson", "no-accept", "--step", "3", "--lang", lang});
+        if (!error.empty() || at_rest.count("rss_kb") == 0) {
+            report.Note(std::string("the GUI did not report its memory (") + lang + "): " +
+                        (error.empty() ? "no rss_kb" : error));
+            continue;
+        }
+        auto mb = [&](const char* key) { return at_rest[key] / 1024.0; };
+        char figure[64], detail[400];
+        std::snprintf(figure, sizeof figure, "%.1f MB", mb("rss_kb"));
+        std::snprintf(detail, sizeof detail,
+                      "Mesa (libLLVM, DRI driver) %.1f, heap %.1f, anonymous maps %.1f, X shared image %.1f, "
+                      "sockscope's binary %.1f, other libraries %.1f, other %.1f MB",
+                      mb("rss_mesa_kb"), mb("rss_heap_kb"), mb("rss_anon_kb"), mb("rss_shm_kb"), mb("rss_binary_kb"),
+                      mb("rss_libs_kb"), mb("rss_other_kb"));
+        report.Add({std::string("resident memory at rest, --lang ") + lang + " (no-accept after step 3, 1600x900)",
+                    figure, "< 100 MB", mb("rss_kb") < kRestingTargetMb ? Verdict::Ok : Verdict::Missed, detail});
+    }
+}
+
+// Issue 13 §6: a playground script of N connections (one client actor connecting, the
+// server accepting each; N = 10,000, or what the open-file limit allows) in the real GUI
+// under Xvfb: whether frames keep coming while it runs, and how soon Reset shows an
+// empty lab (SOCKSCOPE_BENCH_RESET of app/bench_report.hpp).
+void RunPlaygroundLoad(Report& report, const std::string& file)
+{
+    rlimit limit{};
+    getrlimit(RLIMIT_NOFILE, &limit);
+    const long n = std::min<long>(10000, (static_cast<long>(limit.rlim_cur) - 200) / 2);
+    const std::string script = "/tmp/sockscope_bench_script_" + std::to_string(getpid()) + ".txt";
+    {
+        std::ofstream out(script);
+        out << "server socket\nserver setsockopt SO_REUSEADDR 1\nserver bind\nserver listen 4096\n";
+        for (long i = 0; i < n; ++i)
+            out << "client socket\nclient connect\nserver accept\n";
+    }
+    std::string error;
+    std::filesystem::remove(file);
+    std::vector<std::string> argv = {"xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", "env", "SOCKSCOPE_NO_SETTINGS=1",
+                                     "SOCKSCOPE_BENCH_REPORT=" + file, "SOCKSCOPE_BENCH_SECONDS=0.5",
+                                     "SOCKSCOPE_BENCH_RESET=1", SOCKSCOPE_BINARY, "--playground", "--script", script};
+    ProcessResult run = RunProcess(argv, 1200); // 9 minutes on a shared 2-core VM
+    Fields fields;
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);)
+        if (auto eq = line.find('='); eq != std::string::npos)
+            fields[line.substr(0, eq)] = std::atof(line.c_str() + eq + 1);
+    std::filesystem::remove(file);
+    std::filesystem::remove(script);
+    if (fields.count("reset_s") == 0) {
+        report.Note("the GUI did not report the playground script (" +
+                    (run.Error.empty() ? "exit status " + std::to_string(run.ExitStatus) : run.Error) + ")");
+        return;
+    }
+    const std::string what = FormatCount(n) + " connections";
+    char detail[300];
+    std::snprintf(detail, sizeof detail, "%.0f frames in %s (%.1f a second), p95 %s between two; %s lines",
+                  fields["script_frames"], FormatSeconds(fields["script_s"]).c_str(),
+                  fields["script_frames"] / std::max(fields["script_s"], 1e-9),
+                  FormatSeconds(fields["frame_gap_p95_s"]).c_str(), FormatCount(3 * n + 4).c_str());
+    report.Add({"playground script of " + what + ": longest time between frames", FormatSeconds(fields["frame_gap_max_s"]),
+                "frames keep coming", Verdict::Info, detail});
+    report.Add({"playground script of " + what + ": Reset to an empty lab on screen", FormatSeconds(fields["reset_s"]),
+                "< 1 s", fields["reset_s"] < 1.0 ? Verdict::Ok : Verdict::Missed,
+                "from the Reset command to the first frame showing no socket"});
+}
+
 void RunRealGui(Report& report, const Options& options)
 {
     if (access("/usr/bin/xvfb-run", X_OK) != 0) {
-        report.Note("no xvfb-run (apt-get install xvfb): the real binary's figures are skipped");
+        report.Note("no xvfb-run (apt-get install xvfb), so no display: the real binary's figures are skipped");
         return;
     }
     const std::string file = "/tmp/sockscope_bench_ui_" + std::to_string(getpid()) + ".txt";
+    RunRestingMemory(report, file);
     std::string error;
     Fields idle = RunGuiUnderXvfb(file, false, options.IdleSeconds, error);
     if (!error.empty()) {
@@ -350,6 +432,17 @@ void RunRealGui(Report& report, const Options& options)
 }
 
 } // namespace
+
+void RunPlaygroundSection(Report& report, const Options&)
+{
+    report.Section("[8] The playground under load: a script of 10,000 connections in the GUI",
+                   "the real binary under Xvfb with its benchmark hook; minutes, so not part of the full run");
+    if (access("/usr/bin/xvfb-run", X_OK) != 0) {
+        report.Note("no xvfb-run (apt-get install xvfb), so no display: skipped");
+        return;
+    }
+    RunPlaygroundLoad(report, "/tmp/sockscope_bench_ui_" + std::to_string(getpid()) + ".txt");
+}
 
 void RunUiSection(Report& report, const Options& options)
 {

@@ -75,6 +75,10 @@ struct LessonStep {
     int RetryAttempts = 0;
     Text RetryWhy;
     std::optional<Question> Ask; // asked before the step runs
+    // Not from a file: the playground's step of one call, judged on the call alone the
+    // moment it settles, without waiting for a kernel view taken after it (a `step` or
+    // `save` line waits for one instead: net/session.cpp).
+    bool JudgedOnCalls = false;
 };
 
 struct ActorDecl {

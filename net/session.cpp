@@ -2,8 +2,10 @@
 
 #include "calls.hpp"
 #include "clock.hpp"
+#include "lab.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -64,6 +66,16 @@ json ChecksFromView(const json& line, int port, const json& previous)
     return checks;
 }
 
+Text ContinueTitle(const Text& title, int done)
+{
+    return {"What if... (from " + title.En + ", step " + std::to_string(done) + ")",
+            "如果……（从“" + (title.Zh.empty() ? title.En : title.Zh) + "”第 " + std::to_string(done) + " 步开始）"};
+}
+
+namespace {
+constexpr double kFreshViewTimeout = 1.0; // the probe looks every 15 ms while busy
+} // namespace
+
 Session::Session(Lab& lab, World& world, LessonPlayer& player) : LabRef(lab), WorldRef(world), Player(player) {}
 
 Lesson PlaygroundLesson()
@@ -118,9 +130,7 @@ bool Session::ContinueFrom(std::string& error)
         return false;
     }
     base["steps"].erase(base["steps"].begin() + done, base["steps"].end());
-    Text from{"What if... (from " + lesson->Title.En + ", step " + std::to_string(done) + ")",
-              "如果……（从“" + (lesson->Title.Zh.empty() ? lesson->Title.En : lesson->Title.Zh) + "”第 " +
-                  std::to_string(done) + " 步开始）"};
+    Text from = ContinueTitle(lesson->Title, done);
     Kinds.clear();
     ActorOrder.clear();
     for (const ActorDecl& a : lesson->Actors) {
@@ -179,18 +189,22 @@ void Session::ResolveDefaults(Command& command) const
         if (auto it = GateFd.find(command.Actor); it != GateFd.end())
             fd = it->second;
     } else if (const ActorView* actor = WorldRef.FindActor(command.Actor)) {
-        // The descriptors it holds, oldest first, as its calls made them.
-        std::vector<std::string> held;
-        for (const CallEvent& c : actor->Calls)
-            if (c.NewFd && actor->Fds.count(c.NewFd->Handle) &&
-                std::find(held.begin(), held.end(), c.NewFd->Handle) == held.end())
-                held.push_back(c.NewFd->Handle);
+        // The first or the newest descriptor it still holds, as its calls made them:
+        // looked for from that end, since an actor of a long script has made thousands.
         bool first = r.Call == CallId::Accept || r.Call == CallId::Listen || r.Call == CallId::Bind ||
                      (r.Call == CallId::Gate && (r.Option == "syn" || r.Option == "handshake-ack"));
-        if (first && actor->Fds.count("main"))
+        auto held = [&](const CallEvent& c) { return c.NewFd && actor->Fds.count(c.NewFd->Handle) > 0; };
+        if (first && actor->Fds.count("main")) {
             fd = "main";
-        else if (!held.empty())
-            fd = first ? held.front() : held.back();
+        } else if (first) {
+            auto it = std::find_if(actor->Calls.begin(), actor->Calls.end(), held);
+            if (it != actor->Calls.end())
+                fd = it->NewFd->Handle;
+        } else {
+            auto it = std::find_if(actor->Calls.rbegin(), actor->Calls.rend(), held);
+            if (it != actor->Calls.rend())
+                fd = it->NewFd->Handle;
+        }
     }
     if (fd.empty())
         return;
@@ -210,6 +224,8 @@ bool Session::Run(std::string_view line, std::string& error)
         return false;
     }
     LastSaved.clear();
+    if (command->Kind == CommandKind::Save || command->Kind == CommandKind::Step)
+        AwaitFreshView();
     if (command->Kind == CommandKind::Save) {
         if (SaveDir.empty()) {
             error = "save: no folder to save lessons in here";
@@ -242,6 +258,7 @@ bool Session::Run(std::string_view line, std::string& error)
         GateFd[command->Actor] = command->Call.Request.Fd.empty() ? "main" : command->Call.Request.Fd;
     LessonStep step;
     step.Title = {std::string(line), std::string(line)};
+    step.JudgedOnCalls = true;
     LessonCall call = command->Call;
     call.MayBlock = true;
     step.Calls.push_back(std::move(call));
@@ -254,6 +271,21 @@ bool Session::Run(std::string_view line, std::string& error)
     return true;
 }
 
+void Session::AwaitFreshView()
+{
+    if (!LabRef.ProbeRunning() || WorldRef.SnapshotTime() > LastSettled)
+        return;
+    LabRef.RefreshProbe();
+    const double end = MonotonicSeconds() + kFreshViewTimeout;
+    std::vector<LabEvent> events;
+    while (WorldRef.SnapshotTime() <= LastSettled && MonotonicSeconds() < end) {
+        LabRef.WaitForEvents(std::chrono::milliseconds(5));
+        LabRef.Drain(events);
+        for (auto& event : events)
+            WorldRef.Apply(event);
+    }
+}
+
 void Session::Tick()
 {
     if (Open.Calls.empty())
@@ -261,6 +293,7 @@ void Session::Tick()
     MadeCall& last = Open.Calls.back();
     if (last.Expect || Player.StepIndex() != last.PlayerStep || Player.CurrentStatus() == StepStatus::Running)
         return;
+    LastSettled = MonotonicSeconds();
     last.Id = Player.CallId(last.PlayerStep, 0);
     const CallEvent* seen = WorldRef.FindCall(last.Id);
     if (!seen)
@@ -289,8 +322,10 @@ void Session::CloseStep(const std::string& title)
 
 std::optional<json> Session::SaveLesson(const std::string& name, std::string& error)
 {
-    if (!Open.Calls.empty())
+    if (!Open.Calls.empty()) {
+        AwaitFreshView();
         CloseStep("");
+    }
     bool any = std::any_of(Steps.begin(), Steps.end(), [](const MarkedStep& s) { return !s.Calls.empty(); });
     if (!any && (Base.is_null() || Base["steps"].empty())) {
         error = "nothing to save: no call was made";

@@ -50,6 +50,12 @@ public:
     // once a frame instead.
     bool Drive(double timeout, const std::function<void()>& after_tick = {});
 
+    // A call's step is judged without a fresh kernel view (LessonStep::JudgedOnCalls);
+    // what records the view (`step`, `save`, a last printout) first waits, at most a
+    // second, applying the lab's events to the World, for one taken after the last call
+    // settled. At once when there is one, or no probe.
+    void AwaitFreshView();
+
     const ActorKinds& Actors() const { return Kinds; }
     std::vector<std::string> Complete(std::string_view typed) const { return CompleteCommand(typed, Kinds); }
     // Lines run so far (history for the command line), oldest first.
@@ -79,6 +85,7 @@ private:
     };
 
     void CloseStep(const std::string& title);
+
     // The playground's defaults for what the line did not give: the actor's newest
     // descriptor (accept, listen, bind and a hold on SYNs: its first; release: its gate's).
     void ResolveDefaults(Command& command) const;
@@ -98,11 +105,15 @@ private:
     std::string SaveDir;
     std::vector<std::string> Taken;
     std::string LastSaved;
+    double LastSettled = 0; // when the last call settled (MonotonicSeconds)
 };
 
 // The playground's lesson before any command: its title and what to type (the GUI's
 // fonts need its Chinese glyphs).
 Lesson PlaygroundLesson();
+
+// The title of a "What if..." lesson continued from `title` after step `done`.
+Text ContinueTitle(const Text& title, int done);
 
 // The checks a lesson step would make of the kernel's view `line` (TraceLine's shape):
 // how many sockets of each role, state and queue (and 0 for a group of `previous`, the

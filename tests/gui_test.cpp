@@ -7,6 +7,7 @@
 //     state machine tab, checked pixel by pixel (needs a display; uses xvfb-run when
 //     there is none).
 #include "gui_test_util.hpp"
+#include "session.hpp"
 
 using namespace sockscope;
 using namespace sockscope::guitest;
@@ -272,6 +273,34 @@ TEST_F(ImGuiFrames, TheWholeLayoutDrawsTheWorld)
     Frame(UiFrame{empty, LessonView{}, 0.0, false}, state);
 }
 
+// Issue 13 §6: a script's actor may hold 10,000 descriptors. Its ladder column's title
+// listed them all, and ImGui keeps a table's column names in one buffer with 16-bit
+// offsets: the next column's name was out of range (an assert in the real GUI).
+TEST_F(ImGuiFrames, AnActorHoldingTenThousandDescriptorsStillGetsItsLadderColumn)
+{
+    World world;
+    std::uint64_t id = 1;
+    for (int i = 0; i < 10000; ++i) {
+        CallEvent socket = NewSocket(id++, "client", "client", 10 + i, 0x1000 + static_cast<std::uint64_t>(i));
+        socket.Handle = socket.NewFd->Handle = "s" + std::to_string(i);
+        world.Apply(socket);
+    }
+    world.Apply(NewSocket(id++, "server", "server", 3, 0x99));
+    ASSERT_EQ(world.FindActor("client")->Fds.size(), 10000u);
+    UiState state;
+    Frame(UiFrame{world, LessonView{}, 0.0, true}, state);
+    Frame(UiFrame{world, LessonView{}, 0.0, true}, state);
+    ImGuiTable* ladder = nullptr;
+    for (int i = 0; i < ImGui::GetCurrentContext()->Tables.GetMapSize(); ++i)
+        if (ImGuiTable* t = ImGui::GetCurrentContext()->Tables.TryGetMapData(i); t && t->ColumnsCount == 2)
+            ladder = t;
+    ASSERT_NE(ladder, nullptr);
+    std::string client = ladder->ColumnsNames.begin() + ladder->Columns[0].NameOffset;
+    std::string server = ladder->ColumnsNames.begin() + ladder->Columns[1].NameOffset;
+    EXPECT_EQ(client, "client  fd 10, 11, 12, …, 10007, 10008, 10009 (10000)");
+    EXPECT_EQ(server, "server  fd 3");
+}
+
 TEST_F(ImGuiFrames, SpaceStepsForwardUnlessAStepIsRunning)
 {
     auto lesson = NoAcceptLesson();
@@ -323,6 +352,55 @@ TEST_F(ImGuiFrames, ChineseGlyphsLoadOrTheOptionIsHiddenWithAReason)
     FontReport none = LoadFonts(18.0f, {}, FontOptions{"/nonexistent/font.ttc"});
     EXPECT_FALSE(none.Cjk);
     EXPECT_NE(none.Message.find("/nonexistent/font.ttc"), std::string::npos) << none.Message;
+}
+
+// The fonts hold a glyph for every character a text can show (every lesson, the
+// playground, a "What if..." title, every translation, the language picker) and no
+// more: a full common-Chinese range made the atlas 1024x2048, held three times.
+TEST_F(ImGuiFrames, TheFontsHoldEveryCharacterTheTextsUseAndNoOther)
+{
+    std::vector<Lesson> lessons = LoadAllLessons(nullptr, {std::string(SOCKSCOPE_SOURCE_DIR) + "/assets/lessons"});
+    ASSERT_GT(lessons.size(), 5u);
+    lessons.push_back(PlaygroundLesson());
+    std::vector<std::string> texts = LessonFontTexts(lessons);
+    Text what_if = ContinueTitle(Text{}, 0);
+    texts.push_back(what_if.En + what_if.Zh);
+    FontReport fonts = LoadFonts(18.0f, texts);
+    ASSERT_NE(fonts.Body, nullptr);
+    if (!fonts.Cjk)
+        GTEST_SKIP() << "no CJK font on this machine: " << fonts.Message;
+
+    std::vector<std::string> shown = texts;
+    shown.push_back(AllTranslatedText());
+    for (const auto& language : Languages())
+        shown.emplace_back(language.Name);
+    // A question's choices and a call's explanation are texts a lesson shows too.
+    auto among = [&](const Text& t) { return std::find(texts.begin(), texts.end(), t.En + t.Zh) != texts.end(); };
+    for (const auto& lesson : lessons)
+        for (const auto& step : lesson.Steps) {
+            if (step.Ask)
+                for (const auto& choice : step.Ask->Choices)
+                    EXPECT_TRUE(among(choice)) << choice.En;
+            for (const auto& call : step.Calls)
+                EXPECT_TRUE(among(call.Explain)) << call.Explain.En;
+        }
+    for (const auto& text : shown)
+        for (std::size_t i = 0; i < text.size();) {
+            unsigned int c = 0;
+            i += static_cast<std::size_t>(std::max(1, ImTextCharFromUtf8(&c, text.c_str() + i, text.c_str() + text.size())));
+            if (c >= 0x20) {
+                EXPECT_NE(fonts.Body->FindGlyphNoFallback(static_cast<ImWchar>(c)), nullptr) << "U+" << std::hex << c;
+                EXPECT_NE(fonts.Title->FindGlyphNoFallback(static_cast<ImWchar>(c)), nullptr) << "U+" << std::hex << c;
+            }
+        }
+    // A character typed with an input method's punctuation has its glyph; one no text uses
+    // (U+9F98) shows the fallback.
+    EXPECT_NE(fonts.Body->FindGlyphNoFallback(0xFF1F), nullptr); // ？
+    EXPECT_EQ(fonts.Body->FindGlyphNoFallback(0x9F98), nullptr);
+    unsigned char* pixels = nullptr;
+    int width = 0, height = 0;
+    ImGui::GetIO().Fonts->GetTexDataAsAlpha8(&pixels, &width, &height);
+    EXPECT_LE(width * height, 1024 * 1536) << width << "x" << height;
 }
 
 // A scale change loads the fonts again at another size: the glyph ranges ImGui is given

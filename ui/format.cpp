@@ -253,9 +253,20 @@ std::string ColumnTitle(const ActorColumn& column, const World& world, Lang lang
         for (const auto& [handle, fd] : actor->Fds)
             numbers.push_back(fd.Fd);
         std::sort(numbers.begin(), numbers.end());
+        // A script's actor may hold thousands: the first and the last few, and how many.
+        // (ImGui keeps a table's column names in one buffer with 16-bit offsets; a title
+        // listing 10,000 descriptors overflowed it.)
+        constexpr std::size_t kShown = 6;
         std::string fds;
-        for (int fd : numbers)
-            fds += (fds.empty() ? "" : ", ") + std::to_string(fd);
+        for (std::size_t i = 0; i < numbers.size(); ++i) {
+            if (numbers.size() > kShown && i == kShown / 2) {
+                fds += ", …";
+                i = numbers.size() - kShown / 2;
+            }
+            fds += (fds.empty() ? "" : ", ") + std::to_string(numbers[i]);
+        }
+        if (numbers.size() > kShown)
+            fds += " (" + std::to_string(numbers.size()) + ")";
         if (!fds.empty())
             title += "  fd " + fds;
     }

@@ -188,6 +188,8 @@ GlyphRanges& Ranges()
 
 // Latin, Latin Extended-A, punctuation, arrows, box drawing and geometric shapes.
 const ImWchar kSymbolRanges[] = {0x0020, 0x017F, 0x2000, 0x206F, 0x2190, 0x21FF, 0x2500, 0x25FF, 0};
+// CJK symbols and punctuation (、。「」…) and the full-width forms of ASCII (，：？（）).
+const ImWchar kCjkPunctuation[] = {0x3000, 0x303F, 0xFF01, 0xFF5E, 0};
 
 ImFont* AddFont(const std::string& primary, const std::string& merged, float size, const ImWchar* ranges)
 {
@@ -218,6 +220,8 @@ FontReport LoadFonts(float size_px, const std::vector<std::string>& texts, const
 {
     ImGuiIO& io = ImGui::GetIO();
     io.Fonts->Clear();
+    // The atlas as tall as its glyphs need, not the next power of two (up to twice that).
+    io.Fonts->Flags |= ImFontAtlasFlags_NoPowerOfTwoHeight;
     FontReport report;
 
     std::string latin = FirstFont({
@@ -237,21 +241,26 @@ FontReport LoadFonts(float size_px, const std::vector<std::string>& texts, const
     std::string source;
     for (const auto& text : texts)
         source += text;
-    if (!cjk.empty())
+    if (!cjk.empty()) {
         source += AllTranslatedText();
+        for (const auto& language : Languages())
+            source += language.Name; // the picker names each language in itself
+    }
     GlyphRanges& ranges = Ranges();
     if (ranges.Body.empty() || source != ranges.Source) {
         ImFontGlyphRangesBuilder builder;
         builder.AddRanges(kSymbolRanges);
         builder.AddText(source.c_str());
-        // The title font only needs the characters titles use; the body font gets the
-        // common Chinese characters too, for anything typed or shown that no lesson file
-        // contains.
+        // Only the characters some text uses: every translation, every lesson, the
+        // playground's own. A full common-Chinese range (2,500 more glyphs) doubled the
+        // atlas, and the atlas is held three times (ImGui's two pixel buffers, the
+        // texture). Anything else (typed, a program's output) shows ImGui's fallback
+        // glyph, except CJK and full-width punctuation, which an input method types.
         ranges.Title.clear();
         ranges.Body.clear();
         builder.BuildRanges(&ranges.Title);
         if (!cjk.empty())
-            builder.AddRanges(io.Fonts->GetGlyphRangesChineseSimplifiedCommon());
+            builder.AddRanges(kCjkPunctuation);
         builder.BuildRanges(&ranges.Body);
         ranges.Source = std::move(source);
     }
@@ -278,7 +287,41 @@ FontReport LoadFonts(float size_px, const std::vector<std::string>& texts, const
     else if (report.Message.empty())
         report.Message = "the font " + cjk + " has no Chinese glyphs; the Chinese option is hidden";
     io.FontDefault = report.Body;
+    // The font files (5 MB for wqy-microhei, read twice: body and title) are needed only
+    // to build; the glyphs, the atlas's pixels and the configurations stay. The next
+    // LoadFonts reads the files again.
+    for (ImFontConfig& config : io.Fonts->ConfigData)
+        if (config.FontData && config.FontDataOwnedByAtlas) {
+            IM_FREE(config.FontData);
+            config.FontData = nullptr;
+            config.FontDataSize = 0;
+        }
     return report;
+}
+
+std::vector<std::string> LessonFontTexts(const std::vector<Lesson>& lessons)
+{
+    std::vector<std::string> texts;
+    auto add = [&](const Text& t) { texts.push_back(t.En + t.Zh); };
+    for (const auto& lesson : lessons) {
+        add(lesson.Title);
+        add(lesson.Summary);
+        for (const auto& step : lesson.Steps) {
+            add(step.Title);
+            add(step.Narration);
+            add(step.RetryWhy);
+            for (const auto& call : step.Calls)
+                add(call.Explain);
+            for (const auto& check : step.Expect)
+                add(check.Says);
+            if (step.Ask) {
+                add(step.Ask->Ask);
+                for (const auto& choice : step.Ask->Choices)
+                    add(choice);
+            }
+        }
+    }
+    return texts;
 }
 
 } // namespace sockscope

@@ -3,6 +3,8 @@
 // grey), and the fonts.
 #pragma once
 
+#include "lesson.hpp"
+
 #include <imgui.h>
 
 #include <cstdint>
@@ -48,14 +50,22 @@ struct FontReport {
 };
 
 // Load the fonts into the current context's atlas and build it: a Latin body font at
-// `size_px` with a CJK font merged in (the common Simplified Chinese characters plus
-// every character of `texts`, e.g. all lesson narrations), a larger title font and a
-// monospaced font for calls and addresses. Looks in the usual Debian paths unless
-// `options` names the CJK font. The glyph ranges are built once per set of texts, so a
-// new size (a scale change) reuses them.
+// `size_px` with a CJK font merged in, a larger title font and a monospaced font for
+// calls and addresses. The CJK font gives only the characters some text uses: every
+// character of `texts` (e.g. LessonFontTexts of every lesson), of the translations and
+// of the language names, plus CJK and full-width punctuation; any other character
+// (typed, a program's output) shows ImGui's fallback glyph. Looks in the usual Debian
+// paths unless `options` names the CJK font. The glyph ranges are built once per set of
+// texts, so a new size (a scale change) reuses them. The font files are let go once
+// the atlas is built; its pixels stay until the caller has uploaded and cleared them.
 struct FontOptions {
     std::optional<std::string> CjkFont; // the app passes $SOCKSCOPE_CJK_FONT; "" or not a font: none
 };
 FontReport LoadFonts(float size_px, const std::vector<std::string>& texts, const FontOptions& options = {});
+
+// Every text a lesson can show (titles, summary, narration, questions and choices, the
+// calls' explanations, the checks' claims, a retry's reason), both languages: what the
+// fonts need for it.
+std::vector<std::string> LessonFontTexts(const std::vector<Lesson>& lessons);
 
 } // namespace sockscope
