@@ -54,11 +54,11 @@ int HistoryChildMain(int argc, char** argv)
             lab, world, player, 30.0,
             [&] {
                 if (recorder.Tick(world, &player, MonotonicSeconds()))
-                    cursor.Grew(&world);
+                    cursor.Grew(world);
             },
             [&](const LabEvent& e) { recorder.Note(e, world); });
         recorder.StepEnded(world, player, MonotonicSeconds(), idle);
-        cursor.Grew(&world);
+        cursor.Grew(world);
         if (!idle)
             break;
         ++done;

@@ -640,21 +640,25 @@ void ReplayCursor::ApplyBetween(World& world, std::size_t from_tick, std::size_t
     }
 }
 
-void ReplayCursor::Grew(const World* live)
+void ReplayCursor::Grew(const World& live)
 {
     if (Rec.Ticks.empty())
         return;
     std::size_t last = Rec.Ticks.size() - 1;
     if (Rec.Ticks[last].EventEnd - LastCheckpointEvents < kCheckpointEvents)
         return;
-    std::shared_ptr<World> copy;
-    if (live) {
-        copy = std::make_shared<World>(*live);
-    } else {
-        copy = std::make_shared<World>(At(last));
-    }
-    Saved.push_back(Checkpoint{last, std::move(copy)});
+    Saved.push_back(Checkpoint{last, std::make_shared<World>(live)});
     LastCheckpointEvents = Rec.Ticks[last].EventEnd;
+}
+
+void ReplayCursor::CheckpointAll()
+{
+    for (std::size_t tick = 0; tick < Rec.Ticks.size(); ++tick) {
+        if (Rec.Ticks[tick].EventEnd - LastCheckpointEvents < kCheckpointEvents)
+            continue;
+        Saved.push_back(Checkpoint{tick, std::make_shared<World>(At(tick))}); // At moves forward only
+        LastCheckpointEvents = Rec.Ticks[tick].EventEnd;
+    }
 }
 
 const World& ReplayCursor::At(std::size_t tick)

@@ -174,9 +174,11 @@ public:
     // The World after tick `tick` (the last when out of range). Moving forward applies
     // only what lies between; moving back starts from a checkpoint.
     const World& At(std::size_t tick);
-    // New ticks were recorded (the live history): checkpoints for them, from `live` when
-    // it is the World after the newest tick.
-    void Grew(const World* live);
+    // New ticks were recorded (the live history): a checkpoint from `live`, the World
+    // after the newest tick, when enough events came since the last one.
+    void Grew(const World& live);
+    // A recording read whole (a replay): its checkpoints, made in one pass forward.
+    void CheckpointAll();
     std::size_t Checkpoints() const { return Saved.size(); }
 
 private:

@@ -36,7 +36,7 @@ void GuiHistory::Tick(const World& live, const LessonPlayer* player, double t)
     LastStepsDone = done;
     LastBusy = busy;
     if (kept && Cursor)
-        Cursor->Grew(&live);
+        Cursor->Grew(live);
 }
 
 void GuiHistory::Finish(const RecordingEnd& end)
@@ -57,11 +57,7 @@ bool GuiHistory::OpenReplay(const std::string& path, std::string& error)
     }
     Replay = std::move(loaded);
     Cursor = std::make_unique<ReplayCursor>(*Replay);
-    // Checkpoints along the way, so that dragging the timeline stays quick.
-    for (std::size_t i = 0; i < Replay->Ticks.size(); ++i)
-        if (i + 1 == Replay->Ticks.size() || Replay->Ticks[i + 1].EventEnd != Replay->Ticks[i].EventEnd) {
-            Cursor->At(i);
-        }
+    Cursor->CheckpointAll(); // dragging the timeline back starts from the nearest copy
     return true;
 }
 
