@@ -200,7 +200,22 @@ void Lab::Drain(std::vector<LabEvent>& out)
 bool Lab::WaitForEvents(std::chrono::milliseconds timeout)
 {
     std::unique_lock lock(Mutex);
-    return Queued.wait_for(lock, timeout, [this] { return !Pending.empty(); });
+    Queued.wait_for(lock, timeout, [this] { return !Pending.empty() || Poked; });
+    Poked = false;
+    return !Pending.empty();
+}
+
+void Lab::Poke()
+{
+    std::function<void()> wake;
+    {
+        std::lock_guard lock(Mutex);
+        Poked = true;
+        wake = Wake;
+    }
+    Queued.notify_all();
+    if (wake)
+        wake();
 }
 
 void Lab::SetWakeCallback(std::function<void()> wake)
@@ -259,7 +274,14 @@ void Lab::Report(LabEvent event, Notify notify)
         // A call returned or blocked: the kernel's view has moved, and the probe looks now
         // (within its prompt gap) rather than at its next tick. Between sweeps it follows
         // the sockets it knows; a call that may have made a new one asks for a sweep.
-        if (RowOf(call->Call).Has(MayMakeSocket))
+        // A traced connect() that returned with both its addresses says which connection
+        // it made: the probe looks that up (and the other end) instead of sweeping.
+        const bool known_tuple = call->Traced && call->Call == CallId::Connect &&
+                                 call->Phase == CallPhase::Finished && call->Local && call->Remote &&
+                                 call->Local->Port != 0 && call->Remote->Port != 0;
+        if (known_tuple)
+            ProbeThread->Hint(*call->Local, *call->Remote);
+        else if (RowOf(call->Call).Has(MayMakeSocket))
             ProbeThread->Discover();
         if (udp_made)
             ProbeThread->WatchUdp();

@@ -55,8 +55,12 @@ public:
     // come: a reader that drains into one vector all along makes the reporters allocate
     // (and fault in) nothing. Safe from any thread.
     void Drain(std::vector<LabEvent>& out);
-    // Block until something is queued or the timeout passes. Returns true if queued.
+    // Block until something is queued, Poke() is called or the timeout passes. Returns
+    // true if queued.
     bool WaitForEvents(std::chrono::milliseconds timeout);
+    // Wake the reader (WaitForEvents, the wake callback) though nothing was queued: what
+    // it waits for besides events has happened (a traced program has ended). Any thread.
+    void Poke();
     // Called on the reporting thread after each event is queued (GUI: glfwPostEmptyEvent).
     void SetWakeCallback(std::function<void()> wake);
 
@@ -111,6 +115,7 @@ private:
     std::condition_variable Queued;
     std::vector<LabEvent> Pending;
     bool Notified = false; // the reader was woken since it last drained
+    bool Poked = false;    // Poke() was called since WaitForEvents last returned
     std::atomic<double> QuietSince{0}; // when the oldest Soon event it has not heard of came; 0: none
     std::function<void()> Wake;
     std::set<std::uint16_t> Ports;

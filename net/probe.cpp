@@ -145,6 +145,19 @@ void Probe::Discover()
     Kick();
 }
 
+void Probe::Hint(const Endpoint& local, const Endpoint& remote)
+{
+    {
+        std::lock_guard lock(Mutex);
+        // A flood of connections between two snapshots: a sweep finds them all at once.
+        if (Hints.size() < 256)
+            Hints.emplace_back(local, remote);
+        else
+            SweepWanted.store(true, std::memory_order_relaxed);
+    }
+    Kick();
+}
+
 void Probe::Prompt()
 {
     Kick();
@@ -189,13 +202,15 @@ void Probe::Run()
         // A new port set or a forced delivery: whatever is there now, found by a sweep.
         const bool sweep = SweepWanted.exchange(false, std::memory_order_relaxed) || force;
         Wake = ForceDelivery = false;
+        std::vector<std::pair<Endpoint, Endpoint>> hints;
+        hints.swap(Hints);
         PromptWanted.store(false, std::memory_order_release); // a call returning from now on asks again
         lock.unlock();
         const double cpu_before = ThreadCpuSeconds();
 
         // Nothing here may end the thread: a failed dump is a snapshot with Error set.
         try {
-            Snapshot snap = tracker.Take(ports, sweep, UdpWanted.load(std::memory_order_relaxed));
+            Snapshot snap = tracker.Take(ports, sweep, UdpWanted.load(std::memory_order_relaxed), hints);
             if (tracker.LastKind() == SnapshotKind::Sweep)
                 SweepCount.fetch_add(1, std::memory_order_relaxed);
             DumpCount.fetch_add(1, std::memory_order_relaxed);

@@ -98,6 +98,10 @@ public:
     // the next tick, so the view follows the call within a snapshot's time. Implies
     // Kick(). Cheap (an atomic flag) while a prompted snapshot is already pending.
     void Prompt();
+    // A connection was made whose four-tuple is known (a traced connect() returned): the
+    // next snapshot looks it up, and its other end on this host, rather than sweeping to
+    // find them. Implies Kick(). Safe from any thread.
+    void Hint(const Endpoint& local, const Endpoint& remote);
     // From now on, snapshots also show the UDP sockets on the ports (the lab made one).
     // Cheap; safe from any thread.
     void WatchUdp() { UdpWanted.store(true, std::memory_order_relaxed); }
@@ -125,7 +129,7 @@ private:
     Sink OnSnapshot;
     ProbeOptions Options;
 
-    mutable std::mutex Mutex; // guards PortSet, IsPaused, Wake, ForceDelivery
+    mutable std::mutex Mutex; // guards PortSet, IsPaused, Wake, ForceDelivery, Hints
     std::condition_variable WakeUp;
     std::vector<std::uint16_t> PortSet;
     bool IsPaused = false;
@@ -133,6 +137,7 @@ private:
     std::chrono::steady_clock::time_point LastActivity{}; // guarded by Mutex
     std::atomic<std::int64_t> LastKickTicks{0};            // Kick()'s lock-free fast path          // something changed: dump now rather than at the next tick
     bool ForceDelivery = false; // deliver the next dump even if it equals the last one
+    std::vector<std::pair<Endpoint, Endpoint>> Hints; // since the last snapshot (Hint())
     std::atomic<bool> Stopping{false};
 
     std::atomic<std::uint64_t> DumpCount{0};

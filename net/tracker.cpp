@@ -76,15 +76,17 @@ double SecondsSince(std::chrono::steady_clock::time_point start)
 
 SocketTracker::SocketTracker(TrackerOptions options) : Options(options) {}
 
-Snapshot SocketTracker::Take(std::span<const std::uint16_t> ports, bool sweep, bool udp)
+Snapshot SocketTracker::Take(std::span<const std::uint16_t> ports, bool sweep, bool udp,
+                             std::span<const std::pair<Endpoint, Endpoint>> hints)
 {
-    Snapshot snap = TakeTcp(ports, sweep);
+    Snapshot snap = TakeTcp(ports, sweep, hints);
     if (udp && snap.Error.Empty() && !Diag.DumpUdp(ports, snap.Sockets, snap.Error))
         KnownValid = false;
     return snap;
 }
 
-Snapshot SocketTracker::TakeTcp(std::span<const std::uint16_t> ports, bool sweep)
+Snapshot SocketTracker::TakeTcp(std::span<const std::uint16_t> ports, bool sweep,
+                                std::span<const std::pair<Endpoint, Endpoint>> hints)
 {
     Snapshot snap;
     // Stamped before asking: whatever completed before T is in this snapshot.
@@ -102,7 +104,7 @@ Snapshot SocketTracker::TakeTcp(std::span<const std::uint16_t> ports, bool sweep
     else if (std::any_of(Known.begin(), Known.end(), [](const KernelSocket& k) { return k.State == TcpState::Close; }))
         reason = "bound";
     if (reason.empty()) {
-        if (Follow(ports, snap))
+        if (Follow(ports, snap, hints))
             return snap;
         reason = Reason;
     }
@@ -110,7 +112,8 @@ Snapshot SocketTracker::TakeTcp(std::span<const std::uint16_t> ports, bool sweep
     return snap;
 }
 
-bool SocketTracker::Follow(std::span<const std::uint16_t> ports, Snapshot& snap)
+bool SocketTracker::Follow(std::span<const std::uint16_t> ports, Snapshot& snap,
+                           std::span<const std::pair<Endpoint, Endpoint>> hints)
 {
     Targets.clear();
     for (const KernelSocket& k : Known)
@@ -119,6 +122,16 @@ bool SocketTracker::Follow(std::span<const std::uint16_t> ports, Snapshot& snap)
         const bool same_host = k.Remote.Addr == k.Local.Addr || IsLoopback(k.Remote);
         if (k.State != TcpState::Listen && k.Remote.Port != 0 && same_host && !Knows(Known, k.Remote, k.Local))
             Targets.push_back({k.Remote, k.Local, 0});
+    }
+    // New connections someone told of, and their other ends on this host (a lookup of a
+    // connection that has gone again finds nothing, which is no reason to sweep).
+    for (const auto& [local, remote] : hints) {
+        if (local.Port == 0 || remote.Port == 0 || Knows(Known, local, remote))
+            continue;
+        Targets.push_back({local, remote, 0});
+        const bool same_host = remote.Addr == local.Addr || IsLoopback(remote);
+        if (same_host && !Knows(Known, remote, local))
+            Targets.push_back({remote, local, 0});
     }
     if (Options.PreferCheaper && SweepSeconds >= 0 && LookupSeconds >= 0 &&
         static_cast<double>(Targets.size()) * LookupSeconds > SweepSeconds) {

@@ -48,7 +48,11 @@ public:
     // `sweep`: something new may exist that a follow would miss.
     // `udp`: also the UDP sockets on the ports (one dump of the small UDP table each time;
     // they are not followed).
-    Snapshot Take(std::span<const std::uint16_t> ports, bool sweep, bool udp = false);
+    // `hints`: four-tuples (local, remote) of connections made since the last snapshot
+    // (a traced connect() returned with both addresses): a follow looks them up, and
+    // their other ends when on this host, instead of a sweep having to find them.
+    Snapshot Take(std::span<const std::uint16_t> ports, bool sweep, bool udp = false,
+                  std::span<const std::pair<Endpoint, Endpoint>> hints = {});
 
     SnapshotKind LastKind() const { return Kind; }
     // Why the last snapshot was a sweep ("asked", "ports", "first", "replaced", "queue",
@@ -58,8 +62,10 @@ public:
     std::uint64_t Follows() const { return FollowCount; }
 
 private:
-    Snapshot TakeTcp(std::span<const std::uint16_t> ports, bool sweep);
-    bool Follow(std::span<const std::uint16_t> ports, Snapshot& snap);
+    Snapshot TakeTcp(std::span<const std::uint16_t> ports, bool sweep,
+                     std::span<const std::pair<Endpoint, Endpoint>> hints);
+    bool Follow(std::span<const std::uint16_t> ports, Snapshot& snap,
+                std::span<const std::pair<Endpoint, Endpoint>> hints);
     void Sweep(std::span<const std::uint16_t> ports, Snapshot& snap, std::string_view reason);
 
     TrackerOptions Options;
