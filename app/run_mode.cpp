@@ -17,6 +17,7 @@
 #include <iostream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <dirent.h>
 #include <netinet/in.h>
@@ -97,11 +98,13 @@ std::string KernelView(const World& world, const std::map<std::uint32_t, SocketH
     for (const auto& s : world.Sockets()) {
         if (!s.InKernel)
             continue;
+        // --run: the traced program's sockets by their lane (PROGRAM[pid]); any other
+        // process's as ss -p names it.
         std::string who = "-";
-        if (auto h = holders.find(s.K.Inode); s.K.Inode != 0 && h != holders.end())
-            who = "pid " + std::to_string(h->second.Pid) + " (" + h->second.Command + ")";
-        else if (!watch && !s.Actor.empty())
+        if (!watch && !s.Actor.empty())
             who = s.Actor;
+        else if (auto h = holders.find(s.K.Inode); s.K.Inode != 0 && h != holders.end())
+            who = "pid " + std::to_string(h->second.Pid) + " (" + h->second.Command + ")";
         else if (s.K.Inode == 0)
             who = s.NoFdYet() ? "no fd yet" : "no process";
         std::string timer = s.K.Timer == TimerKind::None ? "" : " timer " + std::string(TimerKindName(s.K.Timer));
@@ -140,16 +143,20 @@ nlohmann::json Line(const World& world, double t, const std::vector<LaneReport>&
 // Who holds each socket, scanned again when the view shows an inode not looked for yet,
 // and at most once a second for one looked for and not found (a socket of another user's
 // process, which /proc does not show; or one whose descriptor was not installed yet).
+// `traced`: the World already knows the holder of every socket it ties to a traced call
+// (--run), so only the others are looked for; a scan of /proc per new connection cost a
+// traced loop of connections about a tenth of its time.
 struct Holders {
     std::map<std::uint32_t, SocketHolder> Known;
     std::set<std::uint32_t> Searched;
     double LastScan = -1e9;
+    bool Traced = false;
     void Update(const World& world)
     {
         bool rescan = false;
         double now = MonotonicSeconds();
         for (const auto& s : world.Sockets())
-            if (s.InKernel && s.K.Inode != 0 && !Known.count(s.K.Inode))
+            if (s.InKernel && s.K.Inode != 0 && !Known.count(s.K.Inode) && !(Traced && !s.Actor.empty()))
                 rescan = rescan || !Searched.count(s.K.Inode) || now - LastScan >= 1.0;
         if (!rescan)
             return;
@@ -236,13 +243,23 @@ int RunTraced(const Options& options)
         Emit("sockscope: tracing " + options.Program.front() + " (pid " + std::to_string(tracer->RootPid()) + ")\n");
     double start = MonotonicSeconds();
     Holders holders;
+    holders.Traced = true;
     std::string last_view;
     std::uint64_t calls = 0, last_version = world.Version(), calls_written = 0;
     std::vector<LabEvent> events;
     bool stopped = false;
+    // Once the program has ended, one more look at the kernel (its listener gone, its
+    // connections in TIME-WAIT), waited for at most half a second.
+    double final_look = 0;
+    bool final_seen = false;
     for (;;) {
         bool done = tracer->Done();
-        lab.WaitForEvents(std::chrono::milliseconds(done ? 0 : 50));
+        if (done && final_look == 0) {
+            lab.RefreshProbe();
+            final_look = MonotonicSeconds();
+        }
+        const bool waiting_final = done && !final_seen && lab.ProbeRunning() && MonotonicSeconds() - final_look < 0.5;
+        lab.WaitForEvents(std::chrono::milliseconds(done && !waiting_final ? 0 : 50));
         lab.Drain(events);
         bool snapshot = false;
         for (const auto& e : events) {
@@ -252,12 +269,13 @@ int RunTraced(const Options& options)
                     ++calls;
                 if (!options.Json && c->Phase != CallPhase::Started)
                     Emit(CallLine(*c) + "\n");
-            } else if (const auto* life = std::get_if<LaneEvent>(&e)) {
+            } else if (const auto* life = std::get_if<LaneEvent>(&e); life && ShownAsRow(*life)) {
                 ++calls; // its line reads as a call (fork() = 0, exit(0)): counted as one
                 if (!options.Json)
-                    Emit(LaneLine(*life) + "\n");
+                    Emit(LaneLine(*life) + "\n"); // (a reaping shows as the parent's waitpid())
             } else if (std::holds_alternative<Snapshot>(e)) {
                 snapshot = true;
+                final_seen = final_seen || final_look != 0;
             }
         }
         if (snapshot)
@@ -270,11 +288,18 @@ int RunTraced(const Options& options)
             std::string view = KernelView(world, holders.Known, false);
             if (view != last_view && !view.empty())
                 Emit("  kernel (netlink sock_diag):\n" + view);
+            else if (view != last_view)
+                Emit("  kernel (netlink sock_diag): no socket on its ports any more\n");
             last_view = view;
         }
         trace.Update(world, nullptr, t);
-        if (done && events.empty())
+        if (done && events.empty() && !waiting_final)
             break;
+        // A busy program: let its next events gather for a millisecond rather than being
+        // woken for each (a wake per call, across the two cores, cost a traced loop of
+        // connections a fifth of its speed). The lines come at most that much later.
+        if (!events.empty() && !done)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
         if (!stopped && (StopSignal != 0 || (options.Duration > 0 && t - start >= options.Duration))) {
             stopped = true;
             if (!options.Json)

@@ -339,6 +339,8 @@ std::string TracedArgs(const CallEvent& c, ArgStyle style)
     case CallId::Poll:
     case CallId::Ppoll:
     case CallId::Clone:
+    case CallId::Waitpid:
+    case CallId::Waitid:
     case CallId::Execve: return a.Text;
     case CallId::Fork:
     case CallId::Vfork: return "";

@@ -37,6 +37,29 @@ void Tracer::State::EndLane(int tid, int status)
     long code = e.Signal ? 128 + e.Signal : e.Status;
     T.Events(std::move(e));
     if (!thread) {
+        // A child of a traced process stays a zombie until its parent's waitpid() (unless
+        // the parent ignores SIGCHLD: then the kernel reaps it at once). The root's parent
+        // is sockscope, which reaps it here.
+        auto proc = Processes.find(t.Pid);
+        const int parent = proc != Processes.end() && proc->second ? proc->second->Parent : 0;
+        if (parent != 0 && Processes.count(parent) && !IgnoresSigchld(parent)) {
+            Zombies[t.Pid] = {t.Name, parent};
+            LaneEvent z = LifeOf(t, LaneEventKind::Zombie, LaneType::Process);
+            z.Tid = 0;
+            z.Note = Say(PhraseId::ChildIsZombie);
+            T.Events(std::move(z));
+        }
+        // Its own zombies are orphans now: init (or a subreaper) reaps them.
+        for (auto z = Zombies.begin(); z != Zombies.end();) {
+            if (z->second.second == t.Pid) {
+                T.Events(LaneEvent{.Id = T.Ids(), .Kind = LaneEventKind::Reaped, .Type = LaneType::Process,
+                                   .Actor = z->second.first, .ActorKind = KindOf(t), .Pid = z->first,
+                                   .T = MonotonicSeconds(), .Traced = true});
+                z = Zombies.erase(z);
+            } else {
+                ++z;
+            }
+        }
         Processes.erase(t.Pid);
         std::lock_guard lock(T.Mutex);
         std::erase(T.Live, t.Pid);
@@ -47,6 +70,28 @@ void Tracer::State::EndLane(int tid, int status)
         }
     }
     Tasks.erase(it);
+}
+
+void Tracer::State::Reaped(Task& parent, int pid, int status)
+{
+    auto z = Zombies.find(pid);
+    if (z == Zombies.end())
+        return; // not a process the tracer followed
+    Phrase note = status < 0                ? Say(PhraseId::ZombieReaped)
+                  : WIFEXITED(status)   ? Say(PhraseId::ZombieReapedExited, pid, WEXITSTATUS(status))
+                  : WIFSIGNALED(status) ? Say(PhraseId::ZombieReapedKilled, pid, SignalName(WTERMSIG(status)))
+                                        : Say(PhraseId::ZombieReapedStatus, pid, status);
+    parent.Call.Note = note;
+    T.Events(LaneEvent{.Id = T.Ids(), .Kind = LaneEventKind::Reaped, .Type = LaneType::Process,
+                       .Actor = z->second.first, .ActorKind = KindOf(parent), .Pid = pid,
+                       .Note = std::move(note), .T = MonotonicSeconds(), .Traced = true});
+    Zombies.erase(z);
+}
+
+const char* Tracer::State::KindOf(const Task& t) const
+{
+    auto p = Processes.find(t.Pid);
+    return p != Processes.end() && p->second && p->second->Server ? "server" : "client";
 }
 
 void Tracer::State::Resume(int tid, int request, int sig)
@@ -90,6 +135,9 @@ void Tracer::State::OnNewTask(Task& parent, int event)
         auto proc = std::make_unique<Process>();
         proc->Program = program;
         proc->Sockets = parent_proc->Sockets;
+        proc->NotSockets = parent_proc->NotSockets;
+        proc->Parent = parent.Pid;
+        proc->Server = parent_proc->Server;
         proc->PidFd = PidfdOpen(tgid);
         Processes[tgid] = std::move(proc);
         std::lock_guard lock(T.Mutex);
@@ -177,6 +225,7 @@ void Tracer::State::Loop()
             std::string path = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : Program;
             if (auto proc = Processes.find(t.Pid); proc != Processes.end() && proc->second) {
                 proc->second->Sockets.clear(); // close-on-exec ones are gone; others stay unseen
+                proc->second->NotSockets.clear();
             }
             CallEvent c = EventOf(t, CallId::Execve);
             c.Args.Text = ExecArgs(tid, path);

@@ -54,6 +54,8 @@ struct TracerOptions {
     int Output = -1;                     // >= 0: its stdout and stderr
     bool AnnounceRoot = false;           // report the first process's Started (a lesson's run(): the lane
                                          // of the actor that ran it); --run shows it as the program itself
+    std::function<void()> OnDone;        // called on the tracing thread once Done() is true (after the
+                                         // last lane's end was reported); MakeLabTracer: Lab::Poke()
 };
 
 class Tracer {

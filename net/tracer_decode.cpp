@@ -1,7 +1,9 @@
 #include "tracer_internal.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstddef>
+#include <limits>
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -10,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 namespace sockscope {
 
@@ -152,6 +155,38 @@ bool Sleeping(int tid)
     return paren && paren[1] == ' ' && (paren[2] == 'S' || paren[2] == 'D');
 }
 
+// waitpid()'s options as the program wrote them: "WNOHANG|WUNTRACED", "0".
+std::string WaitOptions(int options)
+{
+    std::string out;
+    const std::pair<int, const char*> names[] = {{WNOHANG, "WNOHANG"},     {WUNTRACED, "WUNTRACED"},
+                                                 {WEXITED, "WEXITED"},     {WCONTINUED, "WCONTINUED"},
+                                                 {WNOWAIT, "WNOWAIT"},     {__WALL, "__WALL"}};
+    for (auto [bit, name] : names)
+        if (options & bit) {
+            out += (out.empty() ? "" : "|") + std::string(name);
+            options &= ~bit;
+        }
+    if (options)
+        out += (out.empty() ? "" : "|") + std::to_string(options);
+    return out.empty() ? "0" : out;
+}
+
+bool IgnoresSigchld(int pid)
+{
+    char file[64], line[256];
+    std::snprintf(file, sizeof file, "/proc/%d/status", pid);
+    FILE* f = std::fopen(file, "re");
+    if (!f)
+        return false;
+    unsigned long long ignored = 0;
+    bool found = false;
+    while (!found && std::fgets(line, sizeof line, f))
+        found = std::sscanf(line, "SigIgn: %llx", &ignored) == 1;
+    std::fclose(f);
+    return found && (ignored & (1ULL << (SIGCHLD - 1)));
+}
+
 } // namespace traced
 
 using namespace traced;
@@ -161,7 +196,7 @@ CallEvent Tracer::State::EventOf(const Task& t, CallId call)
     CallEvent c;
     c.Id = T.Ids();
     c.Actor = t.Name;
-    c.ActorKind = "client";
+    c.ActorKind = KindOf(t);
     c.Call = call;
     c.Phase = CallPhase::Finished;
     c.Pid = t.Pid;
@@ -173,7 +208,7 @@ CallEvent Tracer::State::EventOf(const Task& t, CallId call)
 
 LaneEvent Tracer::State::LifeOf(const Task& t, LaneEventKind kind, LaneType type)
 {
-    return {.Id = T.Ids(), .Kind = kind, .Type = type, .Actor = t.Name, .ActorKind = "client", .Pid = t.Pid,
+    return {.Id = T.Ids(), .Kind = kind, .Type = type, .Actor = t.Name, .ActorKind = KindOf(t), .Pid = t.Pid,
             .Tid = t.Tid, .T = MonotonicSeconds(), .Traced = true};
 }
 
@@ -205,10 +240,17 @@ void Tracer::State::Inspect(int pid, int fd, FdInfo* info, std::optional<Endpoin
     if (remote)
         *remote = RemoteOf(copy);
     close(copy);
-    if (local && *local && (*local)->Port != 0 && (*local)->Family != 0)
-        T.Ports((*local)->Port);
-    if (remote && *remote && (*remote)->Port != 0 && (*remote)->Family != 0)
-        T.Ports((*remote)->Port);
+}
+
+// The port the probe is to watch for a socket's address: a server's own port (bind,
+// listen, accept's local end) or the service a client connects to. Never a client's
+// ephemeral port: the service's port already shows its connections, and a port a
+// connection would have added the dump's filter grows with (10,000 connections made the
+// probe's filter 10,000 ports long and each dump a hundred times dearer).
+void Tracer::State::WatchPortOf(const std::optional<Endpoint>& e)
+{
+    if (e && e->Port != 0 && e->Family != 0)
+        T.Ports(e->Port);
 }
 
 void Tracer::State::TakeSocket(Task& t, int fd)
@@ -221,7 +263,24 @@ void Tracer::State::TakeSocket(Task& t, int fd)
         return;
     Inspect(t.Pid, fd, &info, nullptr, nullptr);
     Processes[t.Pid]->Sockets[fd] = info;
+    Processes[t.Pid]->NotSockets.erase(fd);
     t.Call.NewFd = info;
+}
+
+std::uint32_t Tracer::State::InodeOf(Task& t, int fd)
+{
+    auto found = Processes.find(t.Pid);
+    if (found == Processes.end() || !found->second)
+        return SocketInode(t.Tid, fd);
+    Process& proc = *found->second;
+    if (auto s = proc.Sockets.find(fd); s != proc.Sockets.end())
+        return s->second.Inode;
+    if (proc.NotSockets.count(fd))
+        return 0;
+    std::uint32_t inode = SocketInode(t.Tid, fd);
+    if (inode == 0 && fd >= 0 && proc.NotSockets.size() < 65536)
+        proc.NotSockets.insert(fd);
+    return inode;
 }
 
 bool Tracer::State::OnEntry(Task& t)
@@ -229,15 +288,37 @@ bool Tracer::State::OnEntry(Task& t)
     __ptrace_syscall_info info{};
     if (ptrace(PTRACE_GET_SYSCALL_INFO, t.Tid, sizeof info, &info) <= 0 || info.op != PTRACE_SYSCALL_INFO_SECCOMP)
         return false;
+    const std::uint64_t* a = info.seccomp.args;
+    auto proc = Processes.find(t.Pid);
+    auto forget = [&](std::uint64_t fd) {
+        if (proc != Processes.end() && proc->second && fd <= static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
+            proc->second->Forget(static_cast<int>(fd));
+    };
+    if (info.seccomp.nr == SYS_close_range) {
+        // close_range(first, last, flags): forget what it closes (CLOSE_RANGE_CLOEXEC: at
+        // execve, which forgets everything anyway).
+        auto closes = [&](int fd) {
+            return fd >= 0 && static_cast<std::uint64_t>(fd) >= a[0] && static_cast<std::uint64_t>(fd) <= a[1];
+        };
+        if (proc != Processes.end() && proc->second && !(a[2] & 4 /* CLOSE_RANGE_CLOEXEC */)) {
+            std::erase_if(proc->second->Sockets, [&](const auto& e) { return closes(e.first); });
+            std::erase_if(proc->second->NotSockets, closes);
+        }
+        return false;
+    }
     const SyscallRow* row = RowOfSyscall(info.seccomp.nr);
     if (!row)
         return false;
-    const std::uint64_t* a = info.seccomp.args;
     int fd_arg = static_cast<int>(a[0]);
+    // dup2 and dup3 replace their target, whatever their source is.
+    if ((row->Call == CallId::Dup2 || row->Call == CallId::Dup3) && a[1] != a[0])
+        forget(a[1]);
     std::uint32_t inode = 0;
     if (row->OnSocketOnly) {
         int fd = row->Call == CallId::EpollCtl ? static_cast<int>(a[2]) : fd_arg;
-        inode = SocketInode(t.Tid, fd);
+        inode = InodeOf(t, fd);
+        if (row->Call == CallId::Close && inode == 0)
+            forget(a[0]);
         if (inode == 0)
             return false;
     }
@@ -336,6 +417,19 @@ bool Tracer::State::OnEntry(Task& t)
         args.Text = PollArgs(t.Tid, a[0], a[1], std::to_string(static_cast<int>(a[2])));
         break;
     case CallId::Ppoll: args.Text = PollArgs(t.Tid, a[0], a[1], a[2] ? "&timeout" : "NULL"); break;
+    case CallId::Waitpid: // wait4(pid, &status, options, &rusage), as waitpid() writes it
+        args.Value = static_cast<int>(a[0]);
+        args.Flags = static_cast<int>(a[2]);
+        args.Text = std::to_string(static_cast<int>(a[0])) + ", " + (a[1] ? "&status" : "NULL") + ", " +
+                    WaitOptions(static_cast<int>(a[2])) + (a[3] ? ", &rusage" : "");
+        break;
+    case CallId::Waitid: {
+        static const char* const kIdTypes[] = {"P_ALL", "P_PID", "P_PGID", "P_PIDFD"};
+        args.Flags = static_cast<int>(a[3]);
+        args.Text = std::string(a[0] < 4 ? kIdTypes[a[0]] : std::to_string(a[0]).c_str()) + ", " +
+                    std::to_string(static_cast<int>(a[1])) + ", &info, " + WaitOptions(static_cast<int>(a[3]));
+        break;
+    }
     default: break;
     }
     if (inode != 0 && row->Call == CallId::Close) {
@@ -384,6 +478,7 @@ void Tracer::State::OnExit(Task& t)
                 ReadSockaddr(t.Tid, a[1], len, c.Args);
             TakeSocket(t, static_cast<int>(rval));
             Inspect(t.Pid, static_cast<int>(rval), nullptr, &c.Local, &c.Remote);
+            WatchPortOf(c.Local);
         }
         break;
     case CallId::Dup:
@@ -399,8 +494,14 @@ void Tracer::State::OnExit(Task& t)
     case CallId::Bind:
     case CallId::Listen:
     case CallId::Getsockname:
-        if (ok)
+        if (ok) {
             Inspect(t.Pid, c.Fd, nullptr, &c.Local, nullptr);
+            if (c.Call != CallId::Getsockname) // a client's getsockname names its ephemeral port
+                WatchPortOf(c.Local);
+            // A process that listens is a server from now on (its lanes are laid out so).
+            if (auto p = Processes.find(t.Pid); c.Call == CallId::Listen && p != Processes.end() && p->second)
+                p->second->Server = true;
+        }
         break;
     case CallId::Connect:
         // A refused or pending connect still tells where it goes.
@@ -432,6 +533,26 @@ void Tracer::State::OnExit(Task& t)
             std::uint32_t len = 0;
             if (ReadValue(t.Tid, a[5], len))
                 ReadSockaddr(t.Tid, a[4], len, c.Args);
+        }
+        break;
+    case CallId::Waitpid:
+        if (ok && rval > 0) {
+            int status = -1;
+            if (a[1] == 0 || !ReadValue(t.Tid, a[1], status))
+                status = -1;
+            Reaped(t, static_cast<int>(rval), status);
+        }
+        break;
+    case CallId::Waitid:
+        // WNOWAIT looks without reaping; si_pid 0: WNOHANG and none has exited.
+        if (ok && a[2] && !(a[3] & WNOWAIT)) {
+            siginfo_t info{};
+            if (ReadValue(t.Tid, a[2], info) && info.si_pid > 0) {
+                int status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0)
+                             : (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) ? info.si_status
+                                                                                           : -1;
+                Reaped(t, info.si_pid, status);
+            }
         }
         break;
     case CallId::Recvmsg:

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include <arpa/inet.h>
@@ -215,6 +216,48 @@ TEST(TracedForkServer, EachConnectionIsAChildProcessThatIsReaped)
     }
     std::string parent = "fork_server[" + std::to_string(root) + "]";
     EXPECT_EQ(CountCalls(calls, "close", parent), 3) << "its copy of each connection, then the listener";
+    // Each child is a zombie from its exit until the parent's SIGCHLD handler's waitpid()
+    // returns its pid: in that order, the reaping waitpid() saying so.
+    for (long child : forked) {
+        std::string lane = "fork_server[" + std::to_string(child) + "]";
+        std::ptrdiff_t exited = -1, zombie = -1, reaped = -1;
+        for (std::size_t i = 0; i < calls.size(); ++i) {
+            const auto& c = calls[i];
+            if (c["actor"] == lane && c["call"] == "exit")
+                exited = static_cast<std::ptrdiff_t>(i);
+            if (c["actor"] == lane && c["call"] == "zombie")
+                zombie = static_cast<std::ptrdiff_t>(i);
+            if (c["actor"] == parent && c["call"] == "waitpid" && c["result"] == child) {
+                reaped = static_cast<std::ptrdiff_t>(i);
+                EXPECT_EQ(c["note"], "the zombie is reaped") << c.dump();
+            }
+        }
+        EXPECT_LT(exited, zombie) << lane << " exit, then zombie";
+        EXPECT_LT(zombie, reaped) << lane << " zombie, then the parent's waitpid() = " << child;
+        EXPECT_GE(exited, 0) << lane;
+    }
+}
+
+TEST(TracedZombie, AChildNobodyWaitsForIsAZombieAsProcSays)
+{
+    // sh forks /bin/true, then becomes sleep, which never calls waitpid().
+    Child s(Sockscope({"--run", "--headless", "--json", "--", "/bin/sh", "-c", "/bin/true & exec sleep 4"}));
+    auto pid_text = s.WaitFor("\"call\":\"zombie\"[^}]*\"pid\":([0-9]+)");
+    ASSERT_TRUE(pid_text) << s.Text;
+    // The kernel agrees: the process is in state Z (/proc/PID/stat), as ps says.
+    std::string stat;
+    {
+        std::ifstream f("/proc/" + *pid_text + "/stat");
+        std::getline(f, stat);
+    }
+    auto paren = stat.rfind(')');
+    ASSERT_NE(paren, std::string::npos) << stat;
+    EXPECT_EQ(stat.substr(paren + 2, 1), "Z") << stat;
+    ASSERT_EQ(s.Wait(), 0) << s.Text;
+    // Its parent ended without reaping it: no waitpid() of the program returned its pid.
+    auto calls = AllCalls(s.JsonLines());
+    for (const auto& c : calls)
+        EXPECT_FALSE(c["call"] == "waitpid" && c["result"] == std::stol(*pid_text)) << c.dump();
 }
 
 TEST(TracedNoAcceptServer, TheAcceptQueueIsWhatSsShows)
