@@ -121,12 +121,16 @@ void Tracer::State::OnNewTask(Task& parent, int event)
     Task& t = Tasks[tid];
     t.Tid = tid;
     t.Pid = tgid;
+    // A process starts with copies of its parent's descriptors; a thread shares its
+    // process's table and holds nothing of its own (the process's lane keeps holding the
+    // listener and the connections, whichever thread uses them).
     std::vector<FdInfo> inherited;
     auto& parent_proc = Processes[parent.Pid];
     if (!parent_proc)
         parent_proc = std::make_unique<Process>();
-    for (const auto& [fd, info] : parent_proc->Sockets)
-        inherited.push_back(info);
+    if (!thread)
+        for (const auto& [fd, info] : parent_proc->Sockets)
+            inherited.push_back(info);
     std::string program = parent_proc->Program;
     if (thread) {
         t.Name = program + "[" + std::to_string(tgid) + "/" + std::to_string(tid) + "]";

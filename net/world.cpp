@@ -126,8 +126,11 @@ void World::Apply(const CallEvent& call)
 ActorView& World::ActorFor(const std::string& name, const std::string& kind)
 {
     for (auto& a : Known.ActorsList)
-        if (a.Name == name)
+        if (a.Name == name) {
+            if (kind == "server") // a traced program's lane becomes a server when it listens
+                a.Kind = kind;
             return a;
+        }
     ActorView& a = Known.ActorsList.emplace_back();
     a.Name = name;
     a.Kind = kind;

@@ -101,14 +101,23 @@ TEST(TracedThreadServer, CallsAndLanesAgreeWithWhatItPrintsAndWithSs)
     EXPECT_EQ(Echo(a, "hello"), "hello");
     // While the first connection is open: the trace shows the listener and the accepted
     // connection as the program's, with the queues ss shows.
+    json seen;
     ASSERT_TRUE(WaitForLine(s, [&](const json& l) {
         int established = 0;
         for (const auto& sock : l["sockets"])
             if (sock["state"] == "ESTABLISHED" && sock["local"] == "127.0.0.1:" + std::to_string(port) &&
                 sock["owner"] == "traced")
                 ++established;
+        seen = l;
         return Listener(l, port) && established == 1;
     })) << s.Text;
+    // Threads share their process's descriptors: the listener and the connection are held
+    // by the process's lane (PROGRAM[pid]), not by whichever thread started last.
+    for (const auto& sock : seen["sockets"])
+        if (sock["owner"] == "traced") {
+            ASSERT_TRUE(sock["actor"].is_string()) << sock.dump();
+            EXPECT_EQ(sock["actor"].get<std::string>().find('/'), std::string::npos) << sock.dump();
+        }
     auto rows = test::SsRows(port);
     int listen_rows = 0;
     for (const auto& r : rows)
