@@ -78,8 +78,7 @@ int RunExport(const Options& options)
 
     Lab lab;
     World world;
-    world.SetInferSegments(!lab.Capturing());
-    world.SetInferDatagrams(!lab.CapturesDatagrams());
+    InferWhatIsNotCaptured(lab, world);
     LessonPlayer player(lab, world);
     player.SetBacklogOverride(options.Backlog);
     player.SetBindAll(options.BindAll);

@@ -508,8 +508,7 @@ int GuiSession::Run(Lesson lesson)
     });
     Player.SetBacklogOverride(Options.Backlog);
     Player.SetBindAll(Options.BindAll);
-    Model.SetInferSegments(!LabInstance.Capturing());
-    Model.SetInferDatagrams(!LabInstance.CapturesDatagrams());
+    InferWhatIsNotCaptured(LabInstance, Model);
     Model.SetWatching(!Options.Watch.empty());
     if (!Options.Replay.empty()) {
         // Opened above, before the fonts.

@@ -191,8 +191,7 @@ bool RunLesson(const Options& options, Lesson lesson, TraceWriter& trace, Record
 {
     Lab lab;
     World world;
-    world.SetInferSegments(!lab.Capturing());
-    world.SetInferDatagrams(!lab.CapturesDatagrams());
+    InferWhatIsNotCaptured(lab, world);
     LessonPlayer player(lab, world);
     player.SetBacklogOverride(options.Backlog);
     player.SetBindAll(options.BindAll);

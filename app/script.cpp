@@ -70,7 +70,7 @@ int RunScript(const Options& options)
         return 2;
     Lab lab;
     World world;
-    world.SetInferSegments(!lab.Capturing());
+    InferWhatIsNotCaptured(lab, world);
     LessonPlayer player(lab, world);
     Session session(lab, world, player);
     bool lesson_ok = true;

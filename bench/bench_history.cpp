@@ -33,8 +33,7 @@ int HistoryChildMain(int argc, char** argv)
     }
     Lab lab;
     World world;
-    world.SetInferSegments(!lab.Capturing());
-    world.SetInferDatagrams(!lab.CapturesDatagrams());
+    InferWhatIsNotCaptured(lab, world);
     LessonPlayer player(lab, world);
     player.Load(std::move(*lesson));
     RecordingInfo info;

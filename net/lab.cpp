@@ -5,6 +5,7 @@
 #include "kernel_stats.hpp"
 #include "packet.hpp"
 #include "probe.hpp"
+#include "world.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -274,9 +275,10 @@ void Lab::Report(LabEvent event, Notify notify)
         // A call returned or blocked: the kernel's view has moved, and the probe looks now
         // (within its prompt gap) rather than at its next tick. Between sweeps it follows
         // the sockets it knows; a call that may have made a new one asks for a sweep.
-        // A traced connect() that returned with both its addresses says which connection
-        // it made: the probe looks that up (and the other end) instead of sweeping.
-        const bool known_tuple = call->Traced && call->Call == CallId::Connect &&
+        // A connect() that returned with both its addresses (a lab actor's or a traced
+        // one) says which connection it made: the probe looks that up (and the other end)
+        // instead of sweeping.
+        const bool known_tuple = call->Call == CallId::Connect &&
                                  call->Phase == CallPhase::Finished && call->Local && call->Remote &&
                                  call->Local->Port != 0 && call->Remote->Port != 0;
         if (known_tuple)
@@ -361,6 +363,12 @@ int Lab::NotifyTimeoutMs() const
         return -1;
     double left = since + NotifyDelay - MonotonicSeconds();
     return left <= 0 ? 0 : static_cast<int>(std::ceil(left * 1000));
+}
+
+void InferWhatIsNotCaptured(const Lab& lab, World& world)
+{
+    world.SetInferSegments(!lab.Capturing());
+    world.SetInferDatagrams(!lab.CapturesDatagrams());
 }
 
 } // namespace sockscope

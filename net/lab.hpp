@@ -130,4 +130,11 @@ private:
     Phrase CaptureProblem;
 };
 
+class World;
+
+// Tells the world model to infer what this lab does not capture: segments without the
+// capture, datagrams (and the ICMP errors) without a capture of UDP. Every reader that
+// shows a lab's world sets it so (the GUI, headless lessons, scripts, exports).
+void InferWhatIsNotCaptured(const Lab& lab, World& world);
+
 } // namespace sockscope

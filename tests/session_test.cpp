@@ -4,6 +4,8 @@
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -185,6 +187,37 @@ TEST(PlaygroundSession, DefaultsAreTheNewestDescriptorAndWrongOrderShowsTheErrno
     EXPECT_FALSE(p.TheSession.Run("server listen backlog=lots", error));
     EXPECT_EQ(error, "backlog: expected a whole number, found \"lots\"");
     EXPECT_EQ(p.TheSession.History().size(), before);
+}
+
+// Without a capture (as nobody: no CAP_NET_RAW, no helper installed) a script's lab infers
+// its datagrams from the calls, as a lesson's does: the trace lists the datagram sent.
+TEST(PlaygroundSession, AScriptRunUnprivilegedInfersItsDatagrams)
+{
+    if (geteuid() != 0 || access("/usr/sbin/runuser", X_OK) != 0)
+        GTEST_SKIP() << "needs root to become nobody";
+    std::string dir = testing::TempDir() + "sockscope_udp_script";
+    std::filesystem::create_directories(dir);
+    std::filesystem::permissions(dir, std::filesystem::perms::all);
+    std::string script = dir + "/udp.txt", trace = dir + "/udp.jsonl";
+    std::ofstream(script) << "server socket inet SOCK_DGRAM\nserver bind\nclient socket inet SOCK_DGRAM\n"
+                             "client sendto \"hello\"\nstep a datagram\n";
+    std::filesystem::permissions(script, std::filesystem::perms::all);
+    auto run = test::Run("runuser -u nobody -- " + std::string(SOCKSCOPE_BINARY) + " --headless --script " + script +
+                             " --trace " + trace,
+                         true);
+    ASSERT_EQ(run.Status, 0) << run.Out;
+    std::ifstream in(trace);
+    std::string line, last;
+    while (std::getline(in, line))
+        if (!line.empty())
+            last = line;
+    ASSERT_FALSE(last.empty()) << run.Out;
+    auto segments = nlohmann::json::parse(last)["segments"];
+    ASSERT_EQ(segments.size(), 1u) << last;
+    EXPECT_EQ(segments[0]["proto"], "udp");
+    EXPECT_EQ(segments[0]["payload"], "hello");
+    EXPECT_EQ(segments[0]["inferred"], true);
+    std::filesystem::remove_all(dir);
 }
 
 TEST(PlaygroundSession, ScriptAndSaveLessonThroughTheBinary)
