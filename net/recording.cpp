@@ -528,9 +528,19 @@ bool Recorder::Keep(const World& world, const LessonPlayer* player, double t, bo
     LastCountersOnly = world.CountersOnlyChanges();
     LastStep = step;
     LastT = t;
+    if (!IsFull && Limit != 0 && Bytes > Limit) {
+        IsFull = true;
+        FullT = t;
+    }
+    const bool keep = !IsFull; // in memory; the file gets every moment either way
+    if (!keep && !File) {
+        Waiting.clear(); // nothing to keep and nowhere to write: not even the player's moment
+        return false;
+    }
     for (auto& p : Waiting) {
         if (p.Clear) {
-            Data.Clears.push_back(Data.Events.size());
+            if (keep)
+                Data.Clears.push_back(Data.Events.size());
             WriteLine(R"({"clear":true})");
             continue;
         }
@@ -548,15 +558,18 @@ bool Recorder::Keep(const World& world, const LessonPlayer* player, double t, bo
                 p.Event);
             WriteLine(j.dump());
         }
-        Bytes += sizeof(LabEvent);
         if (const auto* s = std::get_if<Snapshot>(&p.Event)) {
-            Bytes += s->Sockets.size() * sizeof(KernelSocket);
+            if (keep)
+                Bytes += s->Sockets.size() * sizeof(KernelSocket);
             LastMaps.Counters = s->Counters;
             LastMaps.CountersAtReset = s->CountersAtReset;
             LastMaps.Sysctls = s->Sysctls;
             HaveMaps = true;
         }
-        Data.Events.push_back(std::move(p.Event));
+        if (keep) {
+            Bytes += sizeof(LabEvent);
+            Data.Events.push_back(std::move(p.Event));
+        }
     }
     Waiting.clear();
     RecordedTick tick;
@@ -569,7 +582,8 @@ bool Recorder::Keep(const World& world, const LessonPlayer* player, double t, bo
     if (player)
         tick.Player = MomentOf(*player, previous);
     bool new_ids = !previous || tick.Player.CallIds != previous->CallIds;
-    Bytes += sizeof(RecordedTick) + (new_ids && tick.Player.CallIds ? tick.Player.CallIds->size() * 64 : 0);
+    if (keep)
+        Bytes += sizeof(RecordedTick) + (new_ids && tick.Player.CallIds ? tick.Player.CallIds->size() * 64 : 0);
     if (File) {
         // The player only when it changed (a reader keeps the last one said).
         json line = {{"t", t}};
@@ -586,6 +600,8 @@ bool Recorder::Keep(const World& world, const LessonPlayer* player, double t, bo
         if (step_end)
             std::fflush(File);
     }
+    if (!keep)
+        return false;
     Data.Ticks.push_back(std::move(tick));
     return true;
 }
@@ -610,7 +626,8 @@ std::size_t Recorder::MemoryBytes() const
 // ---------------------------------------------------------------------------------------
 // Replaying
 
-ReplayCursor::ReplayCursor(const Recording& recording) : Rec(recording)
+ReplayCursor::ReplayCursor(const Recording& recording, std::size_t every, std::size_t budget)
+    : Rec(recording), Spacing(std::max<std::size_t>(every, 1)), Budget(budget)
 {
     auto fresh = std::make_shared<World>();
     Fresh(*fresh);
@@ -640,24 +657,57 @@ void ReplayCursor::ApplyBetween(World& world, std::size_t from_tick, std::size_t
     }
 }
 
+namespace {
+
+// What a copy of the World holds, roughly: its sockets, their records, and the calls and
+// lane moments on its ladder.
+std::size_t ApproxWorldBytes(const World& world)
+{
+    std::size_t bytes = sizeof(World) + world.Sockets().size() * (sizeof(SocketView) + sizeof(SocketRecord));
+    for (const auto& a : world.Actors())
+        bytes += sizeof(ActorView) + a.Calls.size() * sizeof(CallEvent) + a.Life.size() * sizeof(LaneEvent);
+    return bytes;
+}
+
+} // namespace
+
+void ReplayCursor::Save(std::size_t tick, std::shared_ptr<const World> world)
+{
+    std::size_t bytes = ApproxWorldBytes(*world);
+    Saved.push_back(Checkpoint{tick, std::move(world), bytes});
+    SavedBytes += bytes;
+    LastCheckpointEvents = Rec.Ticks[tick].EventEnd;
+    // Over the budget: every other copy goes (never the fresh World at the start, nor
+    // the newest), and from now on they are twice as far apart.
+    while (SavedBytes > Budget && Saved.size() > 2) {
+        std::vector<Checkpoint> kept;
+        SavedBytes = 0;
+        for (std::size_t i = 0; i < Saved.size(); ++i)
+            if (i == 0 || i + 1 == Saved.size() || i % 2 == 0) {
+                SavedBytes += Saved[i].Bytes;
+                kept.push_back(std::move(Saved[i]));
+            }
+        Saved = std::move(kept);
+        Spacing *= 2;
+    }
+}
+
 void ReplayCursor::Grew(const World& live)
 {
     if (Rec.Ticks.empty())
         return;
     std::size_t last = Rec.Ticks.size() - 1;
-    if (Rec.Ticks[last].EventEnd - LastCheckpointEvents < kCheckpointEvents)
+    if (Rec.Ticks[last].EventEnd - LastCheckpointEvents < Spacing)
         return;
-    Saved.push_back(Checkpoint{last, std::make_shared<World>(live)});
-    LastCheckpointEvents = Rec.Ticks[last].EventEnd;
+    Save(last, std::make_shared<World>(live));
 }
 
 void ReplayCursor::CheckpointAll()
 {
     for (std::size_t tick = 0; tick < Rec.Ticks.size(); ++tick) {
-        if (Rec.Ticks[tick].EventEnd - LastCheckpointEvents < kCheckpointEvents)
+        if (Rec.Ticks[tick].EventEnd - LastCheckpointEvents < Spacing)
             continue;
-        Saved.push_back(Checkpoint{tick, std::make_shared<World>(At(tick))}); // At moves forward only
-        LastCheckpointEvents = Rec.Ticks[tick].EventEnd;
+        Save(tick, std::make_shared<World>(At(tick))); // At moves forward only
     }
 }
 

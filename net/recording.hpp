@@ -138,6 +138,13 @@ public:
     const Recording& Get() const { return Data; }
     // Bytes of memory the recording holds, roughly (the benchmark's figure).
     std::size_t MemoryBytes() const;
+    // Keep no more than about this many bytes in memory (0: no limit): once past it, the
+    // moments that follow are still written to the file, if one is open, but not kept
+    // (Full()). A lab of 10,000 connections changes its 20,000 rows for minutes, and
+    // kept every snapshot of them (gigabytes) until the machine ran out.
+    void SetMemoryLimit(std::size_t bytes) { Limit = bytes; }
+    bool Full() const { return IsFull; }
+    double FullSince() const { return FullT; } // the lab clock when it filled up
 
 private:
     bool Keep(const World& world, const LessonPlayer* player, double t, bool force, bool step_end, bool done);
@@ -163,14 +170,23 @@ private:
     Snapshot LastMaps;         // the counters and settings last written (a snapshot repeats
     bool HaveMaps = false;     // them only when they moved)
     std::size_t Bytes = 0;
+    std::size_t Limit = 0;
+    bool IsFull = false;
+    double FullT = 0;
 };
 
 // The World at any recorded moment, made by applying the recorded events to a fresh World
-// (from the nearest checkpoint: a copy kept every kCheckpointEvents events).
+// (from the nearest checkpoint: a copy kept every kCheckpointEvents events, further apart
+// once the copies would hold more than kCheckpointBytes: then every other one is dropped
+// and the spacing doubles, so a big lab's copies stay within the budget).
 class ReplayCursor {
 public:
     static constexpr std::size_t kCheckpointEvents = 1000;
-    explicit ReplayCursor(const Recording& recording);
+    static constexpr std::size_t kCheckpointBytes = std::size_t{256} << 20;
+    // `every` events between checkpoints at first, `budget` bytes for them (tests make
+    // them small).
+    explicit ReplayCursor(const Recording& recording, std::size_t every = kCheckpointEvents,
+                          std::size_t budget = kCheckpointBytes);
     // The World after tick `tick` (the last when out of range). Moving forward applies
     // only what lies between; moving back starts from a checkpoint.
     const World& At(std::size_t tick);
@@ -180,8 +196,10 @@ public:
     // A recording read whole (a replay): its checkpoints, made in one pass forward.
     void CheckpointAll();
     std::size_t Checkpoints() const { return Saved.size(); }
+    std::size_t CheckpointSpacing() const { return Spacing; }
 
 private:
+    void Save(std::size_t tick, std::shared_ptr<const World> world);
     void Fresh(World& world) const;
     void ApplyBetween(World& world, std::size_t from_tick, std::size_t to_tick) const; // from_tick: SIZE_MAX = start
 
@@ -189,9 +207,13 @@ private:
     struct Checkpoint {
         std::size_t Tick;
         std::shared_ptr<const World> At;
+        std::size_t Bytes = 0; // roughly (ApproxWorldBytes)
     };
     std::vector<Checkpoint> Saved;
     std::size_t LastCheckpointEvents = 0;
+    std::size_t Spacing = kCheckpointEvents;
+    std::size_t Budget = kCheckpointBytes;
+    std::size_t SavedBytes = 0;
     World Current;
     std::optional<std::size_t> CurrentTick;
 };

@@ -223,6 +223,56 @@ TEST(Recording, TheCursorGivesEveryMomentsWorld)
     EXPECT_LT(data.Ticks.size(), 200u) << "a moment is kept only when something shown changed";
 }
 
+// A history whose memory runs out stops keeping moments but the file still gets every
+// one; checkpoints over their budget are thinned, and every moment's World stays right.
+TEST(Recording, AFullHistoryKeepsNoMoreButItsFileGetsEverything)
+{
+    std::string error;
+    auto lesson = FindLesson("no-accept", error, LessonDirs());
+    ASSERT_TRUE(lesson);
+    LessonRun run;
+    Recorder rec;
+    RecordingInfo info;
+    info.InferSegments = !run.TheLab.Capturing();
+    info.InferDatagrams = !run.TheLab.CapturesDatagrams();
+    InferWhatIsNotCaptured(run.TheLab, run.TheWorld);
+    run.Player.Load(std::move(*lesson));
+    rec.Begin(info, run.TheWorld);
+    const std::string path = ::testing::TempDir() + "sockscope_full_history.jsonl";
+    ASSERT_TRUE(rec.OpenFile(path, error)) << error;
+    rec.SetMemoryLimit(1); // full once the first moment is kept
+    for (int step = 0; step < 3; ++step) {
+        run.Player.StepForward();
+        ASSERT_TRUE(DriveUntilIdle(
+            run.TheLab, run.TheWorld, run.Player, 60.0,
+            [&] { rec.Tick(run.TheWorld, &run.Player, MonotonicSeconds()); },
+            [&](const LabEvent& e) { rec.Note(e, run.TheWorld); }));
+        rec.StepEnded(run.TheWorld, run.Player, MonotonicSeconds(), true);
+    }
+    rec.Finish(RecordingEnd{});
+    EXPECT_TRUE(rec.Full());
+    EXPECT_EQ(rec.Get().Ticks.size(), 1u) << "nothing kept in memory after the first moment";
+    auto whole = LoadRecording(path, error);
+    std::remove(path.c_str());
+    ASSERT_TRUE(whole) << error;
+    std::vector<std::size_t> ends;
+    for (std::size_t i = 0; i < whole->Ticks.size(); ++i)
+        if (whole->Ticks[i].StepEnd)
+            ends.push_back(i);
+    ASSERT_EQ(ends.size(), 3u) << "the file has every step";
+
+    // Checkpoints every 4 events within a budget of one byte: at most the fresh World and
+    // the newest copy are kept, further and further apart; every moment is still right.
+    ReplayCursor thin(*whole, 4, 1), plain(*whole);
+    thin.CheckpointAll();
+    EXPECT_LE(thin.Checkpoints(), 2u);
+    EXPECT_GT(thin.CheckpointSpacing(), 4u);
+    auto queue = [](const World& w) { return w.Listeners().empty() ? 0u : w.Listeners()[0].AcceptQueue; };
+    for (std::size_t tick : {ends[2], ends[0], ends[1], ends[2]})
+        EXPECT_EQ(queue(thin.At(tick)), queue(plain.At(tick))) << tick;
+    EXPECT_EQ(queue(thin.At(ends[2])), 3u);
+}
+
 // Damaged recordings, made from a real one: every byte flip, cut and line swap is either
 // read or refused with one line naming the file; nothing throws or crashes (the ASan
 // stage runs this too), and whatever is read replays to its end.

@@ -8,6 +8,7 @@ void GuiHistory::Begin(RecordingInfo info, const World& live)
         Rec.Finish(RecordingEnd{});
     Rec.Begin(std::move(info), live);
     Rec.CoalesceCounters(1.0); // a long class on a busy machine: counters alone, once a second
+    Rec.SetMemoryLimit(kMemoryLimit);
     Cursor = std::make_unique<ReplayCursor>(Rec.Get());
     LastStepsDone = 0;
     LastBusy = false;
@@ -100,6 +101,8 @@ TimelineView GuiHistory::View(std::optional<std::size_t> viewing, double live_t)
             v.StepEnds.push_back(i);
             v.StepEndSteps.push_back(ticks[i].Player.StepIndex);
         }
+    v.Full = !v.Replay && Rec.Full();
+    v.FullT = Rec.FullSince();
     if (v.Viewing)
         v.HereStep = v.ViewStep;
     else if (!ticks.empty())

@@ -16,6 +16,12 @@ namespace sockscope {
 
 class GuiHistory {
 public:
+    // The moments kept in memory stop once they hold about this much (a lesson's hour
+    // holds a few megabytes; a lab of 10,000 connections fills it in minutes); --record
+    // still writes every moment to its file. The World copies that make going back
+    // quick have a budget of their own (ReplayCursor::kCheckpointBytes).
+    static constexpr std::size_t kMemoryLimit = std::size_t{512} << 20;
+
     // Live: starts afresh (a lesson loaded, the playground opened, a program started).
     // The recording file, if one is open, ends first.
     void Begin(RecordingInfo info, const World& live);

@@ -17,6 +17,7 @@ constexpr const char* kUiTexts[] = {
     "shows each moment.",
     "moment %d of %d, %.1f s",
     "replay: moment %d of %d, %.1f s",
+    "moment %d of %d, %.1f s (history full: nothing after %.0f s kept)",
     "Drag, or press Left and Shift+Left, to go back; Right, Shift+Right and End come back",
     "THE PAST: %.1f s ago (step %d). The lab lives on; End comes back to now.",
     "This is a recording: it makes no socket. Start sockscope without --replay to run calls.",

@@ -112,8 +112,11 @@ void DrawTimeline(const UiFrame& frame, UiState& state, std::vector<UiCommand>& 
     ImGui::EndDisabled();
     ImGui::SameLine();
     double seconds = (t.Viewing ? t.ViewT : t.LiveT) - t.FirstT;
-    std::string label = Format(Tr(lang, t.Replay ? "replay: moment %d of %d, %.1f s" : "moment %d of %d, %.1f s"),
-                               shown + 1, last + 1, std::max(seconds, 0.0));
+    std::string label =
+        t.Full ? Format(Tr(lang, "moment %d of %d, %.1f s (history full: nothing after %.0f s kept)"), shown + 1,
+                        last + 1, std::max(seconds, 0.0), std::max(t.FullT - t.FirstT, 0.0))
+               : Format(Tr(lang, t.Replay ? "replay: moment %d of %d, %.1f s" : "moment %d of %d, %.1f s"), shown + 1,
+                        last + 1, std::max(seconds, 0.0));
     ImGui::SetNextItemWidth(std::max(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 6.0f));
     int value = shown;
     if (ImGui::SliderInt("##moment", &value, 0, std::max(last, 0), label.c_str(), ImGuiSliderFlags_AlwaysClamp) &&

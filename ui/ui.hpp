@@ -203,6 +203,8 @@ struct TimelineView {
     std::vector<std::size_t> StepEnds;  // the moments at which a step ended, oldest first
     std::vector<int> StepEndSteps;      // ... and which step (from 0) each ended
     int HereStep = -1;                  // the step shown now (Viewing's, or the newest moment's)
+    bool Full = false;                  // the history's memory ran out: later moments are not kept
+    double FullT = 0;                   // the lab clock when it did
 };
 // ←/→ one moment, Shift+←/→ one step, End the present; dragging the slider. Asks for
 // UiCommand::ShowMoment. Draws nothing when there is no moment yet.
