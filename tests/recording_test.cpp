@@ -177,28 +177,46 @@ TEST(Recording, ReplaysUnprivileged)
 
 // In memory: the recorder keeps a moment per change and drops the snapshots that change
 // nothing; the cursor gives the World of any moment, back and forth.
+// no-accept on real sockets, a Recorder watching it as the GUI's history does.
+struct RecordedNoAccept {
+    LessonRun Run;
+    Recorder Rec;
+    bool Loaded = false;
+    RecordedNoAccept()
+    {
+        std::string error;
+        auto lesson = FindLesson("no-accept", error, LessonDirs());
+        if (!lesson)
+            return;
+        RecordingInfo info;
+        info.InferSegments = !Run.TheLab.Capturing();
+        info.InferDatagrams = !Run.TheLab.CapturesDatagrams();
+        InferWhatIsNotCaptured(Run.TheLab, Run.TheWorld);
+        Run.Player.Load(std::move(*lesson));
+        Rec.Begin(info, Run.TheWorld);
+        Loaded = true;
+    }
+    // The next step, each event noted and each moment ticked; false if it did not finish.
+    bool Step()
+    {
+        Run.Player.StepForward();
+        bool done = DriveUntilIdle(
+            Run.TheLab, Run.TheWorld, Run.Player, 60.0, [&] { Rec.Tick(Run.TheWorld, &Run.Player, MonotonicSeconds()); },
+            [&](const LabEvent& e) { Rec.Note(e, Run.TheWorld); });
+        Rec.StepEnded(Run.TheWorld, Run.Player, MonotonicSeconds(), true);
+        return done;
+    }
+};
+
 TEST(Recording, TheCursorGivesEveryMomentsWorld)
 {
-    std::string error;
-    auto lesson = FindLesson("no-accept", error, LessonDirs());
-    ASSERT_TRUE(lesson);
-    LessonRun run;
-    Recorder rec;
-    RecordingInfo info;
-    info.InferSegments = !run.TheLab.Capturing();
-    info.InferDatagrams = !run.TheLab.CapturesDatagrams();
-    run.TheWorld.SetInferSegments(info.InferSegments);
-    run.TheWorld.SetInferDatagrams(info.InferDatagrams);
-    run.Player.Load(std::move(*lesson));
-    rec.Begin(info, run.TheWorld);
+    RecordedNoAccept recorded;
+    ASSERT_TRUE(recorded.Loaded);
+    LessonRun& run = recorded.Run;
+    Recorder& rec = recorded.Rec;
     std::vector<std::uint32_t> queue_after_step;
     for (int step = 0; step < 3; ++step) {
-        run.Player.StepForward();
-        ASSERT_TRUE(DriveUntilIdle(
-            run.TheLab, run.TheWorld, run.Player, 60.0,
-            [&] { rec.Tick(run.TheWorld, &run.Player, MonotonicSeconds()); },
-            [&](const LabEvent& e) { rec.Note(e, run.TheWorld); }));
-        rec.StepEnded(run.TheWorld, run.Player, MonotonicSeconds(), true);
+        ASSERT_TRUE(recorded.Step());
         queue_after_step.push_back(run.TheWorld.Listeners().empty() ? 0 : run.TheWorld.Listeners()[0].AcceptQueue);
     }
     EXPECT_EQ(queue_after_step, (std::vector<std::uint32_t>{0, 1, 3})) << run.Failures();
@@ -227,28 +245,15 @@ TEST(Recording, TheCursorGivesEveryMomentsWorld)
 // one; checkpoints over their budget are thinned, and every moment's World stays right.
 TEST(Recording, AFullHistoryKeepsNoMoreButItsFileGetsEverything)
 {
+    RecordedNoAccept recorded;
+    ASSERT_TRUE(recorded.Loaded);
+    Recorder& rec = recorded.Rec;
     std::string error;
-    auto lesson = FindLesson("no-accept", error, LessonDirs());
-    ASSERT_TRUE(lesson);
-    LessonRun run;
-    Recorder rec;
-    RecordingInfo info;
-    info.InferSegments = !run.TheLab.Capturing();
-    info.InferDatagrams = !run.TheLab.CapturesDatagrams();
-    InferWhatIsNotCaptured(run.TheLab, run.TheWorld);
-    run.Player.Load(std::move(*lesson));
-    rec.Begin(info, run.TheWorld);
     const std::string path = ::testing::TempDir() + "sockscope_full_history.jsonl";
     ASSERT_TRUE(rec.OpenFile(path, error)) << error;
     rec.SetMemoryLimit(1); // full once the first moment is kept
-    for (int step = 0; step < 3; ++step) {
-        run.Player.StepForward();
-        ASSERT_TRUE(DriveUntilIdle(
-            run.TheLab, run.TheWorld, run.Player, 60.0,
-            [&] { rec.Tick(run.TheWorld, &run.Player, MonotonicSeconds()); },
-            [&](const LabEvent& e) { rec.Note(e, run.TheWorld); }));
-        rec.StepEnded(run.TheWorld, run.Player, MonotonicSeconds(), true);
-    }
+    for (int step = 0; step < 3; ++step)
+        ASSERT_TRUE(recorded.Step());
     rec.Finish(RecordingEnd{});
     EXPECT_TRUE(rec.Full());
     EXPECT_EQ(rec.Get().Ticks.size(), 1u) << "nothing kept in memory after the first moment";
